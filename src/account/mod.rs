@@ -1,0 +1,17 @@
+//! Account use-cases behind the screens: checking passwords and second
+//! factors, opening browser sessions. No HTTP types in here.
+
+pub mod login;
+pub mod mfa;
+pub mod session;
+
+/// Errors crossing the account boundary.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The blocking pool could not run the password check.
+    #[error("password check was cancelled")]
+    Cancelled,
+}

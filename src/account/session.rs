@@ -1,0 +1,42 @@
+//! Browser sessions: a random cookie value, stored only as its SHA-256.
+
+use super::AccountError;
+use crate::crypto::{random_token, token_hash};
+use crate::store::{SessionRecord, Store};
+
+/// Opens a session for `user_id` authenticated with `amr` at `now`; returns
+/// the cookie value (the only copy of it) and the record.
+pub async fn open(
+    store: &Store,
+    user_id: &str,
+    amr: &[&str],
+    now: i64,
+    ttl: i64,
+) -> Result<(String, SessionRecord), AccountError> {
+    let cookie = random_token();
+    let record = SessionRecord {
+        sid: uuid::Uuid::new_v4().to_string(),
+        user_id: user_id.to_string(),
+        auth_time: now,
+        amr: amr.join(" "),
+        expires_at: now + ttl,
+    };
+    store
+        .create_session(&token_hash(&cookie), &record, now)
+        .await?;
+    Ok((cookie, record))
+}
+
+/// The live session behind a cookie value, if any.
+pub async fn find(
+    store: &Store,
+    cookie: &str,
+    now: i64,
+) -> Result<Option<SessionRecord>, AccountError> {
+    Ok(store.session(&token_hash(cookie), now).await?)
+}
+
+/// Ends the session behind a cookie value.
+pub async fn close(store: &Store, cookie: &str) -> Result<(), AccountError> {
+    Ok(store.delete_session(&token_hash(cookie)).await?)
+}

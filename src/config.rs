@@ -1,0 +1,227 @@
+//! Typed configuration: defaults, then an optional TOML file, then
+//! `GATEHOUSE_*` environment variables, each overriding the one before.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Every setting Gatehouse reads. Each has a default; see the README for the
+/// reference table.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://PATH`, `sqlite::memory:` or `postgres://…`.
+    pub database_url: String,
+    /// The exact `iss`; every endpoint URL is derived from it.
+    pub issuer: String,
+    /// Address the HTTP server binds to (`127.0.0.1:0` picks a free port).
+    pub listen: String,
+    /// Seed file loaded at start-up.
+    pub seed: Option<PathBuf>,
+    /// Access token lifetime in seconds.
+    pub access_token_ttl: i64,
+    /// ID token lifetime in seconds.
+    pub id_token_ttl: i64,
+    /// Authorization code lifetime in seconds (at most 60).
+    pub code_ttl: i64,
+    /// Refresh token (and grant) lifetime in seconds.
+    pub refresh_token_ttl: i64,
+    /// Browser session lifetime in seconds.
+    pub session_ttl: i64,
+    /// How long a user has to finish signing in, in seconds.
+    pub interaction_ttl: i64,
+    /// Product name shown on every page.
+    pub product_name: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://data/gatehouse.db".into(),
+            issuer: "http://127.0.0.1:8080".into(),
+            listen: "127.0.0.1:8080".into(),
+            seed: None,
+            access_token_ttl: 600,
+            id_token_ttl: 3600,
+            code_ttl: 60,
+            refresh_token_ttl: 30 * 86_400,
+            session_ttl: 12 * 3600,
+            interaction_ttl: 30 * 60,
+            product_name: "Gatehouse".into(),
+        }
+    }
+}
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file or an environment variable does not parse.
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Settings that environment variables may override, with whether each is a
+/// number. The variable is `GATEHOUSE_` + the name in upper case.
+const ENV_KEYS: &[(&str, bool)] = &[
+    ("database_url", false),
+    ("issuer", false),
+    ("listen", false),
+    ("seed", false),
+    ("access_token_ttl", true),
+    ("id_token_ttl", true),
+    ("code_ttl", true),
+    ("refresh_token_ttl", true),
+    ("session_ttl", true),
+    ("interaction_ttl", true),
+    ("product_name", false),
+];
+
+impl Config {
+    /// Loads the file (if any), then applies the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Config::load_with_env(file, |name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::load`], with the environment supplied by the caller.
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Parse(format!("{}: {e}", path.display())))?
+            }
+            None => toml::Table::new(),
+        };
+        for (key, numeric) in ENV_KEYS {
+            let var = format!("GATEHOUSE_{}", key.to_uppercase());
+            let Some(value) = env(&var).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let value = if *numeric {
+                let n: i64 = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| ConfigError::Parse(format!("{var} must be a whole number")))?;
+                toml::Value::Integer(n)
+            } else {
+                toml::Value::String(value)
+            };
+            table.insert((*key).to_string(), value);
+        }
+        let config: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
+        config.validated()
+    }
+
+    /// Checks ranges and normalises the issuer (no trailing slash).
+    pub fn validated(mut self) -> Result<Config, ConfigError> {
+        let issuer = url::Url::parse(&self.issuer)
+            .map_err(|e| ConfigError::Invalid(format!("issuer {:?}: {e}", self.issuer)))?;
+        if !matches!(issuer.scheme(), "http" | "https")
+            || issuer.query().is_some()
+            || issuer.fragment().is_some()
+        {
+            return Err(ConfigError::Invalid(
+                "issuer must be an http(s) URL without query or fragment".into(),
+            ));
+        }
+        while self.issuer.ends_with('/') {
+            self.issuer.pop();
+        }
+        if !(1..=60).contains(&self.code_ttl) {
+            return Err(ConfigError::Invalid(
+                "code_ttl must be 1..=60 seconds".into(),
+            ));
+        }
+        for (name, value) in [
+            ("access_token_ttl", self.access_token_ttl),
+            ("id_token_ttl", self.id_token_ttl),
+            ("refresh_token_ttl", self.refresh_token_ttl),
+            ("session_ttl", self.session_ttl),
+            ("interaction_ttl", self.interaction_ttl),
+        ] {
+            if value <= 0 {
+                return Err(ConfigError::Invalid(format!("{name} must be positive")));
+            }
+        }
+        Ok(self)
+    }
+
+    /// The path part of the issuer (`""` or `/prefix`), under which every
+    /// endpoint is served.
+    pub fn base_path(&self) -> String {
+        url::Url::parse(&self.issuer)
+            .map(|u| u.path().trim_end_matches('/').to_string())
+            .unwrap_or_default()
+    }
+
+    /// Whether the issuer is served over https (cookies get `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+
+    /// An absolute URL for an endpoint path such as `/token`.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documentation() {
+        let c = Config::load_with_env(None, |_| None).unwrap();
+        assert_eq!(c.database_url, "sqlite://data/gatehouse.db");
+        assert_eq!(c.issuer, "http://127.0.0.1:8080");
+        assert_eq!(c.listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn environment_overrides_and_issuer_is_normalised() {
+        let c = Config::load_with_env(None, |k| match k {
+            "GATEHOUSE_ISSUER" => Some("https://id.example.com/auth/".into()),
+            "GATEHOUSE_CODE_TTL" => Some("30".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.issuer, "https://id.example.com/auth");
+        assert_eq!(c.base_path(), "/auth");
+        assert_eq!(c.endpoint("/token"), "https://id.example.com/auth/token");
+        assert_eq!(c.code_ttl, 30);
+        assert!(c.is_https());
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(
+            Config::load_with_env(None, |k| (k == "GATEHOUSE_CODE_TTL").then(|| "600".into()))
+                .is_err()
+        );
+        assert!(
+            Config::load_with_env(None, |k| (k == "GATEHOUSE_CODE_TTL").then(|| "x".into()))
+                .is_err()
+        );
+        assert!(Config::load_with_env(None, |k| (k == "GATEHOUSE_ISSUER")
+            .then(|| "ftp://x".into()))
+        .is_err());
+    }
+}

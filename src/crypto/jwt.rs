@@ -1,0 +1,157 @@
+//! Compact JWS (RFC 7515 §7.1) signing and verification.
+//!
+//! Signing builds the compact serialisation directly and signs with the key
+//! parsed once at load time ([`SigningKey`]); verification goes through
+//! jsonwebtoken, with the algorithm pinned to RS256 and the `typ` checked, so
+//! `alg: none`, HMAC confusion and token-type confusion are all refused.
+
+use super::b64url;
+use super::keys::{KeyError, KeySet, SigningKey};
+use jsonwebtoken::{Algorithm, Validation};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::json;
+
+/// Signs `claims` as a JWT with header `typ` (`JWT`, `at+jwt`, …).
+pub fn sign<T: Serialize>(key: &SigningKey, typ: &str, claims: &T) -> Result<String, KeyError> {
+    let header = json!({ "alg": key.alg, "kid": key.kid, "typ": typ });
+    let header = serde_json::to_vec(&header).map_err(|_| KeyError::Sign)?;
+    let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Sign)?;
+    let mut token = String::with_capacity(1024);
+    token.push_str(&b64url(&header));
+    token.push('.');
+    token.push_str(&b64url(&payload));
+    let signature = key.sign(token.as_bytes())?;
+    token.push('.');
+    token.push_str(&b64url(&signature));
+    Ok(token)
+}
+
+/// Why a JWT was refused. Deliberately coarse: callers answer
+/// `invalid_token` whatever the reason, and log the detail.
+#[derive(Debug, thiserror::Error)]
+pub enum JwtError {
+    /// Not a well-formed JWT.
+    #[error("malformed token")]
+    Malformed,
+    /// `typ` is not the expected one.
+    #[error("unexpected token type")]
+    WrongType,
+    /// No published key has this `kid`.
+    #[error("unknown signing key")]
+    UnknownKey,
+    /// Signature, algorithm, issuer, audience or lifetime check failed.
+    #[error("token rejected: {0}")]
+    Rejected(String),
+}
+
+/// What to check beyond the signature.
+pub struct Expect<'a> {
+    /// Required `typ` header, compared case-insensitively (RFC 8725 §3.11).
+    pub typ: &'a str,
+    /// Required `iss`.
+    pub issuer: &'a str,
+    /// Required `aud`, if any.
+    pub audience: Option<&'a str>,
+    /// Whether an expired token is still acceptable (`id_token_hint`).
+    pub allow_expired: bool,
+}
+
+/// Verifies a JWT signed by one of `keys` and returns its claims.
+pub fn verify<T: DeserializeOwned>(
+    keys: &KeySet,
+    token: &str,
+    expect: &Expect<'_>,
+) -> Result<T, JwtError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| JwtError::Malformed)?;
+    let typ_ok = header
+        .typ
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case(expect.typ));
+    if !typ_ok {
+        return Err(JwtError::WrongType);
+    }
+    let kid = header.kid.ok_or(JwtError::UnknownKey)?;
+    let key = keys.verifying_key(&kid).ok_or(JwtError::UnknownKey)?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[expect.issuer]);
+    validation.leeway = 0;
+    match expect.audience {
+        Some(aud) => validation.set_audience(&[aud]),
+        None => validation.validate_aud = false,
+    }
+    validation.validate_exp = !expect.allow_expired;
+    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    jsonwebtoken::decode::<T>(token, &key.decoding, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| JwtError::Rejected(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::keys::generate_rsa;
+    use serde_json::Value;
+
+    fn keyset() -> KeySet {
+        let g = generate_rsa().unwrap();
+        let key = SigningKey::from_pkcs8_base64(&g.kid, &g.private_key).unwrap();
+        KeySet::new(key, vec![g.public_jwk]).unwrap()
+    }
+
+    fn expect(typ: &str) -> Expect<'_> {
+        Expect {
+            typ,
+            issuer: "https://idp.example",
+            audience: None,
+            allow_expired: false,
+        }
+    }
+
+    #[test]
+    fn signed_tokens_verify_and_tampering_is_caught() {
+        let keys = keyset();
+        let claims = json!({"iss": "https://idp.example", "sub": "u1", "exp": 4_000_000_000u64});
+        let token = sign(&keys.signing, "at+jwt", &claims).unwrap();
+        let back: Value = verify(&keys, &token, &expect("at+jwt")).unwrap();
+        assert_eq!(back["sub"], "u1");
+
+        assert!(matches!(
+            verify::<Value>(&keys, &token, &expect("JWT")),
+            Err(JwtError::WrongType)
+        ));
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let forged = b64url(br#"{"iss":"https://idp.example","sub":"admin","exp":4000000000}"#);
+        parts[1] = &forged;
+        assert!(verify::<Value>(&keys, &parts.join("."), &expect("at+jwt")).is_err());
+    }
+
+    #[test]
+    fn alg_none_and_foreign_keys_are_refused() {
+        let keys = keyset();
+        let header = b64url(br#"{"alg":"none","typ":"at+jwt","kid":"x"}"#);
+        let body = b64url(br#"{"iss":"https://idp.example","sub":"u","exp":4000000000}"#);
+        assert!(verify::<Value>(&keys, &format!("{header}.{body}."), &expect("at+jwt")).is_err());
+
+        let other = keyset();
+        let claims = json!({"iss": "https://idp.example", "sub": "u1", "exp": 4_000_000_000u64});
+        let token = sign(&other.signing, "at+jwt", &claims).unwrap();
+        assert!(matches!(
+            verify::<Value>(&keys, &token, &expect("at+jwt")),
+            Err(JwtError::UnknownKey)
+        ));
+    }
+
+    #[test]
+    fn expired_tokens_are_refused_unless_allowed() {
+        let keys = keyset();
+        let claims = json!({"iss": "https://idp.example", "sub": "u1", "exp": 1_000});
+        let token = sign(&keys.signing, "JWT", &claims).unwrap();
+        assert!(verify::<Value>(&keys, &token, &expect("JWT")).is_err());
+        let lenient = Expect {
+            allow_expired: true,
+            ..expect("JWT")
+        };
+        assert!(verify::<Value>(&keys, &token, &lenient).is_ok());
+    }
+}

@@ -1,0 +1,216 @@
+//! Signing keys and the JWK Set (RFC 7517), `kid` = RFC 7638 thumbprint.
+//!
+//! Keys are generated with the `rsa` crate (key generation and public-key
+//! export only, off the request path). Signing goes through aws-lc-rs with the
+//! key parsed once at load time: the `rsa` crate's private-key operations
+//! carry an unpatched timing advisory (RUSTSEC-2023-0071) and are never called.
+
+use super::b64url;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use rsa::pkcs8::EncodePrivateKey;
+use rsa::traits::PublicKeyParts;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// Why a key could not be made or loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// RSA key generation failed.
+    #[error("cannot generate an RSA key: {0}")]
+    Generate(String),
+    /// A stored key could not be parsed.
+    #[error("stored signing key {kid} is unusable: {reason}")]
+    Unusable {
+        /// Which key.
+        kid: String,
+        /// Why.
+        reason: String,
+    },
+    /// Signing failed.
+    #[error("signing failed")]
+    Sign,
+}
+
+/// A freshly generated key, ready to be stored.
+pub struct GeneratedKey {
+    /// RFC 7638 thumbprint.
+    pub kid: String,
+    /// PKCS#8 DER, base64 (standard alphabet).
+    pub private_key: String,
+    /// Public JWK.
+    pub public_jwk: Value,
+}
+
+/// Generates an RSA-2048 key pair.
+pub fn generate_rsa() -> Result<GeneratedKey, KeyError> {
+    let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    let der = key
+        .to_pkcs8_der()
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    let n = b64url(&key.n().to_bytes_be());
+    let e = b64url(&key.e().to_bytes_be());
+    let kid = rsa_thumbprint(&n, &e);
+    let public_jwk = json!({
+        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e,
+    });
+    Ok(GeneratedKey {
+        kid,
+        private_key: STANDARD.encode(der.as_bytes()),
+        public_jwk,
+    })
+}
+
+/// RFC 7638 §3: SHA-256 over the required members in lexicographic order.
+pub fn rsa_thumbprint(n: &str, e: &str) -> String {
+    let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
+    b64url(&Sha256::digest(canonical.as_bytes()))
+}
+
+/// A key ready to sign: parsed once, used for every token.
+pub struct SigningKey {
+    /// Key id placed in JWT headers.
+    pub kid: String,
+    /// JWS algorithm.
+    pub alg: &'static str,
+    pair: RsaKeyPair,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Parses a stored PKCS#8 key.
+    pub fn from_pkcs8_base64(kid: &str, private_key: &str) -> Result<SigningKey, KeyError> {
+        let unusable = |reason: String| KeyError::Unusable {
+            kid: kid.to_string(),
+            reason,
+        };
+        let der = STANDARD
+            .decode(private_key)
+            .map_err(|e| unusable(e.to_string()))?;
+        let pair = RsaKeyPair::from_pkcs8(&der).map_err(|e| unusable(e.to_string()))?;
+        Ok(SigningKey {
+            kid: kid.to_string(),
+            alg: "RS256",
+            pair,
+            rng: SystemRandom::new(),
+        })
+    }
+
+    /// RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature over `message`.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let mut signature = vec![0u8; self.pair.public_modulus_len()];
+        self.pair
+            .sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
+            .map_err(|_| KeyError::Sign)?;
+        Ok(signature)
+    }
+}
+
+/// A public key that tokens may be verified with.
+#[derive(Clone)]
+pub struct VerifyingKey {
+    /// Key id.
+    pub kid: String,
+    /// For jsonwebtoken's validation.
+    pub decoding: jsonwebtoken::DecodingKey,
+    /// As published in the JWKS.
+    pub jwk: Value,
+}
+
+/// The keys in force: one that signs, all that verify.
+#[derive(Clone)]
+pub struct KeySet {
+    /// The key new tokens are signed with.
+    pub signing: Arc<SigningKey>,
+    /// Every published key (current, next and retired), for verification.
+    pub verifying: Vec<VerifyingKey>,
+    /// The JWKS document, serialised once.
+    pub jwks_json: Arc<String>,
+}
+
+impl std::fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeySet")
+            .field("signing", &self.signing.kid)
+            .field("published", &self.verifying.len())
+            .finish()
+    }
+}
+
+impl KeySet {
+    /// Builds the set from the current key and every published public JWK.
+    pub fn new(signing: SigningKey, published: Vec<Value>) -> Result<KeySet, KeyError> {
+        let mut verifying = Vec::with_capacity(published.len());
+        for jwk in &published {
+            let kid = jwk["kid"].as_str().unwrap_or_default().to_string();
+            let unusable = |reason: String| KeyError::Unusable {
+                kid: kid.clone(),
+                reason,
+            };
+            let (n, e) = (jwk["n"].as_str(), jwk["e"].as_str());
+            let (Some(n), Some(e)) = (n, e) else {
+                return Err(unusable("JWK lacks n or e".into()));
+            };
+            let decoding = jsonwebtoken::DecodingKey::from_rsa_components(n, e)
+                .map_err(|e| unusable(e.to_string()))?;
+            verifying.push(VerifyingKey {
+                kid: kid.clone(),
+                decoding,
+                jwk: jwk.clone(),
+            });
+        }
+        let jwks_json = serde_json::to_string(&json!({ "keys": published }))
+            .expect("a JSON value always serialises");
+        Ok(KeySet {
+            signing: Arc::new(signing),
+            verifying,
+            jwks_json: Arc::new(jwks_json),
+        })
+    }
+
+    /// Finds a verifying key by `kid`.
+    pub fn verifying_key(&self, kid: &str) -> Option<&VerifyingKey> {
+        self.verifying.iter().find(|k| k.kid == kid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc7638_example_thumbprint() {
+        // The example key of RFC 7638 §3.1.
+        let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+        assert_eq!(
+            rsa_thumbprint(n, "AQAB"),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+    }
+
+    #[test]
+    fn generated_key_signs_and_verifies() {
+        let generated = generate_rsa().unwrap();
+        let key = SigningKey::from_pkcs8_base64(&generated.kid, &generated.private_key).unwrap();
+        let set = KeySet::new(key, vec![generated.public_jwk.clone()]).unwrap();
+        let sig = set.signing.sign(b"hello").unwrap();
+        assert_eq!(sig.len(), 256);
+        assert_eq!(
+            set.verifying_key(&generated.kid).unwrap().kid,
+            generated.kid
+        );
+        assert_eq!(generated.public_jwk["kid"], generated.kid);
+    }
+}

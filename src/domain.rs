@@ -1,0 +1,44 @@
+//! Validation of values that come from outside: redirect URIs (RFC 6749
+//! §3.1.2, RFC 8252 §7.3 and §8.3 for loopback, RFC 9700 §2.1 for exact
+//! matching).
+
+/// Checks a redirect URI a client registers: absolute, no fragment, no
+/// wildcard, https unless it points at the loopback interface (or is a
+/// private-use scheme for native apps).
+pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(uri).map_err(|e| format!("not an absolute URI ({e})"))?;
+    if parsed.fragment().is_some() {
+        return Err("must not contain a fragment".into());
+    }
+    if uri.contains('*') {
+        return Err("must not contain a wildcard".into());
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => match parsed.host_str() {
+            Some("localhost") | Some("127.0.0.1") | Some("[::1]") => Ok(()),
+            _ => Err("http is only allowed for loopback addresses; use https".into()),
+        },
+        // Private-use URI schemes for native apps (RFC 8252 §7.1) contain a dot.
+        scheme if scheme.contains('.') => Ok(()),
+        scheme => Err(format!("scheme {scheme:?} is not allowed")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uri_rules() {
+        assert!(validate_redirect_uri("https://app.example/cb").is_ok());
+        assert!(validate_redirect_uri("http://127.0.0.1:9999/callback").is_ok());
+        assert!(validate_redirect_uri("http://localhost/cb").is_ok());
+        assert!(validate_redirect_uri("com.example.app:/cb").is_ok());
+        assert!(validate_redirect_uri("http://app.example/cb").is_err());
+        assert!(validate_redirect_uri("https://app.example/cb#x").is_err());
+        assert!(validate_redirect_uri("https://*.example/cb").is_err());
+        assert!(validate_redirect_uri("/relative").is_err());
+        assert!(validate_redirect_uri("javascript:alert(1)").is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! Gatehouse: a self-hosted OpenID Connect provider.
+//!
+//! Layers point one way: `web` (actix handlers) → `oauth` / `account`
+//! (protocol and account logic, no HTTP types) → `store` (sqlx), with
+//! `crypto` beside them.
+
+pub mod account;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod keys;
+pub mod oauth;
+pub mod seed;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,545 @@
+//! The authorization endpoint (RFC 6749 §4.1.1, OpenID Connect Core §3.1.2,
+//! RFC 7636 PKCE, RFC 9207 `iss`, OAuth 2.0 Form Post Response Mode).
+//!
+//! Validation happens in RFC order: until client_id and redirect_uri are known
+//! good, errors are shown to the user and never redirected (§4.1.2.1, so the
+//! endpoint is no open redirector); after that, errors go back to the client.
+
+use super::error::ErrorCode;
+use super::params::Params;
+use crate::store::{ClientRecord, SessionRecord};
+use serde::{Deserialize, Serialize};
+
+/// How the response reaches the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    /// Parameters in the redirect's query string.
+    Query,
+    /// An auto-submitting HTML form POSTed to the redirect URI.
+    FormPost,
+}
+
+/// A validated authorization request, kept while the user signs in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthorizeRequest {
+    /// The client.
+    pub client_id: String,
+    /// Where the answer goes (exactly as registered).
+    pub redirect_uri: String,
+    /// Requested scopes, each allowed for the client.
+    pub scopes: Vec<String>,
+    /// Opaque client value echoed back.
+    pub state: Option<String>,
+    /// Replay protection for the ID token.
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    /// `prompt` values.
+    pub prompt: Vec<String>,
+    /// Maximum authentication age in seconds.
+    pub max_age: Option<i64>,
+    /// Suggested username.
+    pub login_hint: Option<String>,
+    /// How to answer.
+    pub response_mode: ResponseMode,
+    /// With `prompt=login`: the session that existed when the request came in,
+    /// which a fresh sign-in must replace.
+    #[serde(default)]
+    pub reauth_of: Option<String>,
+}
+
+impl AuthorizeRequest {
+    /// Whether `prompt` includes `value`.
+    pub fn prompts(&self, value: &str) -> bool {
+        self.prompt.iter().any(|p| p == value)
+    }
+
+    /// Whether this is an OpenID Connect request (scope includes `openid`).
+    pub fn is_openid(&self) -> bool {
+        self.scopes.iter().any(|s| s == "openid")
+    }
+
+    /// An error to send back to the client for this request.
+    pub fn error(&self, error: ErrorCode, description: impl Into<String>) -> ErrorRedirect {
+        ErrorRedirect {
+            redirect_uri: self.redirect_uri.clone(),
+            response_mode: self.response_mode,
+            error,
+            description: description.into(),
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// An error that is safe to send to the client's redirect URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorRedirect {
+    /// Validated redirect URI.
+    pub redirect_uri: String,
+    /// How to deliver it.
+    pub response_mode: ResponseMode,
+    /// The code.
+    pub error: ErrorCode,
+    /// A sentence for the developer.
+    pub description: String,
+    /// The request's state.
+    pub state: Option<String>,
+}
+
+/// Why an authorization request was refused.
+#[derive(Debug, Clone)]
+pub enum AuthorizeError {
+    /// The client or redirect URI cannot be trusted: tell the user, do not redirect.
+    Untrusted(String),
+    /// Tell the client.
+    Redirect(ErrorRedirect),
+}
+
+/// The `client_id` of the request, or why it cannot be trusted (shown to
+/// the user, never redirected).
+pub fn client_id(params: &Params) -> Result<&str, String> {
+    match params.get("client_id") {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(
+            "The request does not say which application is asking (client_id is missing).".into(),
+        ),
+        Err(_) => {
+            Err("The request names the application more than once (client_id is repeated).".into())
+        }
+    }
+}
+
+/// Validates a request from a known client (`None` when the id is unknown).
+pub fn validate(
+    params: &Params,
+    client: Option<&ClientRecord>,
+) -> Result<AuthorizeRequest, AuthorizeError> {
+    let client = client.ok_or_else(|| {
+        AuthorizeError::Untrusted(
+            "The application is not registered with this sign-in service.".into(),
+        )
+    })?;
+    let redirect_uri = match params.get("redirect_uri") {
+        Ok(Some(uri)) if client.redirect_uris.iter().any(|r| r == uri) => uri.to_string(),
+        Ok(Some(_)) => {
+            return Err(AuthorizeError::Untrusted(
+                "The application asked to return to an address it has not registered (redirect_uri does not match)."
+                    .into(),
+            ))
+        }
+        Ok(None) => {
+            return Err(AuthorizeError::Untrusted(
+                "The request does not say where to return (redirect_uri is missing).".into(),
+            ))
+        }
+        Err(_) => {
+            return Err(AuthorizeError::Untrusted(
+                "The request gives more than one return address (redirect_uri is repeated).".into(),
+            ))
+        }
+    };
+
+    // From here on, the client and its redirect URI are trusted.
+    let state = params.get("state").ok().flatten().map(str::to_string);
+    let response_mode = match params.get("response_mode") {
+        Ok(None) | Ok(Some("query")) => Ok(ResponseMode::Query),
+        Ok(Some("form_post")) => Ok(ResponseMode::FormPost),
+        Ok(Some(other)) => Err(format!("response_mode {other:?} is not supported")),
+        Err(d) => Err(d.to_string()),
+    };
+    let mut request = AuthorizeRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri,
+        scopes: Vec::new(),
+        state,
+        nonce: None,
+        code_challenge: None,
+        prompt: Vec::new(),
+        max_age: None,
+        login_hint: None,
+        response_mode: ResponseMode::Query,
+        reauth_of: None,
+    };
+    let fail = |request: &AuthorizeRequest, code: ErrorCode, text: String| {
+        Err(AuthorizeError::Redirect(request.error(code, text)))
+    };
+    match response_mode {
+        Ok(mode) => request.response_mode = mode,
+        Err(text) => return fail(&request, ErrorCode::InvalidRequest, text),
+    }
+    if let Some(duplicate) = params.first_duplicate() {
+        return fail(&request, ErrorCode::InvalidRequest, duplicate.to_string());
+    }
+    // Every remaining parameter is known to appear at most once.
+    let get = |name: &str| params.get(name).ok().flatten();
+
+    if get("request").is_some() {
+        return fail(
+            &request,
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported".into(),
+        );
+    }
+    if get("request_uri").is_some() {
+        return fail(
+            &request,
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported".into(),
+        );
+    }
+    match get("response_type") {
+        Some("code") => {}
+        Some(other) => {
+            return fail(
+                &request,
+                ErrorCode::UnsupportedResponseType,
+                format!("response_type {other:?} is not supported; use \"code\""),
+            )
+        }
+        None => {
+            return fail(
+                &request,
+                ErrorCode::InvalidRequest,
+                "response_type is missing".into(),
+            )
+        }
+    }
+    if !client.allows_grant("authorization_code") {
+        return fail(
+            &request,
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the authorization code flow".into(),
+        );
+    }
+
+    let Some(scope) = get("scope") else {
+        return fail(&request, ErrorCode::InvalidScope, "scope is missing".into());
+    };
+    let mut scopes: Vec<String> = Vec::new();
+    for s in scope.split(' ').filter(|s| !s.is_empty()) {
+        if !client.scopes.iter().any(|allowed| allowed == s) {
+            return fail(
+                &request,
+                ErrorCode::InvalidScope,
+                format!("scope {s:?} is not allowed for this client"),
+            );
+        }
+        if !scopes.iter().any(|have| have == s) {
+            scopes.push(s.to_string());
+        }
+    }
+    // offline_access only means something to a client that may refresh.
+    if !client.allows_grant("refresh_token") {
+        scopes.retain(|s| s != "offline_access");
+    }
+    if scopes.is_empty() {
+        return fail(&request, ErrorCode::InvalidScope, "scope is empty".into());
+    }
+    request.scopes = scopes;
+
+    match (get("code_challenge"), get("code_challenge_method")) {
+        (Some(challenge), Some("S256")) => {
+            if !super::pkce::is_valid_challenge(challenge) {
+                return fail(
+                    &request,
+                    ErrorCode::InvalidRequest,
+                    "code_challenge must be a base64url SHA-256 digest (43 characters)".into(),
+                );
+            }
+            request.code_challenge = Some(challenge.to_string());
+        }
+        (Some(_), None) | (Some(_), Some("plain")) | (None, Some("plain")) => {
+            return fail(
+                &request,
+                ErrorCode::InvalidRequest,
+                "code_challenge_method must be S256; plain is not accepted".into(),
+            )
+        }
+        (_, Some(other)) if other != "S256" => {
+            return fail(
+                &request,
+                ErrorCode::InvalidRequest,
+                format!("code_challenge_method {other:?} is not supported; use S256"),
+            )
+        }
+        (None, Some(_)) => {
+            return fail(
+                &request,
+                ErrorCode::InvalidRequest,
+                "code_challenge is missing".into(),
+            )
+        }
+        (_, _) if client.is_public() => {
+            return fail(
+                &request,
+                ErrorCode::InvalidRequest,
+                "public clients must use PKCE (code_challenge with method S256)".into(),
+            )
+        }
+        _ => {}
+    }
+
+    request.nonce = get("nonce").map(str::to_string);
+    request.login_hint = get("login_hint").map(str::to_string);
+    if let Some(prompt) = get("prompt") {
+        let values: Vec<String> = prompt
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        if let Some(bad) = values
+            .iter()
+            .find(|v| !matches!(v.as_str(), "none" | "login" | "consent"))
+        {
+            return fail(
+                &request,
+                ErrorCode::InvalidRequest,
+                format!("prompt value {bad:?} is not supported"),
+            );
+        }
+        if values.iter().any(|v| v == "none") && values.len() > 1 {
+            return fail(
+                &request,
+                ErrorCode::InvalidRequest,
+                "prompt=none cannot be combined with other values".into(),
+            );
+        }
+        request.prompt = values;
+    }
+    if let Some(max_age) = get("max_age") {
+        match max_age.parse::<i64>() {
+            Ok(n) if n >= 0 => request.max_age = Some(n),
+            _ => {
+                return fail(
+                    &request,
+                    ErrorCode::InvalidRequest,
+                    "max_age must be a non-negative whole number".into(),
+                )
+            }
+        }
+    }
+    Ok(request)
+}
+
+/// What the user must do before a code can be issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextStep {
+    /// Sign in (again).
+    Login,
+    /// Agree to share the requested scopes.
+    Consent,
+    /// Nothing: issue the code.
+    Issue,
+}
+
+/// Decides the next step for `request` given the browser's session and the
+/// consent already on record; `prompt=none` turns any needed interaction
+/// into the matching error.
+pub fn next_step(
+    request: &AuthorizeRequest,
+    client: &ClientRecord,
+    session: Option<&SessionRecord>,
+    consented: &[String],
+    now: i64,
+) -> Result<NextStep, ErrorRedirect> {
+    let needs_login = match session {
+        None => true,
+        Some(s) => {
+            let stale = request.reauth_of.as_deref() == Some(s.sid.as_str());
+            let too_old = request.max_age.is_some_and(|max| now - s.auth_time > max);
+            stale || too_old
+        }
+    };
+    if needs_login {
+        return if request.prompts("none") {
+            Err(request.error(ErrorCode::LoginRequired, "the user is not signed in"))
+        } else {
+            Ok(NextStep::Login)
+        };
+    }
+    let covered = request.scopes.iter().all(|s| consented.contains(s));
+    let needs_consent = client.require_consent && (request.prompts("consent") || !covered);
+    if needs_consent {
+        return if request.prompts("none") {
+            Err(request.error(
+                ErrorCode::ConsentRequired,
+                "the user has not consented to these scopes",
+            ))
+        } else {
+            Ok(NextStep::Consent)
+        };
+    }
+    Ok(NextStep::Issue)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(public: bool) -> ClientRecord {
+        ClientRecord {
+            client_id: "app".into(),
+            name: "App".into(),
+            secret_hash: (!public).then(|| "h".into()),
+            redirect_uris: vec!["https://app.example/cb".into()],
+            post_logout_redirect_uris: vec![],
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            scopes: vec!["openid".into(), "profile".into(), "offline_access".into()],
+            require_consent: true,
+            require_mfa: false,
+        }
+    }
+
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    fn params(extra: &str) -> Params {
+        Params::parse(
+            format!(
+                "client_id=app&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code&scope=openid&state=s1&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}"
+            )
+            .as_bytes(),
+        )
+    }
+
+    fn redirect_error(result: Result<AuthorizeRequest, AuthorizeError>) -> ErrorCode {
+        match result {
+            Err(AuthorizeError::Redirect(e)) => {
+                assert_eq!(e.state.as_deref(), Some("s1"));
+                e.error
+            }
+            other => panic!("expected a redirect error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_good_request_validates() {
+        let r = validate(
+            &params("&nonce=n&prompt=login&max_age=60"),
+            Some(&client(true)),
+        )
+        .unwrap();
+        assert_eq!(r.scopes, vec!["openid"]);
+        assert_eq!(r.max_age, Some(60));
+        assert!(r.prompts("login"));
+    }
+
+    #[test]
+    fn untrusted_redirects_are_never_followed() {
+        for bad in [
+            "client_id=app&redirect_uri=https%3A%2F%2Fapp.example%2Fcb%2F",
+            "client_id=app&redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3Fx%3D1",
+            "client_id=app&redirect_uri=https%3A%2F%2Fapp.example%3A444%2Fcb",
+            "client_id=app",
+        ] {
+            let r = validate(&Params::parse(bad.as_bytes()), Some(&client(false)));
+            assert!(matches!(r, Err(AuthorizeError::Untrusted(_))), "{bad}");
+        }
+        assert!(matches!(
+            validate(&params(""), None),
+            Err(AuthorizeError::Untrusted(_))
+        ));
+    }
+
+    #[test]
+    fn errors_after_validation_redirect() {
+        let c = client(true);
+        assert_eq!(
+            redirect_error(validate(&params("&scope=admin"), Some(&c))),
+            ErrorCode::InvalidRequest
+        );
+        let only = |q: &str| {
+            Params::parse(
+                format!("client_id=app&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&state=s1{q}")
+                    .as_bytes(),
+            )
+        };
+        assert_eq!(
+            redirect_error(validate(
+                &only("&response_type=token&scope=openid"),
+                Some(&c)
+            )),
+            ErrorCode::UnsupportedResponseType
+        );
+        assert_eq!(
+            redirect_error(validate(
+                &only("&response_type=code&scope=openid"),
+                Some(&c)
+            )),
+            ErrorCode::InvalidRequest,
+            "a public client without PKCE"
+        );
+        assert_eq!(
+            redirect_error(validate(&only("&response_type=code&scope=email"), Some(&c))),
+            ErrorCode::InvalidScope
+        );
+        assert_eq!(
+            redirect_error(validate(
+                &only(&format!("&response_type=code&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=plain")),
+                Some(&c)
+            )),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            redirect_error(validate(&params("&prompt=none%20login"), Some(&c))),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            redirect_error(validate(&params("&max_age=-1"), Some(&c))),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            redirect_error(validate(&params("&request=x"), Some(&c))),
+            ErrorCode::RequestNotSupported
+        );
+    }
+
+    #[test]
+    fn confidential_clients_may_skip_pkce() {
+        let p = Params::parse(b"client_id=app&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code&scope=openid");
+        assert!(validate(&p, Some(&client(false))).is_ok());
+    }
+
+    #[test]
+    fn next_step_follows_session_consent_and_prompt() {
+        let c = client(true);
+        let mut r = validate(&params(""), Some(&c)).unwrap();
+        let s = SessionRecord {
+            sid: "sid1".into(),
+            user_id: "u".into(),
+            auth_time: 1000,
+            amr: "pwd".into(),
+            expires_at: 9999,
+        };
+        assert_eq!(next_step(&r, &c, None, &[], 1000), Ok(NextStep::Login));
+        assert_eq!(
+            next_step(&r, &c, Some(&s), &[], 1000),
+            Ok(NextStep::Consent)
+        );
+        assert_eq!(
+            next_step(&r, &c, Some(&s), &["openid".into()], 1000),
+            Ok(NextStep::Issue)
+        );
+        r.max_age = Some(10);
+        assert_eq!(
+            next_step(&r, &c, Some(&s), &["openid".into()], 1011),
+            Ok(NextStep::Login)
+        );
+        r.max_age = None;
+        r.reauth_of = Some("sid1".into());
+        assert_eq!(
+            next_step(&r, &c, Some(&s), &["openid".into()], 1000),
+            Ok(NextStep::Login)
+        );
+        r.reauth_of = None;
+        r.prompt = vec!["none".into()];
+        assert_eq!(
+            next_step(&r, &c, None, &[], 1000).unwrap_err().error,
+            ErrorCode::LoginRequired
+        );
+        assert_eq!(
+            next_step(&r, &c, Some(&s), &[], 1000).unwrap_err().error,
+            ErrorCode::ConsentRequired
+        );
+    }
+}

@@ -1,0 +1,166 @@
+//! The authorization code grant at the token endpoint (RFC 6749 §4.1.3,
+//! RFC 7636 §4.6, OpenID Connect Core §3.1.3). A code is used once: the
+//! redemption is one conditional UPDATE, and a replay revokes what the first
+//! redemption issued (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
+
+use super::params::Params;
+use super::pkce;
+use super::token::TokenResponse;
+use super::token_error::TokenError;
+use super::tokens::{at_hash, mint_access_token, mint_id_token, AccessClaims, IdClaims};
+use crate::crypto::{random_token, token_hash};
+use crate::state::Provider;
+use crate::store::{ClientRecord, NewGrant, Redemption};
+
+/// Exchanges a code for tokens.
+pub async fn exchange(
+    provider: &Provider,
+    client: &ClientRecord,
+    params: &Params,
+) -> Result<TokenResponse, TokenError> {
+    if !client.allows_grant("authorization_code") {
+        return Err(TokenError::UnauthorizedClient(
+            "this client may not use the authorization code grant".into(),
+        ));
+    }
+    let get = |name: &str| params.get(name).ok().flatten();
+    let code = get("code").ok_or_else(|| TokenError::InvalidRequest("code is missing".into()))?;
+    let redirect_uri = get("redirect_uri")
+        .ok_or_else(|| TokenError::InvalidRequest("redirect_uri is missing".into()))?;
+    let verifier = get("code_verifier");
+
+    let now = provider.now();
+    let code_hash = token_hash(code);
+    let invalid = |why: &str| TokenError::InvalidGrant(why.to_string());
+    let record = provider
+        .store
+        .code(&code_hash)
+        .await?
+        .ok_or_else(|| invalid("the code is invalid"))?;
+    if record.client_id != client.client_id {
+        return Err(invalid("the code was issued to another client"));
+    }
+    if record.redirect_uri != redirect_uri {
+        return Err(invalid(
+            "redirect_uri differs from the authorization request",
+        ));
+    }
+    match (&record.code_challenge, verifier) {
+        (Some(challenge), Some(verifier)) if pkce::verify(verifier, challenge) => {}
+        (Some(_), Some(_)) => {
+            return Err(invalid("code_verifier does not match the code_challenge"))
+        }
+        (Some(_), None) => {
+            return Err(TokenError::InvalidRequest(
+                "code_verifier is missing".into(),
+            ))
+        }
+        // RFC 9700 §4.8.2: a verifier for a code issued without a challenge
+        // signals a downgrade attempt.
+        (None, Some(_)) => return Err(invalid("the authorization request had no code_challenge")),
+        (None, None) => {}
+    }
+
+    let grant_id = uuid::Uuid::new_v4().to_string();
+    match provider
+        .store
+        .redeem_code(&code_hash, &grant_id, now)
+        .await?
+    {
+        Redemption::Redeemed => {}
+        Redemption::AlreadyUsed { grant_id } => {
+            if let Some(first) = grant_id {
+                provider.store.revoke_grant(&first, now).await?;
+                tracing::warn!(client_id = %client.client_id, grant_id = %first,
+                    "authorization code replayed; revoked the tokens it issued");
+            }
+            return Err(invalid("the code has already been used"));
+        }
+        Redemption::Unknown => return Err(invalid("the code is invalid")),
+    }
+    // Expiry is checked after redemption so that an expired code can never be
+    // tried again either.
+    if record.expires_at <= now {
+        return Err(invalid("the code has expired"));
+    }
+
+    let user = provider
+        .store
+        .user_by_id(&record.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| invalid("the user can no longer sign in"))?;
+
+    let config = &provider.config;
+    let scopes: Vec<&str> = record.scope.split(' ').collect();
+    let refresh_token = (scopes.contains(&"offline_access")
+        && client.allows_grant("refresh_token"))
+    .then(random_token);
+    let grant = NewGrant {
+        id: grant_id.clone(),
+        user_id: Some(user.id.clone()),
+        client_id: client.client_id.clone(),
+        scope: record.scope.clone(),
+        sid: Some(record.sid.clone()),
+        auth_time: Some(record.auth_time),
+        amr: record.amr.clone(),
+        expires_at: now + config.refresh_token_ttl,
+    };
+    let refresh_hash = refresh_token.as_deref().map(token_hash);
+    provider
+        .store
+        .create_grant(
+            &grant,
+            refresh_hash
+                .as_deref()
+                .map(|h| (h, now + config.refresh_token_ttl)),
+            now,
+        )
+        .await?;
+
+    let keys = provider.keys();
+    let (access_token, _) = mint_access_token(
+        &keys.signing,
+        AccessClaims {
+            iss: config.issuer.clone(),
+            sub: user.id.clone(),
+            aud: client.client_id.clone(),
+            exp: now + config.access_token_ttl,
+            iat: now,
+            jti: String::new(),
+            client_id: client.client_id.clone(),
+            scope: record.scope.clone(),
+            auth_time: Some(record.auth_time),
+            grant_id: Some(grant_id),
+        },
+    )?;
+    let id_token = if scopes.contains(&"openid") {
+        Some(mint_id_token(
+            &keys.signing,
+            &IdClaims {
+                iss: config.issuer.clone(),
+                sub: user.id.clone(),
+                aud: client.client_id.clone(),
+                azp: client.client_id.clone(),
+                exp: now + config.id_token_ttl,
+                iat: now,
+                auth_time: record.auth_time,
+                nonce: record.nonce.clone(),
+                at_hash: Some(at_hash(&access_token)),
+                amr: record.amr.split(' ').map(str::to_string).collect(),
+                sid: Some(record.sid.clone()),
+            },
+        )?)
+    } else {
+        None
+    };
+    tracing::info!(client_id = %client.client_id, sub = %user.id, "issued tokens for an authorization code");
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: config.access_token_ttl,
+        scope: record.scope,
+        id_token,
+        refresh_token,
+    })
+}

@@ -1,0 +1,75 @@
+//! Request parameters as name/value pairs, with RFC 6749 §3.1's rule that
+//! "request and response parameters MUST NOT be included more than once".
+//! Parameters sent without a value are treated as omitted (RFC 6749 §3.1).
+
+/// Parsed `application/x-www-form-urlencoded` parameters.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+/// A parameter was sent more than once.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("parameter {0} is included more than once")]
+pub struct Duplicate(pub String);
+
+impl Params {
+    /// Parses a query string or form body.
+    pub fn parse(encoded: &[u8]) -> Params {
+        Params {
+            pairs: form_urlencoded::parse(encoded).into_owned().collect(),
+        }
+    }
+
+    /// Builds from pairs (tests, internal callers).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Params {
+        Params {
+            pairs: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    /// The single value of `name`; `Ok(None)` when absent or empty,
+    /// `Err` when sent more than once.
+    pub fn get(&self, name: &str) -> Result<Option<&str>, Duplicate> {
+        let mut found = None;
+        for (key, value) in &self.pairs {
+            if key == name {
+                if found.is_some() {
+                    return Err(Duplicate(name.to_string()));
+                }
+                found = Some(value.as_str());
+            }
+        }
+        Ok(found.filter(|v| !v.is_empty()))
+    }
+
+    /// The first parameter that appears more than once, if any.
+    pub fn first_duplicate(&self) -> Option<Duplicate> {
+        let mut seen = std::collections::HashSet::new();
+        self.pairs
+            .iter()
+            .find(|(k, _)| !seen.insert(k.as_str()))
+            .map(|(k, _)| Duplicate(k.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_values_and_duplicates() {
+        let p = Params::parse(b"a=1&b=&c=x%20y&a=2");
+        assert_eq!(p.get("a"), Err(Duplicate("a".into())));
+        assert_eq!(p.get("b"), Ok(None));
+        assert_eq!(p.get("c"), Ok(Some("x y")));
+        assert_eq!(p.get("zz"), Ok(None));
+        assert_eq!(p.first_duplicate(), Some(Duplicate("a".into())));
+        assert_eq!(Params::parse(b"a=1&b=2").first_duplicate(), None);
+    }
+}

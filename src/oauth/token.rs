@@ -1,0 +1,53 @@
+//! The token endpoint (RFC 6749 §3.2): authenticates the client, then hands
+//! the request to the grant's own module. Responses are RFC 6749 §5.1 JSON.
+
+use super::client_auth::{self, Presented};
+use super::params::Params;
+use super::token_error::TokenError;
+use crate::state::Provider;
+use serde::Serialize;
+
+/// A successful token response (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    /// RFC 9068 JWT.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Access token lifetime in seconds.
+    pub expires_in: i64,
+    /// Granted scopes.
+    pub scope: String,
+    /// Present for OpenID Connect requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// Present when `offline_access` was granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// Handles a token request: `basic` is the decoded Basic credential, if the
+/// Authorization header carried one.
+pub async fn handle(
+    provider: &Provider,
+    basic: Option<(String, String)>,
+    params: &Params,
+) -> Result<TokenResponse, TokenError> {
+    if let Some(duplicate) = params.first_duplicate() {
+        return Err(TokenError::InvalidRequest(duplicate.to_string()));
+    }
+    let grant_type = params
+        .get("grant_type")
+        .ok()
+        .flatten()
+        .ok_or_else(|| TokenError::InvalidRequest("grant_type is missing".into()))?
+        .to_string();
+    let presented = Presented::from_request(basic, params)?;
+    let client = client_auth::authenticate(&provider.store, &presented).await?;
+    match grant_type.as_str() {
+        "authorization_code" => super::grant_code::exchange(provider, &client, params).await,
+        other => Err(TokenError::UnsupportedGrantType(format!(
+            "grant_type {other:?} is not supported"
+        ))),
+    }
+}

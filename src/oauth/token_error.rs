@@ -1,0 +1,85 @@
+//! Token endpoint errors (RFC 6749 §5.2). `Display` is the wire code; the web
+//! layer maps them to HTTP in one place.
+
+use super::error::ErrorCode;
+use crate::store::StoreError;
+
+/// Why a token request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// Malformed request.
+    #[error("invalid_request")]
+    InvalidRequest(String),
+    /// Client authentication failed; `basic` says whether it came through the
+    /// Authorization header (then the answer carries `WWW-Authenticate`).
+    #[error("invalid_client")]
+    InvalidClient {
+        /// A sentence for the developer.
+        description: String,
+        /// Whether Basic authentication was attempted.
+        basic: bool,
+    },
+    /// The code, verifier or refresh token does not hold.
+    #[error("invalid_grant")]
+    InvalidGrant(String),
+    /// The client may not use this grant.
+    #[error("unauthorized_client")]
+    UnauthorizedClient(String),
+    /// Unknown grant type.
+    #[error("unsupported_grant_type")]
+    UnsupportedGrantType(String),
+    /// Scope not allowed.
+    #[error("invalid_scope")]
+    InvalidScope(String),
+    /// Our fault; the detail goes to the log only.
+    #[error("server_error")]
+    Server(String),
+}
+
+impl TokenError {
+    /// A failed Basic authentication.
+    pub fn basic(description: &str) -> TokenError {
+        TokenError::InvalidClient {
+            description: description.to_string(),
+            basic: true,
+        }
+    }
+
+    /// The wire code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            TokenError::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            TokenError::InvalidClient { .. } => ErrorCode::InvalidClient,
+            TokenError::InvalidGrant(_) => ErrorCode::InvalidGrant,
+            TokenError::UnauthorizedClient(_) => ErrorCode::UnauthorizedClient,
+            TokenError::UnsupportedGrantType(_) => ErrorCode::UnsupportedGrantType,
+            TokenError::InvalidScope(_) => ErrorCode::InvalidScope,
+            TokenError::Server(_) => ErrorCode::ServerError,
+        }
+    }
+
+    /// The `error_description` sent to the client (never internal detail).
+    pub fn description(&self) -> &str {
+        match self {
+            TokenError::InvalidRequest(d)
+            | TokenError::InvalidGrant(d)
+            | TokenError::UnauthorizedClient(d)
+            | TokenError::UnsupportedGrantType(d)
+            | TokenError::InvalidScope(d) => d,
+            TokenError::InvalidClient { description, .. } => description,
+            TokenError::Server(_) => "the server could not complete the request",
+        }
+    }
+}
+
+impl From<StoreError> for TokenError {
+    fn from(e: StoreError) -> Self {
+        TokenError::Server(e.to_string())
+    }
+}
+
+impl From<crate::crypto::keys::KeyError> for TokenError {
+    fn from(e: crate::crypto::keys::KeyError) -> Self {
+        TokenError::Server(e.to_string())
+    }
+}

@@ -1,0 +1,105 @@
+//! Minting the tokens: access tokens as RFC 9068 JWTs (`typ: at+jwt`) and ID
+//! tokens per OpenID Connect Core §2 and §3.1.3.6 (`at_hash`).
+
+use crate::crypto::keys::{KeyError, SigningKey};
+use crate::crypto::{b64url, jwt, random_token};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Claims of an access token (RFC 9068 §2.2).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// Issuer.
+    pub iss: String,
+    /// The user, or the client itself for client_credentials.
+    pub sub: String,
+    /// Audience.
+    pub aud: String,
+    /// Expiry.
+    pub exp: i64,
+    /// Issued at.
+    pub iat: i64,
+    /// Unique id, for revocation.
+    pub jti: String,
+    /// The client the token was issued to.
+    pub client_id: String,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// When the user authenticated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// The grant (token family) the token belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<String>,
+}
+
+/// Claims of an ID token (OpenID Connect Core §2).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdClaims {
+    /// Issuer.
+    pub iss: String,
+    /// The user.
+    pub sub: String,
+    /// The client.
+    pub aud: String,
+    /// Authorized party: the client.
+    pub azp: String,
+    /// Expiry.
+    pub exp: i64,
+    /// Issued at.
+    pub iat: i64,
+    /// When the user authenticated.
+    pub auth_time: i64,
+    /// The request's nonce.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// Left half of SHA-256 of the access token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_hash: Option<String>,
+    /// Authentication methods (RFC 8176).
+    pub amr: Vec<String>,
+    /// Browser session id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+/// Signs an access token; returns it with its claims.
+pub fn mint_access_token(
+    key: &SigningKey,
+    mut claims: AccessClaims,
+) -> Result<(String, AccessClaims), KeyError> {
+    if claims.jti.is_empty() {
+        claims.jti = random_token();
+    }
+    let token = jwt::sign(key, "at+jwt", &claims)?;
+    Ok((token, claims))
+}
+
+/// Signs an ID token.
+pub fn mint_id_token(key: &SigningKey, claims: &IdClaims) -> Result<String, KeyError> {
+    jwt::sign(key, "JWT", claims)
+}
+
+/// OpenID Connect Core §3.1.3.6: base64url of the left-most half of the
+/// SHA-256 hash of the access token (RS256 uses SHA-256).
+pub fn at_hash(access_token: &str) -> String {
+    let digest = Sha256::digest(access_token.as_bytes());
+    b64url(&digest[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_hash_is_left_half_of_sha256() {
+        // SHA-256("abc") = ba7816bf 8f01cfea 414140de 5dae2223 …
+        assert_eq!(
+            at_hash("abc"),
+            b64url(&[
+                0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
+                0x22, 0x23
+            ])
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! The seed file: clients and users loaded at start-up (`serve --seed`) or by
+//! `gatehouse seed FILE`. Loading is idempotent: records are matched by
+//! `client_id` and `username` and updated in place, never duplicated.
+
+use crate::account::login::hash_password;
+use crate::crypto::{token_hash, totp};
+use crate::store::{NewClient, NewUser, Store};
+use serde::Deserialize;
+use std::path::Path;
+
+/// The whole file.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SeedFile {
+    /// Relying parties.
+    #[serde(default)]
+    pub clients: Vec<SeedClient>,
+    /// People.
+    #[serde(default)]
+    pub users: Vec<SeedUser>,
+}
+
+/// One `[[clients]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedClient {
+    /// Public identifier.
+    pub client_id: String,
+    /// Display name (defaults to the id).
+    pub name: Option<String>,
+    /// Omitted: a public client, which must use PKCE.
+    pub client_secret: Option<String>,
+    /// Exact redirect URIs.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Exact post-logout redirect URIs.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Grant types (default: authorization_code).
+    pub grant_types: Option<Vec<String>>,
+    /// Scopes it may ask for (default: openid profile email).
+    pub scopes: Option<Vec<String>>,
+    /// Ask users for consent (default true).
+    pub require_consent: Option<bool>,
+    /// Require a second factor (default false).
+    pub require_mfa: Option<bool>,
+}
+
+/// One `[[users]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedUser {
+    /// Sign-in name.
+    pub username: String,
+    /// Plain-text password (hashed with argon2id on load).
+    pub password: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// Admin role.
+    #[serde(default)]
+    pub admin: bool,
+    /// Base32 TOTP secret: MFA already enrolled.
+    pub totp_secret: Option<String>,
+}
+
+/// Why a seed file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// Unreadable file.
+    #[error("cannot read seed file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not valid TOML, or unknown fields.
+    #[error("seed file {path} is invalid: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is not acceptable.
+    #[error("seed file: {0}")]
+    Invalid(String),
+    /// Storing failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// Password hashing failed.
+    #[error(transparent)]
+    Account(#[from] crate::account::AccountError),
+}
+
+const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+
+/// Reads and validates a seed file.
+pub fn read(path: &Path) -> Result<SeedFile, SeedError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let seed: SeedFile = toml::from_str(&text).map_err(|e| SeedError::Parse {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    seed.validate()?;
+    Ok(seed)
+}
+
+impl SeedFile {
+    /// Checks every entry before anything is stored.
+    pub fn validate(&self) -> Result<(), SeedError> {
+        for c in &self.clients {
+            let what = format!("client {:?}", c.client_id);
+            if c.client_id.trim().is_empty() || c.client_id.contains(':') {
+                return Err(SeedError::Invalid(format!(
+                    "{what}: client_id must be non-empty and contain no ':'"
+                )));
+            }
+            for uri in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
+                crate::domain::validate_redirect_uri(uri).map_err(|why| {
+                    SeedError::Invalid(format!("{what}: redirect URI {uri:?}: {why}"))
+                })?;
+            }
+            for g in c.grant_types.iter().flatten() {
+                if !GRANT_TYPES.contains(&g.as_str()) {
+                    return Err(SeedError::Invalid(format!(
+                        "{what}: unknown grant type {g:?}"
+                    )));
+                }
+            }
+            if c.client_secret.is_none()
+                && c.grant_types
+                    .iter()
+                    .flatten()
+                    .any(|g| g == "client_credentials")
+            {
+                return Err(SeedError::Invalid(format!(
+                    "{what}: a public client cannot use client_credentials"
+                )));
+            }
+            if c.client_secret.as_deref().is_some_and(str::is_empty) {
+                return Err(SeedError::Invalid(format!(
+                    "{what}: client_secret is empty"
+                )));
+            }
+        }
+        for u in &self.users {
+            if u.username.trim().is_empty() || u.username.trim() != u.username {
+                return Err(SeedError::Invalid(format!(
+                    "user {:?}: username must be non-empty without surrounding spaces",
+                    u.username
+                )));
+            }
+            if u.password.is_empty() {
+                return Err(SeedError::Invalid(format!(
+                    "user {:?}: password is empty",
+                    u.username
+                )));
+            }
+            if let Some(secret) = &u.totp_secret {
+                if !totp::is_valid_secret(secret) {
+                    return Err(SeedError::Invalid(format!(
+                        "user {:?}: totp_secret is not valid base32",
+                        u.username
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores every client and user (creating or updating).
+    pub async fn apply(&self, store: &Store, now: i64) -> Result<(), SeedError> {
+        for c in &self.clients {
+            let client = NewClient {
+                client_id: c.client_id.clone(),
+                name: c.name.clone().unwrap_or_else(|| c.client_id.clone()),
+                secret_hash: c.client_secret.as_deref().map(token_hash),
+                redirect_uris: c.redirect_uris.clone(),
+                post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+                grant_types: c
+                    .grant_types
+                    .clone()
+                    .unwrap_or_else(|| vec!["authorization_code".into()]),
+                scopes: c
+                    .scopes
+                    .clone()
+                    .unwrap_or_else(|| vec!["openid".into(), "profile".into(), "email".into()]),
+                require_consent: c.require_consent.unwrap_or(true),
+                require_mfa: c.require_mfa.unwrap_or(false),
+            };
+            store.upsert_client(&client, now).await?;
+        }
+        // Hash every password at once: argon2 runs on the blocking pool, so
+        // several users load in the time of one.
+        let hashes =
+            futures_join(self.users.iter().map(|u| hash_password(u.password.clone()))).await;
+        for (u, hash) in self.users.iter().zip(hashes) {
+            let user = NewUser {
+                username: u.username.clone(),
+                email: u.email.clone(),
+                name: u.name.clone(),
+                password_hash: hash?,
+                is_admin: u.admin,
+                totp_secret: u
+                    .totp_secret
+                    .as_ref()
+                    .map(|s| s.trim().replace(' ', "").to_uppercase()),
+            };
+            store.upsert_user(&user, now).await?;
+        }
+        tracing::info!(
+            clients = self.clients.len(),
+            users = self.users.len(),
+            "seed loaded"
+        );
+        Ok(())
+    }
+}
+
+async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.expect("seed hashing task panicked"));
+    }
+    out
+}

@@ -1,0 +1,134 @@
+//! Building and running the server: connect and migrate the database, load
+//! the seed and the signing keys, compile the templates, bind the listener.
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::state::Provider;
+use crate::store::Store;
+use crate::web::{self, pages::Pages, Metadata};
+use actix_web::dev::Server;
+use actix_web::{middleware, App, HttpServer};
+use anyhow::Context as _;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A built server, bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    provider: Arc<Provider>,
+}
+
+impl Application {
+    /// Builds with the system clock.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        Application::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Builds with a given clock (tests move time by hand).
+    pub async fn build_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Application> {
+        let store = Store::connect(&config.database_url)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the database at {}",
+                    redact(&config.database_url)
+                )
+            })?;
+        store
+            .migrate()
+            .await
+            .context("cannot migrate the database")?;
+        if let Some(path) = &config.seed {
+            let seed = crate::seed::read(path)?;
+            seed.apply(&store, clock.now()).await?;
+        }
+        let keys = crate::keys::load_or_create(&store, clock.now())
+            .await
+            .context("cannot load the signing keys")?;
+        let pages = Pages::new(&config.product_name, &config.base_path())
+            .context("cannot compile the templates")?;
+        let listener = TcpListener::bind(&config.listen)
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let port = listener.local_addr()?.port();
+        let metadata = Metadata::new(&config);
+        let provider = Arc::new(Provider::new(config, store, clock, keys));
+        let server = serve(listener, provider.clone(), pages, metadata)?;
+        Ok(Application {
+            port,
+            server,
+            provider,
+        })
+    }
+
+    /// The port the server listens on (useful with `127.0.0.1:0`).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests inspect the store through it).
+    pub fn provider(&self) -> Arc<Provider> {
+        self.provider.clone()
+    }
+
+    /// Serves until the process is told to stop.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let pruner = tokio::spawn(prune_periodically(self.provider.clone()));
+        let result = self.server.await;
+        pruner.abort();
+        result
+    }
+}
+
+fn serve(
+    listener: TcpListener,
+    provider: Arc<Provider>,
+    pages: Pages,
+    metadata: Metadata,
+) -> anyhow::Result<Server> {
+    let base_path = provider.config.base_path();
+    let provider = actix_web::web::Data::from(provider);
+    let pages = actix_web::web::Data::new(pages);
+    let metadata = actix_web::web::Data::new(metadata);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(provider.clone())
+            .app_data(pages.clone())
+            .app_data(metadata.clone())
+            .app_data(actix_web::web::PayloadConfig::new(web::MAX_BODY))
+            .wrap(middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+            .configure(|cfg| web::routes(cfg, &base_path))
+            .default_service(actix_web::web::to(web::not_found))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Removes expired codes, requests, sessions and tokens every few minutes.
+async fn prune_periodically(provider: Arc<Provider>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        match provider.store.prune_expired(provider.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(rows = n, "pruned expired rows"),
+            Err(e) => tracing::warn!(error = %e, "pruning expired rows failed"),
+        }
+    }
+}
+
+/// Hides the password in a database URL before it is logged.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}

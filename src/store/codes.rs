@@ -1,0 +1,141 @@
+//! Authorization codes (RFC 6749 §4.1.2): stored as SHA-256 hashes, single use,
+//! short-lived, bound to client, redirect_uri, PKCE challenge and nonce.
+
+use super::{Store, StoreError};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// A code as stored.
+#[derive(Debug, Clone)]
+pub struct CodeRecord {
+    /// Client the code was issued to.
+    pub client_id: String,
+    /// User who authorized.
+    pub user_id: String,
+    /// Browser session it came from.
+    pub sid: String,
+    /// The redirect_uri of the authorization request.
+    pub redirect_uri: String,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// Nonce of the authorization request.
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    /// When the user authenticated.
+    pub auth_time: i64,
+    /// Methods used, space-separated.
+    pub amr: String,
+    /// When the code stops being redeemable.
+    pub expires_at: i64,
+}
+
+/// What issuing a code takes.
+pub type NewCode = CodeRecord;
+
+/// The outcome of trying to redeem a code.
+#[derive(Debug)]
+pub enum Redemption {
+    /// This caller redeemed it; nobody else ever will.
+    Redeemed,
+    /// It had been redeemed before: the grant it produced, if any, should die.
+    AlreadyUsed {
+        /// The grant issued by the first redemption.
+        grant_id: Option<String>,
+    },
+    /// No such code.
+    Unknown,
+}
+
+fn from_row(row: &AnyRow) -> Result<CodeRecord, StoreError> {
+    Ok(CodeRecord {
+        client_id: row.try_get("client_id")?,
+        user_id: row.try_get("user_id")?,
+        sid: row.try_get("sid")?,
+        redirect_uri: row.try_get("redirect_uri")?,
+        scope: row.try_get("scope")?,
+        nonce: row.try_get("nonce")?,
+        code_challenge: row.try_get("code_challenge")?,
+        auth_time: row.try_get("auth_time")?,
+        amr: row.try_get("amr")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+impl Store {
+    /// Stores a freshly issued code under its hash.
+    pub async fn create_code(
+        &self,
+        code_hash: &str,
+        code: &NewCode,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO authorization_codes (code_hash, client_id, user_id, sid, redirect_uri,
+                 scope, nonce, code_challenge, auth_time, amr, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(code_hash)
+        .bind(&code.client_id)
+        .bind(&code.user_id)
+        .bind(&code.sid)
+        .bind(&code.redirect_uri)
+        .bind(&code.scope)
+        .bind(&code.nonce)
+        .bind(&code.code_challenge)
+        .bind(code.auth_time)
+        .bind(&code.amr)
+        .bind(now)
+        .bind(code.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Reads a code without using it up.
+    pub async fn code(&self, code_hash: &str) -> Result<Option<CodeRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT client_id, user_id, sid, redirect_uri, scope, nonce, code_challenge,
+                    auth_time, amr, expires_at
+             FROM authorization_codes WHERE code_hash = $1",
+        )
+        .bind(code_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Uses the code up, atomically: of any number of concurrent callers,
+    /// exactly one gets [`Redemption::Redeemed`]. The winner's grant id is
+    /// recorded so that a later replay can revoke it.
+    pub async fn redeem_code(
+        &self,
+        code_hash: &str,
+        grant_id: &str,
+        now: i64,
+    ) -> Result<Redemption, StoreError> {
+        let won = sqlx::query(
+            "UPDATE authorization_codes SET used_at = $1, grant_id = $2
+             WHERE code_hash = $3 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(grant_id)
+        .bind(code_hash)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if won == 1 {
+            return Ok(Redemption::Redeemed);
+        }
+        let row = sqlx::query("SELECT grant_id FROM authorization_codes WHERE code_hash = $1")
+            .bind(code_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => Redemption::AlreadyUsed {
+                grant_id: row.try_get("grant_id")?,
+            },
+            None => Redemption::Unknown,
+        })
+    }
+}

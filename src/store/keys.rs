@@ -1,0 +1,63 @@
+//! Signing keys: private half (PKCS#8 DER, base64) and public JWK, with a
+//! state of `next`, `current` or `retired`.
+
+use super::{Store, StoreError};
+use sqlx::Row;
+
+/// A signing key as stored.
+#[derive(Debug, Clone)]
+pub struct KeyRecord {
+    /// RFC 7638 thumbprint.
+    pub kid: String,
+    /// JWS algorithm (`RS256`).
+    pub alg: String,
+    /// PKCS#8 DER of the private key, base64 (standard alphabet).
+    pub private_key: String,
+    /// Public JWK as JSON text.
+    pub public_jwk: String,
+    /// `next`, `current` or `retired`.
+    pub state: String,
+    /// When the key was made.
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Every key that is not pruned, newest first.
+    pub async fn signing_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kid, alg, private_key, public_jwk, state, created_at FROM signing_keys
+             ORDER BY created_at DESC, kid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(KeyRecord {
+                    kid: row.try_get("kid")?,
+                    alg: row.try_get("alg")?,
+                    private_key: row.try_get("private_key")?,
+                    public_jwk: row.try_get("public_jwk")?,
+                    state: row.try_get("state")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stores a new key; a key with the same kid is left as it is.
+    pub async fn insert_signing_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, private_key, public_jwk, state, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kid) DO NOTHING",
+        )
+        .bind(&key.kid)
+        .bind(&key.alg)
+        .bind(&key.private_key)
+        .bind(&key.public_jwk)
+        .bind(&key.state)
+        .bind(key.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,89 @@
+//! Schema migrations: plain SQL files under `migrations/`, embedded in the
+//! binary, applied in order, each recorded in `gatehouse_migrations`.
+//!
+//! Each migration runs in one transaction that first claims its version row:
+//! when several replicas start together on an empty database, one claims it
+//! and the others wait on that row's lock, then see it applied.
+
+use super::StoreError;
+use sqlx::{AnyPool, Executor, Row};
+
+/// (version, SQL) in the order they apply.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_core.sql"))];
+
+pub(super) async fn run(pool: &AnyPool) -> Result<(), StoreError> {
+    pool.execute(
+        "CREATE TABLE IF NOT EXISTS gatehouse_migrations (
+             version BIGINT PRIMARY KEY,
+             applied_at BIGINT NOT NULL
+         )",
+    )
+    .await?;
+    for (version, sql) in MIGRATIONS {
+        if is_applied(pool, *version).await? {
+            continue;
+        }
+        let mut tx = pool.begin().await?;
+        let claimed = sqlx::query(
+            "INSERT INTO gatehouse_migrations (version, applied_at) VALUES ($1, $2)
+             ON CONFLICT (version) DO NOTHING",
+        )
+        .bind(*version)
+        .bind(crate::clock::unix_now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            // Another process applied it between our check and our claim.
+            tx.rollback().await?;
+            continue;
+        }
+        for statement in statements(sql) {
+            tx.execute(statement.as_str()).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(version, "applied database migration");
+    }
+    Ok(())
+}
+
+async fn is_applied(pool: &AnyPool, version: i64) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM gatehouse_migrations WHERE version = $1")
+        .bind(version)
+        .fetch_one(pool)
+        .await?;
+    let n: i64 = row.try_get("n")?;
+    Ok(n > 0)
+}
+
+/// Splits a migration into statements: drops `--` comments, splits on `;`.
+/// Migrations never put a semicolon inside a string literal.
+fn statements(sql: &str) -> Vec<String> {
+    let without_comments: String = sql
+        .lines()
+        .map(|line| match line.find("--") {
+            Some(i) => &line[..i],
+            None => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    without_comments
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_splits_into_statements() {
+        for (_, sql) in MIGRATIONS {
+            let parts = statements(sql);
+            assert!(parts.iter().all(|s| s.starts_with("CREATE")), "{parts:?}");
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Storage: one SQL code path for SQLite (embedded default) and Postgres.
+//!
+//! Queries use sqlx's `Any` driver with `$N` placeholders, which both engines
+//! accept. Ids are TEXT, times BIGINT unix seconds, flags INTEGER 0/1 and lists
+//! JSON text; conversion happens here, at the storage edge. The few places
+//! where the engines differ (connection URL handling, pragmas) live in
+//! [`connect`] and nowhere else.
+
+mod clients;
+mod codes;
+mod consents;
+mod grants;
+mod interactions;
+mod keys;
+mod migrate;
+mod sessions;
+mod users;
+
+pub use clients::{ClientRecord, NewClient};
+pub use codes::{CodeRecord, NewCode, Redemption};
+pub use grants::NewGrant;
+pub use interactions::MfaChallenge;
+pub use keys::KeyRecord;
+pub use sessions::SessionRecord;
+pub use users::{NewUser, UserRecord};
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::time::Duration;
+
+/// Errors crossing the storage boundary.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A stored value could not be read back (a JSON list, say).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The connection URL names no engine Gatehouse supports.
+    #[error("unsupported database URL {0:?}: use sqlite://PATH, sqlite::memory: or postgres://…")]
+    UnsupportedUrl(String),
+    /// The folder for a SQLite file could not be created.
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        /// The folder that could not be created.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Which database engine a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Embedded SQLite (file or memory).
+    Sqlite,
+    /// PostgreSQL (and wire-compatible servers).
+    Postgres,
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+impl Store {
+    /// Connects to `url`, creating a SQLite file (and its folder) when needed.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let target = resolve_url(url)?;
+        let mut options = AnyPoolOptions::new()
+            .max_connections(target.max_connections)
+            .acquire_timeout(Duration::from_secs(10));
+        if target.engine == Engine::Sqlite {
+            // A private or shared-cache memory database lives only as long as a
+            // connection to it: never let the pool close the last one.
+            options = options
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+            let wal = target.file_backed;
+            options = options.after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    use sqlx::Executor;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    if wal {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(&target.url).await?;
+        Ok(Store {
+            pool,
+            engine: target.engine,
+        })
+    }
+
+    /// Which engine this store uses.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Brings the schema up to date.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migrate::run(&self.pool).await
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Deletes rows that expired before `now` (codes, pending requests,
+    /// sessions, challenges). Safe to run on several replicas at once.
+    pub async fn prune_expired(&self, now: i64) -> Result<u64, StoreError> {
+        // Used codes are kept a day past expiry so that a late replay is still
+        // recognised as one (and revokes what the code issued).
+        const DAY: i64 = 86_400;
+        let mut removed = 0;
+        for (table, grace) in [
+            ("authorization_codes", DAY),
+            ("auth_requests", 0),
+            ("mfa_challenges", 0),
+            ("browser_sessions", 0),
+            ("refresh_tokens", 0),
+        ] {
+            let sql = format!("DELETE FROM {table} WHERE expires_at < $1");
+            removed += sqlx::query(&sql)
+                .bind(now - grace)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        Ok(removed)
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+struct Target {
+    url: String,
+    engine: Engine,
+    max_connections: u32,
+    file_backed: bool,
+}
+
+/// Maps the user-facing URL to what the driver needs. The engines differ here:
+/// `sqlite::memory:` behind a pool would give each connection its own empty
+/// database, so it becomes one shared connection; a SQLite file gets its
+/// folder created and `mode=rwc`.
+fn resolve_url(url: &str) -> Result<Target, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Target {
+            url: url.to_string(),
+            engine: Engine::Postgres,
+            max_connections: 16,
+            file_backed: false,
+        });
+    }
+    if url == "sqlite::memory:" || url == "sqlite://:memory:" || url == "sqlite::memory" {
+        return Ok(Target {
+            url: "sqlite::memory:".to_string(),
+            engine: Engine::Sqlite,
+            max_connections: 1,
+            file_backed: false,
+        });
+    }
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| StoreError::UnsupportedUrl(url.to_string()))?;
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    if path.is_empty() {
+        return Err(StoreError::UnsupportedUrl(url.to_string()));
+    }
+    if query.is_some_and(|q| q.contains("mode=memory")) {
+        return Ok(Target {
+            url: url.to_string(),
+            engine: Engine::Sqlite,
+            max_connections: 1,
+            file_backed: false,
+        });
+    }
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
+                path: parent.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    let query = match query {
+        Some(q) if q.contains("mode=") => q.to_string(),
+        Some(q) => format!("{q}&mode=rwc"),
+        None => "mode=rwc".to_string(),
+    };
+    Ok(Target {
+        url: format!("sqlite://{path}?{query}"),
+        engine: Engine::Sqlite,
+        max_connections: 8,
+        file_backed: true,
+    })
+}
+
+/// Reads a JSON list of strings stored in a TEXT column.
+pub(crate) fn json_list(row: &AnyRow, column: &str) -> Result<Vec<String>, StoreError> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+/// Encodes a list of strings for a TEXT column.
+pub(crate) fn to_json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// Reads an INTEGER 0/1 flag: SQLite hands INTEGER back as 64 bits,
+/// Postgres as 32.
+pub(crate) fn flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
+    match row.try_get::<i64, _>(column) {
+        Ok(value) => Ok(value != 0),
+        Err(_) => Ok(row.try_get::<i32, _>(column)? != 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_file_urls_get_create_mode() {
+        let t = resolve_url("sqlite://target/test-urls/x.db").unwrap();
+        assert_eq!(t.url, "sqlite://target/test-urls/x.db?mode=rwc");
+        assert!(t.file_backed);
+    }
+
+    #[test]
+    fn memory_is_one_connection() {
+        let t = resolve_url("sqlite::memory:").unwrap();
+        assert_eq!(t.max_connections, 1);
+        assert_eq!(t.engine, Engine::Sqlite);
+    }
+
+    #[test]
+    fn unknown_scheme_is_refused() {
+        assert!(matches!(
+            resolve_url("mysql://x"),
+            Err(StoreError::UnsupportedUrl(_))
+        ));
+    }
+}

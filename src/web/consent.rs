@@ -1,0 +1,144 @@
+//! The consent screen (OpenID Connect Core §3.1.2.4): the client's name and
+//! the requested scopes in plain words; Allow records the consent and issues
+//! the code, Deny answers the client with `access_denied`.
+
+use super::cookies;
+use super::flow::{self, current_session, redirect};
+use super::pages::Pages;
+use super::params;
+use crate::crypto::token_hash;
+use crate::oauth::error::ErrorCode;
+use crate::state::Provider;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+/// A scope in words a person understands.
+pub fn describe_scope(scope: &str) -> String {
+    match scope {
+        "openid" => "Know who you are (your account identifier)".into(),
+        "profile" => "See your name and username".into(),
+        "email" => "See your email address".into(),
+        "offline_access" => "Stay connected to your account when you are not using it".into(),
+        other => format!("Use the \u{201c}{other}\u{201d} permission"),
+    }
+}
+
+/// GET /consent
+pub async fn show(
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
+    let Some(id) = params.get("request").ok().flatten() else {
+        return flow::expired_request(&pages);
+    };
+    let (request, client) = match flow::load_request(&provider, id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return flow::expired_request(&pages),
+        Err(e) => return pages.internal_error(&e.to_string()),
+    };
+    let user = match current_session(&req, &provider).await {
+        Ok(Some((_, user))) => user,
+        Ok(None) => {
+            let base = provider.config.base_path();
+            return redirect(StatusCode::FOUND, &format!("{base}/login?request={id}"));
+        }
+        Err(e) => return pages.internal_error(&e.to_string()),
+    };
+    let (csrf, new_cookie) = cookies::csrf_token(&req, &provider.config);
+    let scopes: Vec<String> = request.scopes.iter().map(|s| describe_scope(s)).collect();
+    let mut response = pages.render(
+        StatusCode::OK,
+        "consent.html",
+        &json!({
+            "csrf": csrf, "request": id, "client_name": client.name,
+            "username": user.username, "scopes": scopes,
+        }),
+    );
+    if let Some(cookie) = new_cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+/// POST /consent
+pub async fn submit(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let params = match params::form(&req, &body) {
+        Ok(p) => p,
+        Err(why) => {
+            return pages.error(StatusCode::BAD_REQUEST, "This form could not be read", &why)
+        }
+    };
+    let field = |name: &str| params.get(name).ok().flatten();
+    let Some(id) = field("request") else {
+        return flow::expired_request(&pages);
+    };
+    if !cookies::csrf_ok(&req, field("csrf")) {
+        return pages.error(
+            StatusCode::FORBIDDEN,
+            "This form had expired",
+            "Nothing was shared. Go back to the application and sign in again.",
+        );
+    }
+    let (request, client) = match flow::load_request(&provider, id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return flow::expired_request(&pages),
+        Err(e) => return pages.internal_error(&e.to_string()),
+    };
+    let (session, user) = match current_session(&req, &provider).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            let base = provider.config.base_path();
+            return redirect(StatusCode::SEE_OTHER, &format!("{base}/login?request={id}"));
+        }
+        Err(e) => return pages.internal_error(&e.to_string()),
+    };
+    let now = provider.now();
+    let result = async {
+        match field("decision") {
+            Some("allow") => {
+                let mut scopes = provider
+                    .store
+                    .consented_scopes(&user.id, &client.client_id)
+                    .await?;
+                for s in &request.scopes {
+                    if !scopes.contains(s) {
+                        scopes.push(s.clone());
+                    }
+                }
+                provider
+                    .store
+                    .save_consent(&user.id, &client.client_id, &scopes, now)
+                    .await?;
+                provider.store.delete_auth_request(&token_hash(id)).await?;
+                tracing::info!(user_id = %user.id, client_id = %client.client_id, "consent given");
+                flow::issue_code(&provider, &pages, StatusCode::SEE_OTHER, &request, &session).await
+            }
+            Some("deny") => {
+                provider.store.delete_auth_request(&token_hash(id)).await?;
+                tracing::info!(user_id = %user.id, client_id = %client.client_id, "consent denied");
+                let e = request.error(ErrorCode::AccessDenied, "the user denied the request");
+                Ok(flow::error_to_client(
+                    &pages,
+                    &provider,
+                    StatusCode::SEE_OTHER,
+                    &e,
+                ))
+            }
+            _ => Ok(pages.error(
+                StatusCode::BAD_REQUEST,
+                "Choose Allow or Deny",
+                "Go back and choose whether to share your account.",
+            )),
+        }
+    }
+    .await;
+    result.unwrap_or_else(|e: crate::store::StoreError| pages.internal_error(&e.to_string()))
+}

@@ -1,0 +1,51 @@
+//! The home page and the embedded static files.
+
+use super::flow::current_session;
+use super::pages::Pages;
+use crate::state::Provider;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+/// GET /
+pub async fn home(
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let username = match current_session(&req, &provider).await {
+        Ok(Some((_, user))) => Some(user.username),
+        Ok(None) => None,
+        Err(e) => return pages.internal_error(&e.to_string()),
+    };
+    pages.render(
+        StatusCode::OK,
+        "home.html",
+        &json!({ "username": username }),
+    )
+}
+
+/// GET /static/{file}: the stylesheet and the form_post script, embedded.
+pub async fn static_file(path: web::Path<String>, pages: web::Data<Pages>) -> HttpResponse {
+    let (body, content_type) = match path.as_str() {
+        "gatehouse.css" => (
+            include_str!("../../static/gatehouse.css"),
+            "text/css; charset=utf-8",
+        ),
+        "form_post.js" => (
+            include_str!("../../static/form_post.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        _ => {
+            return pages.error(
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing at this address.",
+            )
+        }
+    };
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(body)
+}

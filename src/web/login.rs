@@ -1,0 +1,327 @@
+//! The sign-in screens: username and password, then the TOTP code for users
+//! who have one. Both are CSRF-protected forms; success opens a browser
+//! session and resumes the pending authorization request.
+
+use super::cookies;
+use super::flow::{self, redirect};
+use super::pages::Pages;
+use super::params;
+use crate::account::mfa::{self, CodeCheck};
+use crate::account::{login, session};
+use crate::state::Provider;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+const WRONG_CREDENTIALS: &str = "That username and password don't match. Check them and try again.";
+
+/// Where to go once signed in: the pending request, or the home page.
+fn after_sign_in(provider: &Provider, request: Option<&str>) -> String {
+    let base = provider.config.base_path();
+    match request {
+        Some(id) => format!("{base}/authorize/resume?request={id}"),
+        None => format!("{base}/"),
+    }
+}
+
+/// The `request` parameter, if it names a live pending request; `Err` holds
+/// the page to show when it does not.
+async fn pending_client_name(
+    provider: &Provider,
+    pages: &Pages,
+    request: Option<&str>,
+) -> Result<Option<String>, HttpResponse> {
+    let Some(id) = request else { return Ok(None) };
+    match flow::load_request(provider, id).await {
+        Ok(Some((_, client))) => Ok(Some(client.name)),
+        Ok(None) => Err(flow::expired_request(pages)),
+        Err(e) => Err(pages.internal_error(&e.to_string())),
+    }
+}
+
+/// What the login form shows besides its fields.
+struct LoginView<'a> {
+    request: Option<&'a str>,
+    client_name: Option<String>,
+    username: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+fn login_page(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    status: StatusCode,
+    view: LoginView<'_>,
+) -> HttpResponse {
+    let (csrf, new_cookie) = cookies::csrf_token(req, &provider.config);
+    let mut response = pages.render(
+        status,
+        "login.html",
+        &json!({
+            "csrf": csrf, "request": view.request, "client_name": view.client_name,
+            "username": view.username, "error": view.error,
+        }),
+    );
+    if let Some(cookie) = new_cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+/// GET /login
+pub async fn show(
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
+    let request = params.get("request").ok().flatten();
+    let client_name = match pending_client_name(&provider, &pages, request).await {
+        Ok(name) => name,
+        Err(page) => return page,
+    };
+    let hint = match (request, client_name.is_some()) {
+        (Some(id), true) => flow::load_request(&provider, id)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|(r, _)| r.login_hint),
+        _ => None,
+    };
+    login_page(
+        &req,
+        &provider,
+        &pages,
+        StatusCode::OK,
+        LoginView {
+            request,
+            client_name,
+            username: hint.as_deref(),
+            error: None,
+        },
+    )
+}
+
+/// POST /login
+pub async fn submit(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let params = match params::form(&req, &body) {
+        Ok(p) => p,
+        Err(why) => {
+            return pages.error(StatusCode::BAD_REQUEST, "This form could not be read", &why)
+        }
+    };
+    let field = |name: &str| params.get(name).ok().flatten();
+    let request = field("request");
+    let client_name = match pending_client_name(&provider, &pages, request).await {
+        Ok(name) => name,
+        Err(page) => return page,
+    };
+    if !cookies::csrf_ok(&req, field("csrf")) {
+        return login_page(
+            &req,
+            &provider,
+            &pages,
+            StatusCode::FORBIDDEN,
+            LoginView {
+                request,
+                client_name,
+                username: field("username"),
+                error: Some("This form had expired, so nothing was sent. Please sign in again."),
+            },
+        );
+    }
+    let (Some(username), Some(password)) = (field("username"), field("password")) else {
+        return login_page(
+            &req,
+            &provider,
+            &pages,
+            StatusCode::BAD_REQUEST,
+            LoginView {
+                request,
+                client_name,
+                username: field("username"),
+                error: Some("Enter your username and your password."),
+            },
+        );
+    };
+    let user = match login::check_password(&provider.store, username, password).await {
+        Ok(u) => u,
+        Err(e) => return pages.internal_error(&e.to_string()),
+    };
+    let Some(user) = user else {
+        tracing::info!(username, "sign-in failed");
+        return login_page(
+            &req,
+            &provider,
+            &pages,
+            StatusCode::UNAUTHORIZED,
+            LoginView {
+                request,
+                client_name,
+                username: Some(username),
+                error: Some(WRONG_CREDENTIALS),
+            },
+        );
+    };
+    let now = provider.now();
+    let config = &provider.config;
+    let base = config.base_path();
+    if user.totp_secret.is_some() {
+        let token = match mfa::open_challenge(&provider.store, &user.id, now).await {
+            Ok(t) => t,
+            Err(e) => return pages.internal_error(&e.to_string()),
+        };
+        let next = match request {
+            Some(id) => format!("{base}/login/totp?request={id}"),
+            None => format!("{base}/login/totp"),
+        };
+        let mut response = redirect(StatusCode::SEE_OTHER, &next);
+        let _ = response.add_cookie(&cookies::build(
+            config,
+            cookies::MFA,
+            token,
+            Some(mfa::CHALLENGE_TTL),
+        ));
+        return response;
+    }
+    let cookie =
+        match session::open(&provider.store, &user.id, &["pwd"], now, config.session_ttl).await {
+            Ok((cookie, _)) => cookie,
+            Err(e) => return pages.internal_error(&e.to_string()),
+        };
+    tracing::info!(user_id = %user.id, "signed in with a password");
+    let mut response = redirect(StatusCode::SEE_OTHER, &after_sign_in(&provider, request));
+    let _ = response.add_cookie(&cookies::build(config, cookies::SESSION, cookie, None));
+    response
+}
+
+fn totp_page(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    status: StatusCode,
+    request: Option<&str>,
+    error: Option<&str>,
+) -> HttpResponse {
+    let (csrf, new_cookie) = cookies::csrf_token(req, &provider.config);
+    let mut response = pages.render(
+        status,
+        "totp.html",
+        &json!({ "csrf": csrf, "request": request, "error": error }),
+    );
+    if let Some(cookie) = new_cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+fn back_to_login(provider: &Provider, request: Option<&str>) -> HttpResponse {
+    let base = provider.config.base_path();
+    let to = match request {
+        Some(id) => format!("{base}/login?request={id}"),
+        None => format!("{base}/login"),
+    };
+    let mut response = redirect(StatusCode::SEE_OTHER, &to);
+    let _ = response.add_cookie(&cookies::removal(&provider.config, cookies::MFA));
+    response
+}
+
+/// GET /login/totp
+pub async fn show_totp(
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
+    let request = params.get("request").ok().flatten();
+    let live = match cookies::value(&req, cookies::MFA) {
+        Some(token) => matches!(
+            mfa::challenge(&provider.store, &token, provider.now()).await,
+            Ok(Some(_))
+        ),
+        None => false,
+    };
+    if !live {
+        return back_to_login(&provider, request);
+    }
+    totp_page(&req, &provider, &pages, StatusCode::OK, request, None)
+}
+
+/// POST /login/totp
+pub async fn submit_totp(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let params = match params::form(&req, &body) {
+        Ok(p) => p,
+        Err(why) => {
+            return pages.error(StatusCode::BAD_REQUEST, "This form could not be read", &why)
+        }
+    };
+    let field = |name: &str| params.get(name).ok().flatten();
+    let request = field("request");
+    if !cookies::csrf_ok(&req, field("csrf")) {
+        return totp_page(
+            &req,
+            &provider,
+            &pages,
+            StatusCode::FORBIDDEN,
+            request,
+            Some("This form had expired, so nothing was sent. Please enter the code again."),
+        );
+    }
+    let now = provider.now();
+    let Some(token) = cookies::value(&req, cookies::MFA) else {
+        return back_to_login(&provider, request);
+    };
+    let challenge = match mfa::challenge(&provider.store, &token, now).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return back_to_login(&provider, request),
+        Err(e) => return pages.internal_error(&e.to_string()),
+    };
+    let user = match provider.store.user_by_id(&challenge.user_id).await {
+        Ok(Some(u)) if !u.disabled => u,
+        Ok(_) => return back_to_login(&provider, request),
+        Err(e) => return pages.internal_error(&e.to_string()),
+    };
+    let code = field("code").unwrap_or("");
+    match mfa::check_code(&provider.store, &token, &user, code, now).await {
+        Ok(CodeCheck::Accepted) => {}
+        Ok(CodeCheck::Rejected) => {
+            tracing::info!(user_id = %user.id, "TOTP code rejected");
+            return totp_page(&req, &provider, &pages, StatusCode::UNAUTHORIZED, request,
+                Some("That code didn't work. Use the newest code from your authenticator app; each code works only once."));
+        }
+        Ok(CodeCheck::Exhausted) => {
+            tracing::warn!(user_id = %user.id, "too many wrong TOTP codes; the password is needed again");
+            return back_to_login(&provider, request);
+        }
+        Err(e) => return pages.internal_error(&e.to_string()),
+    }
+    let config = &provider.config;
+    let cookie = match session::open(
+        &provider.store,
+        &user.id,
+        &["pwd", "otp"],
+        now,
+        config.session_ttl,
+    )
+    .await
+    {
+        Ok((cookie, _)) => cookie,
+        Err(e) => return pages.internal_error(&e.to_string()),
+    };
+    tracing::info!(user_id = %user.id, "signed in with a password and a TOTP code");
+    let mut response = redirect(StatusCode::SEE_OTHER, &after_sign_in(&provider, request));
+    let _ = response.add_cookie(&cookies::build(config, cookies::SESSION, cookie, None));
+    let _ = response.add_cookie(&cookies::removal(config, cookies::MFA));
+    response
+}

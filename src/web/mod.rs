@@ -1,0 +1,80 @@
+//! The HTTP layer: routes, extractors and page rendering. Handlers are thin:
+//! they read the request, call protocol or account logic, and render.
+
+mod authorize;
+mod consent;
+pub mod cookies;
+mod discovery;
+mod flow;
+mod home;
+mod login;
+pub mod pages;
+mod params;
+mod token;
+mod userinfo;
+
+pub use discovery::Metadata;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+/// Largest request body accepted, in bytes: forms and token requests are small.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Registers every route under the issuer's path.
+pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str) {
+    let scope = web::scope(base_path)
+        .route("/", web::get().to(home::home))
+        .route(
+            "/.well-known/openid-configuration",
+            web::get().to(discovery::metadata),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            web::get().to(discovery::metadata),
+        )
+        .route("/jwks", web::get().to(discovery::jwks))
+        .route("/authorize", web::get().to(authorize::authorize))
+        .route("/authorize", web::post().to(authorize::authorize))
+        .route("/authorize/resume", web::get().to(authorize::resume))
+        .route("/login", web::get().to(login::show))
+        .route("/login", web::post().to(login::submit))
+        .route("/login/totp", web::get().to(login::show_totp))
+        .route("/login/totp", web::post().to(login::submit_totp))
+        .route("/consent", web::get().to(consent::show))
+        .route("/consent", web::post().to(consent::submit))
+        .route("/token", web::post().to(token::token))
+        .route("/userinfo", web::get().to(userinfo::userinfo))
+        .route("/userinfo", web::post().to(userinfo::userinfo))
+        .route("/static/{file}", web::get().to(home::static_file));
+    cfg.service(scope);
+    if !base_path.is_empty() {
+        // RFC 8414 §3: for an issuer with a path, the metadata lives at
+        // /.well-known/oauth-authorization-server/{path}.
+        cfg.route(
+            &format!("/.well-known/oauth-authorization-server{base_path}"),
+            web::get().to(discovery::metadata),
+        );
+    }
+}
+
+/// The answer to a path no route matches, or a method a route does not take.
+pub async fn not_found(
+    pages: web::Data<pages::Pages>,
+    req: actix_web::HttpRequest,
+) -> HttpResponse {
+    if req.path().ends_with("/token") {
+        return HttpResponse::MethodNotAllowed()
+            .insert_header(("Allow", "POST"))
+            .insert_header(("Cache-Control", "no-store"))
+            .json(serde_json::json!({
+                "error": "invalid_request",
+                "error_description": "the token endpoint takes POST only",
+            }));
+    }
+    pages.error(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address. Check the link, or go back to the application you came from.",
+    )
+}

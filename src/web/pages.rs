@@ -1,0 +1,118 @@
+//! Page rendering: tera templates compiled once at start-up from files
+//! embedded in the binary, plus the error page every screen falls back to.
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use serde::Serialize;
+use tera::{Context, Tera};
+
+/// (name, source) of every template, embedded so the binary runs anywhere.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    ("login.html", include_str!("../../templates/login.html")),
+    ("totp.html", include_str!("../../templates/totp.html")),
+    ("consent.html", include_str!("../../templates/consent.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    (
+        "form_post.html",
+        include_str!("../../templates/form_post.html"),
+    ),
+];
+
+/// The compiled templates and the values every page shows.
+#[derive(Debug)]
+pub struct Pages {
+    tera: Tera,
+    product_name: String,
+    base_path: String,
+}
+
+impl Pages {
+    /// Compiles every template; fails at start-up, never on a request.
+    pub fn new(product_name: &str, base_path: &str) -> Result<Pages, tera::Error> {
+        let mut tera = Tera::default();
+        tera.add_raw_templates(TEMPLATES.to_vec())?;
+        tera.autoescape_on(vec![".html"]);
+        Ok(Pages {
+            tera,
+            product_name: product_name.to_string(),
+            base_path: base_path.to_string(),
+        })
+    }
+
+    /// Names of every template (for the test that renders them all).
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        TEMPLATES.iter().map(|(name, _)| *name)
+    }
+
+    /// Renders `template` with `values` into an HTML response.
+    pub fn render(
+        &self,
+        status: StatusCode,
+        template: &str,
+        values: &impl Serialize,
+    ) -> HttpResponse {
+        let mut context = match Context::from_serialize(values) {
+            Ok(c) => c,
+            Err(e) => return self.internal_error(&e.to_string()),
+        };
+        context.insert("product_name", &self.product_name);
+        context.insert("base", &self.base_path);
+        match self.tera.render(template, &context) {
+            Ok(html) => html_response(status, html),
+            Err(e) => {
+                let detail = format!("{e:?}");
+                self.internal_error(&detail)
+            }
+        }
+    }
+
+    /// A page that tells the user what went wrong and what to do next.
+    pub fn error(&self, status: StatusCode, title: &str, message: &str) -> HttpResponse {
+        let error_id = uuid::Uuid::new_v4().to_string();
+        tracing::info!(%error_id, status = status.as_u16(), title, message, "error page shown");
+        self.error_page(status, title, message, &error_id)
+    }
+
+    /// Logs `detail` under a fresh error id and shows a plain apology.
+    pub fn internal_error(&self, detail: &str) -> HttpResponse {
+        let error_id = uuid::Uuid::new_v4().to_string();
+        tracing::error!(%error_id, detail, "internal error");
+        self.error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side",
+            "Please try again in a moment. If it keeps happening, tell your administrator the error id below.",
+            &error_id,
+        )
+    }
+
+    fn error_page(
+        &self,
+        status: StatusCode,
+        title: &str,
+        message: &str,
+        error_id: &str,
+    ) -> HttpResponse {
+        let mut context = Context::new();
+        context.insert("product_name", &self.product_name);
+        context.insert("base", &self.base_path);
+        context.insert("title", title);
+        context.insert("message", message);
+        context.insert("error_id", error_id);
+        match self.tera.render("error.html", &context) {
+            Ok(html) => html_response(status, html),
+            // The error template is checked at start-up; this is a last resort.
+            Err(_) => HttpResponse::build(status)
+                .content_type("text/plain; charset=utf-8")
+                .body(format!("{title}. Error id: {error_id}")),
+        }
+    }
+}
+
+fn html_response(status: StatusCode, html: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(html)
+}
