@@ -198,14 +198,20 @@ impl SeedFile {
         }
         // Hash every password at once: argon2 runs on the blocking pool, so
         // several users load in the time of one.
-        let hashes =
-            futures_join(self.users.iter().map(|u| hash_password(u.password.clone()))).await;
-        for (u, hash) in self.users.iter().zip(hashes) {
+        let hashing: Vec<_> = self
+            .users
+            .iter()
+            .map(|u| tokio::spawn(hash_password(u.password.clone())))
+            .collect();
+        for (u, hashed) in self.users.iter().zip(hashing) {
+            let password_hash = hashed
+                .await
+                .map_err(|_| crate::account::AccountError::Cancelled)??;
             let user = NewUser {
                 username: u.username.clone(),
                 email: u.email.clone(),
                 name: u.name.clone(),
-                password_hash: hash?,
+                password_hash,
                 is_admin: u.admin,
                 totp_secret: u
                     .totp_secret
@@ -221,17 +227,4 @@ impl SeedFile {
         );
         Ok(())
     }
-}
-
-async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
-where
-    F: Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.map(tokio::spawn).collect();
-    let mut out = Vec::with_capacity(handles.len());
-    for h in handles {
-        out.push(h.await.expect("seed hashing task panicked"));
-    }
-    out
 }

@@ -49,6 +49,7 @@ pub async fn verify_access_token(
             issuer: &provider.config.issuer,
             audience: None,
             allow_expired: false,
+            now: provider.now(),
         },
     )
     .map_err(|e| UserinfoError::InvalidToken(e.to_string()))?;

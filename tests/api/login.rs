@@ -1,0 +1,210 @@
+//! The sign-in screens: same message for unknown users and wrong passwords,
+//! CSRF, TOTP with replay refused, sessions behind cookies.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+async fn login_page(app: &TestApp) -> reqwest::Response {
+    let to_login = app.authorize(&AuthRequest::confidential()).await;
+    app.follow(&to_login).await
+}
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_look_the_same() {
+    let app = spawn_app().await;
+    let mut bodies = Vec::new();
+    for (user, password) in [("alice", "wrong password"), ("mallory", "whatever")] {
+        let page = login_page(&app).await;
+        let response = app
+            .submit_form(
+                page,
+                "/login",
+                &[("username", user), ("password", password)],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let html = response.text().await.unwrap();
+        assert!(html.contains("don&#x27;t match"), "{html}");
+        bodies.push(html.replace(user, "USER"));
+    }
+    let strip = |s: &str| s.replace(&hidden_field(s, "request").unwrap_or_default(), "");
+    assert_eq!(strip(&bodies[0]), strip(&bodies[1]));
+}
+
+#[tokio::test]
+async fn a_form_without_the_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    let page = login_page(&app).await;
+    let html = page.text().await.unwrap();
+    let request = hidden_field(&html, "request").unwrap();
+    let response = app
+        .browser
+        .post(app.url("/login"))
+        .form(&[
+            ("request", request.as_str()),
+            ("username", "alice"),
+            ("password", ALICE_PASSWORD),
+            ("csrf", "forged"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_httponly_and_lax() {
+    let app = spawn_app().await;
+    let page = login_page(&app).await;
+    let response = app
+        .submit_form(
+            page,
+            "/login",
+            &[("username", "alice"), ("password", ALICE_PASSWORD)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("gatehouse_session="))
+        .expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"));
+    assert!(cookie.contains("SameSite=Lax"));
+    assert!(
+        !cookie.contains("Secure"),
+        "plain-http issuer: no Secure flag"
+    );
+}
+
+#[tokio::test]
+async fn session_cookies_are_secure_on_https_issuers() {
+    // The issuer says https (a TLS proxy in front); the test still talks http.
+    let app = spawn_app_with(|c| c.issuer = "https://id.example.test".into()).await;
+    let addr = format!("http://127.0.0.1:{}", app.port);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client.get(format!("{addr}/login")).send().await.unwrap();
+    let cookie = page
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn totp_codes_work_once_and_wrong_codes_are_refused() {
+    let app = spawn_app().await;
+    let to_login = app.authorize(&AuthRequest::confidential()).await;
+    let page = app.follow(&to_login).await;
+    let answer = app
+        .submit_form(
+            page,
+            "/login",
+            &[("username", "bob"), ("password", BOB_PASSWORD)],
+        )
+        .await;
+    assert!(location(&answer).contains("/login/totp"));
+    let page = app.follow(&answer).await;
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"autocomplete="one-time-code""#));
+    assert!(html.contains(r#"name="code""#));
+
+    let page = app.follow(&answer).await;
+    let wrong = app
+        .submit_form(page, "/login/totp", &[("code", "000000")])
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+
+    let code = app.totp_code();
+    let page = app.follow(&answer).await;
+    let ok = app
+        .submit_form(page, "/login/totp", &[("code", &code)])
+        .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert!(location(&ok).contains("/authorize/resume"));
+
+    // A second sign-in within the same 30 s cannot reuse that code.
+    let to_login = app
+        .authorize(&AuthRequest::confidential().with("prompt", "login"))
+        .await;
+    let page = app.follow(&to_login).await;
+    let answer = app
+        .submit_form(
+            page,
+            "/login",
+            &[("username", "bob"), ("password", BOB_PASSWORD)],
+        )
+        .await;
+    let page = app.follow(&answer).await;
+    let replay = app
+        .submit_form(page, "/login/totp", &[("code", &code)])
+        .await;
+    assert_eq!(
+        replay.status(),
+        StatusCode::UNAUTHORIZED,
+        "a used code is refused"
+    );
+    app.clock.advance(30);
+    let page = app.follow(&answer).await;
+    let next = app
+        .submit_form(page, "/login/totp", &[("code", &app.totp_code())])
+        .await;
+    assert_eq!(
+        next.status(),
+        StatusCode::SEE_OTHER,
+        "the next step's code works"
+    );
+}
+
+#[tokio::test]
+async fn the_totp_screen_needs_a_password_first() {
+    let app = spawn_app().await;
+    let response = app.get("/login/totp").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location(&response).ends_with("/login"));
+}
+
+#[tokio::test]
+async fn direct_sign_in_lands_on_the_home_page() {
+    let app = spawn_app().await;
+    let page = app.get("/login").await;
+    let response = app
+        .submit_form(
+            page,
+            "/login",
+            &[("username", "alice"), ("password", ALICE_PASSWORD)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let home = app.follow(&response).await;
+    assert!(home
+        .text()
+        .await
+        .unwrap()
+        .contains("signed in as <strong>alice</strong>"));
+}
+
+#[tokio::test]
+async fn every_page_renders_and_unknown_paths_are_404_pages() {
+    let app = spawn_app().await;
+    for path in [
+        "/",
+        "/login",
+        "/static/gatehouse.css",
+        "/static/form_post.js",
+    ] {
+        assert_eq!(app.get(path).await.status(), StatusCode::OK, "{path}");
+    }
+    let missing = app.get("/nothing-here").await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(missing.text().await.unwrap().contains("Page not found"));
+}

@@ -1,0 +1,13 @@
+//! Integration tests: a real server on port 0 with a fresh database per test,
+//! driven over HTTP. SQLite by default; set GATEHOUSE_TEST_POSTGRES to a
+//! server URL (postgres://postgres@127.0.0.1:5432/postgres) to run every
+//! test on Postgres instead.
+
+mod authorize;
+mod discovery;
+mod flow;
+mod helpers;
+mod login;
+mod storage;
+mod token;
+mod userinfo;
