@@ -23,8 +23,10 @@ pub struct Config {
     pub id_token_ttl: i64,
     /// Authorization code lifetime in seconds (at most 60).
     pub code_ttl: i64,
-    /// Refresh token (and grant) lifetime in seconds.
-    pub refresh_token_ttl: i64,
+    /// A refresh token unused for this many seconds expires.
+    pub refresh_token_idle_ttl: i64,
+    /// A grant (refresh token family) ends this many seconds after sign-in.
+    pub refresh_token_absolute_ttl: i64,
     /// Browser session lifetime in seconds.
     pub session_ttl: i64,
     /// How long a user has to finish signing in, in seconds.
@@ -43,7 +45,8 @@ impl Default for Config {
             access_token_ttl: 600,
             id_token_ttl: 3600,
             code_ttl: 60,
-            refresh_token_ttl: 30 * 86_400,
+            refresh_token_idle_ttl: 14 * 86_400,
+            refresh_token_absolute_ttl: 30 * 86_400,
             session_ttl: 12 * 3600,
             interaction_ttl: 30 * 60,
             product_name: "Gatehouse".into(),
@@ -80,7 +83,8 @@ const ENV_KEYS: &[(&str, bool)] = &[
     ("access_token_ttl", true),
     ("id_token_ttl", true),
     ("code_ttl", true),
-    ("refresh_token_ttl", true),
+    ("refresh_token_idle_ttl", true),
+    ("refresh_token_absolute_ttl", true),
     ("session_ttl", true),
     ("interaction_ttl", true),
     ("product_name", false),
@@ -153,7 +157,11 @@ impl Config {
         for (name, value) in [
             ("access_token_ttl", self.access_token_ttl),
             ("id_token_ttl", self.id_token_ttl),
-            ("refresh_token_ttl", self.refresh_token_ttl),
+            ("refresh_token_idle_ttl", self.refresh_token_idle_ttl),
+            (
+                "refresh_token_absolute_ttl",
+                self.refresh_token_absolute_ttl,
+            ),
             ("session_ttl", self.session_ttl),
             ("interaction_ttl", self.interaction_ttl),
         ] {

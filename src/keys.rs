@@ -1,10 +1,15 @@
-//! Loading the signing keys from the store, creating the first one on an
-//! empty database.
+//! Signing key lifecycle: load the keys from the store (creating the first
+//! one on an empty database), rotate, and prune.
+//!
+//! States: `next` (published in the JWKS, not yet signing), `current` (signs)
+//! and `retired` (still published until every token it signed has expired).
+//! Rotation promotes the `next` key, so relying parties that cached the JWKS
+//! already know it, and publishes a fresh `next` key for the rotation after.
 
 use crate::crypto::keys::{generate_rsa, KeyError, KeySet, SigningKey};
 use crate::store::{KeyRecord, Store, StoreError};
 
-/// Why the keys could not be loaded.
+/// Why the keys could not be loaded or rotated.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The database failed.
@@ -15,6 +20,25 @@ pub enum LoadError {
     Key(#[from] KeyError),
 }
 
+async fn generate(store: &Store, state: &str, now: i64) -> Result<String, LoadError> {
+    let generated = tokio::task::spawn_blocking(generate_rsa)
+        .await
+        .map_err(|e| KeyError::Generate(e.to_string()))??;
+    store
+        .insert_signing_key(&KeyRecord {
+            kid: generated.kid.clone(),
+            alg: "RS256".into(),
+            private_key: generated.private_key,
+            public_jwk: generated.public_jwk.to_string(),
+            state: state.into(),
+            created_at: now,
+            retired_at: None,
+        })
+        .await?;
+    tracing::info!(kid = %generated.kid, state, "generated a new RS256 signing key");
+    Ok(generated.kid)
+}
+
 /// Loads the key set, generating and storing an RSA key if there is none.
 pub async fn load_or_create(store: &Store, now: i64) -> Result<KeySet, LoadError> {
     if !store
@@ -23,25 +47,13 @@ pub async fn load_or_create(store: &Store, now: i64) -> Result<KeySet, LoadError
         .iter()
         .any(|k| k.state == "current")
     {
-        let generated = tokio::task::spawn_blocking(generate_rsa)
-            .await
-            .map_err(|e| KeyError::Generate(e.to_string()))??;
-        store
-            .insert_signing_key(&KeyRecord {
-                kid: generated.kid.clone(),
-                alg: "RS256".into(),
-                private_key: generated.private_key,
-                public_jwk: generated.public_jwk.to_string(),
-                state: "current".into(),
-                created_at: now,
-            })
-            .await?;
-        tracing::info!(kid = %generated.kid, "generated a new RS256 signing key");
+        generate(store, "current", now).await?;
     }
     load(store).await
 }
 
-/// Builds the key set from what is stored: the newest `current` key signs.
+/// Builds the key set from what is stored: the newest `current` key signs;
+/// every stored key is published.
 pub async fn load(store: &Store) -> Result<KeySet, LoadError> {
     let records = store.signing_keys().await?;
     let current = records
@@ -62,4 +74,49 @@ pub async fn load(store: &Store) -> Result<KeySet, LoadError> {
         published.push(jwk);
     }
     Ok(KeySet::new(signing, published)?)
+}
+
+/// What a rotation did.
+#[derive(Debug)]
+pub struct Rotation {
+    /// The key that signs from now on.
+    pub current: String,
+    /// The keys that stopped signing.
+    pub retired: Vec<String>,
+    /// The key published for the next rotation.
+    pub next: String,
+}
+
+/// Rotates: the newest `next` key (or a new one, if there is none) becomes
+/// `current`, the old `current` keys retire, and a new `next` is published.
+pub async fn rotate(store: &Store, now: i64) -> Result<Rotation, LoadError> {
+    let records = store.signing_keys().await?;
+    let promoted = match records.iter().find(|k| k.state == "next") {
+        Some(next) => next.kid.clone(),
+        None => generate(store, "next", now).await?,
+    };
+    let mut retired = Vec::new();
+    for old in records.iter().filter(|k| k.state == "current") {
+        store.set_key_state(&old.kid, "retired", now).await?;
+        retired.push(old.kid.clone());
+    }
+    store.set_key_state(&promoted, "current", now).await?;
+    let next = generate(store, "next", now).await?;
+    Ok(Rotation {
+        current: promoted,
+        retired,
+        next,
+    })
+}
+
+/// Deletes retired keys once no token they signed can still be valid:
+/// retired longer ago than the longest token lifetime.
+pub async fn prune(store: &Store, longest_token_ttl: i64, now: i64) -> Result<u64, LoadError> {
+    let client_ttl = store.longest_client_access_token_ttl().await?.unwrap_or(0);
+    let keep_for = longest_token_ttl.max(client_ttl);
+    let pruned = store.prune_retired_keys(now - keep_for).await?;
+    if pruned > 0 {
+        tracing::info!(pruned, "removed retired signing keys from the JWKS");
+    }
+    Ok(pruned)
 }

@@ -32,6 +32,20 @@ enum Command {
     },
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Manage the signing keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// List the keys with their state (next, current, retired).
+    List,
+    /// Start signing with the published next key and publish a new next key.
+    /// Running servers pick the change up within 30 seconds.
+    Rotate,
 }
 
 fn main() -> ExitCode {
@@ -92,6 +106,63 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.migrate().await?;
             println!("The database schema is up to date.");
         }
+        Command::Keys { action } => {
+            let store = gatehouse::store::Store::connect(&config.database_url).await?;
+            store.migrate().await?;
+            let now = gatehouse::clock::unix_now();
+            match action {
+                KeysAction::List => {
+                    gatehouse::keys::load_or_create(&store, now).await?;
+                    println!(
+                        "{:<45} {:<6} {:<8} {:<20} RETIRED",
+                        "KID", "ALG", "STATE", "CREATED"
+                    );
+                    for key in store.signing_keys().await? {
+                        println!(
+                            "{:<45} {:<6} {:<8} {:<20} {}",
+                            key.kid,
+                            key.alg,
+                            key.state,
+                            format_time(key.created_at),
+                            key.retired_at
+                                .map(format_time)
+                                .unwrap_or_else(|| "-".into())
+                        );
+                    }
+                }
+                KeysAction::Rotate => {
+                    gatehouse::keys::load_or_create(&store, now).await?;
+                    let rotation = gatehouse::keys::rotate(&store, now).await?;
+                    println!("Signing with {} from now on.", rotation.current);
+                    for kid in &rotation.retired {
+                        println!("Retired {kid}: still published until the tokens it signed have expired.");
+                    }
+                    println!("Published {} as the next key.", rotation.next);
+                }
+            }
+        }
     }
     Ok(())
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM:SS` (UTC).
+fn format_time(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }

@@ -4,7 +4,7 @@
 
 use crate::account::login::hash_password;
 use crate::crypto::{token_hash, totp};
-use crate::store::{NewClient, NewUser, Store};
+use crate::store::{Lifetimes, NewClient, NewUser, Store};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -44,6 +44,12 @@ pub struct SeedClient {
     pub require_consent: Option<bool>,
     /// Require a second factor (default false).
     pub require_mfa: Option<bool>,
+    /// Access token lifetime in seconds (default: the server's).
+    pub access_token_ttl: Option<i64>,
+    /// Refresh token idle lifetime in seconds (default: the server's).
+    pub refresh_token_idle_ttl: Option<i64>,
+    /// Refresh token absolute lifetime in seconds (default: the server's).
+    pub refresh_token_absolute_ttl: Option<i64>,
 }
 
 /// One `[[users]]` entry.
@@ -143,6 +149,24 @@ impl SeedFile {
                     "{what}: a public client cannot use client_credentials"
                 )));
             }
+            for (name, ttl) in [
+                ("access_token_ttl", c.access_token_ttl),
+                ("refresh_token_idle_ttl", c.refresh_token_idle_ttl),
+                ("refresh_token_absolute_ttl", c.refresh_token_absolute_ttl),
+            ] {
+                if ttl.is_some_and(|t| t <= 0) {
+                    return Err(SeedError::Invalid(format!(
+                        "{what}: {name} must be positive"
+                    )));
+                }
+            }
+            if uuid::Uuid::parse_str(&c.client_id).is_ok() {
+                // Users' subject identifiers are UUIDs; a client's own tokens
+                // carry its client_id as `sub`, which must never look like one.
+                return Err(SeedError::Invalid(format!(
+                    "{what}: client_id must not be a UUID"
+                )));
+            }
             if c.client_secret.as_deref().is_some_and(str::is_empty) {
                 return Err(SeedError::Invalid(format!(
                     "{what}: client_secret is empty"
@@ -193,6 +217,11 @@ impl SeedFile {
                     .unwrap_or_else(|| vec!["openid".into(), "profile".into(), "email".into()]),
                 require_consent: c.require_consent.unwrap_or(true),
                 require_mfa: c.require_mfa.unwrap_or(false),
+                lifetimes: Lifetimes {
+                    access_token: c.access_token_ttl,
+                    refresh_token_idle: c.refresh_token_idle_ttl,
+                    refresh_token_absolute: c.refresh_token_absolute_ttl,
+                },
             };
             store.upsert_client(&client, now).await?;
         }

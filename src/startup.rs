@@ -109,16 +109,45 @@ fn serve(
     Ok(server)
 }
 
-/// Removes expired codes, requests, sessions and tokens every few minutes.
+/// Every half minute, picks up key rotations made by the CLI or another
+/// replica; every five minutes, removes expired rows and retired keys.
 async fn prune_periodically(provider: Arc<Provider>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    let mut round: u64 = 0;
     loop {
         tick.tick().await;
-        match provider.store.prune_expired(provider.now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(rows = n, "pruned expired rows"),
-            Err(e) => tracing::warn!(error = %e, "pruning expired rows failed"),
+        round += 1;
+        if round.is_multiple_of(10) {
+            let now = provider.now();
+            match provider.store.prune_expired(now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(rows = n, "pruned expired rows"),
+                Err(e) => tracing::warn!(error = %e, "pruning expired rows failed"),
+            }
+            let longest = provider
+                .config
+                .access_token_ttl
+                .max(provider.config.id_token_ttl);
+            if let Err(e) = crate::keys::prune(&provider.store, longest, now).await {
+                tracing::warn!(error = %e, "pruning retired keys failed");
+            }
         }
+        reload_keys(&provider).await;
+    }
+}
+
+/// Reloads the signing keys from the database.
+pub async fn reload_keys(provider: &Provider) {
+    match crate::keys::load(&provider.store).await {
+        Ok(keys) => {
+            if keys.signing.kid != provider.keys().signing.kid
+                || keys.jwks_json != provider.keys().jwks_json
+            {
+                tracing::info!(kid = %keys.signing.kid, "signing keys reloaded");
+            }
+            provider.set_keys(keys);
+        }
+        Err(e) => tracing::warn!(error = %e, "reloading the signing keys failed"),
     }
 }
 

@@ -388,6 +388,7 @@ mod tests {
             scopes: vec!["openid".into(), "profile".into(), "offline_access".into()],
             require_consent: true,
             require_mfa: false,
+            lifetimes: Default::default(),
         }
     }
 

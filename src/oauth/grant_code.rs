@@ -3,11 +3,11 @@
 //! redemption is one conditional UPDATE, and a replay revokes what the first
 //! redemption issued (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
 
+use super::issue::{user_tokens, Lifetimes, Subject};
 use super::params::Params;
 use super::pkce;
 use super::token::TokenResponse;
 use super::token_error::TokenError;
-use super::tokens::{at_hash, mint_access_token, mint_id_token, AccessClaims, IdClaims};
 use crate::crypto::{random_token, token_hash};
 use crate::state::Provider;
 use crate::store::{ClientRecord, NewGrant, Redemption};
@@ -91,11 +91,12 @@ pub async fn exchange(
         .filter(|u| !u.disabled)
         .ok_or_else(|| invalid("the user can no longer sign in"))?;
 
-    let config = &provider.config;
+    let lifetimes = Lifetimes::for_client(&provider.config, client);
     let scopes: Vec<&str> = record.scope.split(' ').collect();
     let refresh_token = (scopes.contains(&"offline_access")
         && client.allows_grant("refresh_token"))
     .then(random_token);
+    let grant_expires_at = now + lifetimes.refresh_absolute;
     let grant = NewGrant {
         id: grant_id.clone(),
         user_id: Some(user.id.clone()),
@@ -104,63 +105,31 @@ pub async fn exchange(
         sid: Some(record.sid.clone()),
         auth_time: Some(record.auth_time),
         amr: record.amr.clone(),
-        expires_at: now + config.refresh_token_ttl,
+        expires_at: grant_expires_at,
     };
     let refresh_hash = refresh_token.as_deref().map(token_hash);
+    let refresh_expires_at = (now + lifetimes.refresh_idle).min(grant_expires_at);
     provider
         .store
         .create_grant(
             &grant,
-            refresh_hash
-                .as_deref()
-                .map(|h| (h, now + config.refresh_token_ttl)),
+            refresh_hash.as_deref().map(|h| (h, refresh_expires_at)),
             now,
         )
         .await?;
-
-    let keys = provider.keys();
-    let (access_token, _) = mint_access_token(
-        &keys.signing,
-        AccessClaims {
-            iss: config.issuer.clone(),
-            sub: user.id.clone(),
-            aud: client.client_id.clone(),
-            exp: now + config.access_token_ttl,
-            iat: now,
-            jti: String::new(),
-            client_id: client.client_id.clone(),
-            scope: record.scope.clone(),
-            auth_time: Some(record.auth_time),
-            grant_id: Some(grant_id),
-        },
-    )?;
-    let id_token = if scopes.contains(&"openid") {
-        Some(mint_id_token(
-            &keys.signing,
-            &IdClaims {
-                iss: config.issuer.clone(),
-                sub: user.id.clone(),
-                aud: client.client_id.clone(),
-                azp: client.client_id.clone(),
-                exp: now + config.id_token_ttl,
-                iat: now,
-                auth_time: record.auth_time,
-                nonce: record.nonce.clone(),
-                at_hash: Some(at_hash(&access_token)),
-                amr: record.amr.split(' ').map(str::to_string).collect(),
-                sid: Some(record.sid.clone()),
-            },
-        )?)
-    } else {
-        None
-    };
     tracing::info!(client_id = %client.client_id, sub = %user.id, "issued tokens for an authorization code");
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in: config.access_token_ttl,
-        scope: record.scope,
-        id_token,
+    user_tokens(
+        provider,
+        client,
+        &Subject {
+            user_id: &user.id,
+            grant_id: &grant_id,
+            sid: Some(&record.sid),
+            auth_time: record.auth_time,
+            amr: &record.amr,
+        },
+        &record.scope,
+        record.nonce.as_deref(),
         refresh_token,
-    })
+    )
 }

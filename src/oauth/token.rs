@@ -16,7 +16,8 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Access token lifetime in seconds.
     pub expires_in: i64,
-    /// Granted scopes.
+    /// Granted scopes (omitted when none).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
     /// Present for OpenID Connect requests.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,6 +47,10 @@ pub async fn handle(
     let client = client_auth::authenticate(&provider.store, &presented).await?;
     match grant_type.as_str() {
         "authorization_code" => super::grant_code::exchange(provider, &client, params).await,
+        "refresh_token" => super::grant_refresh::exchange(provider, &client, params).await,
+        "client_credentials" => {
+            super::grant_client_credentials::exchange(provider, &client, params).await
+        }
         other => Err(TokenError::UnsupportedGrantType(format!(
             "grant_type {other:?} is not supported"
         ))),

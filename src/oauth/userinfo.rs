@@ -2,8 +2,7 @@
 //! (RFC 6750). Claims are released by scope (§5.4): `profile` → name and
 //! preferred_username; `email` → email and email_verified.
 
-use super::tokens::AccessClaims;
-use crate::crypto::jwt::{self, Expect};
+use super::access_token;
 use crate::state::Provider;
 use crate::store::{StoreError, UserRecord};
 use serde_json::{json, Map, Value};
@@ -34,44 +33,17 @@ impl From<StoreError> for UserinfoError {
     }
 }
 
-/// Verifies an access token: signature, type, issuer, expiry, and that its
-/// grant is still alive.
-pub async fn verify_access_token(
-    provider: &Provider,
-    token: &str,
-) -> Result<AccessClaims, UserinfoError> {
-    let keys = provider.keys();
-    let claims: AccessClaims = jwt::verify(
-        &keys,
-        token,
-        &Expect {
-            typ: "at+jwt",
-            issuer: &provider.config.issuer,
-            audience: None,
-            allow_expired: false,
-            now: provider.now(),
-        },
-    )
-    .map_err(|e| UserinfoError::InvalidToken(e.to_string()))?;
-    if let Some(grant_id) = &claims.grant_id {
-        if !provider
-            .store
-            .grant_is_active(grant_id, provider.now())
-            .await?
-        {
-            return Err(UserinfoError::InvalidToken(
-                "the token has been revoked".into(),
-            ));
-        }
-    }
-    Ok(claims)
-}
-
 /// The claims the token's scopes release about its user.
 pub async fn userinfo(provider: &Provider, token: &str) -> Result<Value, UserinfoError> {
-    let claims = verify_access_token(provider, token).await?;
+    let claims = access_token::validate(provider, token)
+        .await
+        .map_err(|e| match e {
+            access_token::Invalid::Token(why) => UserinfoError::InvalidToken(why),
+            access_token::Invalid::Store(e) => UserinfoError::Server(e.to_string()),
+        })?;
     let scopes: Vec<&str> = claims.scope.split(' ').collect();
-    if !scopes.contains(&"openid") {
+    // Tokens of the client_credentials grant speak for a client, not a user.
+    if !scopes.contains(&"openid") || claims.grant_id.is_none() {
         return Err(UserinfoError::InsufficientScope);
     }
     let user = provider

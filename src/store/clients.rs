@@ -25,6 +25,19 @@ pub struct ClientRecord {
     pub require_consent: bool,
     /// Whether users need a second factor for this client.
     pub require_mfa: bool,
+    /// Lifetimes for this client's tokens; `None` fields use the defaults.
+    pub lifetimes: Lifetimes,
+}
+
+/// Per-client token lifetimes in seconds; `None` means the server default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Access token lifetime.
+    pub access_token: Option<i64>,
+    /// A refresh token expires when unused this long.
+    pub refresh_token_idle: Option<i64>,
+    /// A grant (refresh token family) ends this long after the sign-in.
+    pub refresh_token_absolute: Option<i64>,
 }
 
 impl ClientRecord {
@@ -60,6 +73,8 @@ pub struct NewClient {
     pub require_consent: bool,
     /// Require a second factor.
     pub require_mfa: bool,
+    /// Token lifetimes.
+    pub lifetimes: Lifetimes,
 }
 
 fn from_row(row: &AnyRow) -> Result<ClientRecord, StoreError> {
@@ -73,6 +88,11 @@ fn from_row(row: &AnyRow) -> Result<ClientRecord, StoreError> {
         scopes: json_list(row, "scopes")?,
         require_consent: flag(row, "require_consent")?,
         require_mfa: flag(row, "require_mfa")?,
+        lifetimes: Lifetimes {
+            access_token: row.try_get("access_token_ttl")?,
+            refresh_token_idle: row.try_get("refresh_token_idle_ttl")?,
+            refresh_token_absolute: row.try_get("refresh_token_absolute_ttl")?,
+        },
     })
 }
 
@@ -81,7 +101,8 @@ impl Store {
     pub async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris,
-                    grant_types, scopes, require_consent, require_mfa
+                    grant_types, scopes, require_consent, require_mfa, access_token_ttl,
+                    refresh_token_idle_ttl, refresh_token_absolute_ttl
              FROM clients WHERE client_id = $1",
         )
         .bind(client_id)
@@ -95,8 +116,10 @@ impl Store {
         sqlx::query(
             "INSERT INTO clients (client_id, name, secret_hash, redirect_uris,
                                   post_logout_redirect_uris, grant_types, scopes,
-                                  require_consent, require_mfa, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+                                  require_consent, require_mfa, access_token_ttl,
+                                  refresh_token_idle_ttl, refresh_token_absolute_ttl,
+                                  created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
              ON CONFLICT (client_id) DO UPDATE SET
                  name = excluded.name,
                  secret_hash = excluded.secret_hash,
@@ -106,6 +129,9 @@ impl Store {
                  scopes = excluded.scopes,
                  require_consent = excluded.require_consent,
                  require_mfa = excluded.require_mfa,
+                 access_token_ttl = excluded.access_token_ttl,
+                 refresh_token_idle_ttl = excluded.refresh_token_idle_ttl,
+                 refresh_token_absolute_ttl = excluded.refresh_token_absolute_ttl,
                  updated_at = excluded.updated_at",
         )
         .bind(&client.client_id)
@@ -117,6 +143,9 @@ impl Store {
         .bind(to_json_list(&client.scopes))
         .bind(i64::from(client.require_consent))
         .bind(i64::from(client.require_mfa))
+        .bind(client.lifetimes.access_token)
+        .bind(client.lifetimes.refresh_token_idle)
+        .bind(client.lifetimes.refresh_token_absolute)
         .bind(now)
         .execute(&self.pool)
         .await?;

@@ -92,3 +92,166 @@ impl Store {
         Ok(())
     }
 }
+
+/// A grant as stored.
+#[derive(Debug, Clone)]
+pub struct GrantRecord {
+    /// Grant id.
+    pub id: String,
+    /// The user, if any.
+    pub user_id: Option<String>,
+    /// The client.
+    pub client_id: String,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// Browser session it came from.
+    pub sid: Option<String>,
+    /// When the user authenticated.
+    pub auth_time: Option<i64>,
+    /// Methods used, space-separated.
+    pub amr: String,
+    /// When it was created.
+    pub created_at: i64,
+    /// When the whole family ends (absolute lifetime).
+    pub expires_at: i64,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<i64>,
+}
+
+impl GrantRecord {
+    /// Neither revoked nor past its absolute lifetime.
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+/// A refresh token as stored, with the grant it belongs to.
+#[derive(Debug, Clone)]
+pub struct RefreshRecord {
+    /// Its family.
+    pub grant: GrantRecord,
+    /// When this token was issued.
+    pub issued_at: i64,
+    /// Idle expiry of this token.
+    pub expires_at: i64,
+    /// When it was rotated out, if it was.
+    pub used_at: Option<i64>,
+}
+
+const GRANT_COLUMNS: &str = "g.id, g.user_id, g.client_id, g.scope, g.sid, g.auth_time, g.amr, \
+                             g.created_at, g.expires_at AS grant_expires_at, g.revoked_at";
+
+fn grant_from_row(row: &sqlx::any::AnyRow) -> Result<GrantRecord, StoreError> {
+    Ok(GrantRecord {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        client_id: row.try_get("client_id")?,
+        scope: row.try_get("scope")?,
+        sid: row.try_get("sid")?,
+        auth_time: row.try_get("auth_time")?,
+        amr: row.try_get("amr")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("grant_expires_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+impl Store {
+    /// Loads a grant.
+    pub async fn grant(&self, grant_id: &str) -> Result<Option<GrantRecord>, StoreError> {
+        let sql = format!("SELECT {GRANT_COLUMNS} FROM grants g WHERE g.id = $1");
+        let row = sqlx::query(&sql)
+            .bind(grant_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(grant_from_row).transpose()
+    }
+
+    /// Loads a refresh token (by hash) and its grant.
+    pub async fn refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {GRANT_COLUMNS}, r.created_at AS token_created_at,
+                    r.expires_at AS token_expires_at, r.used_at
+             FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
+             WHERE r.token_hash = $1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(RefreshRecord {
+                grant: grant_from_row(&row)?,
+                issued_at: row.try_get("token_created_at")?,
+                expires_at: row.try_get("token_expires_at")?,
+                used_at: row.try_get("used_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Rotates a refresh token out and stores its successor, atomically: of
+    /// any number of concurrent callers presenting the same token, exactly
+    /// one gets `true`, and only that one's successor is stored.
+    pub async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        grant_id: &str,
+        now: i64,
+        new_expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let won = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $1
+             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(old_hash)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if won != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(new_hash)
+        .bind(grant_id)
+        .bind(now)
+        .bind(new_expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Remembers a revoked access token until it expires.
+    pub async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2)
+             ON CONFLICT (jti) DO NOTHING",
+        )
+        .bind(jti)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether an access token was revoked on its own.
+    pub async fn access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM revoked_access_tokens WHERE jti = $1")
+            .bind(jti)
+            .fetch_one(&self.pool)
+            .await?;
+        let n: i64 = row.try_get("n")?;
+        Ok(n > 0)
+    }
+}

@@ -19,13 +19,15 @@ pub struct KeyRecord {
     pub state: String,
     /// When the key was made.
     pub created_at: i64,
+    /// When it stopped signing, if it has.
+    pub retired_at: Option<i64>,
 }
 
 impl Store {
     /// Every key that is not pruned, newest first.
     pub async fn signing_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT kid, alg, private_key, public_jwk, state, created_at FROM signing_keys
+            "SELECT kid, alg, private_key, public_jwk, state, created_at, retired_at FROM signing_keys
              ORDER BY created_at DESC, kid",
         )
         .fetch_all(&self.pool)
@@ -39,6 +41,7 @@ impl Store {
                     public_jwk: row.try_get("public_jwk")?,
                     state: row.try_get("state")?,
                     created_at: row.try_get("created_at")?,
+                    retired_at: row.try_get("retired_at")?,
                 })
             })
             .collect()
@@ -59,5 +62,40 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Moves a key to a new state; `retired_at` is stamped when retiring.
+    pub async fn set_key_state(&self, kid: &str, state: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE signing_keys SET state = $1,
+                 retired_at = CASE WHEN $1 = 'retired' THEN $2 ELSE retired_at END
+             WHERE kid = $3",
+        )
+        .bind(state)
+        .bind(now)
+        .bind(kid)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes retired keys retired before `before`; returns how many.
+    pub async fn prune_retired_keys(&self, before: i64) -> Result<u64, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM signing_keys WHERE state = 'retired' AND retired_at < $1")
+                .bind(before)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The longest access token lifetime any client has configured.
+    pub async fn longest_client_access_token_ttl(&self) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT MAX(access_token_ttl) AS ttl FROM clients")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("ttl")?)
     }
 }

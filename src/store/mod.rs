@@ -16,9 +16,9 @@ mod migrate;
 mod sessions;
 mod users;
 
-pub use clients::{ClientRecord, NewClient};
+pub use clients::{ClientRecord, Lifetimes, NewClient};
 pub use codes::{CodeRecord, NewCode, Redemption};
-pub use grants::NewGrant;
+pub use grants::{GrantRecord, NewGrant, RefreshRecord};
 pub use interactions::MfaChallenge;
 pub use keys::KeyRecord;
 pub use sessions::SessionRecord;
@@ -131,6 +131,7 @@ impl Store {
             ("mfa_challenges", 0),
             ("browser_sessions", 0),
             ("refresh_tokens", 0),
+            ("revoked_access_tokens", 0),
         ] {
             let sql = format!("DELETE FROM {table} WHERE expires_at < $1");
             removed += sqlx::query(&sql)

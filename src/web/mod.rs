@@ -8,6 +8,7 @@ mod discovery;
 mod flow;
 mod home;
 mod login;
+mod logout;
 pub mod pages;
 mod params;
 mod token;
@@ -46,6 +47,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str) {
         .route("/token", web::post().to(token::token))
         .route("/userinfo", web::get().to(userinfo::userinfo))
         .route("/userinfo", web::post().to(userinfo::userinfo))
+        .route("/introspect", web::post().to(token::introspect))
+        .route("/revoke", web::post().to(token::revoke))
+        .route("/end_session", web::get().to(logout::end_session))
+        .route("/end_session", web::post().to(logout::end_session))
+        .route("/end_session/confirm", web::post().to(logout::confirm))
         .route("/static/{file}", web::get().to(home::static_file));
     cfg.service(scope);
     if !base_path.is_empty() {
@@ -63,13 +69,17 @@ pub async fn not_found(
     pages: web::Data<pages::Pages>,
     req: actix_web::HttpRequest,
 ) -> HttpResponse {
-    if req.path().ends_with("/token") {
+    let path = req.path();
+    if ["/token", "/introspect", "/revoke"]
+        .iter()
+        .any(|p| path.ends_with(p))
+    {
         return HttpResponse::MethodNotAllowed()
             .insert_header(("Allow", "POST"))
             .insert_header(("Cache-Control", "no-store"))
             .json(serde_json::json!({
                 "error": "invalid_request",
-                "error_description": "the token endpoint takes POST only",
+                "error_description": "this endpoint takes POST only",
             }));
     }
     pages.error(

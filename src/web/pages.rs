@@ -18,6 +18,11 @@ const TEMPLATES: &[(&str, &str)] = &[
         "form_post.html",
         include_str!("../../templates/form_post.html"),
     ),
+    ("logout.html", include_str!("../../templates/logout.html")),
+    (
+        "signed_out.html",
+        include_str!("../../templates/signed_out.html"),
+    ),
 ];
 
 /// The compiled templates and the values every page shows.
@@ -115,4 +120,50 @@ fn html_response(status: StatusCode, html: String) -> HttpResponse {
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
         .body(html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_file_is_embedded_and_compiles() {
+        let pages = Pages::new("Gatehouse", "");
+        assert!(pages.is_ok(), "{:?}", pages.err());
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = Pages::names().map(str::to_string).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded);
+    }
+
+    #[test]
+    fn the_error_page_shows_an_id_and_escapes() {
+        let pages = Pages::new("Gatehouse", "/idp").unwrap();
+        let response = pages.error(StatusCode::BAD_REQUEST, "Bad <thing>", "Try <b>again</b>");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body = actix_web::body::to_bytes(response.into_body());
+        let body = futures_executor(body);
+        assert!(body.contains("Error id"));
+        assert!(body.contains("Bad &lt;thing&gt;"));
+        // Autoescaping writes "/" as &#x2F;, which browsers decode in attributes.
+        assert!(body.contains("&#x2F;idp/static/gatehouse.css"), "{body}");
+    }
+
+    fn futures_executor<
+        F: std::future::Future<Output = Result<actix_web::web::Bytes, E>>,
+        E: std::fmt::Debug,
+    >(
+        f: F,
+    ) -> String {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let bytes = runtime.block_on(f).unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
 }

@@ -1,14 +1,52 @@
-//! POST /token: reads the form and the Basic header, calls the protocol
-//! logic, and maps [`TokenError`] to RFC 6749 §5.2 JSON in one place.
+//! The back-channel endpoints that authenticate a client: POST /token,
+//! /introspect (RFC 7662) and /revoke (RFC 7009). They read the form and the
+//! Basic header, call the protocol logic, and map [`TokenError`] to RFC 6749
+//! §5.2 JSON in one place.
 
 use super::params;
-use crate::oauth::client_auth::parse_basic;
-use crate::oauth::token;
+use crate::oauth::client_auth::{self, parse_basic, Presented};
+use crate::oauth::params::Params;
 use crate::oauth::token_error::TokenError;
+use crate::oauth::{introspect, revoke, token};
 use crate::state::Provider;
+use crate::store::ClientRecord;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
+
+/// The form and the decoded Basic credentials of a back-channel request.
+fn read(req: &HttpRequest, body: &[u8]) -> Result<(Params, Option<(String, String)>), TokenError> {
+    let params = params::form(req, body).map_err(TokenError::InvalidRequest)?;
+    let basic = match req.headers().get(header::AUTHORIZATION) {
+        Some(value) => {
+            let value = value
+                .to_str()
+                .map_err(|_| TokenError::basic("malformed Authorization header"))?;
+            parse_basic(value)?
+        }
+        None => None,
+    };
+    Ok((params, basic))
+}
+
+/// Authenticates the calling client of introspection or revocation.
+async fn client(
+    provider: &Provider,
+    params: &Params,
+    basic: Option<(String, String)>,
+) -> Result<ClientRecord, TokenError> {
+    let presented = Presented::from_request(basic, params)?;
+    client_auth::authenticate(&provider.store, &presented).await
+}
+
+/// Token, introspection and revocation answers are never cached (RFC 6749
+/// §5.1, RFC 7662 §2.2).
+fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+    builder
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"));
+    builder
+}
 
 /// POST /token
 pub async fn token(
@@ -17,24 +55,48 @@ pub async fn token(
     provider: web::Data<Provider>,
 ) -> HttpResponse {
     let result = async {
-        let params = params::form(&req, &body).map_err(TokenError::InvalidRequest)?;
-        let basic = match req.headers().get(header::AUTHORIZATION) {
-            Some(value) => {
-                let value = value
-                    .to_str()
-                    .map_err(|_| TokenError::basic("malformed Authorization header"))?;
-                parse_basic(value)?
-            }
-            None => None,
-        };
+        let (params, basic) = read(&req, &body)?;
         token::handle(&provider, basic, &params).await
     }
     .await;
     match result {
-        Ok(response) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((header::PRAGMA, "no-cache"))
-            .json(response),
+        Ok(response) => no_store(HttpResponse::Ok()).json(response),
+        Err(e) => error_response(&e),
+    }
+}
+
+/// POST /introspect (RFC 7662)
+pub async fn introspect(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    let result = async {
+        let (params, basic) = read(&req, &body)?;
+        let client = client(&provider, &params, basic).await?;
+        introspect::introspect(&provider, &client, &params).await
+    }
+    .await;
+    match result {
+        Ok(answer) => no_store(HttpResponse::Ok()).json(answer),
+        Err(e) => error_response(&e),
+    }
+}
+
+/// POST /revoke (RFC 7009)
+pub async fn revoke(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    let result = async {
+        let (params, basic) = read(&req, &body)?;
+        let client = client(&provider, &params, basic).await?;
+        revoke::revoke(&provider, &client, &params).await
+    }
+    .await;
+    match result {
+        Ok(()) => no_store(HttpResponse::Ok()).finish(),
         Err(e) => error_response(&e),
     }
 }

@@ -16,6 +16,10 @@ pub const CONFIDENTIAL_REDIRECT: &str = "http://127.0.0.1:9999/callback";
 pub const PUBLIC: &str = "spa";
 pub const PUBLIC_REDIRECT: &str = "http://localhost:5173/callback";
 pub const NO_CONSENT: &str = "trusted";
+pub const SERVICE: &str = "service";
+pub const SERVICE_SECRET: &str = "service-secret-0123456789";
+pub const KIOSK: &str = "kiosk";
+pub const KIOSK_SECRET: &str = "kiosk-secret-0123456789";
 pub const ALICE_PASSWORD: &str = "correct horse battery staple";
 pub const BOB_PASSWORD: &str = "bob's long passphrase";
 pub const BOB_TOTP: &str = "JBSWY3DPEHPK3PXP";
@@ -45,6 +49,25 @@ redirect_uris = ["http://127.0.0.1:9998/cb"]
 scopes = ["openid", "profile"]
 require_consent = false
 
+[[clients]]
+client_id = "service"
+name = "Back-end Service"
+client_secret = "service-secret-0123456789"
+grant_types = ["client_credentials"]
+scopes = ["api:read", "api:write"]
+
+[[clients]]
+client_id = "kiosk"
+name = "Kiosk"
+client_secret = "kiosk-secret-0123456789"
+redirect_uris = ["http://127.0.0.1:9997/cb"]
+grant_types = ["authorization_code", "refresh_token"]
+scopes = ["openid", "offline_access"]
+require_consent = false
+access_token_ttl = 120
+refresh_token_idle_ttl = 600
+refresh_token_absolute_ttl = 1800
+
 [[users]]
 username = "alice"
 password = "correct horse battery staple"
@@ -68,6 +91,7 @@ pub struct TestApp {
     /// A plain client for back-channel calls (token, userinfo).
     pub api: Client,
     pub clock: ManualClock,
+    pub provider: Arc<gatehouse::state::Provider>,
     pub database_url: String,
     pub seed_path: std::path::PathBuf,
 }
@@ -136,6 +160,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let app = Application::build_with_clock(config.clone(), Arc::new(clock.clone()))
         .await
         .expect("the application builds");
+    let provider = app.provider();
     tokio::spawn(app.run_until_stopped());
     let browser = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -152,6 +177,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         browser,
         api,
         clock,
+        provider,
         database_url,
         seed_path,
     }
@@ -214,6 +240,14 @@ pub struct AuthRequest {
 }
 
 impl AuthRequest {
+    /// The webapp client asking for offline access (a refresh token).
+    pub fn offline() -> AuthRequest {
+        AuthRequest {
+            scope: "openid profile email offline_access".into(),
+            ..AuthRequest::confidential()
+        }
+    }
+
     pub fn confidential() -> AuthRequest {
         let (verifier, _) = pkce_pair();
         AuthRequest {
@@ -399,6 +433,7 @@ impl TestApp {
         let builder = match request.client_id.as_str() {
             CONFIDENTIAL => builder.basic_auth(CONFIDENTIAL, Some(CONFIDENTIAL_SECRET)),
             NO_CONSENT => builder.basic_auth(NO_CONSENT, Some("trusted-secret-0123456789")),
+            KIOSK => builder.basic_auth(KIOSK, Some(KIOSK_SECRET)),
             other => {
                 form.push(("client_id", other.to_string()));
                 builder
@@ -414,6 +449,45 @@ impl TestApp {
             builder = builder.basic_auth(id, Some(secret));
         }
         builder.send().await.unwrap()
+    }
+
+    /// POSTs to a client-authenticated back-channel endpoint.
+    pub async fn back_channel(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        client: (&str, &str),
+    ) -> Response {
+        self.api
+            .post(self.url(path))
+            .basic_auth(client.0, Some(client.1))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Refreshes as `client`.
+    pub async fn refresh(&self, refresh_token: &str, client: (&str, &str)) -> Response {
+        self.back_channel(
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ],
+            client,
+        )
+        .await
+    }
+
+    /// Introspects as `client` and returns the JSON answer.
+    pub async fn introspect(&self, token: &str, client: (&str, &str)) -> Value {
+        let response = self
+            .back_channel("/introspect", &[("token", token)], client)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        response.json().await.unwrap()
     }
 
     pub async fn userinfo(&self, access_token: &str) -> Response {
@@ -449,3 +523,6 @@ pub async fn verify_with_jwks(app: &TestApp, jwt: &str, audience: &str) -> Value
         .expect("valid signature and claims")
         .claims
 }
+
+pub const WEBAPP: (&str, &str) = (CONFIDENTIAL, CONFIDENTIAL_SECRET);
+pub const TRUSTED: (&str, &str) = (NO_CONSENT, "trusted-secret-0123456789");

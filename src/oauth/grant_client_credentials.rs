@@ -1,0 +1,79 @@
+//! The client credentials grant (RFC 6749 §4.4): a confidential client gets
+//! an access token for itself. No refresh token (§4.4.3), no ID token; `sub`
+//! is the client_id (RFC 9068 §2.2), which is never a UUID like a user's.
+
+use super::params::Params;
+use super::token::TokenResponse;
+use super::token_error::TokenError;
+use super::tokens::{mint_access_token, AccessClaims};
+use crate::state::Provider;
+use crate::store::ClientRecord;
+
+/// Scopes that only make sense with a user.
+const USER_SCOPES: &[&str] = &["openid", "offline_access", "profile", "email"];
+
+/// Issues an access token to the client itself.
+pub async fn exchange(
+    provider: &Provider,
+    client: &ClientRecord,
+    params: &Params,
+) -> Result<TokenResponse, TokenError> {
+    if client.is_public() || !client.allows_grant("client_credentials") {
+        return Err(TokenError::UnauthorizedClient(
+            "this client may not use the client credentials grant".into(),
+        ));
+    }
+    let allowed: Vec<&str> = client
+        .scopes
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !USER_SCOPES.contains(s))
+        .collect();
+    let scope = match params.get("scope").ok().flatten() {
+        None => allowed.join(" "),
+        Some(requested) => {
+            let mut chosen: Vec<&str> = Vec::new();
+            for s in requested.split(' ').filter(|s| !s.is_empty()) {
+                if !allowed.contains(&s) {
+                    return Err(TokenError::InvalidScope(format!(
+                        "scope {s:?} is not allowed for this client"
+                    )));
+                }
+                if !chosen.contains(&s) {
+                    chosen.push(s);
+                }
+            }
+            chosen.join(" ")
+        }
+    };
+    let config = &provider.config;
+    let now = provider.now();
+    let ttl = client
+        .lifetimes
+        .access_token
+        .unwrap_or(config.access_token_ttl);
+    let keys = provider.keys();
+    let (access_token, _) = mint_access_token(
+        &keys.signing,
+        AccessClaims {
+            iss: config.issuer.clone(),
+            sub: client.client_id.clone(),
+            aud: client.client_id.clone(),
+            exp: now + ttl,
+            iat: now,
+            jti: String::new(),
+            client_id: client.client_id.clone(),
+            scope: scope.clone(),
+            auth_time: None,
+            grant_id: None,
+        },
+    )?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: ttl,
+        scope,
+        id_token: None,
+        refresh_token: None,
+    })
+}

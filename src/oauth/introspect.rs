@@ -1,0 +1,133 @@
+//! Token introspection (RFC 7662). The caller authenticates as a client and
+//! learns about its own tokens only: anything expired, revoked, malformed,
+//! unknown or issued to another client is exactly `{"active": false}` (§2.2).
+
+use super::access_token;
+use super::params::Params;
+use super::token_error::TokenError;
+use crate::crypto::token_hash;
+use crate::state::Provider;
+use crate::store::ClientRecord;
+use serde_json::{json, Value};
+
+/// The answer for every token the caller may not learn about.
+pub fn inactive() -> Value {
+    json!({ "active": false })
+}
+
+/// Introspects `token` for `client`.
+pub async fn introspect(
+    provider: &Provider,
+    client: &ClientRecord,
+    params: &Params,
+) -> Result<Value, TokenError> {
+    if let Some(duplicate) = params.first_duplicate() {
+        return Err(TokenError::InvalidRequest(duplicate.to_string()));
+    }
+    let token = params
+        .get("token")
+        .ok()
+        .flatten()
+        .ok_or_else(|| TokenError::InvalidRequest("token is missing".into()))?;
+    // The hint only orders the lookups (§2.1); both kinds are always tried.
+    let refresh_first = params.get("token_type_hint").ok().flatten() == Some("refresh_token");
+    let lookups = if refresh_first {
+        [true, false]
+    } else {
+        [false, true]
+    };
+    for refresh in lookups {
+        let found = if refresh {
+            refresh_token(provider, client, token).await?
+        } else {
+            access_token(provider, client, token).await?
+        };
+        if let Some(answer) = found {
+            return Ok(answer);
+        }
+    }
+    Ok(inactive())
+}
+
+async fn username(provider: &Provider, user_id: &str) -> Result<Option<String>, TokenError> {
+    Ok(provider
+        .store
+        .user_by_id(user_id)
+        .await?
+        .filter(|u| !u.disabled)
+        .map(|u| u.username))
+}
+
+async fn access_token(
+    provider: &Provider,
+    client: &ClientRecord,
+    token: &str,
+) -> Result<Option<Value>, TokenError> {
+    if token.split('.').count() != 3 {
+        return Ok(None);
+    }
+    let claims = match access_token::validate(provider, token).await {
+        Ok(c) => c,
+        Err(access_token::Invalid::Token(_)) => return Ok(Some(inactive())),
+        Err(access_token::Invalid::Store(e)) => return Err(e.into()),
+    };
+    if claims.client_id != client.client_id {
+        return Ok(Some(inactive()));
+    }
+    let mut answer = json!({
+        "active": true,
+        "scope": claims.scope,
+        "client_id": claims.client_id,
+        "sub": claims.sub,
+        "aud": claims.aud,
+        "iss": claims.iss,
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "jti": claims.jti,
+        "token_type": "Bearer",
+    });
+    if claims.grant_id.is_some() {
+        match username(provider, &claims.sub).await? {
+            Some(name) => answer["username"] = json!(name),
+            None => return Ok(Some(inactive())),
+        }
+    }
+    Ok(Some(answer))
+}
+
+async fn refresh_token(
+    provider: &Provider,
+    client: &ClientRecord,
+    token: &str,
+) -> Result<Option<Value>, TokenError> {
+    let Some(record) = provider.store.refresh_token(&token_hash(token)).await? else {
+        return Ok(None);
+    };
+    let now = provider.now();
+    let grant = &record.grant;
+    if grant.client_id != client.client_id
+        || record.used_at.is_some()
+        || record.expires_at <= now
+        || !grant.is_active(now)
+    {
+        return Ok(Some(inactive()));
+    }
+    let Some(user_id) = &grant.user_id else {
+        return Ok(Some(inactive()));
+    };
+    let Some(name) = username(provider, user_id).await? else {
+        return Ok(Some(inactive()));
+    };
+    Ok(Some(json!({
+        "active": true,
+        "scope": grant.scope,
+        "client_id": grant.client_id,
+        "username": name,
+        "sub": user_id,
+        "aud": grant.client_id,
+        "iss": provider.config.issuer,
+        "exp": record.expires_at,
+        "iat": record.issued_at,
+        "token_type": "refresh_token",
+    })))
+}

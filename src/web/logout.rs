@@ -1,0 +1,177 @@
+//! RP-initiated logout at `/end_session` (GET and POST) and its confirmation
+//! step. A request tied to the current session by `id_token_hint` signs out
+//! at once; any other asks the user first, so that a third-party page cannot
+//! sign people out behind their backs.
+
+use super::cookies;
+use super::flow::{current_session, redirect, redirect_status};
+use super::pages::Pages;
+use super::params;
+use crate::account::session;
+use crate::oauth::logout::{self, LogoutError, LogoutRequest};
+use crate::oauth::params::Params;
+use crate::state::Provider;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+fn refused(pages: &Pages, e: LogoutError) -> HttpResponse {
+    match e {
+        LogoutError::Untrusted(why) => pages.error(
+            StatusCode::BAD_REQUEST,
+            "This sign-out request cannot be trusted",
+            &format!("{why} You are still signed in. To sign out, go back to the application and try again."),
+        ),
+        LogoutError::Store(e) => pages.internal_error(&e.to_string()),
+    }
+}
+
+/// GET or POST /end_session
+pub async fn end_session(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let params = match params::read(&req, &body) {
+        Ok(p) => p,
+        Err(why) => {
+            return pages.error(
+                StatusCode::BAD_REQUEST,
+                "This sign-out request is malformed",
+                &why,
+            )
+        }
+    };
+    let request = match logout::validate(&provider, &params).await {
+        Ok(r) => r,
+        Err(e) => return refused(&pages, e),
+    };
+    let session = match current_session(&req, &provider).await {
+        Ok(s) => s,
+        Err(e) => return pages.internal_error(&e.to_string()),
+    };
+    let status = redirect_status(&req);
+    match session {
+        None => signed_out(&pages, status, &request, None),
+        Some((s, user)) if request.matches_session(&s.sid, &user.id) => {
+            sign_out_and_finish(&req, &provider, &pages, status, &request).await
+        }
+        Some((_, user)) => {
+            let (csrf, new_cookie) = cookies::csrf_token(&req, &provider.config);
+            let mut response = pages.render(
+                StatusCode::OK,
+                "logout.html",
+                &json!({
+                    "csrf": csrf,
+                    "username": user.username,
+                    "client_name": request.client.as_ref().map(|c| c.name.clone()),
+                    "client_id": request.client.as_ref().map(|c| c.client_id.clone()),
+                    "post_logout_redirect_uri": request.redirect,
+                    "state": request.state,
+                }),
+            );
+            if let Some(cookie) = new_cookie {
+                let _ = response.add_cookie(&cookie);
+            }
+            response
+        }
+    }
+}
+
+/// POST /end_session/confirm
+pub async fn confirm(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let form = match params::form(&req, &body) {
+        Ok(p) => p,
+        Err(why) => {
+            return pages.error(StatusCode::BAD_REQUEST, "This form could not be read", &why)
+        }
+    };
+    let field = |name: &str| form.get(name).ok().flatten();
+    if !cookies::csrf_ok(&req, field("csrf")) {
+        return pages.error(
+            StatusCode::FORBIDDEN,
+            "This form had expired",
+            "You are still signed in. Go back to the application and sign out again.",
+        );
+    }
+    // Re-validate what the form carried: it came back from the browser.
+    let carried: Vec<(&str, &str)> = ["client_id", "post_logout_redirect_uri", "state"]
+        .into_iter()
+        .filter_map(|name| field(name).map(|v| (name, v)))
+        .collect();
+    let request = match logout::validate(&provider, &Params::from_pairs(carried)).await {
+        Ok(r) => r,
+        Err(e) => return refused(&pages, e),
+    };
+    match field("decision") {
+        Some("logout") => {
+            sign_out_and_finish(&req, &provider, &pages, StatusCode::SEE_OTHER, &request).await
+        }
+        _ => pages.render(
+            StatusCode::OK,
+            "signed_out.html",
+            &json!({ "stayed": true, "client_name": request.client.map(|c| c.name) }),
+        ),
+    }
+}
+
+async fn sign_out_and_finish(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    status: StatusCode,
+    request: &LogoutRequest,
+) -> HttpResponse {
+    if let Some(cookie) = cookies::value(req, cookies::SESSION) {
+        if let Err(e) = session::close(&provider.store, &cookie).await {
+            return pages.internal_error(&e.to_string());
+        }
+        tracing::info!("browser session ended by RP-initiated logout");
+    }
+    signed_out(
+        pages,
+        status,
+        request,
+        Some(cookies::removal(&provider.config, cookies::SESSION)),
+    )
+}
+
+fn signed_out(
+    pages: &Pages,
+    status: StatusCode,
+    request: &LogoutRequest,
+    clear: Option<actix_web::cookie::Cookie<'static>>,
+) -> HttpResponse {
+    let mut response = match &request.redirect {
+        Some(uri) => match url::Url::parse(uri) {
+            Ok(mut url) => {
+                if let Some(state) = &request.state {
+                    url.query_pairs_mut().append_pair("state", state);
+                }
+                redirect(status, url.as_str())
+            }
+            Err(e) => pages.internal_error(&format!(
+                "registered post_logout_redirect_uri does not parse: {e}"
+            )),
+        },
+        None => pages.render(
+            StatusCode::OK,
+            "signed_out.html",
+            &json!({
+                "stayed": false,
+                "client_name": request.client.as_ref().map(|c| c.name.clone()),
+                "redirect_refused": request.redirect_refused,
+            }),
+        ),
+    };
+    if let Some(cookie) = clear {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}

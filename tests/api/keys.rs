@@ -1,0 +1,99 @@
+//! Signing key rotation: the next key is published before it signs, retired
+//! keys stay in the JWKS until their tokens have expired.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+async fn jwks_kids(app: &TestApp) -> Vec<String> {
+    let jwks: Value = app.get("/jwks").await.json().await.unwrap();
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn cli(app: &TestApp, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(args)
+        .env("GATEHOUSE_DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn rotate_with_the_cli_then_prune_retired_keys() {
+    let app = spawn_app().await;
+    let old_kid = jwks_kids(&app).await.remove(0);
+    let before = app
+        .tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
+        .await;
+
+    let printed = cli(&app, &["keys", "rotate"]);
+    assert!(printed.contains(&format!("Retired {old_kid}")), "{printed}");
+    gatehouse::startup::reload_keys(&app.provider).await;
+
+    let kids = jwks_kids(&app).await;
+    assert_eq!(
+        kids.len(),
+        3,
+        "current, next and the retired key are published"
+    );
+    assert!(kids.contains(&old_kid));
+    let listing = cli(&app, &["keys", "list"]);
+    assert!(
+        listing.contains("current") && listing.contains("next") && listing.contains("retired"),
+        "{listing}"
+    );
+
+    // Old tokens still verify; new ones are signed with the new key.
+    assert_eq!(
+        app.userinfo(before["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let after: Value = app
+        .refresh(before["refresh_token"].as_str().unwrap(), WEBAPP)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let header = jsonwebtoken::decode_header(after["id_token"].as_str().unwrap()).unwrap();
+    assert_ne!(header.kid.as_deref(), Some(old_kid.as_str()));
+    verify_with_jwks(&app, after["id_token"].as_str().unwrap(), CONFIDENTIAL).await;
+
+    // A second rotation promotes the key that was already published.
+    let next_kid = kids
+        .iter()
+        .find(|k| **k != old_kid && **k != header.kid.clone().unwrap())
+        .unwrap()
+        .clone();
+    let printed = cli(&app, &["keys", "rotate"]);
+    assert!(
+        printed.contains(&format!("Signing with {next_kid}")),
+        "{printed}"
+    );
+
+    // Once every token the old key signed has expired, it leaves the JWKS.
+    app.clock.advance(3601);
+    gatehouse::keys::prune(
+        &app.provider.store,
+        3600,
+        gatehouse::clock::unix_now() + 3601,
+    )
+    .await
+    .unwrap();
+    gatehouse::startup::reload_keys(&app.provider).await;
+    let kids = jwks_kids(&app).await;
+    assert!(!kids.contains(&old_kid), "{kids:?}");
+}
