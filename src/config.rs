@@ -33,6 +33,8 @@ pub struct Config {
     pub interaction_ttl: i64,
     /// Product name shown on every page.
     pub product_name: String,
+    /// JWS algorithm for new signing keys: `RS256` (default) or `ES256`.
+    pub signing_alg: String,
 }
 
 impl Default for Config {
@@ -50,6 +52,7 @@ impl Default for Config {
             session_ttl: 12 * 3600,
             interaction_ttl: 30 * 60,
             product_name: "Gatehouse".into(),
+            signing_alg: "RS256".into(),
         }
     }
 }
@@ -88,6 +91,7 @@ const ENV_KEYS: &[(&str, bool)] = &[
     ("session_ttl", true),
     ("interaction_ttl", true),
     ("product_name", false),
+    ("signing_alg", false),
 ];
 
 impl Config {
@@ -148,6 +152,12 @@ impl Config {
         }
         while self.issuer.ends_with('/') {
             self.issuer.pop();
+        }
+        if !matches!(self.signing_alg.as_str(), "RS256" | "ES256") {
+            return Err(ConfigError::Invalid(format!(
+                "signing_alg {:?} is not supported; use RS256 or ES256",
+                self.signing_alg
+            )));
         }
         if !(1..=60).contains(&self.code_ttl) {
             return Err(ConfigError::Invalid(

@@ -6,7 +6,7 @@
 //! Rotation promotes the `next` key, so relying parties that cached the JWKS
 //! already know it, and publishes a fresh `next` key for the rotation after.
 
-use crate::crypto::keys::{generate_rsa, KeyError, KeySet, SigningKey};
+use crate::crypto::keys::{self as crypto_keys, KeyError, KeySet, SigningKey};
 use crate::store::{KeyRecord, Store, StoreError};
 
 /// Why the keys could not be loaded or rotated.
@@ -20,14 +20,15 @@ pub enum LoadError {
     Key(#[from] KeyError),
 }
 
-async fn generate(store: &Store, state: &str, now: i64) -> Result<String, LoadError> {
-    let generated = tokio::task::spawn_blocking(generate_rsa)
+async fn generate(store: &Store, alg: &str, state: &str, now: i64) -> Result<String, LoadError> {
+    let owned_alg = alg.to_string();
+    let generated = tokio::task::spawn_blocking(move || crypto_keys::generate(&owned_alg))
         .await
         .map_err(|e| KeyError::Generate(e.to_string()))??;
     store
         .insert_signing_key(&KeyRecord {
             kid: generated.kid.clone(),
-            alg: "RS256".into(),
+            alg: alg.into(),
             private_key: generated.private_key,
             public_jwk: generated.public_jwk.to_string(),
             state: state.into(),
@@ -35,19 +36,24 @@ async fn generate(store: &Store, state: &str, now: i64) -> Result<String, LoadEr
             retired_at: None,
         })
         .await?;
-    tracing::info!(kid = %generated.kid, state, "generated a new RS256 signing key");
+    tracing::info!(kid = %generated.kid, alg, state, "generated a new signing key");
     Ok(generated.kid)
 }
 
-/// Loads the key set, generating and storing an RSA key if there is none.
-pub async fn load_or_create(store: &Store, now: i64) -> Result<KeySet, LoadError> {
-    if !store
-        .signing_keys()
-        .await?
-        .iter()
-        .any(|k| k.state == "current")
-    {
-        generate(store, "current", now).await?;
+/// Loads the key set, generating and storing a key for `alg` if there is no
+/// current one, and rotating to `alg` if the current key uses another
+/// algorithm (the deployment switched between RS256 and ES256).
+pub async fn load_or_create(store: &Store, alg: &str, now: i64) -> Result<KeySet, LoadError> {
+    let keys = store.signing_keys().await?;
+    match keys.iter().find(|k| k.state == "current") {
+        None => {
+            generate(store, alg, "current", now).await?;
+        }
+        Some(current) if current.alg != alg => {
+            tracing::info!(from = %current.alg, to = alg, "signing algorithm changed; rotating keys");
+            rotate(store, alg, now).await?;
+        }
+        Some(_) => {}
     }
     load(store).await
 }
@@ -63,7 +69,7 @@ pub async fn load(store: &Store) -> Result<KeySet, LoadError> {
             kid: "-".into(),
             reason: "no current signing key".into(),
         })?;
-    let signing = SigningKey::from_pkcs8_base64(&current.kid, &current.private_key)?;
+    let signing = SigningKey::from_pkcs8_base64(&current.kid, &current.alg, &current.private_key)?;
     let mut published = Vec::with_capacity(records.len());
     for record in &records {
         let jwk: serde_json::Value =
@@ -87,21 +93,25 @@ pub struct Rotation {
     pub next: String,
 }
 
-/// Rotates: the newest `next` key (or a new one, if there is none) becomes
-/// `current`, the old `current` keys retire, and a new `next` is published.
-pub async fn rotate(store: &Store, now: i64) -> Result<Rotation, LoadError> {
+/// Rotates: the newest `next` key for `alg` (or a new one, if there is
+/// none) becomes `current`, the old `current` keys retire, and a new `next`
+/// is published. `next` keys of another algorithm retire too.
+pub async fn rotate(store: &Store, alg: &str, now: i64) -> Result<Rotation, LoadError> {
     let records = store.signing_keys().await?;
-    let promoted = match records.iter().find(|k| k.state == "next") {
+    let promoted = match records.iter().find(|k| k.state == "next" && k.alg == alg) {
         Some(next) => next.kid.clone(),
-        None => generate(store, "next", now).await?,
+        None => generate(store, alg, "next", now).await?,
     };
     let mut retired = Vec::new();
-    for old in records.iter().filter(|k| k.state == "current") {
+    let outgoing = records
+        .iter()
+        .filter(|k| k.state == "current" || (k.state == "next" && k.kid != promoted));
+    for old in outgoing {
         store.set_key_state(&old.kid, "retired", now).await?;
         retired.push(old.kid.clone());
     }
     store.set_key_state(&promoted, "current", now).await?;
-    let next = generate(store, "next", now).await?;
+    let next = generate(store, alg, "next", now).await?;
     Ok(Rotation {
         current: promoted,
         retired,

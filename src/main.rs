@@ -112,7 +112,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let now = gatehouse::clock::unix_now();
             match action {
                 KeysAction::List => {
-                    gatehouse::keys::load_or_create(&store, now).await?;
+                    gatehouse::keys::load_or_create(&store, &config.signing_alg, now).await?;
                     println!(
                         "{:<45} {:<6} {:<8} {:<20} RETIRED",
                         "KID", "ALG", "STATE", "CREATED"
@@ -131,8 +131,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
                 KeysAction::Rotate => {
-                    gatehouse::keys::load_or_create(&store, now).await?;
-                    let rotation = gatehouse::keys::rotate(&store, now).await?;
+                    gatehouse::keys::load_or_create(&store, &config.signing_alg, now).await?;
+                    let rotation =
+                        gatehouse::keys::rotate(&store, &config.signing_alg, now).await?;
                     println!("Signing with {} from now on.", rotation.current);
                     for kid in &rotation.retired {
                         println!("Retired {kid}: still published until the tokens it signed have expired.");

@@ -47,7 +47,7 @@ impl Application {
             let seed = crate::seed::read(path)?;
             seed.apply(&store, clock.now()).await?;
         }
-        let keys = crate::keys::load_or_create(&store, clock.now())
+        let keys = crate::keys::load_or_create(&store, &config.signing_alg, clock.now())
             .await
             .context("cannot load the signing keys")?;
         let pages = Pages::new(&config.product_name, &config.base_path())

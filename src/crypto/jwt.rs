@@ -2,12 +2,12 @@
 //!
 //! Signing builds the compact serialisation directly and signs with the key
 //! parsed once at load time ([`SigningKey`]); verification goes through
-//! jsonwebtoken, with the algorithm pinned to RS256 and the `typ` checked, so
+//! jsonwebtoken, with the algorithm pinned to the key's and the `typ` checked, so
 //! `alg: none`, HMAC confusion and token-type confusion are all refused.
 
 use super::b64url;
 use super::keys::{KeyError, KeySet, SigningKey};
-use jsonwebtoken::{Algorithm, Validation};
+use jsonwebtoken::Validation;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
@@ -75,7 +75,9 @@ pub fn verify<T: DeserializeOwned>(
     }
     let kid = header.kid.ok_or(JwtError::UnknownKey)?;
     let key = keys.verifying_key(&kid).ok_or(JwtError::UnknownKey)?;
-    let mut validation = Validation::new(Algorithm::RS256);
+    // The key decides the algorithm: a header claiming another one (`none`,
+    // HS256 keyed with the public key, …) is refused by jsonwebtoken.
+    let mut validation = Validation::new(key.algorithm);
     validation.set_issuer(&[expect.issuer]);
     validation.leeway = 0;
     match expect.audience {
@@ -105,7 +107,7 @@ mod tests {
 
     fn keyset() -> KeySet {
         let g = generate_rsa().unwrap();
-        let key = SigningKey::from_pkcs8_base64(&g.kid, &g.private_key).unwrap();
+        let key = SigningKey::from_pkcs8_base64(&g.kid, "RS256", &g.private_key).unwrap();
         KeySet::new(key, vec![g.public_jwk]).unwrap()
     }
 

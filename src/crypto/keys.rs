@@ -1,13 +1,17 @@
-//! Signing keys and the JWK Set (RFC 7517), `kid` = RFC 7638 thumbprint.
+//! Signing keys and the JWK Set (RFC 7517, RFC 7518 §6), `kid` = RFC 7638
+//! thumbprint. RS256 is the default; ES256 (P-256) is available.
 //!
-//! Keys are generated with the `rsa` crate (key generation and public-key
-//! export only, off the request path). Signing goes through aws-lc-rs with the
-//! key parsed once at load time: the `rsa` crate's private-key operations
-//! carry an unpatched timing advisory (RUSTSEC-2023-0071) and are never called.
+//! RSA keys are generated with the `rsa` crate (key generation and public-key
+//! export only, off the request path); P-256 keys with aws-lc-rs. Signing goes
+//! through aws-lc-rs with the key parsed once at load time: the `rsa` crate's
+//! private-key operations carry an unpatched timing advisory
+//! (RUSTSEC-2023-0071) and are never called.
 
 use super::b64url;
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
+};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use rsa::pkcs8::EncodePrivateKey;
@@ -65,6 +69,47 @@ pub fn generate_rsa() -> Result<GeneratedKey, KeyError> {
     })
 }
 
+/// Generates a P-256 key pair for ES256.
+pub fn generate_p256() -> Result<GeneratedKey, KeyError> {
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    // Uncompressed SEC1 point: 0x04 || X (32 bytes) || Y (32 bytes).
+    let point = pair.public_key().as_ref();
+    if point.len() != 65 || point[0] != 4 {
+        return Err(KeyError::Generate(
+            "unexpected P-256 public key encoding".into(),
+        ));
+    }
+    let (x, y) = (b64url(&point[1..33]), b64url(&point[33..65]));
+    let kid = ec_thumbprint(&x, &y);
+    let public_jwk = json!({
+        "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid, "x": x, "y": y,
+    });
+    Ok(GeneratedKey {
+        kid,
+        private_key: STANDARD.encode(pkcs8.as_ref()),
+        public_jwk,
+    })
+}
+
+/// Generates a key for `alg` (`RS256` or `ES256`).
+pub fn generate(alg: &str) -> Result<GeneratedKey, KeyError> {
+    match alg {
+        "RS256" => generate_rsa(),
+        "ES256" => generate_p256(),
+        other => Err(KeyError::Generate(format!("unsupported algorithm {other}"))),
+    }
+}
+
+/// RFC 7638 §3.2 for an EC key: `crv`, `kty`, `x`, `y` in that order.
+pub fn ec_thumbprint(x: &str, y: &str) -> String {
+    let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+    b64url(&Sha256::digest(canonical.as_bytes()))
+}
+
 /// RFC 7638 §3: SHA-256 over the required members in lexicographic order.
 pub fn rsa_thumbprint(n: &str, e: &str) -> String {
     let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
@@ -77,8 +122,13 @@ pub struct SigningKey {
     pub kid: String,
     /// JWS algorithm.
     pub alg: &'static str,
-    pair: RsaKeyPair,
+    pair: Pair,
     rng: SystemRandom,
+}
+
+enum Pair {
+    Rsa(RsaKeyPair),
+    P256(EcdsaKeyPair),
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -90,8 +140,12 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// Parses a stored PKCS#8 key.
-    pub fn from_pkcs8_base64(kid: &str, private_key: &str) -> Result<SigningKey, KeyError> {
+    /// Parses a stored PKCS#8 key for `alg` (`RS256` or `ES256`).
+    pub fn from_pkcs8_base64(
+        kid: &str,
+        alg: &str,
+        private_key: &str,
+    ) -> Result<SigningKey, KeyError> {
         let unusable = |reason: String| KeyError::Unusable {
             kid: kid.to_string(),
             reason,
@@ -99,22 +153,43 @@ impl SigningKey {
         let der = STANDARD
             .decode(private_key)
             .map_err(|e| unusable(e.to_string()))?;
-        let pair = RsaKeyPair::from_pkcs8(&der).map_err(|e| unusable(e.to_string()))?;
+        let (alg, pair) = match alg {
+            "RS256" => (
+                "RS256",
+                Pair::Rsa(RsaKeyPair::from_pkcs8(&der).map_err(|e| unusable(e.to_string()))?),
+            ),
+            "ES256" => (
+                "ES256",
+                Pair::P256(
+                    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
+                        .map_err(|e| unusable(e.to_string()))?,
+                ),
+            ),
+            other => return Err(unusable(format!("unsupported algorithm {other}"))),
+        };
         Ok(SigningKey {
             kid: kid.to_string(),
-            alg: "RS256",
+            alg,
             pair,
             rng: SystemRandom::new(),
         })
     }
 
-    /// RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature over `message`.
+    /// The JWS signature over `message`: RSASSA-PKCS1-v1_5 with SHA-256 for
+    /// RS256, or ECDSA P-256 with SHA-256 as R || S (RFC 7518 §3.4) for ES256.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
-        let mut signature = vec![0u8; self.pair.public_modulus_len()];
-        self.pair
-            .sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
-            .map_err(|_| KeyError::Sign)?;
-        Ok(signature)
+        match &self.pair {
+            Pair::Rsa(pair) => {
+                let mut signature = vec![0u8; pair.public_modulus_len()];
+                pair.sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
+                    .map_err(|_| KeyError::Sign)?;
+                Ok(signature)
+            }
+            Pair::P256(pair) => pair
+                .sign(&self.rng, message)
+                .map(|sig| sig.as_ref().to_vec())
+                .map_err(|_| KeyError::Sign),
+        }
     }
 }
 
@@ -123,6 +198,8 @@ impl SigningKey {
 pub struct VerifyingKey {
     /// Key id.
     pub kid: String,
+    /// The algorithm the key signs with.
+    pub algorithm: jsonwebtoken::Algorithm,
     /// For jsonwebtoken's validation.
     pub decoding: jsonwebtoken::DecodingKey,
     /// As published in the JWKS.
@@ -159,14 +236,27 @@ impl KeySet {
                 kid: kid.clone(),
                 reason,
             };
-            let (n, e) = (jwk["n"].as_str(), jwk["e"].as_str());
-            let (Some(n), Some(e)) = (n, e) else {
-                return Err(unusable("JWK lacks n or e".into()));
+            let member = |name: &str| {
+                jwk[name]
+                    .as_str()
+                    .ok_or_else(|| unusable(format!("JWK lacks {name}")))
             };
-            let decoding = jsonwebtoken::DecodingKey::from_rsa_components(n, e)
-                .map_err(|e| unusable(e.to_string()))?;
+            let (algorithm, decoding) = match jwk["kty"].as_str() {
+                Some("RSA") => (
+                    jsonwebtoken::Algorithm::RS256,
+                    jsonwebtoken::DecodingKey::from_rsa_components(member("n")?, member("e")?)
+                        .map_err(|e| unusable(e.to_string()))?,
+                ),
+                Some("EC") => (
+                    jsonwebtoken::Algorithm::ES256,
+                    jsonwebtoken::DecodingKey::from_ec_components(member("x")?, member("y")?)
+                        .map_err(|e| unusable(e.to_string()))?,
+                ),
+                _ => return Err(unusable("unsupported key type".into())),
+            };
             verifying.push(VerifyingKey {
                 kid: kid.clone(),
+                algorithm,
                 decoding,
                 jwk: jwk.clone(),
             });
@@ -203,7 +293,8 @@ mod tests {
     #[test]
     fn generated_key_signs_and_verifies() {
         let generated = generate_rsa().unwrap();
-        let key = SigningKey::from_pkcs8_base64(&generated.kid, &generated.private_key).unwrap();
+        let key =
+            SigningKey::from_pkcs8_base64(&generated.kid, "RS256", &generated.private_key).unwrap();
         let set = KeySet::new(key, vec![generated.public_jwk.clone()]).unwrap();
         let sig = set.signing.sign(b"hello").unwrap();
         assert_eq!(sig.len(), 256);
@@ -212,5 +303,20 @@ mod tests {
             generated.kid
         );
         assert_eq!(generated.public_jwk["kid"], generated.kid);
+    }
+
+    #[test]
+    fn p256_keys_sign_with_64_byte_signatures() {
+        let generated = generate("ES256").unwrap();
+        assert_eq!(generated.public_jwk["crv"], "P-256");
+        let key =
+            SigningKey::from_pkcs8_base64(&generated.kid, "ES256", &generated.private_key).unwrap();
+        assert_eq!(key.alg, "ES256");
+        assert_eq!(key.sign(b"hello").unwrap().len(), 64);
+        let set = KeySet::new(key, vec![generated.public_jwk]).unwrap();
+        assert_eq!(
+            set.verifying_key(&generated.kid).unwrap().algorithm,
+            jsonwebtoken::Algorithm::ES256
+        );
     }
 }

@@ -513,10 +513,10 @@ pub async fn verify_with_jwks(app: &TestApp, jwt: &str, audience: &str) -> Value
         .await
         .unwrap();
     let header = jsonwebtoken::decode_header(jwt).unwrap();
-    let kid = header.kid.expect("kid in the header");
+    let kid = header.kid.clone().expect("kid in the header");
     let jwk = jwks.find(&kid).expect("the kid is published");
     let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
     validation.set_audience(&[audience]);
     validation.set_issuer(&[&app.address]);
     jsonwebtoken::decode::<Value>(jwt, &key, &validation)

@@ -97,3 +97,67 @@ async fn rotate_with_the_cli_then_prune_retired_keys() {
     let kids = jwks_kids(&app).await;
     assert!(!kids.contains(&old_kid), "{kids:?}");
 }
+
+#[tokio::test]
+async fn es256_deployments_sign_with_p256_and_say_so() {
+    let app = spawn_app_with(|c| c.signing_alg = "ES256".into()).await;
+    let meta: Value = app
+        .get("/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        meta["id_token_signing_alg_values_supported"],
+        serde_json::json!(["ES256"])
+    );
+    let jwks: Value = app.get("/jwks").await.json().await.unwrap();
+    assert_eq!(jwks["keys"][0]["kty"], "EC");
+    assert_eq!(jwks["keys"][0]["crv"], "P-256");
+
+    let tokens = app
+        .tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
+        .await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(id_token).unwrap().alg,
+        jsonwebtoken::Algorithm::ES256
+    );
+    verify_with_jwks(&app, id_token, CONFIDENTIAL).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(app.userinfo(access).await.status(), StatusCode::OK);
+    assert_eq!(app.introspect(access, WEBAPP).await["active"], true);
+}
+
+#[tokio::test]
+async fn switching_algorithm_rotates_and_keeps_the_old_key_published() {
+    let app = spawn_app().await;
+    let rsa_kid = jwks_kids(&app).await.remove(0);
+    let before = app
+        .tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
+        .await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["keys", "list"])
+        .env("GATEHOUSE_DATABASE_URL", &app.database_url)
+        .env("GATEHOUSE_SIGNING_ALG", "ES256")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    gatehouse::startup::reload_keys(&app.provider).await;
+    let jwks: Value = app.get("/jwks").await.json().await.unwrap();
+    let types: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kty"].as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"EC") && types.contains(&"RSA"), "{types:?}");
+    assert!(jwks_kids(&app).await.contains(&rsa_kid));
+    assert_eq!(
+        app.userinfo(before["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}

@@ -6,6 +6,10 @@
 // with fetch so that every redirect and cookie of the flow is asserted, not
 // followed blindly.
 //
+// Beyond sign-in it exercises the token lifecycle through openid-client's own
+// calls: refresh with rotation and reuse detection, introspection (RFC 7662),
+// revocation (RFC 7009) and RP-Initiated Logout 1.0.
+//
 // Usage: GATEHOUSE_ISSUER=http://127.0.0.1:PORT node rp.mjs
 // Expects the users and clients of examples/seed.toml.
 
@@ -48,10 +52,18 @@ const USERS = {
   },
 };
 
+// Registered for demo in examples/seed.toml.
+const POST_LOGOUT_REDIRECT_URI = 'http://127.0.0.1:9999/';
+
+// Each case starts from a fresh browser and fresh tokens, so one failing case
+// cannot leave state behind that another depends on.
 const CASES = [
-  { user: 'alice', client: 'demo' },
-  { user: 'bob', client: 'demo' },
-  { user: 'alice', client: 'demo-spa' },
+  { name: 'alice via demo', run: (rec) => signInCase(rec, 'alice', 'demo') },
+  { name: 'bob via demo', run: (rec) => signInCase(rec, 'bob', 'demo') },
+  { name: 'alice via demo-spa', run: (rec) => signInCase(rec, 'alice', 'demo-spa') },
+  { name: 'refresh rotation (demo)', run: refreshRotationCase },
+  { name: 'introspection and revocation (demo)', run: introspectionRevocationCase },
+  { name: 'logout (demo)', run: logoutCase },
 ];
 
 // ---------------------------------------------------------------------------
@@ -250,14 +262,44 @@ function formatExchanges(log) {
     .join('\n\n');
 }
 
+
+// Runs `promise`, which must be rejected with an OAuth error response
+// (RFC 6749 section 5.2) carrying `errorCode`. Any other outcome fails; an
+// unexpected library error is passed on so its details and the HTTP exchange
+// get reported.
+async function expectResponseBodyError(promise, errorCode, what) {
+  let result;
+  try {
+    result = await promise;
+  } catch (err) {
+    if (err instanceof client.ResponseBodyError && err.error === errorCode) return err;
+    if (err instanceof client.ResponseBodyError) {
+      throw new CheckError(
+        `${what}: expected error ${errorCode}, got HTTP ${err.status} ${JSON.stringify(err.cause)}`,
+      );
+    }
+    err.message = `${what}: expected error ${errorCode}, got: ${err.message}`;
+    throw err;
+  }
+  throw new CheckError(`${what}: expected error ${errorCode}, but it succeeded: ${JSON.stringify(result)}`);
+}
+
+// RFC 7662 section 2.2: an inactive token must reveal nothing beyond the
+// flag, so anything but exactly {"active": false} leaks information.
+async function expectInactive(config, token, what) {
+  const result = await client.tokenIntrospection(config, token);
+  check(
+    JSON.stringify(result) === '{"active":false}',
+    `introspection of ${what} should be exactly {"active":false}, got ${JSON.stringify(result)}`,
+  );
+}
+
 // ---------------------------------------------------------------------------
-// One end-to-end run: a fresh browser signs `userName` in to `clientName`.
+// The authorization-code flow: a fresh browser signs `userName` in to
+// `clientName`, and openid-client redeems the code.
 
-async function runCase({ user: userName, client: clientName }, rec) {
+async function configure(clientName, rec) {
   const c = CLIENTS[clientName];
-  const u = USERS[userName];
-  const base = ISSUER.replace(/\/$/, '');
-
   const config = await client.discovery(
     new URL(ISSUER),
     c.clientId,
@@ -270,25 +312,44 @@ async function runCase({ user: userName, client: clientName }, rec) {
     { execute: [client.allowInsecureRequests], [client.customFetch]: rec.fetchImpl },
   );
   config[client.customFetch] = rec.fetchImpl;
+  return config;
+}
 
+// Fresh PKCE verifier, state and nonce per request, as an RP must use.
+async function authorizationRequest(config, c, extra = {}) {
   const codeVerifier = client.randomPKCECodeVerifier();
   const codeChallenge = await client.calculatePKCECodeChallenge(codeVerifier);
   const state = client.randomState();
   const nonce = client.randomNonce();
-  const authorizationUrl = client.buildAuthorizationUrl(config, {
+  const url = client.buildAuthorizationUrl(config, {
     redirect_uri: c.redirectUri,
     scope: c.scope,
     code_challenge: codeChallenge,
     code_challenge_method: 'S256',
     state,
     nonce,
+    ...extra,
   });
+  return { url, checks: { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce } };
+}
 
-  const browser = new Browser();
+// Consent is remembered per user and client, so a client that requires it
+// asks on the first authorization only; later cases expect a straight
+// redirect back and would notice a consent page reappearing.
+const consented = new Set();
+
+async function codeFlow(rec, userName, clientName, browser = new Browser()) {
+  const c = CLIENTS[clientName];
+  const u = USERS[userName];
+  const base = ISSUER.replace(/\/$/, '');
+
+  const config = await configure(clientName, rec);
+  const authz = await authorizationRequest(config, c);
+  const { expectedState: state, expectedNonce: nonce } = authz.checks;
 
   // No session yet, so the authorization request is parked and the user is
   // sent to sign in.
-  let res = await browser.get(authorizationUrl);
+  let res = await browser.get(authz.url);
   let location = expectRedirect(res, 302, '/login');
   const requestId = requestParam(location, 'login');
 
@@ -322,7 +383,8 @@ async function runCase({ user: userName, client: clientName }, rec) {
 
   res = await browser.get(location);
   let callback;
-  if (c.consent) {
+  const grant = `${userName}/${clientName}`;
+  if (c.consent && !consented.has(grant)) {
     location = expectRedirect(res, 302, '/consent');
     check(requestParam(location, 'consent') === requestId, `consent redirect lost the request id: ${location}`);
     res = await browser.get(location);
@@ -333,6 +395,7 @@ async function runCase({ user: userName, client: clientName }, rec) {
       decision: 'allow',
     });
     callback = expectRedirect(res, 303, c.redirectUri);
+    consented.add(grant);
   } else {
     callback = expectRedirect(res, 302, c.redirectUri);
   }
@@ -343,9 +406,7 @@ async function runCase({ user: userName, client: clientName }, rec) {
   // From here on openid-client does all protocol validation: state, iss,
   // PKCE, client authentication, ID token signature/iss/aud/exp/nonce/at_hash.
   const tokens = await client.authorizationCodeGrant(config, callback, {
-    pkceCodeVerifier: codeVerifier,
-    expectedState: state,
-    expectedNonce: nonce,
+    ...authz.checks,
     idTokenExpected: true,
   });
 
@@ -373,6 +434,16 @@ async function runCase({ user: userName, client: clientName }, rec) {
     check(!tokens.refresh_token, 'refresh_token issued without offline_access');
   }
 
+  return { c, config, browser, tokens, claims };
+}
+
+// ---------------------------------------------------------------------------
+// Cases
+
+async function signInCase(rec, userName, clientName) {
+  const { config, tokens, claims } = await codeFlow(rec, userName, clientName);
+  const u = USERS[userName];
+
   const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
   check(userinfo.preferred_username === userName, `userinfo preferred_username is ${userinfo.preferred_username}`);
   check(userinfo.email === u.email, `userinfo email is ${userinfo.email}`);
@@ -380,20 +451,176 @@ async function runCase({ user: userName, client: clientName }, rec) {
   return `sub=${claims.sub} amr=${claims.amr.join(',')}${tokens.refresh_token ? ' refresh_token' : ''}`;
 }
 
+// Rotation only protects anything if replaying a rotated-out refresh token is
+// treated as theft: the replay fails and the whole family dies, so whichever
+// party holds the current token (legitimate client or thief) loses it too.
+async function refreshRotationCase(rec) {
+  const { config, tokens, claims } = await codeFlow(rec, 'alice', 'demo');
+
+  // openid-client validates the refreshed ID token (signature, iss, aud, exp,
+  // azp) but leaves the OIDC Core 12.2 continuity rules to the RP.
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  check(refreshed.refresh_token, 'refresh response has no refresh_token, so no rotation');
+  check(refreshed.refresh_token !== tokens.refresh_token, 'refresh returned the same refresh_token: not rotated');
+  check(refreshed.token_type === 'bearer', `refreshed token_type is ${refreshed.token_type}`);
+  const refreshedClaims = refreshed.claims();
+  check(refreshedClaims, 'no ID token in the refresh response');
+  check(refreshedClaims.sub === claims.sub, `refreshed ID token sub ${refreshedClaims.sub}, expected ${claims.sub}`);
+  check(refreshedClaims.iss === claims.iss, `refreshed ID token iss ${refreshedClaims.iss}, expected ${claims.iss}`);
+  check(
+    JSON.stringify(refreshedClaims.aud) === JSON.stringify(claims.aud),
+    `refreshed ID token aud ${JSON.stringify(refreshedClaims.aud)}, expected ${JSON.stringify(claims.aud)}`,
+  );
+  check(
+    refreshedClaims.auth_time === claims.auth_time,
+    `refreshed ID token auth_time ${refreshedClaims.auth_time}, expected the original ${claims.auth_time}`,
+  );
+  check(
+    refreshedClaims.nonce === undefined || refreshedClaims.nonce === claims.nonce,
+    `refreshed ID token nonce ${refreshedClaims.nonce} differs from the original`,
+  );
+
+  const userinfo = await client.fetchUserInfo(config, refreshed.access_token, claims.sub);
+  check(userinfo.preferred_username === 'alice', `userinfo with the refreshed access token: ${JSON.stringify(userinfo)}`);
+
+  await expectResponseBodyError(
+    client.refreshTokenGrant(config, tokens.refresh_token),
+    'invalid_grant',
+    'replaying the rotated-out refresh token',
+  );
+
+  // The replay must have taken down every token of the authorization, not
+  // just refused the old one.
+  await expectInactive(config, refreshed.access_token, 'the refreshed access token after the replay');
+  await expectInactive(config, tokens.access_token, 'the original access token after the replay');
+  await expectResponseBodyError(
+    client.refreshTokenGrant(config, refreshed.refresh_token),
+    'invalid_grant',
+    'the current refresh token after the replay',
+  );
+
+  return 'rotated, replay revoked the family';
+}
+
+async function introspectionRevocationCase(rec) {
+  const { config, tokens, claims } = await codeFlow(rec, 'alice', 'demo');
+  const now = Math.floor(Date.now() / 1000);
+
+  const at = await client.tokenIntrospection(config, tokens.access_token);
+  const atJson = JSON.stringify(at);
+  check(at.active === true, `access token introspects inactive: ${atJson}`);
+  check(at.client_id === 'demo', `access token client_id: ${atJson}`);
+  check(at.username === 'alice', `access token username: ${atJson}`);
+  check(at.sub === claims.sub, `access token sub differs from the ID token's: ${atJson}`);
+  check(at.token_type === 'Bearer', `access token token_type: ${atJson}`);
+  check(at.iss === ISSUER, `access token iss: ${atJson}`);
+  check(typeof at.scope === 'string' && at.scope.split(' ').includes('openid'), `access token scope: ${atJson}`);
+  check(at.aud !== undefined, `access token has no aud: ${atJson}`);
+  check(Number.isInteger(at.exp) && at.exp > now, `access token exp not in the future: ${atJson}`);
+  check(Number.isInteger(at.iat) && at.iat <= at.exp, `access token iat: ${atJson}`);
+
+  const rt = await client.tokenIntrospection(config, tokens.refresh_token);
+  const rtJson = JSON.stringify(rt);
+  check(rt.active === true, `refresh token introspects inactive: ${rtJson}`);
+  check(rt.client_id === 'demo', `refresh token client_id: ${rtJson}`);
+  check(rt.username === 'alice', `refresh token username: ${rtJson}`);
+  check(rt.token_type === 'refresh_token', `refresh token token_type: ${rtJson}`);
+
+  // Revoking the refresh token ends the authorization, so the access tokens
+  // issued under it must stop working as well (RFC 7009 section 2.1).
+  await client.tokenRevocation(config, tokens.refresh_token);
+  await expectInactive(config, tokens.refresh_token, 'the revoked refresh token');
+  await expectInactive(config, tokens.access_token, 'the access token of the revoked refresh token');
+
+  let challenge;
+  try {
+    const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+    throw new CheckError(`userinfo accepted an access token of a revoked grant: ${JSON.stringify(userinfo)}`);
+  } catch (err) {
+    if (!(err instanceof client.WWWAuthenticateChallengeError)) throw err;
+    challenge = err;
+  }
+  const bearer = challenge.cause.find((ch) => ch.scheme === 'bearer');
+  check(
+    challenge.status === 401 && bearer?.parameters.error === 'invalid_token',
+    `userinfo with a revoked token: expected 401 with a Bearer invalid_token challenge, got ${challenge.status} ${JSON.stringify(challenge.cause)}`,
+  );
+
+  return 'revocation cascaded to the access token';
+}
+
+// Silent re-authentication (prompt=none) is how an RP learns whether the
+// user still has a session at the OP, so it is the observable proof that
+// logout really ended it. authorizationCodeGrant checks iss and state of the
+// callback, error or not, exactly as it would for a real one.
+async function silentAuthorization(browser, config, c) {
+  const authz = await authorizationRequest(config, c, { prompt: 'none' });
+  const res = await browser.get(authz.url);
+  const callback = expectRedirect(res, 302, c.redirectUri);
+  return client.authorizationCodeGrant(config, callback, { ...authz.checks, idTokenExpected: true });
+}
+
+async function expectLoginRequired(browser, config, c, what) {
+  let tokens;
+  try {
+    tokens = await silentAuthorization(browser, config, c);
+  } catch (err) {
+    if (!(err instanceof client.AuthorizationResponseError)) throw err;
+    check(err.error === 'login_required', `${what}: prompt=none gave error ${err.error}, expected login_required`);
+    return;
+  }
+  throw new CheckError(`${what}: prompt=none still signed the user in (sub ${tokens.claims()?.sub})`);
+}
+
+async function logoutCase(rec) {
+  const browser = new Browser();
+  const { c, config, tokens, claims } = await codeFlow(rec, 'alice', 'demo', browser);
+  const sessionCookie = browser.cookies.get('gatehouse_session');
+
+  // Control: while the session lives, prompt=none succeeds, also for a
+  // browser holding nothing but a copy of the session cookie. Without this,
+  // the login_required answers below could come from prompt=none or cookie
+  // copying simply not working.
+  const copy = new Browser();
+  copy.cookies.set('gatehouse_session', sessionCookie);
+  const silent = await silentAuthorization(copy, config, c);
+  check(silent.claims()?.sub === claims.sub, `silent sign-in before logout gave sub ${silent.claims()?.sub}`);
+
+  const state = client.randomState();
+  const endSessionUrl = client.buildEndSessionUrl(config, {
+    id_token_hint: tokens.id_token,
+    post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI,
+    state,
+  });
+  const res = await browser.get(endSessionUrl);
+  const back = expectRedirect(res, 302, POST_LOGOUT_REDIRECT_URI);
+  check(back.searchParams.get('state') === state, `post-logout redirect state mismatch: ${back}`);
+  check(!browser.cookies.has('gatehouse_session'), 'gatehouse_session cookie was not cleared by logout');
+
+  await expectLoginRequired(browser, config, c, 'after logout');
+
+  // Another tab or a thief holding the old cookie must not revive the
+  // session: logout has to end it on the server, not only in this browser.
+  const replay = new Browser();
+  replay.cookies.set('gatehouse_session', sessionCookie);
+  await expectLoginRequired(replay, config, c, 'replaying the pre-logout session cookie');
+
+  return 'session ended, prompt=none gives login_required';
+}
+
 // ---------------------------------------------------------------------------
 
 let passed = 0;
 let failed = 0;
 for (const testCase of CASES) {
-  const name = `${testCase.user} via ${testCase.client}`;
   const rec = recorder();
   try {
-    const detail = await runCase(testCase, rec);
+    const detail = await testCase.run(rec);
     passed += 1;
-    console.log(`ok   ${name} (${detail})`);
+    console.log(`ok   ${testCase.name} (${detail})`);
   } catch (err) {
     failed += 1;
-    console.log(`FAIL ${name}: ${err instanceof CheckError ? err.message : String(err)}`);
+    console.log(`FAIL ${testCase.name}: ${err instanceof CheckError ? err.message : String(err)}`);
     if (!(err instanceof CheckError)) {
       // openid-client errors carry a code and often the offending response.
       if (err.code) console.log(`  code: ${err.code}`);
