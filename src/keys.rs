@@ -47,7 +47,14 @@ pub async fn load_or_create(store: &Store, alg: &str, now: i64) -> Result<KeySet
     let keys = store.signing_keys().await?;
     match keys.iter().find(|k| k.state == "current") {
         None => {
-            generate(store, alg, "current", now).await?;
+            // The next key is published from the start, so the first
+            // rotation signs with a key relying parties have already cached.
+            let (current, next) = tokio::join!(
+                generate(store, alg, "current", now),
+                generate(store, alg, "next", now)
+            );
+            current?;
+            next?;
         }
         Some(current) if current.alg != alg => {
             tracing::info!(from = %current.alg, to = alg, "signing algorithm changed; rotating keys");
@@ -123,7 +130,10 @@ pub async fn rotate(store: &Store, alg: &str, now: i64) -> Result<Rotation, Load
 /// retired longer ago than the longest token lifetime.
 pub async fn prune(store: &Store, longest_token_ttl: i64, now: i64) -> Result<u64, LoadError> {
     let client_ttl = store.longest_client_access_token_ttl().await?.unwrap_or(0);
-    let keep_for = longest_token_ttl.max(client_ttl);
+    // Replicas pick up a rotation within their reload interval and may sign
+    // with the retired key until then: keep it a little longer.
+    const RELOAD_MARGIN: i64 = 120;
+    let keep_for = longest_token_ttl.max(client_ttl) + RELOAD_MARGIN;
     let pruned = store.prune_retired_keys(now - keep_for).await?;
     if pruned > 0 {
         tracing::info!(pruned, "removed retired signing keys from the JWKS");

@@ -5,8 +5,9 @@ use super::AccountError;
 use crate::crypto::{random_token, token_hash, totp};
 use crate::store::{MfaChallenge, Store, UserRecord};
 
-/// Wrong codes allowed per challenge before the password must be entered again.
-pub const MAX_FAILURES: i64 = 5;
+/// Codes that may be tried per challenge before the password must be
+/// entered again.
+pub const MAX_ATTEMPTS: i64 = 5;
 /// How long the user has to enter a code after the password, in seconds.
 pub const CHALLENGE_TTL: i64 = 300;
 
@@ -43,7 +44,8 @@ pub enum CodeCheck {
     Exhausted,
 }
 
-/// Checks `code` for the challenge's user.
+/// Checks `code` for the challenge's user. An attempt is used up before the
+/// code is compared, so parallel guesses count like sequential ones.
 pub async fn check_code(
     store: &Store,
     token: &str,
@@ -52,6 +54,10 @@ pub async fn check_code(
     now: i64,
 ) -> Result<CodeCheck, AccountError> {
     let hash = token_hash(token);
+    let Some(attempts) = store.take_mfa_attempt(&hash, MAX_ATTEMPTS, now).await? else {
+        store.delete_mfa_challenge(&hash).await?;
+        return Ok(CodeCheck::Exhausted);
+    };
     let step = user
         .totp_secret
         .as_deref()
@@ -63,8 +69,7 @@ pub async fn check_code(
         }
         tracing::warn!(user_id = %user.id, "TOTP code replayed");
     }
-    let failures = store.fail_mfa_challenge(&hash).await?;
-    if failures >= MAX_FAILURES {
+    if attempts >= MAX_ATTEMPTS {
         store.delete_mfa_challenge(&hash).await?;
         return Ok(CodeCheck::Exhausted);
     }

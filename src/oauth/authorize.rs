@@ -47,6 +47,10 @@ pub struct AuthorizeRequest {
     /// which a fresh sign-in must replace.
     #[serde(default)]
     pub reauth_of: Option<String>,
+    /// When the request came in (unix seconds): a sign-in after it is fresh
+    /// enough for any `max_age`.
+    #[serde(default)]
+    pub requested_at: i64,
 }
 
 impl AuthorizeRequest {
@@ -160,6 +164,7 @@ pub fn validate(
         login_hint: None,
         response_mode: ResponseMode::Query,
         reauth_of: None,
+        requested_at: 0,
     };
     let fail = |request: &AuthorizeRequest, code: ErrorCode, text: String| {
         Err(AuthorizeError::Redirect(request.error(code, text)))
@@ -333,30 +338,50 @@ pub enum NextStep {
     Issue,
 }
 
+/// The browser's signed-in user, as far as the next step cares.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedIn<'a> {
+    /// The session.
+    pub session: &'a SessionRecord,
+    /// Whether the user has a second factor enrolled.
+    pub has_totp: bool,
+}
+
 /// Decides the next step for `request` given the browser's session and the
 /// consent already on record; `prompt=none` turns any needed interaction
-/// into the matching error.
+/// into the matching error (OpenID Connect Core §3.1.2.1, §3.1.2.6).
 pub fn next_step(
     request: &AuthorizeRequest,
     client: &ClientRecord,
-    session: Option<&SessionRecord>,
+    signed_in: Option<SignedIn<'_>>,
     consented: &[String],
     now: i64,
 ) -> Result<NextStep, ErrorRedirect> {
-    let needs_login = match session {
-        None => true,
-        Some(s) => {
-            let stale = request.reauth_of.as_deref() == Some(s.sid.as_str());
-            let too_old = request.max_age.is_some_and(|max| now - s.auth_time > max);
-            stale || too_old
-        }
-    };
-    if needs_login {
-        return if request.prompts("none") {
-            Err(request.error(ErrorCode::LoginRequired, "the user is not signed in"))
+    let login = || {
+        if request.prompts("none") {
+            Err(request.error(ErrorCode::LoginRequired, "the user must sign in"))
         } else {
             Ok(NextStep::Login)
-        };
+        }
+    };
+    let Some(SignedIn { session, has_totp }) = signed_in else {
+        return login();
+    };
+    let stale = request.reauth_of.as_deref() == Some(session.sid.as_str());
+    let too_old = request.max_age.is_some_and(|max| {
+        now - session.auth_time > max && session.auth_time < request.requested_at
+    });
+    if stale || too_old {
+        return login();
+    }
+    if client.require_mfa && !session.amr.split(' ').any(|m| m == "otp") {
+        if has_totp {
+            return login();
+        }
+        return Err(request.error(
+            ErrorCode::AccessDenied,
+            "this client requires two-step verification and the user has none set up",
+        ));
     }
     let covered = request.scopes.iter().all(|s| consented.contains(s));
     let needs_consent = client.require_consent && (request.prompts("consent") || !covered);
@@ -512,35 +537,86 @@ mod tests {
             amr: "pwd".into(),
             expires_at: 9999,
         };
+        let signed = Some(SignedIn {
+            session: &s,
+            has_totp: false,
+        });
+        let openid = ["openid".to_string()];
         assert_eq!(next_step(&r, &c, None, &[], 1000), Ok(NextStep::Login));
+        assert_eq!(next_step(&r, &c, signed, &[], 1000), Ok(NextStep::Consent));
         assert_eq!(
-            next_step(&r, &c, Some(&s), &[], 1000),
-            Ok(NextStep::Consent)
-        );
-        assert_eq!(
-            next_step(&r, &c, Some(&s), &["openid".into()], 1000),
+            next_step(&r, &c, signed, &openid, 1000),
             Ok(NextStep::Issue)
         );
         r.max_age = Some(10);
+        r.requested_at = 1005;
         assert_eq!(
-            next_step(&r, &c, Some(&s), &["openid".into()], 1011),
+            next_step(&r, &c, signed, &openid, 1011),
             Ok(NextStep::Login)
+        );
+        r.requested_at = 999;
+        assert_eq!(
+            next_step(&r, &c, signed, &openid, 1011),
+            Ok(NextStep::Issue),
+            "signed in after the request came in"
         );
         r.max_age = None;
         r.reauth_of = Some("sid1".into());
         assert_eq!(
-            next_step(&r, &c, Some(&s), &["openid".into()], 1000),
+            next_step(&r, &c, signed, &openid, 1000),
             Ok(NextStep::Login)
         );
         r.reauth_of = None;
         r.prompt = vec!["none".into()];
+        let error = |result: Result<NextStep, ErrorRedirect>| result.unwrap_err().error;
         assert_eq!(
-            next_step(&r, &c, None, &[], 1000).unwrap_err().error,
+            error(next_step(&r, &c, None, &[], 1000)),
             ErrorCode::LoginRequired
         );
         assert_eq!(
-            next_step(&r, &c, Some(&s), &[], 1000).unwrap_err().error,
+            error(next_step(&r, &c, signed, &[], 1000)),
             ErrorCode::ConsentRequired
+        );
+    }
+
+    #[test]
+    fn clients_requiring_mfa_need_an_otp_session() {
+        let mut c = client(true);
+        c.require_mfa = true;
+        let r = validate(&params(""), Some(&c)).unwrap();
+        let mut s = SessionRecord {
+            sid: "sid1".into(),
+            user_id: "u".into(),
+            auth_time: 1000,
+            amr: "pwd".into(),
+            expires_at: 9999,
+        };
+        let openid = ["openid".to_string()];
+        let with_totp = Some(SignedIn {
+            session: &s,
+            has_totp: true,
+        });
+        assert_eq!(
+            next_step(&r, &c, with_totp, &openid, 1000),
+            Ok(NextStep::Login),
+            "step up"
+        );
+        let without = Some(SignedIn {
+            session: &s,
+            has_totp: false,
+        });
+        assert_eq!(
+            next_step(&r, &c, without, &openid, 1000).unwrap_err().error,
+            ErrorCode::AccessDenied
+        );
+        s.amr = "pwd otp".into();
+        let strong = Some(SignedIn {
+            session: &s,
+            has_totp: true,
+        });
+        assert_eq!(
+            next_step(&r, &c, strong, &openid, 1000),
+            Ok(NextStep::Issue)
         );
     }
 }

@@ -61,29 +61,15 @@ pub async fn exchange(
         (None, None) => {}
     }
 
-    let grant_id = uuid::Uuid::new_v4().to_string();
-    match provider
-        .store
-        .redeem_code(&code_hash, &grant_id, now)
-        .await?
-    {
-        Redemption::Redeemed => {}
-        Redemption::AlreadyUsed { grant_id } => {
-            if let Some(first) = grant_id {
-                provider.store.revoke_grant(&first, now).await?;
-                tracing::warn!(client_id = %client.client_id, grant_id = %first,
-                    "authorization code replayed; revoked the tokens it issued");
-            }
-            return Err(invalid("the code has already been used"));
-        }
-        Redemption::Unknown => return Err(invalid("the code is invalid")),
-    }
-    // Expiry is checked after redemption so that an expired code can never be
-    // tried again either.
     if record.expires_at <= now {
+        // A used code presented late is still a replay.
+        if let Some(first) = &record.grant_id {
+            provider.store.revoke_grant(first, now).await?;
+            tracing::warn!(client_id = %client.client_id, grant_id = %first,
+                "expired authorization code replayed; revoked the tokens it issued");
+        }
         return Err(invalid("the code has expired"));
     }
-
     let user = provider
         .store
         .user_by_id(&record.user_id)
@@ -96,6 +82,7 @@ pub async fn exchange(
     let refresh_token = (scopes.contains(&"offline_access")
         && client.allows_grant("refresh_token"))
     .then(random_token);
+    let grant_id = uuid::Uuid::new_v4().to_string();
     let grant_expires_at = now + lifetimes.refresh_absolute;
     let grant = NewGrant {
         id: grant_id.clone(),
@@ -109,14 +96,27 @@ pub async fn exchange(
     };
     let refresh_hash = refresh_token.as_deref().map(token_hash);
     let refresh_expires_at = (now + lifetimes.refresh_idle).min(grant_expires_at);
-    provider
+    let redemption = provider
         .store
-        .create_grant(
+        .redeem_code(
+            &code_hash,
             &grant,
             refresh_hash.as_deref().map(|h| (h, refresh_expires_at)),
             now,
         )
         .await?;
+    match redemption {
+        Redemption::Redeemed => {}
+        Redemption::AlreadyUsed { grant_id } => {
+            if let Some(first) = grant_id {
+                provider.store.revoke_grant(&first, now).await?;
+                tracing::warn!(client_id = %client.client_id, grant_id = %first,
+                    "authorization code replayed; revoked the tokens it issued");
+            }
+            return Err(invalid("the code has already been used"));
+        }
+        Redemption::Unknown => return Err(invalid("the code is invalid")),
+    }
     tracing::info!(client_id = %client.client_id, sub = %user.id, "issued tokens for an authorization code");
     user_tokens(
         provider,

@@ -5,7 +5,7 @@
 //! session and renders.
 
 use super::params::Params;
-use crate::crypto::jwt::{self, Expect};
+use crate::crypto::jwt::{self, Expect, JwtError};
 use crate::state::Provider;
 use crate::store::{ClientRecord, StoreError};
 use serde_json::Value;
@@ -58,45 +58,16 @@ pub async fn validate(provider: &Provider, params: &Params) -> Result<LogoutRequ
         ..LogoutRequest::default()
     };
     let mut client_id = get("client_id").map(str::to_string);
-    if let Some(hint) = get("id_token_hint") {
-        let keys = provider.keys();
-        let claims: Value = jwt::verify(
-            &keys,
-            hint,
-            &Expect {
-                typ: "JWT",
-                issuer: &provider.config.issuer,
-                audience: None,
-                allow_expired: true,
-                now: provider.now(),
-            },
-        )
-        .map_err(|e| {
-            tracing::info!(reason = %e, "id_token_hint refused");
-            LogoutError::Untrusted(
-                "The sign-out request carries a token this service did not issue.".into(),
-            )
-        })?;
-        let aud = match &claims["aud"] {
-            Value::String(s) => Some(s.clone()),
-            Value::Array(items) => items.first().and_then(Value::as_str).map(str::to_string),
-            _ => None,
-        };
-        let Some(aud) = aud else {
-            return Err(LogoutError::Untrusted(
-                "The sign-out request's token names no application.".into(),
-            ));
-        };
-        if client_id.as_ref().is_some_and(|id| *id != aud) {
-            return Err(LogoutError::Untrusted(
-                "The sign-out request names two different applications.".into(),
-            ));
+    if let Some(raw) = get("id_token_hint") {
+        if let Some((aud, hint)) = verify_hint(provider, raw)? {
+            if client_id.as_ref().is_some_and(|id| *id != aud) {
+                return Err(LogoutError::Untrusted(
+                    "The sign-out request names two different applications.".into(),
+                ));
+            }
+            client_id = Some(aud);
+            request.hint = Some(hint);
         }
-        client_id = Some(aud);
-        request.hint = Some(Hint {
-            sub: claims["sub"].as_str().unwrap_or_default().to_string(),
-            sid: claims["sid"].as_str().map(str::to_string),
-        });
     }
     if let Some(id) = &client_id {
         request.client = provider.store.client(id).await?;
@@ -122,6 +93,49 @@ pub async fn validate(provider: &Provider, params: &Params) -> Result<LogoutRequ
         }
     }
     Ok(request)
+}
+
+/// Verifies an `id_token_hint`: ours, expired or not. Returns its audience
+/// (the client) and what it says about the user; `None` when it was signed
+/// by a key that has since left the JWKS, so it proves nothing either way
+/// and the user is asked instead.
+fn verify_hint(provider: &Provider, raw: &str) -> Result<Option<(String, Hint)>, LogoutError> {
+    let keys = provider.keys();
+    let expect = Expect {
+        typ: "JWT",
+        issuer: &provider.config.issuer,
+        audience: None,
+        allow_expired: true,
+        now: provider.now(),
+    };
+    let claims: Value = match jwt::verify(&keys, raw, &expect) {
+        Ok(claims) => claims,
+        Err(JwtError::UnknownKey) => {
+            tracing::info!("id_token_hint signed by an unknown key; asking the user instead");
+            return Ok(None);
+        }
+        Err(e) => {
+            tracing::info!(reason = %e, "id_token_hint refused");
+            return Err(LogoutError::Untrusted(
+                "The sign-out request carries a token this service did not issue.".into(),
+            ));
+        }
+    };
+    let aud = match &claims["aud"] {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => items.first().and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    };
+    let Some(aud) = aud else {
+        return Err(LogoutError::Untrusted(
+            "The sign-out request's token names no application.".into(),
+        ));
+    };
+    let hint = Hint {
+        sub: claims["sub"].as_str().unwrap_or_default().to_string(),
+        sid: claims["sid"].as_str().map(str::to_string),
+    };
+    Ok(Some((aud, hint)))
 }
 
 impl LogoutRequest {

@@ -48,6 +48,16 @@ impl Params {
         Ok(found.filter(|v| !v.is_empty()))
     }
 
+    /// Re-encodes the parameters as a query string (every byte escaped as
+    /// needed, so it is safe in a URL or a header).
+    pub fn to_query(&self) -> String {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &self.pairs {
+            out.append_pair(k, v);
+        }
+        out.finish()
+    }
+
     /// The first parameter that appears more than once, if any.
     pub fn first_duplicate(&self) -> Option<Duplicate> {
         let mut seen = std::collections::HashSet::new();

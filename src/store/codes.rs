@@ -1,7 +1,8 @@
 //! Authorization codes (RFC 6749 §4.1.2): stored as SHA-256 hashes, single use,
 //! short-lived, bound to client, redirect_uri, PKCE challenge and nonce.
 
-use super::{Store, StoreError};
+use super::grants::insert_grant;
+use super::{NewGrant, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -28,6 +29,8 @@ pub struct CodeRecord {
     pub amr: String,
     /// When the code stops being redeemable.
     pub expires_at: i64,
+    /// The grant its redemption produced (set once used; ignored on insert).
+    pub grant_id: Option<String>,
 }
 
 /// What issuing a code takes.
@@ -59,6 +62,7 @@ fn from_row(row: &AnyRow) -> Result<CodeRecord, StoreError> {
         auth_time: row.try_get("auth_time")?,
         amr: row.try_get("amr")?,
         expires_at: row.try_get("expires_at")?,
+        grant_id: row.try_get("grant_id")?,
     })
 }
 
@@ -96,7 +100,7 @@ impl Store {
     pub async fn code(&self, code_hash: &str) -> Result<Option<CodeRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT client_id, user_id, sid, redirect_uri, scope, nonce, code_challenge,
-                    auth_time, amr, expires_at
+                    auth_time, amr, expires_at, grant_id
              FROM authorization_codes WHERE code_hash = $1",
         )
         .bind(code_hash)
@@ -105,28 +109,34 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
-    /// Uses the code up, atomically: of any number of concurrent callers,
-    /// exactly one gets [`Redemption::Redeemed`]. The winner's grant id is
-    /// recorded so that a later replay can revoke it.
+    /// Uses the code up and records the grant it produced, in one
+    /// transaction: of any number of concurrent callers exactly one gets
+    /// [`Redemption::Redeemed`], and its grant (with the first refresh token,
+    /// if any) exists from that instant, so a replay can always revoke it.
     pub async fn redeem_code(
         &self,
         code_hash: &str,
-        grant_id: &str,
+        grant: &NewGrant,
+        refresh_token: Option<(&str, i64)>,
         now: i64,
     ) -> Result<Redemption, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let won = sqlx::query(
             "UPDATE authorization_codes SET used_at = $1, grant_id = $2
              WHERE code_hash = $3 AND used_at IS NULL",
         )
         .bind(now)
-        .bind(grant_id)
+        .bind(&grant.id)
         .bind(code_hash)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if won == 1 {
+            insert_grant(&mut tx, grant, refresh_token, now).await?;
+            tx.commit().await?;
             return Ok(Redemption::Redeemed);
         }
+        tx.rollback().await?;
         let row = sqlx::query("SELECT grant_id FROM authorization_codes WHERE code_hash = $1")
             .bind(code_hash)
             .fetch_optional(&self.pool)

@@ -26,6 +26,44 @@ pub struct NewGrant {
     pub expires_at: i64,
 }
 
+/// Inserts a grant and its first refresh token inside `tx`.
+pub(super) async fn insert_grant(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    grant: &NewGrant,
+    refresh_token_hash: Option<(&str, i64)>,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO grants (id, user_id, client_id, scope, sid, auth_time, amr, created_at,
+                             expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&grant.id)
+    .bind(&grant.user_id)
+    .bind(&grant.client_id)
+    .bind(&grant.scope)
+    .bind(&grant.sid)
+    .bind(grant.auth_time)
+    .bind(&grant.amr)
+    .bind(now)
+    .bind(grant.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    if let Some((hash, expires_at)) = refresh_token_hash {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(hash)
+        .bind(&grant.id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Records a new grant and, when given, its first refresh token, in one
     /// transaction: either both exist or neither does.
@@ -36,34 +74,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO grants (id, user_id, client_id, scope, sid, auth_time, amr, created_at,
-                                 expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&grant.id)
-        .bind(&grant.user_id)
-        .bind(&grant.client_id)
-        .bind(&grant.scope)
-        .bind(&grant.sid)
-        .bind(grant.auth_time)
-        .bind(&grant.amr)
-        .bind(now)
-        .bind(grant.expires_at)
-        .execute(&mut *tx)
-        .await?;
-        if let Some((hash, expires_at)) = refresh_token_hash {
-            sqlx::query(
-                "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(hash)
-            .bind(&grant.id)
-            .bind(now)
-            .bind(expires_at)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_grant(&mut tx, grant, refresh_token_hash, now).await?;
         tx.commit().await?;
         Ok(())
     }

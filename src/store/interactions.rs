@@ -11,7 +11,7 @@ use sqlx::Row;
 pub struct MfaChallenge {
     /// Whose password was accepted.
     pub user_id: String,
-    /// Wrong codes entered so far.
+    /// Codes tried so far.
     pub failures: i64,
     /// When the password was accepted.
     pub created_at: i64,
@@ -112,19 +112,29 @@ impl Store {
         .transpose()
     }
 
-    /// Counts a wrong code against the challenge; returns the new count.
-    pub async fn fail_mfa_challenge(&self, id_hash: &str) -> Result<i64, StoreError> {
+    /// Uses up one attempt of a live challenge before its code is compared,
+    /// atomically, so that parallel guesses cannot exceed `max_attempts`.
+    /// Returns the attempts used so far, or `None` when the challenge is gone,
+    /// expired or out of attempts.
+    pub async fn take_mfa_attempt(
+        &self,
+        id_hash: &str,
+        max_attempts: i64,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query(
-            "UPDATE mfa_challenges SET failures = failures + 1 WHERE id_hash = $1
+            "UPDATE mfa_challenges SET failures = failures + 1
+             WHERE id_hash = $1 AND failures < $2 AND expires_at > $3
              RETURNING failures",
         )
         .bind(id_hash)
+        .bind(max_attempts)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        match row {
-            Some(r) => Ok(r.try_get("failures")?),
-            None => Ok(i64::MAX),
-        }
+        row.map(|r| r.try_get("failures"))
+            .transpose()
+            .map_err(Into::into)
     }
 
     /// Closes a challenge (answered, or abandoned).

@@ -47,11 +47,12 @@ impl Store {
             .collect()
     }
 
-    /// Stores a new key; a key with the same kid is left as it is.
+    /// Stores a new key. Nothing happens when a key with the same kid exists,
+    /// or when the key is `current` and another key already is.
     pub async fn insert_signing_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO signing_keys (kid, alg, private_key, public_jwk, state, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kid) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
         )
         .bind(&key.kid)
         .bind(&key.alg)

@@ -16,17 +16,24 @@ pub async fn authorize(
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let status = redirect_status(&req);
-    let params = match params::read(&req, &body) {
-        Ok(p) => p,
-        Err(why) => {
-            return pages.error(
+    if req.method() == actix_web::http::Method::POST {
+        // A cross-site form POST carries no SameSite=Lax session cookie, so
+        // the request continues as a top-level GET, which does.
+        return match params::form(&req, &body) {
+            Ok(form) => {
+                let base = provider.config.base_path();
+                let query = form.to_query();
+                flow::redirect(StatusCode::SEE_OTHER, &format!("{base}/authorize?{query}"))
+            }
+            Err(why) => pages.error(
                 StatusCode::BAD_REQUEST,
                 "This sign-in request is malformed",
                 &why,
-            )
-        }
-    };
+            ),
+        };
+    }
+    let status = redirect_status(&req);
+    let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
     let untrusted = |why: &str| {
         pages.error(
             StatusCode::BAD_REQUEST,
@@ -59,6 +66,7 @@ pub async fn authorize(
     if request.prompts("login") {
         request.reauth_of = session.as_ref().map(|(s, _)| s.sid.clone());
     }
+    request.requested_at = provider.now();
     flow::proceed(
         &provider,
         &pages,

@@ -7,8 +7,10 @@ use super::flow::{self, current_session, redirect};
 use super::pages::Pages;
 use super::params;
 use crate::crypto::token_hash;
+use crate::oauth::authorize::{next_step, AuthorizeRequest, NextStep};
 use crate::oauth::error::ErrorCode;
 use crate::state::Provider;
+use crate::store::{ClientRecord, SessionRecord, UserRecord};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -21,6 +23,32 @@ pub fn describe_scope(scope: &str) -> String {
         "email" => "See your email address".into(),
         "offline_access" => "Stay connected to your account when you are not using it".into(),
         other => format!("Use the \u{201c}{other}\u{201d} permission"),
+    }
+}
+
+/// Lets the consent screen go ahead only when consent is what the request
+/// needs next (`None`); otherwise answers with where the browser should go
+/// instead.
+fn gate(
+    provider: &Provider,
+    pages: &Pages,
+    (request, client): (&AuthorizeRequest, &ClientRecord),
+    signed_in: Option<&(SessionRecord, UserRecord)>,
+    consented: &[String],
+    id: &str,
+    status: StatusCode,
+) -> Option<HttpResponse> {
+    let base = provider.config.base_path();
+    match next_step(
+        request,
+        client,
+        flow::signed_in(signed_in),
+        consented,
+        provider.now(),
+    ) {
+        Ok(NextStep::Consent) | Ok(NextStep::Issue) => None,
+        Ok(NextStep::Login) => Some(redirect(status, &format!("{base}/login?request={id}"))),
+        Err(e) => Some(flow::error_to_client(pages, provider, status, &e)),
     }
 }
 
@@ -39,13 +67,34 @@ pub async fn show(
         Ok(None) => return flow::expired_request(&pages),
         Err(e) => return pages.internal_error(&e.to_string()),
     };
-    let user = match current_session(&req, &provider).await {
-        Ok(Some((_, user))) => user,
-        Ok(None) => {
-            let base = provider.config.base_path();
-            return redirect(StatusCode::FOUND, &format!("{base}/login?request={id}"));
-        }
+    let signed_in = match current_session(&req, &provider).await {
+        Ok(found) => found,
         Err(e) => return pages.internal_error(&e.to_string()),
+    };
+    let consented = match &signed_in {
+        Some((_, user)) => match provider
+            .store
+            .consented_scopes(&user.id, &client.client_id)
+            .await
+        {
+            Ok(scopes) => scopes,
+            Err(e) => return pages.internal_error(&e.to_string()),
+        },
+        None => Vec::new(),
+    };
+    if let Some(elsewhere) = gate(
+        &provider,
+        &pages,
+        (&request, &client),
+        signed_in.as_ref(),
+        &consented,
+        id,
+        StatusCode::FOUND,
+    ) {
+        return elsewhere;
+    }
+    let Some((_, user)) = signed_in else {
+        return flow::expired_request(&pages);
     };
     let (csrf, new_cookie) = cookies::csrf_token(&req, &provider.config);
     let scopes: Vec<String> = request.scopes.iter().map(|s| describe_scope(s)).collect();
@@ -92,13 +141,29 @@ pub async fn submit(
         Ok(None) => return flow::expired_request(&pages),
         Err(e) => return pages.internal_error(&e.to_string()),
     };
-    let (session, user) = match current_session(&req, &provider).await {
-        Ok(Some(found)) => found,
-        Ok(None) => {
-            let base = provider.config.base_path();
-            return redirect(StatusCode::SEE_OTHER, &format!("{base}/login?request={id}"));
-        }
+    let signed_in = match current_session(&req, &provider).await {
+        Ok(found) => found,
         Err(e) => return pages.internal_error(&e.to_string()),
+    };
+    // Allowing counts as consent to every requested scope; everything else
+    // (a fresh sign-in for prompt=login or max_age, a second factor) must
+    // still hold, so the form cannot short-cut the login screen.
+    if field("decision") == Some("allow") {
+        if let Some(elsewhere) = gate(
+            &provider,
+            &pages,
+            (&request, &client),
+            signed_in.as_ref(),
+            &request.scopes,
+            id,
+            StatusCode::SEE_OTHER,
+        ) {
+            return elsewhere;
+        }
+    }
+    let Some((session, user)) = signed_in else {
+        let base = provider.config.base_path();
+        return redirect(StatusCode::SEE_OTHER, &format!("{base}/login?request={id}"));
     };
     let now = provider.now();
     let result = async {

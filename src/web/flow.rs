@@ -6,7 +6,9 @@ use super::cookies;
 use super::pages::Pages;
 use crate::account::session;
 use crate::crypto::{random_token, token_hash};
-use crate::oauth::authorize::{next_step, AuthorizeRequest, ErrorRedirect, NextStep, ResponseMode};
+use crate::oauth::authorize::{
+    next_step, AuthorizeRequest, ErrorRedirect, NextStep, ResponseMode, SignedIn,
+};
 use crate::state::Provider;
 use crate::store::{ClientRecord, NewCode, SessionRecord, StoreError, UserRecord};
 use actix_web::http::{header, StatusCode};
@@ -169,7 +171,7 @@ async fn proceed_inner(
         None => Vec::new(),
     };
     let base = provider.config.base_path();
-    match next_step(request, client, session.map(|(s, _)| s), &consented, now) {
+    match next_step(request, client, signed_in(session), &consented, now) {
         Err(e) => {
             if let Some(id) = &request_id {
                 provider.store.delete_auth_request(&token_hash(id)).await?;
@@ -223,6 +225,7 @@ pub async fn issue_code(
                 auth_time: session.auth_time,
                 amr: session.amr.clone(),
                 expires_at: now + provider.config.code_ttl,
+                grant_id: None,
             },
             now,
         )
@@ -241,11 +244,32 @@ pub async fn issue_code(
     ))
 }
 
+/// The session as the next-step decision sees it.
+pub fn signed_in(session: Option<&(SessionRecord, UserRecord)>) -> Option<SignedIn<'_>> {
+    session.map(|(session, user)| SignedIn {
+        session,
+        has_totp: user.totp_secret.is_some(),
+    })
+}
+
+/// Whether `id` has the shape of a pending-request id (43 base64url
+/// characters): anything else is refused before it reaches a query or a
+/// Location header.
+pub fn is_request_id(id: &str) -> bool {
+    id.len() == 43
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Loads a stored request by the id from a screen's URL or form.
 pub async fn load_request(
     provider: &Provider,
     id: &str,
 ) -> Result<Option<(AuthorizeRequest, ClientRecord)>, StoreError> {
+    if !is_request_id(id) {
+        return Ok(None);
+    }
     let Some((json, _created)) = provider
         .store
         .auth_request(&token_hash(id), provider.now())

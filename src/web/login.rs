@@ -240,6 +240,9 @@ pub async fn show_totp(
 ) -> HttpResponse {
     let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
     let request = params.get("request").ok().flatten();
+    if request.is_some_and(|r| !flow::is_request_id(r)) {
+        return flow::expired_request(&pages);
+    }
     let live = match cookies::value(&req, cookies::MFA) {
         Some(token) => matches!(
             mfa::challenge(&provider.store, &token, provider.now()).await,
@@ -268,6 +271,9 @@ pub async fn submit_totp(
     };
     let field = |name: &str| params.get(name).ok().flatten();
     let request = field("request");
+    if request.is_some_and(|r| !flow::is_request_id(r)) {
+        return flow::expired_request(&pages);
+    }
     if !cookies::csrf_ok(&req, field("csrf")) {
         return totp_page(
             &req,

@@ -64,24 +64,31 @@ async fn every_advertised_endpoint_answers() {
 }
 
 #[tokio::test]
-async fn jwks_publishes_one_rsa_key_with_a_thumbprint_kid() {
+async fn jwks_publishes_the_current_and_the_next_rsa_key() {
     let app = spawn_app().await;
     let jwks: Value = app.get("/jwks").await.json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1);
-    let key = &keys[0];
-    assert_eq!(key["kty"], "RSA");
-    assert_eq!(key["alg"], "RS256");
-    assert_eq!(key["use"], "sig");
-    assert!(key.get("d").is_none(), "no private parts");
-    let n = key["n"].as_str().unwrap();
     assert_eq!(
-        key["kid"],
-        gatehouse::crypto::keys::rsa_thumbprint(n, key["e"].as_str().unwrap())
+        keys.len(),
+        2,
+        "the signing key and the next one, published ahead of use"
     );
-    use base64::Engine;
-    let modulus = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(n)
-        .unwrap();
-    assert_eq!(modulus.len(), 256, "RSA-2048");
+    for key in keys {
+        assert_eq!(key["kty"], "RSA");
+        assert_eq!(key["alg"], "RS256");
+        assert_eq!(key["use"], "sig");
+        assert!(key.get("d").is_none(), "no private parts");
+        let n = key["n"].as_str().unwrap();
+        assert_eq!(
+            key["kid"],
+            gatehouse::crypto::keys::rsa_thumbprint(n, key["e"].as_str().unwrap())
+        );
+        use base64::Engine;
+        let modulus = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(n)
+            .unwrap();
+        assert_eq!(modulus.len(), 256, "RSA-2048");
+    }
+    let signing = app.provider.keys().signing.kid.clone();
+    assert!(keys.iter().any(|k| k["kid"] == signing.as_str()));
 }

@@ -227,8 +227,16 @@ async fn authorize_by_post_redirects_with_303() {
         .send()
         .await
         .unwrap();
+    // The POST continues as a GET, which carries the SameSite=Lax session
+    // cookie even when the form was posted from another site.
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert!(location(&response).starts_with(CONFIDENTIAL_REDIRECT));
+    assert!(location(&response).contains("/authorize?"));
+    let answer = app.follow(&response).await;
+    assert!(location(&answer).starts_with(CONFIDENTIAL_REDIRECT));
+    assert_eq!(
+        param(&location_params(&answer), "state").as_deref(),
+        Some(request.state.as_str())
+    );
 }
 
 #[tokio::test]
@@ -257,4 +265,78 @@ async fn issuer_with_a_path_prefix() {
         .tokens_for(&AuthRequest::confidential(), "alice", ALICE_PASSWORD)
         .await;
     verify_with_jwks(&app, tokens["id_token"].as_str().unwrap(), CONFIDENTIAL).await;
+}
+
+#[tokio::test]
+async fn a_fresh_sign_in_satisfies_even_max_age_zero() {
+    let app = spawn_app().await;
+    let request = AuthRequest::confidential().with("max_age", "0");
+    let first = app.authorize(&request).await;
+    let signed_in = app.sign_in(&first, "alice", ALICE_PASSWORD).await;
+    app.clock.advance(5);
+    let resumed = app.follow(&signed_in).await;
+    assert!(
+        location(&resumed).contains("/consent?request="),
+        "no second login: {}",
+        location(&resumed)
+    );
+}
+
+#[tokio::test]
+async fn the_consent_screen_cannot_skip_a_required_sign_in() {
+    let app = spawn_app().await;
+    app.authorize_through(&AuthRequest::confidential(), "alice", ALICE_PASSWORD)
+        .await;
+    let mut wider = AuthRequest::confidential().with("prompt", "login");
+    wider.scope = "openid api:read".into();
+    let to_login = app.authorize(&wider).await;
+    let login_url = location(&to_login);
+    assert!(login_url.contains("/login?request="));
+    let consent_url = login_url.replace("/login?", "/consent?");
+    let page = app.get(&consent_url).await;
+    assert_eq!(page.status(), StatusCode::FOUND);
+    assert!(location(&page).contains("/login?request="));
+    let id = login_url.split("request=").nth(1).unwrap().to_string();
+    let login_page = app.get("/login").await.text().await.unwrap();
+    let csrf = hidden_field(&login_page, "csrf").unwrap();
+    let posted = app
+        .browser
+        .post(app.url("/consent"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("request", id.as_str()),
+            ("decision", "allow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    assert!(
+        location(&posted).contains("/login?request="),
+        "no code without the fresh sign-in"
+    );
+}
+
+#[tokio::test]
+async fn clients_requiring_mfa_refuse_password_only_users() {
+    let secure = |scope: &str| AuthRequest {
+        client_id: "secure".into(),
+        redirect_uri: "http://127.0.0.1:9996/cb".into(),
+        scope: scope.into(),
+        ..AuthRequest::confidential()
+    };
+    let app = spawn_app().await;
+    let first = app.authorize(&secure("openid")).await;
+    let signed_in = app.sign_in(&first, "alice", ALICE_PASSWORD).await;
+    let resumed = app.follow(&signed_in).await;
+    assert!(location(&resumed).starts_with("http://127.0.0.1:9996/cb"));
+    assert_eq!(
+        param(&location_params(&resumed), "error").as_deref(),
+        Some("access_denied")
+    );
+
+    let app = spawn_app().await;
+    let tokens = app.tokens_for(&secure("openid"), "bob", BOB_PASSWORD).await;
+    let id = verify_with_jwks(&app, tokens["id_token"].as_str().unwrap(), "secure").await;
+    assert_eq!(id["amr"], serde_json::json!(["pwd", "otp"]));
 }

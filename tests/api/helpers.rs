@@ -50,6 +50,15 @@ scopes = ["openid", "profile"]
 require_consent = false
 
 [[clients]]
+client_id = "secure"
+name = "Secure App"
+client_secret = "secure-secret-0123456789"
+redirect_uris = ["http://127.0.0.1:9996/cb"]
+scopes = ["openid"]
+require_consent = false
+require_mfa = true
+
+[[clients]]
 client_id = "service"
 name = "Back-end Service"
 client_secret = "service-secret-0123456789"
@@ -434,6 +443,7 @@ impl TestApp {
             CONFIDENTIAL => builder.basic_auth(CONFIDENTIAL, Some(CONFIDENTIAL_SECRET)),
             NO_CONSENT => builder.basic_auth(NO_CONSENT, Some("trusted-secret-0123456789")),
             KIOSK => builder.basic_auth(KIOSK, Some(KIOSK_SECRET)),
+            "secure" => builder.basic_auth("secure", Some("secure-secret-0123456789")),
             other => {
                 form.push(("client_id", other.to_string()));
                 builder

@@ -208,3 +208,68 @@ async fn every_page_renders_and_unknown_paths_are_404_pages() {
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert!(missing.text().await.unwrap().contains("Page not found"));
 }
+
+#[tokio::test]
+async fn parallel_totp_guesses_count_like_sequential_ones() {
+    let app = spawn_app().await;
+    let to_login = app.authorize(&AuthRequest::confidential()).await;
+    let page = app.follow(&to_login).await;
+    let answer = app
+        .submit_form(
+            page,
+            "/login",
+            &[("username", "bob"), ("password", BOB_PASSWORD)],
+        )
+        .await;
+    let totp_page = app.follow(&answer).await.text().await.unwrap();
+    let csrf = hidden_field(&totp_page, "csrf").unwrap();
+    let request = hidden_field(&totp_page, "request").unwrap();
+    let guesses = (0..8).map(|i| {
+        let code = format!("{:06}", 111_111 * (i % 9));
+        let form = vec![
+            ("csrf", csrf.clone()),
+            ("request", request.clone()),
+            ("code", code),
+        ];
+        app.browser.post(app.url("/login/totp")).form(&form).send()
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let wrong = answers
+        .iter()
+        .filter(|r| r.as_ref().unwrap().status() == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(
+        wrong <= 4,
+        "at most five attempts, the last of which ends the challenge: {wrong}"
+    );
+    let code = app.totp_code();
+    let last = app
+        .browser
+        .post(app.url("/login/totp"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("request", request.as_str()),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(last.status(), StatusCode::SEE_OTHER);
+    assert!(
+        location(&last).contains("/login?request="),
+        "the password is needed again"
+    );
+}
+
+#[tokio::test]
+async fn malformed_request_ids_get_a_page_not_an_error() {
+    let app = spawn_app().await;
+    for path in [
+        "/login/totp?request=%0Aevil",
+        "/login?request=%0D%0ASet-Cookie:x",
+        "/consent?request=..%2F",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+    }
+}

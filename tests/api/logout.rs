@@ -202,3 +202,35 @@ async fn unregistered_or_unverified_redirects_are_not_followed() {
         .unwrap();
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_hint_signed_by_a_key_no_longer_published_asks_the_user() {
+    let app = spawn_app().await;
+    signed_in_with_id_token(&app).await;
+    // An ID token in this issuer's name, signed by a key that is not (or no
+    // longer) in the JWKS: it cannot be checked, so it proves nothing.
+    let generated = gatehouse::crypto::keys::generate_rsa().unwrap();
+    let key = gatehouse::crypto::keys::SigningKey::from_pkcs8_base64(
+        &generated.kid,
+        "RS256",
+        &generated.private_key,
+    )
+    .unwrap();
+    let claims = serde_json::json!({
+        "iss": app.address, "sub": "someone", "aud": CONFIDENTIAL, "exp": 1, "iat": 0,
+    });
+    let hint = gatehouse::crypto::jwt::sign(&key, "JWT", &claims).unwrap();
+    let response = app
+        .browser
+        .get(app.url("/end_session"))
+        .query(&[
+            ("id_token_hint", hint.as_str()),
+            ("post_logout_redirect_uri", AFTER_LOGOUT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("Sign out?"));
+    assert!(is_signed_in(&app).await);
+}

@@ -301,3 +301,19 @@ where
     let responses = futures_util::future::join_all(futures).await;
     responses.iter().map(|r| r.status()).collect()
 }
+
+#[tokio::test]
+async fn a_late_replay_of_a_used_code_still_revokes() {
+    let app = spawn_app().await;
+    let request = AuthRequest::confidential();
+    let code = fresh_code(&app, &request).await;
+    let tokens: Value = app.redeem(&request, &code).await.json().await.unwrap();
+    app.clock.advance(120);
+    let (_, error, _) = error_of(app.redeem(&request, &code).await).await;
+    assert_eq!(error, "invalid_grant");
+    assert_eq!(
+        app.introspect(tokens["access_token"].as_str().unwrap(), WEBAPP)
+            .await["active"],
+        false
+    );
+}
