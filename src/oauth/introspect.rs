@@ -21,14 +21,7 @@ pub async fn introspect(
     client: &ClientRecord,
     params: &Params,
 ) -> Result<Value, TokenError> {
-    if let Some(duplicate) = params.first_duplicate() {
-        return Err(TokenError::InvalidRequest(duplicate.to_string()));
-    }
-    let token = params
-        .get("token")
-        .ok()
-        .flatten()
-        .ok_or_else(|| TokenError::InvalidRequest("token is missing".into()))?;
+    let token = TokenError::the_token(params)?;
     // The hint only orders the lookups (§2.1); both kinds are always tried.
     let refresh_first = params.get("token_type_hint").ok().flatten() == Some("refresh_token");
     let lookups = if refresh_first {

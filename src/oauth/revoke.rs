@@ -17,14 +17,7 @@ pub async fn revoke(
     client: &ClientRecord,
     params: &Params,
 ) -> Result<(), TokenError> {
-    if let Some(duplicate) = params.first_duplicate() {
-        return Err(TokenError::InvalidRequest(duplicate.to_string()));
-    }
-    let token = params
-        .get("token")
-        .ok()
-        .flatten()
-        .ok_or_else(|| TokenError::InvalidRequest("token is missing".into()))?;
+    let token = TokenError::the_token(params)?;
     let now = provider.now();
     let not_yours = || TokenError::InvalidRequest("the token was not issued to this client".into());
 

@@ -2,6 +2,7 @@
 //! layer maps them to HTTP in one place.
 
 use super::error::ErrorCode;
+use super::params::Params;
 use crate::store::StoreError;
 
 /// Why a token request failed.
@@ -43,6 +44,19 @@ impl TokenError {
             description: description.to_string(),
             basic: true,
         }
+    }
+
+    /// The one `token` parameter of an introspection or revocation request
+    /// (RFC 7662 §2.1, RFC 7009 §2.1), with no parameter repeated.
+    pub fn the_token(params: &Params) -> Result<&str, TokenError> {
+        if let Some(duplicate) = params.first_duplicate() {
+            return Err(TokenError::InvalidRequest(duplicate.to_string()));
+        }
+        params
+            .get("token")
+            .ok()
+            .flatten()
+            .ok_or_else(|| TokenError::InvalidRequest("token is missing".into()))
     }
 
     /// The wire code.
