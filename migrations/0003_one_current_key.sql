@@ -1,3 +1,3 @@
--- At most one signing key is current: replicas starting together on an
--- empty database cannot both create one.
-CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys (state) WHERE state = 'current';
+-- At most one key is current and at most one is next: replicas starting
+-- together on an empty database cannot each create their own.
+CREATE UNIQUE INDEX signing_keys_one_per_state ON signing_keys (state) WHERE state IN ('current', 'next');

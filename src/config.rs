@@ -35,6 +35,11 @@ pub struct Config {
     pub product_name: String,
     /// JWS algorithm for new signing keys: `RS256` (default) or `ES256`.
     pub signing_alg: String,
+    /// A separate address for `/metrics` (kept off the public listener);
+    /// unset, `/metrics` is served with everything else.
+    pub metrics_listen: Option<String>,
+    /// Log format: `text` (default, for people) or `json` (one object a line).
+    pub log_format: String,
 }
 
 impl Default for Config {
@@ -53,6 +58,8 @@ impl Default for Config {
             interaction_ttl: 30 * 60,
             product_name: "Gatehouse".into(),
             signing_alg: "RS256".into(),
+            metrics_listen: None,
+            log_format: "text".into(),
         }
     }
 }
@@ -92,6 +99,8 @@ const ENV_KEYS: &[(&str, bool)] = &[
     ("interaction_ttl", true),
     ("product_name", false),
     ("signing_alg", false),
+    ("metrics_listen", false),
+    ("log_format", false),
 ];
 
 impl Config {
@@ -158,6 +167,11 @@ impl Config {
                 "signing_alg {:?} is not supported; use RS256 or ES256",
                 self.signing_alg
             )));
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(ConfigError::Invalid(
+                "log_format must be text or json".into(),
+            ));
         }
         if !(1..=60).contains(&self.code_ttl) {
             return Err(ConfigError::Invalid(

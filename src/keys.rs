@@ -20,24 +20,32 @@ pub enum LoadError {
     Key(#[from] KeyError),
 }
 
-async fn generate(store: &Store, alg: &str, state: &str, now: i64) -> Result<String, LoadError> {
+/// A freshly generated key, not stored yet. Generation (RSA especially) is
+/// slow, so it happens before any state changes.
+async fn fresh_key(alg: &str, state: &str, now: i64) -> Result<KeyRecord, LoadError> {
     let owned_alg = alg.to_string();
     let generated = tokio::task::spawn_blocking(move || crypto_keys::generate(&owned_alg))
         .await
         .map_err(|e| KeyError::Generate(e.to_string()))??;
-    store
-        .insert_signing_key(&KeyRecord {
-            kid: generated.kid.clone(),
-            alg: alg.into(),
-            private_key: generated.private_key,
-            public_jwk: generated.public_jwk.to_string(),
-            state: state.into(),
-            created_at: now,
-            retired_at: None,
-        })
-        .await?;
-    tracing::info!(kid = %generated.kid, alg, state, "generated a new signing key");
-    Ok(generated.kid)
+    Ok(KeyRecord {
+        kid: generated.kid,
+        alg: alg.into(),
+        private_key: generated.private_key,
+        public_jwk: generated.public_jwk.to_string(),
+        state: state.into(),
+        created_at: now,
+        retired_at: None,
+    })
+}
+
+async fn store_key(store: &Store, key: &KeyRecord) -> Result<String, LoadError> {
+    store.insert_signing_key(key).await?;
+    tracing::info!(kid = %key.kid, alg = %key.alg, state = %key.state, "generated a new signing key");
+    Ok(key.kid.clone())
+}
+
+async fn generate(store: &Store, alg: &str, state: &str, now: i64) -> Result<String, LoadError> {
+    store_key(store, &fresh_key(alg, state, now).await?).await
 }
 
 /// Loads the key set, generating and storing a key for `alg` if there is no
@@ -104,23 +112,48 @@ pub struct Rotation {
 /// none) becomes `current`, the old `current` keys retire, and a new `next`
 /// is published. `next` keys of another algorithm retire too.
 pub async fn rotate(store: &Store, alg: &str, now: i64) -> Result<Rotation, LoadError> {
+    /// The key that will sign: already published, or made now.
+    enum Incoming {
+        Promote(String),
+        Insert(KeyRecord),
+    }
     let records = store.signing_keys().await?;
-    let promoted = match records.iter().find(|k| k.state == "next" && k.alg == alg) {
-        Some(next) => next.kid.clone(),
-        None => generate(store, alg, "next", now).await?,
+    let published_next = records
+        .iter()
+        .find(|k| k.state == "next" && k.alg == alg)
+        .map(|k| k.kid.clone());
+    // Keys are made first (RSA takes a while); the state changes that follow
+    // are quick, so servers reloading meanwhile rarely see a gap.
+    let (incoming, next) = match published_next {
+        Some(kid) => (Incoming::Promote(kid), fresh_key(alg, "next", now).await?),
+        None => {
+            let (current, next) =
+                tokio::join!(fresh_key(alg, "current", now), fresh_key(alg, "next", now));
+            (Incoming::Insert(current?), next?)
+        }
+    };
+    let keep = match &incoming {
+        Incoming::Promote(kid) => Some(kid.as_str()),
+        Incoming::Insert(_) => None,
     };
     let mut retired = Vec::new();
-    let outgoing = records
+    for old in records
         .iter()
-        .filter(|k| k.state == "current" || (k.state == "next" && k.kid != promoted));
-    for old in outgoing {
+        .filter(|k| k.state == "current" || (k.state == "next" && Some(k.kid.as_str()) != keep))
+    {
         store.set_key_state(&old.kid, "retired", now).await?;
         retired.push(old.kid.clone());
     }
-    store.set_key_state(&promoted, "current", now).await?;
-    let next = generate(store, alg, "next", now).await?;
+    let current = match incoming {
+        Incoming::Promote(kid) => {
+            store.set_key_state(&kid, "current", now).await?;
+            kid
+        }
+        Incoming::Insert(key) => store_key(store, &key).await?,
+    };
+    let next = store_key(store, &next).await?;
     Ok(Rotation {
-        current: promoted,
+        current,
         retired,
         next,
     })

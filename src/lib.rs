@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod keys;
+pub mod metrics;
 pub mod oauth;
 pub mod seed;
 pub mod startup;

@@ -49,8 +49,15 @@ enum KeysAction {
 }
 
 fn main() -> ExitCode {
-    gatehouse::telemetry::init();
     let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    gatehouse::telemetry::init(&config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -61,7 +68,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = actix_web::rt::System::with_tokio_rt(|| runtime).block_on(run(cli));
+    let result = actix_web::rt::System::with_tokio_rt(|| runtime).block_on(run(cli, config));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -71,8 +78,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut config = Config::load(cli.config.as_deref())?;
+async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { seed } => {
             if seed.is_some() {

@@ -17,6 +17,7 @@ use std::time::Duration;
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<(u16, Server)>,
     provider: Arc<Provider>,
 }
 
@@ -55,12 +56,28 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let port = listener.local_addr()?.port();
+        let metrics_listener = match &config.metrics_listen {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .with_context(|| format!("cannot listen on {address} for metrics"))?,
+            ),
+            None => None,
+        };
         let metadata = Metadata::new(&config);
         let provider = Arc::new(Provider::new(config, store, clock, keys));
-        let server = serve(listener, provider.clone(), pages, metadata)?;
+        let with_metrics = metrics_listener.is_none();
+        let server = serve(listener, provider.clone(), pages, metadata, with_metrics)?;
+        let metrics = match metrics_listener {
+            Some(listener) => {
+                let port = listener.local_addr()?.port();
+                Some((port, serve_metrics(listener, provider.clone())?))
+            }
+            None => None,
+        };
         Ok(Application {
             port,
             server,
+            metrics,
             provider,
         })
     }
@@ -68,6 +85,11 @@ impl Application {
     /// The port the server listens on (useful with `127.0.0.1:0`).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the separate metrics listener, if there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// The shared state (tests inspect the store through it).
@@ -78,8 +100,12 @@ impl Application {
     /// Serves until the process is told to stop.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let pruner = tokio::spawn(prune_periodically(self.provider.clone()));
+        let metrics = self.metrics.map(|(_, server)| tokio::spawn(server));
         let result = self.server.await;
         pruner.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         result
     }
 }
@@ -89,6 +115,7 @@ fn serve(
     provider: Arc<Provider>,
     pages: Pages,
     metadata: Metadata,
+    with_metrics: bool,
 ) -> anyhow::Result<Server> {
     let base_path = provider.config.base_path();
     let provider = actix_web::web::Data::from(provider);
@@ -101,9 +128,24 @@ fn serve(
             .app_data(metadata.clone())
             .app_data(actix_web::web::PayloadConfig::new(web::MAX_BODY))
             .wrap(middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
-            .configure(|cfg| web::routes(cfg, &base_path))
+            .wrap(middleware::from_fn(web::ops::observe))
+            .configure(|cfg| web::routes(cfg, &base_path, with_metrics))
             .default_service(actix_web::web::to(web::not_found))
     })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// The metrics-only server for `metrics_listen`.
+fn serve_metrics(listener: TcpListener, provider: Arc<Provider>) -> anyhow::Result<Server> {
+    let provider = actix_web::web::Data::from(provider);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(provider.clone())
+            .route("/metrics", actix_web::web::get().to(web::ops::metrics))
+    })
+    .workers(1)
     .listen(listener)?
     .run();
     Ok(server)

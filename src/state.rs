@@ -4,6 +4,7 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::keys::KeySet;
+use crate::metrics::Metrics;
 use crate::store::Store;
 use std::sync::{Arc, RwLock};
 
@@ -16,6 +17,8 @@ pub struct Provider {
     pub store: Store,
     /// Time source.
     pub clock: Arc<dyn Clock>,
+    /// Counters and histograms for /metrics.
+    pub metrics: Metrics,
     keys: RwLock<Arc<KeySet>>,
 }
 
@@ -26,6 +29,7 @@ impl Provider {
             config,
             store,
             clock,
+            metrics: Metrics::new(),
             keys: RwLock::new(Arc::new(keys)),
         }
     }

@@ -1,17 +1,29 @@
 //! Logging setup: tracing to standard error, filtered by `RUST_LOG`
-//! (default `info`).
+//! (default `info`), as text or JSON (`GATEHOUSE_LOG_FORMAT`). No secret,
+//! code or token is ever a field of a log line.
 
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber; a second call is a no-op.
-pub fn init() {
+/// Installs the global subscriber: human-readable text, or one JSON object
+/// a line with `json` (the request id and other span fields included). A
+/// second call is a no-op.
+pub fn init(format: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
+    } else {
+        builder
+            .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+            .try_init()
+    };
 }
 
 /// For test binaries: logs go through the test harness's capture, `warn`

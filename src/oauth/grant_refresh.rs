@@ -43,6 +43,7 @@ pub async fn exchange(
         provider.store.revoke_grant(&grant.id, now).await?;
         tracing::warn!(client_id = %client.client_id, grant_id = %grant.id,
             "refresh token reused; revoked its whole family");
+        provider.metrics.refresh_reuse.inc();
         return Err(invalid("the refresh token has already been used"));
     }
     if !grant.is_active(now) || record.expires_at <= now {
@@ -100,6 +101,7 @@ pub async fn exchange(
         provider.store.revoke_grant(&grant.id, now).await?;
         tracing::warn!(client_id = %client.client_id, grant_id = %grant.id,
             "refresh token used twice at once; revoked its whole family");
+        provider.metrics.refresh_reuse.inc();
         return Err(invalid("the refresh token has already been used"));
     }
     tracing::info!(client_id = %client.client_id, sub = %user.id, "refreshed tokens");

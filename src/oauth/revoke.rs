@@ -27,6 +27,11 @@ pub async fn revoke(
         }
         provider.store.revoke_grant(&record.grant.id, now).await?;
         tracing::info!(client_id = %client.client_id, grant_id = %record.grant.id, "refresh token revoked");
+        provider
+            .metrics
+            .revocations
+            .with_label_values(&["refresh_token"])
+            .inc();
         return Ok(());
     }
     if token.split('.').count() == 3 {
@@ -48,6 +53,11 @@ pub async fn revoke(
                     .revoke_access_token(&claims.jti, claims.exp)
                     .await?;
                 tracing::info!(client_id = %client.client_id, jti = %claims.jti, "access token revoked");
+                provider
+                    .metrics
+                    .revocations
+                    .with_label_values(&["access_token"])
+                    .inc();
             }
         }
     }

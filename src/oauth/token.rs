@@ -45,14 +45,22 @@ pub async fn handle(
         .to_string();
     let presented = Presented::from_request(basic, params)?;
     let client = client_auth::authenticate(&provider.store, &presented).await?;
-    match grant_type.as_str() {
+    let response = match grant_type.as_str() {
         "authorization_code" => super::grant_code::exchange(provider, &client, params).await,
         "refresh_token" => super::grant_refresh::exchange(provider, &client, params).await,
         "client_credentials" => {
             super::grant_client_credentials::exchange(provider, &client, params).await
         }
-        other => Err(TokenError::UnsupportedGrantType(format!(
-            "grant_type {other:?} is not supported"
-        ))),
-    }
+        other => {
+            return Err(TokenError::UnsupportedGrantType(format!(
+                "grant_type {other:?} is not supported"
+            )))
+        }
+    }?;
+    provider
+        .metrics
+        .tokens_issued
+        .with_label_values(&[grant_type.as_str()])
+        .inc();
+    Ok(response)
 }

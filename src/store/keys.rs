@@ -48,7 +48,7 @@ impl Store {
     }
 
     /// Stores a new key. Nothing happens when a key with the same kid exists,
-    /// or when the key is `current` and another key already is.
+    /// or when another key already holds its state (`current` or `next`).
     pub async fn insert_signing_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO signing_keys (kid, alg, private_key, public_jwk, state, created_at)

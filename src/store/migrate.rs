@@ -16,6 +16,24 @@ const MIGRATIONS: &[(i64, &str)] = &[
 ];
 
 pub(super) async fn run(pool: &AnyPool) -> Result<(), StoreError> {
+    // Replicas starting together can collide on the bootstrap DDL (Postgres
+    // reports a duplicate catalog entry for a concurrent CREATE TABLE IF NOT
+    // EXISTS); the loser retries and then finds the work done.
+    let mut attempt = 0;
+    loop {
+        match run_once(pool).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < 5 => {
+                attempt += 1;
+                tracing::info!(error = %e, attempt, "migration attempt failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn run_once(pool: &AnyPool) -> Result<(), StoreError> {
     pool.execute(
         "CREATE TABLE IF NOT EXISTS gatehouse_migrations (
              version BIGINT PRIMARY KEY,

@@ -143,6 +143,11 @@ impl Store {
         Ok(removed)
     }
 
+    /// Open and idle connections in the pool.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;

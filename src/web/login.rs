@@ -156,6 +156,11 @@ pub async fn submit(
     };
     let Some(user) = user else {
         tracing::info!(username, "sign-in failed");
+        provider
+            .metrics
+            .sign_ins
+            .with_label_values(&["failure"])
+            .inc();
         return login_page(
             &req,
             &provider,
@@ -170,6 +175,11 @@ pub async fn submit(
         );
     };
     let now = provider.now();
+    provider
+        .metrics
+        .sign_ins
+        .with_label_values(&["success"])
+        .inc();
     let config = &provider.config;
     let base = config.base_path();
     if user.totp_secret.is_some() {
@@ -300,13 +310,29 @@ pub async fn submit_totp(
     };
     let code = field("code").unwrap_or("");
     match mfa::check_code(&provider.store, &token, &user, code, now).await {
-        Ok(CodeCheck::Accepted) => {}
+        Ok(CodeCheck::Accepted) => {
+            provider
+                .metrics
+                .mfa_challenges
+                .with_label_values(&["success"])
+                .inc();
+        }
         Ok(CodeCheck::Rejected) => {
+            provider
+                .metrics
+                .mfa_challenges
+                .with_label_values(&["failure"])
+                .inc();
             tracing::info!(user_id = %user.id, "TOTP code rejected");
             return totp_page(&req, &provider, &pages, StatusCode::UNAUTHORIZED, request,
                 Some("That code didn't work. Use the newest code from your authenticator app; each code works only once."));
         }
         Ok(CodeCheck::Exhausted) => {
+            provider
+                .metrics
+                .mfa_challenges
+                .with_label_values(&["exhausted"])
+                .inc();
             tracing::warn!(user_id = %user.id, "too many wrong TOTP codes; the password is needed again");
             return back_to_login(&provider, request);
         }

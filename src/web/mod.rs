@@ -9,6 +9,7 @@ mod flow;
 mod home;
 mod login;
 mod logout;
+pub mod ops;
 pub mod pages;
 mod params;
 mod token;
@@ -22,9 +23,10 @@ use actix_web::{web, HttpResponse};
 /// Largest request body accepted, in bytes: forms and token requests are small.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// Registers every route under the issuer's path.
-pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str) {
-    let scope = web::scope(base_path)
+/// Registers every route under the issuer's path. `/metrics` is included
+/// unless it has a listener of its own.
+pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool) {
+    let mut scope = web::scope(base_path)
         .route("/", web::get().to(home::home))
         .route(
             "/.well-known/openid-configuration",
@@ -52,7 +54,12 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str) {
         .route("/end_session", web::get().to(logout::end_session))
         .route("/end_session", web::post().to(logout::end_session))
         .route("/end_session/confirm", web::post().to(logout::confirm))
-        .route("/static/{file}", web::get().to(home::static_file));
+        .route("/static/{file}", web::get().to(home::static_file))
+        .route("/healthz", web::get().to(ops::healthz))
+        .route("/readyz", web::get().to(ops::readyz));
+    if with_metrics {
+        scope = scope.route("/metrics", web::get().to(ops::metrics));
+    }
     cfg.service(scope);
     if !base_path.is_empty() {
         // RFC 8414 §3: for an issuer with a path, the metadata lives at

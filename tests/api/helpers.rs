@@ -101,6 +101,7 @@ pub struct TestApp {
     pub api: Client,
     pub clock: ManualClock,
     pub provider: Arc<gatehouse::state::Provider>,
+    pub metrics_port: Option<u16>,
     pub database_url: String,
     pub seed_path: std::path::PathBuf,
 }
@@ -136,6 +137,19 @@ pub async fn fresh_database() -> String {
     }
 }
 
+/// Writes the test seed file to a fresh temporary path.
+pub fn write_seed() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("gh-seed-{}.toml", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, SEED).unwrap();
+    path
+}
+
+/// A free TCP port on the loopback interface.
+pub fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap().port()
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -155,10 +169,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     adjust(&mut config);
     // The issuer needs the port, which is known only after binding: bind
     // first on a free port, then build with the issuer that names it.
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
+    let port = free_port();
     config.listen = format!("127.0.0.1:{port}");
     // A test that names its own issuer host (an https one behind a proxy,
     // say) keeps it; the default host gets the real port.
@@ -170,6 +181,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         .await
         .expect("the application builds");
     let provider = app.provider();
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
     let browser = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -187,6 +199,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         api,
         clock,
         provider,
+        metrics_port,
         database_url,
         seed_path,
     }

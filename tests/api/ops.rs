@@ -1,0 +1,220 @@
+//! Operations: health, readiness, metrics, request ids.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+fn metric(text: &str, line_start: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), StatusCode::OK);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], "ok");
+    assert_eq!(
+        body["signing_key"],
+        app.provider.keys().signing.kid.as_str()
+    );
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.provider.store.close().await;
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        StatusCode::OK,
+        "the process itself is up"
+    );
+}
+
+#[tokio::test]
+async fn counters_move_with_a_flow() {
+    let app = spawn_app().await;
+    let before = app.get("/metrics").await.text().await.unwrap();
+    assert_eq!(
+        metric(
+            &before,
+            r#"gatehouse_tokens_issued_total{grant_type="authorization_code"}"#
+        ),
+        0.0
+    );
+
+    let tokens = app
+        .tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
+        .await;
+    let page = app.get("/login").await;
+    app.submit_form(
+        page,
+        "/login",
+        &[("username", "alice"), ("password", "wrong")],
+    )
+    .await;
+    let rt = tokens["refresh_token"].as_str().unwrap();
+    app.refresh(rt, WEBAPP).await;
+    app.refresh(rt, WEBAPP).await; // reuse: revokes the family
+    app.back_channel(
+        "/revoke",
+        &[("token", tokens["access_token"].as_str().unwrap())],
+        WEBAPP,
+    )
+    .await;
+    // prompt=login: this browser is still signed in as alice.
+    app.tokens_for(
+        &AuthRequest::public().with("prompt", "login"),
+        "bob",
+        BOB_PASSWORD,
+    )
+    .await;
+
+    let response = app.get("/metrics").await;
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let after = response.text().await.unwrap();
+    let m = |l: &str| metric(&after, l);
+    assert_eq!(
+        m(r#"gatehouse_sign_ins_total{result="success"}"#),
+        2.0,
+        "{after}"
+    );
+    assert_eq!(m(r#"gatehouse_sign_ins_total{result="failure"}"#), 1.0);
+    assert_eq!(
+        m(r#"gatehouse_mfa_challenges_total{result="success"}"#),
+        1.0
+    );
+    assert_eq!(
+        m(r#"gatehouse_tokens_issued_total{grant_type="authorization_code"}"#),
+        2.0
+    );
+    assert_eq!(
+        m(r#"gatehouse_tokens_issued_total{grant_type="refresh_token"}"#),
+        1.0
+    );
+    assert_eq!(m("gatehouse_refresh_token_reuse_total"), 1.0);
+    assert_eq!(
+        m(r#"gatehouse_revocations_total{token_type="access_token"}"#),
+        1.0
+    );
+    assert!(
+        m(
+            r#"gatehouse_http_request_duration_seconds_count{method="POST",route="/token",status="200"}"#
+        ) >= 3.0
+    );
+    assert!(after.contains("gatehouse_db_pool_connections"));
+}
+
+#[tokio::test]
+async fn metrics_can_have_a_listener_of_their_own() {
+    let app = spawn_app_with(|c| c.metrics_listen = Some("127.0.0.1:0".into())).await;
+    assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
+    let port = app.metrics_port.expect("a metrics port");
+    let text = app
+        .api
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("gatehouse_sign_ins_total")
+            || text.contains("gatehouse_refresh_token_reuse_total")
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    let a = app.get("/jwks").await;
+    let b = app.get("/nothing").await;
+    let id = |r: &reqwest::Response| r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id(&a).len(), 32);
+    assert_ne!(id(&a), id(&b));
+    let kept = app
+        .api
+        .get(app.url("/healthz"))
+        .header("x-request-id", "edge-1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(id(&kept), "edge-1234");
+    let replaced = app
+        .api
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id\u{7f}")
+        .send()
+        .await;
+    if let Ok(replaced) = replaced {
+        assert_ne!(id(&replaced), "bad id");
+    }
+}
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_on_every_request_line() {
+    let port = free_port();
+    let database = fresh_database().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("serve")
+        .env("GATEHOUSE_DATABASE_URL", &database)
+        .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_ISSUER", format!("http://127.0.0.1:{port}"))
+        .env("GATEHOUSE_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/jwks");
+    let mut request_id = None;
+    for _ in 0..200 {
+        if let Ok(response) = client
+            .get(&url)
+            .header("x-request-id", "trace-me-42")
+            .send()
+            .await
+        {
+            request_id = Some(
+                response.headers()["x-request-id"]
+                    .to_str()
+                    .unwrap()
+                    .to_string(),
+            );
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(request_id.as_deref(), Some("trace-me-42"));
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let completed = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "request completed")
+        .expect("a request line");
+    assert_eq!(
+        completed["span"]["request_id"], "trace-me-42",
+        "{completed}"
+    );
+    assert_eq!(completed["fields"]["status"], 200);
+}
