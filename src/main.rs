@@ -32,6 +32,9 @@ enum Command {
     },
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Exit 0 if the server configured here answers /healthz (for container
+    /// health checks: no curl needed in the image).
+    Healthcheck,
     /// Manage the signing keys.
     Keys {
         #[command(subcommand)]
@@ -112,6 +115,10 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             store.migrate().await?;
             println!("The database schema is up to date.");
         }
+        Command::Healthcheck => {
+            healthcheck(&config)?;
+            println!("healthy");
+        }
         Command::Keys { action } => {
             let store = gatehouse::store::Store::connect(&config.database_url).await?;
             store.migrate().await?;
@@ -172,4 +179,36 @@ fn format_time(unix: i64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
+}
+
+/// GETs /healthz on the configured listen address over plain HTTP/1.0.
+fn healthcheck(config: &Config) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+    use std::time::Duration;
+    let mut address: SocketAddr = config
+        .listen
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("listen address {} does not resolve", config.listen))?;
+    if address.ip().is_unspecified() {
+        // Listening on every interface: ask over loopback.
+        address.set_ip(if address.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(3))?;
+    stream.set_read_timeout(Some(Duration::from_secs(3)))?;
+    let path = format!("{}/healthz", config.base_path());
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n")?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let status_line = answer.lines().next().unwrap_or_default();
+    if status_line.split(' ').nth(1) == Some("200") {
+        Ok(())
+    } else {
+        anyhow::bail!("unhealthy: {status_line}")
+    }
 }

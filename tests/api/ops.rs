@@ -218,3 +218,37 @@ async fn json_logs_carry_the_request_id_on_every_request_line() {
     );
     assert_eq!(completed["fields"]["status"], 200);
 }
+
+#[tokio::test]
+async fn the_container_health_check_command_tells_up_from_down() {
+    let port = free_port();
+    let database = fresh_database().await;
+    let run = |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        command
+            .args(args)
+            .env("GATEHOUSE_DATABASE_URL", &database)
+            .env("GATEHOUSE_LISTEN", format!("0.0.0.0:{port}"))
+            .env("GATEHOUSE_ISSUER", format!("http://127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command
+    };
+    assert!(
+        !run(&["healthcheck"]).status().unwrap().success(),
+        "nothing listens yet"
+    );
+    let mut server = run(&["serve"]).spawn().unwrap();
+    let mut healthy = false;
+    for _ in 0..200 {
+        if run(&["healthcheck"]).status().unwrap().success() {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(healthy, "the health check passes once the server is up");
+}
