@@ -65,6 +65,10 @@ impl Application {
         };
         let metadata = Metadata::new(&config);
         let provider = Arc::new(Provider::new(config, store, clock, keys));
+        provider
+            .refresh_cors_origins()
+            .await
+            .context("cannot read the registered clients")?;
         let with_metrics = metrics_listener.is_none();
         let server = serve(listener, provider.clone(), pages, metadata, with_metrics)?;
         let metrics = match metrics_listener {
@@ -127,7 +131,8 @@ fn serve(
             .app_data(pages.clone())
             .app_data(metadata.clone())
             .app_data(actix_web::web::PayloadConfig::new(web::MAX_BODY))
-            .wrap(middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+            .wrap(middleware::from_fn(web::cors::apply))
+            .wrap(web::security::headers(&provider.config))
             .wrap(middleware::from_fn(web::ops::observe))
             .configure(|cfg| web::routes(cfg, &base_path, with_metrics))
             .default_service(actix_web::web::to(web::not_found))
@@ -175,6 +180,9 @@ async fn prune_periodically(provider: Arc<Provider>) {
             }
         }
         reload_keys(&provider).await;
+        if let Err(e) = provider.refresh_cors_origins().await {
+            tracing::warn!(error = %e, "reloading the allowed origins failed");
+        }
     }
 }
 

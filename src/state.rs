@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::crypto::keys::KeySet;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
 /// The provider's shared state; protocol logic takes `&Provider`.
@@ -20,6 +21,7 @@ pub struct Provider {
     /// Counters and histograms for /metrics.
     pub metrics: Metrics,
     keys: RwLock<Arc<KeySet>>,
+    cors_origins: RwLock<Arc<HashSet<String>>>,
 }
 
 impl Provider {
@@ -31,6 +33,7 @@ impl Provider {
             clock,
             metrics: Metrics::new(),
             keys: RwLock::new(Arc::new(keys)),
+            cors_origins: RwLock::new(Arc::new(HashSet::new())),
         }
     }
 
@@ -45,6 +48,32 @@ impl Provider {
             Ok(guard) => guard.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    /// Origins allowed to call the token, userinfo, JWKS and discovery
+    /// endpoints from a browser: those of registered redirect URIs.
+    pub fn cors_origins(&self) -> Arc<HashSet<String>> {
+        match self.cors_origins.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Re-reads the allowed origins from the registered clients.
+    pub async fn refresh_cors_origins(&self) -> Result<(), crate::store::StoreError> {
+        let origins: HashSet<String> = self
+            .store
+            .all_redirect_uris()
+            .await?
+            .iter()
+            .filter_map(|uri| crate::web::cors::origin_of(uri))
+            .collect();
+        let origins = Arc::new(origins);
+        match self.cors_origins.write() {
+            Ok(mut guard) => *guard = origins,
+            Err(poisoned) => *poisoned.into_inner() = origins,
+        }
+        Ok(())
     }
 
     /// Replaces the keys in force (after a rotation).

@@ -111,6 +111,18 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
+    /// Every registered redirect URI of every client.
+    pub async fn all_redirect_uris(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT redirect_uris FROM clients")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut uris = Vec::new();
+        for row in &rows {
+            uris.extend(json_list(row, "redirect_uris")?);
+        }
+        Ok(uris)
+    }
+
     /// Creates the client or replaces the settings of the one with the same id.
     pub async fn upsert_client(&self, client: &NewClient, now: i64) -> Result<(), StoreError> {
         sqlx::query(

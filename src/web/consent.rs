@@ -129,7 +129,7 @@ pub async fn submit(
     let Some(id) = field("request") else {
         return flow::expired_request(&pages);
     };
-    if !cookies::csrf_ok(&req, field("csrf")) {
+    if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {
         return pages.error(
             StatusCode::FORBIDDEN,
             "This form had expired",

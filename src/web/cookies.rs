@@ -1,6 +1,8 @@
 //! The cookies Gatehouse sets: the browser session, the second-factor
-//! challenge and the CSRF token. All HttpOnly and SameSite=Lax, scoped to the
-//! issuer's path, and Secure when the issuer is https.
+//! challenge and the CSRF token. All HttpOnly and SameSite=Lax. On an https
+//! issuer they are `__Host-` cookies (Secure, Path=/, no Domain), which a
+//! sibling subdomain or a plain-http page cannot set or overwrite; on plain
+//! http (local development) they are scoped to the issuer's path.
 
 use crate::config::Config;
 use crate::crypto::{constant_time_eq, random_token};
@@ -14,6 +16,15 @@ pub const MFA: &str = "gatehouse_mfa";
 /// The CSRF double-submit token.
 pub const CSRF: &str = "gatehouse_csrf";
 
+/// The name a cookie has on the wire for this deployment.
+pub fn wire_name(config: &Config, name: &str) -> String {
+    if config.is_https() {
+        format!("__Host-{name}")
+    } else {
+        name.to_string()
+    }
+}
+
 /// Builds a cookie with Gatehouse's attributes.
 pub fn build(
     config: &Config,
@@ -22,10 +33,12 @@ pub fn build(
     max_age: Option<i64>,
 ) -> Cookie<'static> {
     let path = match config.base_path() {
+        // `__Host-` cookies must have Path=/.
+        _ if config.is_https() => "/".to_string(),
         p if p.is_empty() => "/".to_string(),
         p => p,
     };
-    let mut cookie = Cookie::build(name, value)
+    let mut cookie = Cookie::build(wire_name(config, name), value)
         .path(path)
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -43,8 +56,8 @@ pub fn removal(config: &Config, name: &'static str) -> Cookie<'static> {
 }
 
 /// The value of a cookie on the request.
-pub fn value(req: &HttpRequest, name: &str) -> Option<String> {
-    req.cookie(name)
+pub fn value(req: &HttpRequest, config: &Config, name: &str) -> Option<String> {
+    req.cookie(&wire_name(config, name))
         .map(|c| c.value().to_string())
         .filter(|v| !v.is_empty())
 }
@@ -52,7 +65,7 @@ pub fn value(req: &HttpRequest, name: &str) -> Option<String> {
 /// The CSRF token for a form: the browser's existing one, or a new one that
 /// the response must set (second element).
 pub fn csrf_token(req: &HttpRequest, config: &Config) -> (String, Option<Cookie<'static>>) {
-    match value(req, CSRF) {
+    match value(req, config, CSRF) {
         Some(token) if token.len() == 43 => (token, None),
         _ => {
             let token = random_token();
@@ -63,8 +76,8 @@ pub fn csrf_token(req: &HttpRequest, config: &Config) -> (String, Option<Cookie<
 }
 
 /// Whether a submitted form carries the browser's CSRF token.
-pub fn csrf_ok(req: &HttpRequest, submitted: Option<&str>) -> bool {
-    match (value(req, CSRF), submitted) {
+pub fn csrf_ok(req: &HttpRequest, config: &Config, submitted: Option<&str>) -> bool {
+    match (value(req, config, CSRF), submitted) {
         (Some(cookie), Some(form)) => constant_time_eq(&cookie, form),
         _ => false,
     }

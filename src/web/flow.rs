@@ -37,7 +37,7 @@ pub async fn current_session(
     req: &HttpRequest,
     provider: &Provider,
 ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
-    let Some(cookie) = cookies::value(req, cookies::SESSION) else {
+    let Some(cookie) = cookies::value(req, &provider.config, cookies::SESSION) else {
         return Ok(None);
     };
     let now = provider.now();

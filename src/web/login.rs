@@ -122,7 +122,7 @@ pub async fn submit(
         Ok(name) => name,
         Err(page) => return page,
     };
-    if !cookies::csrf_ok(&req, field("csrf")) {
+    if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {
         return login_page(
             &req,
             &provider,
@@ -253,7 +253,7 @@ pub async fn show_totp(
     if request.is_some_and(|r| !flow::is_request_id(r)) {
         return flow::expired_request(&pages);
     }
-    let live = match cookies::value(&req, cookies::MFA) {
+    let live = match cookies::value(&req, &provider.config, cookies::MFA) {
         Some(token) => matches!(
             mfa::challenge(&provider.store, &token, provider.now()).await,
             Ok(Some(_))
@@ -284,7 +284,7 @@ pub async fn submit_totp(
     if request.is_some_and(|r| !flow::is_request_id(r)) {
         return flow::expired_request(&pages);
     }
-    if !cookies::csrf_ok(&req, field("csrf")) {
+    if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {
         return totp_page(
             &req,
             &provider,
@@ -295,7 +295,7 @@ pub async fn submit_totp(
         );
     }
     let now = provider.now();
-    let Some(token) = cookies::value(&req, cookies::MFA) else {
+    let Some(token) = cookies::value(&req, &provider.config, cookies::MFA) else {
         return back_to_login(&provider, request);
     };
     let challenge = match mfa::challenge(&provider.store, &token, now).await {

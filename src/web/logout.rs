@@ -93,7 +93,7 @@ pub async fn confirm(
         }
     };
     let field = |name: &str| form.get(name).ok().flatten();
-    if !cookies::csrf_ok(&req, field("csrf")) {
+    if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {
         return pages.error(
             StatusCode::FORBIDDEN,
             "This form had expired",
@@ -128,7 +128,7 @@ async fn sign_out_and_finish(
     status: StatusCode,
     request: &LogoutRequest,
 ) -> HttpResponse {
-    if let Some(cookie) = cookies::value(req, cookies::SESSION) {
+    if let Some(cookie) = cookies::value(req, &provider.config, cookies::SESSION) {
         if let Err(e) = session::close(&provider.store, &cookie).await {
             return pages.internal_error(&e.to_string());
         }

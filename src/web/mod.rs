@@ -4,6 +4,7 @@
 mod authorize;
 mod consent;
 pub mod cookies;
+pub mod cors;
 mod discovery;
 mod flow;
 mod home;
@@ -12,6 +13,7 @@ mod logout;
 pub mod ops;
 pub mod pages;
 mod params;
+pub mod security;
 mod token;
 mod userinfo;
 

@@ -98,6 +98,7 @@ async fn session_cookies_are_secure_on_https_issuers() {
         .unwrap()
         .to_string();
     assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.starts_with("__Host-"), "{cookie}");
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod logout;
 mod ops;
 mod refresh;
 mod replicas;
+mod security;
 mod storage;
 mod token;
 mod userinfo;
