@@ -40,6 +40,9 @@ pub struct Config {
     pub metrics_listen: Option<String>,
     /// Log format: `text` (default, for people) or `json` (one object a line).
     pub log_format: String,
+    /// How long start-up waits for an unreachable database, in seconds,
+    /// retrying with a log line each time, before giving up.
+    pub database_wait: i64,
 }
 
 impl Default for Config {
@@ -60,6 +63,7 @@ impl Default for Config {
             signing_alg: "RS256".into(),
             metrics_listen: None,
             log_format: "text".into(),
+            database_wait: 60,
         }
     }
 }
@@ -101,6 +105,7 @@ const ENV_KEYS: &[(&str, bool)] = &[
     ("signing_alg", false),
     ("metrics_listen", false),
     ("log_format", false),
+    ("database_wait", true),
 ];
 
 impl Config {

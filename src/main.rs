@@ -75,7 +75,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", report(&e));
             ExitCode::FAILURE
         }
     }
@@ -211,4 +211,21 @@ fn healthcheck(config: &Config) -> anyhow::Result<()> {
     } else {
         anyhow::bail!("unhealthy: {status_line}")
     }
+}
+
+/// The error and its causes on one line, leaving out causes whose text the
+/// previous message already contains.
+fn report(error: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

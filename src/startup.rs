@@ -32,14 +32,7 @@ impl Application {
         config: Config,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
-        let store = Store::connect(&config.database_url)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open the database at {}",
-                    redact(&config.database_url)
-                )
-            })?;
+        let store = connect_patiently(&config).await?;
         store
             .migrate()
             .await
@@ -198,6 +191,43 @@ pub async fn reload_keys(provider: &Provider) {
             provider.set_keys(keys);
         }
         Err(e) => tracing::warn!(error = %e, "reloading the signing keys failed"),
+    }
+}
+
+/// Connects to the database, waiting up to `database_wait` seconds for one
+/// that is not reachable yet (a container starting before its database),
+/// with a log line for every retry. Errors that waiting cannot fix (a bad
+/// URL, a missing database) end start-up at once.
+async fn connect_patiently(config: &Config) -> anyhow::Result<Store> {
+    let started = std::time::Instant::now();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let attempt = match Store::probe(&config.database_url).await {
+            Ok(()) => Store::connect(&config.database_url).await,
+            Err(e) => Err(e),
+        };
+        match attempt {
+            Ok(store) => return Ok(store),
+            Err(e)
+                if e.is_unavailable()
+                    && started.elapsed().as_secs() < config.database_wait.max(0) as u64 =>
+            {
+                tracing::warn!(
+                    database = %redact(&config.database_url),
+                    error = %e,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "database not reachable yet; retrying"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "cannot open the database at {}",
+                    redact(&config.database_url)
+                )))
+            }
+        }
     }
 }
 

@@ -24,6 +24,8 @@ pub enum ErrorCode {
     AccessDenied,
     /// Something broke on our side.
     ServerError,
+    /// Briefly unable to serve (RFC 6749 §4.1.2.1).
+    TemporarilyUnavailable,
     /// The user must sign in, but `prompt=none` forbids it.
     LoginRequired,
     /// Consent is needed, but `prompt=none` forbids it.
@@ -53,6 +55,7 @@ impl ErrorCode {
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::AccessDenied => "access_denied",
             ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::LoginRequired => "login_required",
             ErrorCode::ConsentRequired => "consent_required",
             ErrorCode::InteractionRequired => "interaction_required",

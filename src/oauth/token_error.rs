@@ -35,6 +35,9 @@ pub enum TokenError {
     /// Our fault; the detail goes to the log only.
     #[error("server_error")]
     Server(String),
+    /// The database is unreachable for now: 503, try again shortly.
+    #[error("temporarily_unavailable")]
+    Unavailable(String),
 }
 
 impl TokenError {
@@ -69,6 +72,7 @@ impl TokenError {
             TokenError::UnsupportedGrantType(_) => ErrorCode::UnsupportedGrantType,
             TokenError::InvalidScope(_) => ErrorCode::InvalidScope,
             TokenError::Server(_) => ErrorCode::ServerError,
+            TokenError::Unavailable(_) => ErrorCode::TemporarilyUnavailable,
         }
     }
 
@@ -82,13 +86,18 @@ impl TokenError {
             | TokenError::InvalidScope(d) => d,
             TokenError::InvalidClient { description, .. } => description,
             TokenError::Server(_) => "the server could not complete the request",
+            TokenError::Unavailable(_) => "the service is briefly unavailable; try again shortly",
         }
     }
 }
 
 impl From<StoreError> for TokenError {
     fn from(e: StoreError) -> Self {
-        TokenError::Server(e.to_string())
+        if e.is_unavailable() {
+            TokenError::Unavailable(e.to_string())
+        } else {
+            TokenError::Server(e.to_string())
+        }
     }
 }
 

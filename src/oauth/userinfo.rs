@@ -25,11 +25,18 @@ pub enum UserinfoError {
     /// Our fault.
     #[error("server_error")]
     Server(String),
+    /// The database is unreachable for now.
+    #[error("temporarily_unavailable")]
+    Unavailable(String),
 }
 
 impl From<StoreError> for UserinfoError {
     fn from(e: StoreError) -> Self {
-        UserinfoError::Server(e.to_string())
+        if e.is_unavailable() {
+            UserinfoError::Unavailable(e.to_string())
+        } else {
+            UserinfoError::Server(e.to_string())
+        }
     }
 }
 
@@ -39,7 +46,7 @@ pub async fn userinfo(provider: &Provider, token: &str) -> Result<Value, Userinf
         .await
         .map_err(|e| match e {
             access_token::Invalid::Token(why) => UserinfoError::InvalidToken(why),
-            access_token::Invalid::Store(e) => UserinfoError::Server(e.to_string()),
+            access_token::Invalid::Store(e) => e.into(),
         })?;
     let scopes: Vec<&str> = claims.scope.split(' ').collect();
     // Tokens of the client_credentials grant speak for a client, not a user.

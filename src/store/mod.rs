@@ -50,6 +50,29 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the database could not be reached (down, restarting, pool
+    /// exhausted): worth a 503 and a retry, not a 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => match e {
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                    // Postgres: connection exceptions (08xxx), shutting down
+                    // or starting up (57P01–57P03).
+                    code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                }),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 /// Which database engine a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -100,6 +123,20 @@ impl Store {
             pool,
             engine: target.engine,
         })
+    }
+
+    /// Tries one connection to a server database, without a pool (whose
+    /// acquire timeout would hide the cause): `Ok` when it answers. SQLite
+    /// needs no server and always passes.
+    pub async fn probe(url: &str) -> Result<(), StoreError> {
+        sqlx::any::install_default_drivers();
+        let target = resolve_url(url)?;
+        if target.engine == Engine::Postgres {
+            use sqlx::Connection;
+            let connection = sqlx::AnyConnection::connect(&target.url).await?;
+            connection.close().await?;
+        }
+        Ok(())
     }
 
     /// Which engine this store uses.

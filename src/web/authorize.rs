@@ -47,7 +47,7 @@ pub async fn authorize(
     };
     let client = match provider.store.client(client_id).await {
         Ok(c) => c,
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     };
     let mut request = match authorize::validate(&params, client.as_ref()) {
         Ok(r) => r,
@@ -61,7 +61,7 @@ pub async fn authorize(
     };
     let session = match current_session(&req, &provider).await {
         Ok(s) => s,
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     };
     if request.prompts("login") {
         request.reauth_of = session.as_ref().map(|(s, _)| s.sid.clone());
@@ -92,11 +92,11 @@ pub async fn resume(
     let (request, client) = match flow::load_request(&provider, &id).await {
         Ok(Some(found)) => found,
         Ok(None) => return flow::expired_request(&pages),
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     };
     let session = match current_session(&req, &provider).await {
         Ok(s) => s,
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     };
     flow::proceed(
         &provider,

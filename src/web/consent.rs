@@ -65,11 +65,11 @@ pub async fn show(
     let (request, client) = match flow::load_request(&provider, id).await {
         Ok(Some(found)) => found,
         Ok(None) => return flow::expired_request(&pages),
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     };
     let signed_in = match current_session(&req, &provider).await {
         Ok(found) => found,
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     };
     let consented = match &signed_in {
         Some((_, user)) => match provider
@@ -78,7 +78,7 @@ pub async fn show(
             .await
         {
             Ok(scopes) => scopes,
-            Err(e) => return pages.internal_error(&e.to_string()),
+            Err(e) => return pages.fail(&e),
         },
         None => Vec::new(),
     };
@@ -139,11 +139,11 @@ pub async fn submit(
     let (request, client) = match flow::load_request(&provider, id).await {
         Ok(Some(found)) => found,
         Ok(None) => return flow::expired_request(&pages),
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     };
     let signed_in = match current_session(&req, &provider).await {
         Ok(found) => found,
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     };
     // Allowing counts as consent to every requested scope; everything else
     // (a fresh sign-in for prompt=login or max_age, a second factor) must
@@ -205,5 +205,5 @@ pub async fn submit(
         }
     }
     .await;
-    result.unwrap_or_else(|e: crate::store::StoreError| pages.internal_error(&e.to_string()))
+    result.unwrap_or_else(|e: crate::store::StoreError| pages.fail(&e))
 }

@@ -147,7 +147,7 @@ pub async fn proceed(
     .await
     {
         Ok(response) => response,
-        Err(e) => pages.internal_error(&e.to_string()),
+        Err(e) => pages.fail(&e),
     }
 }
 

@@ -16,7 +16,7 @@ pub async fn home(
     let username = match current_session(&req, &provider).await {
         Ok(Some((_, user))) => Some(user.username),
         Ok(None) => None,
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     };
     pages.render(
         StatusCode::OK,

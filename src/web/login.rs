@@ -35,7 +35,7 @@ async fn pending_client_name(
     match flow::load_request(provider, id).await {
         Ok(Some((_, client))) => Ok(Some(client.name)),
         Ok(None) => Err(flow::expired_request(pages)),
-        Err(e) => Err(pages.internal_error(&e.to_string())),
+        Err(e) => Err(pages.fail(&e)),
     }
 }
 
@@ -152,7 +152,7 @@ pub async fn submit(
     };
     let user = match login::check_password(&provider.store, username, password).await {
         Ok(u) => u,
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     };
     let Some(user) = user else {
         tracing::info!(username, "sign-in failed");
@@ -185,7 +185,7 @@ pub async fn submit(
     if user.totp_secret.is_some() {
         let token = match mfa::open_challenge(&provider.store, &user.id, now).await {
             Ok(t) => t,
-            Err(e) => return pages.internal_error(&e.to_string()),
+            Err(e) => return pages.fail(&e),
         };
         let next = match request {
             Some(id) => format!("{base}/login/totp?request={id}"),
@@ -203,7 +203,7 @@ pub async fn submit(
     let cookie =
         match session::open(&provider.store, &user.id, &["pwd"], now, config.session_ttl).await {
             Ok((cookie, _)) => cookie,
-            Err(e) => return pages.internal_error(&e.to_string()),
+            Err(e) => return pages.fail(&e),
         };
     tracing::info!(user_id = %user.id, "signed in with a password");
     let mut response = redirect(StatusCode::SEE_OTHER, &after_sign_in(&provider, request));
@@ -301,12 +301,12 @@ pub async fn submit_totp(
     let challenge = match mfa::challenge(&provider.store, &token, now).await {
         Ok(Some(c)) => c,
         Ok(None) => return back_to_login(&provider, request),
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     };
     let user = match provider.store.user_by_id(&challenge.user_id).await {
         Ok(Some(u)) if !u.disabled => u,
         Ok(_) => return back_to_login(&provider, request),
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     };
     let code = field("code").unwrap_or("");
     match mfa::check_code(&provider.store, &token, &user, code, now).await {
@@ -336,7 +336,7 @@ pub async fn submit_totp(
             tracing::warn!(user_id = %user.id, "too many wrong TOTP codes; the password is needed again");
             return back_to_login(&provider, request);
         }
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     }
     let config = &provider.config;
     let cookie = match session::open(
@@ -349,7 +349,7 @@ pub async fn submit_totp(
     .await
     {
         Ok((cookie, _)) => cookie,
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     };
     tracing::info!(user_id = %user.id, "signed in with a password and a TOTP code");
     let mut response = redirect(StatusCode::SEE_OTHER, &after_sign_in(&provider, request));

@@ -22,7 +22,7 @@ fn refused(pages: &Pages, e: LogoutError) -> HttpResponse {
             "This sign-out request cannot be trusted",
             &format!("{why} You are still signed in. To sign out, go back to the application and try again."),
         ),
-        LogoutError::Store(e) => pages.internal_error(&e.to_string()),
+        LogoutError::Store(e) => pages.fail(&e),
     }
 }
 
@@ -49,7 +49,7 @@ pub async fn end_session(
     };
     let session = match current_session(&req, &provider).await {
         Ok(s) => s,
-        Err(e) => return pages.internal_error(&e.to_string()),
+        Err(e) => return pages.fail(&e),
     };
     let status = redirect_status(&req);
     match session {
@@ -130,7 +130,7 @@ async fn sign_out_and_finish(
 ) -> HttpResponse {
     if let Some(cookie) = cookies::value(req, &provider.config, cookies::SESSION) {
         if let Err(e) = session::close(&provider.store, &cookie).await {
-            return pages.internal_error(&e.to_string());
+            return pages.fail(&e);
         }
         tracing::info!("browser session ended by RP-initiated logout");
     }

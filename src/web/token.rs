@@ -111,15 +111,22 @@ pub fn error_response(e: &TokenError) -> HttpResponse {
             tracing::error!(%error_id, detail, "token endpoint failed");
             StatusCode::INTERNAL_SERVER_ERROR
         }
+        TokenError::Unavailable(detail) => {
+            tracing::warn!(detail, "database unavailable");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         _ => StatusCode::BAD_REQUEST,
     };
-    if !matches!(e, TokenError::Server(_)) {
+    if !matches!(e, TokenError::Server(_) | TokenError::Unavailable(_)) {
         tracing::info!(error = %e, description = e.description(), "token request refused");
     }
     let mut response = HttpResponse::build(status);
     response
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"));
+    if let TokenError::Unavailable(_) = e {
+        response.insert_header((header::RETRY_AFTER, "5"));
+    }
     if let TokenError::InvalidClient { basic: true, .. } = e {
         response.insert_header((
             header::WWW_AUTHENTICATE,

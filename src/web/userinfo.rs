@@ -95,6 +95,13 @@ fn error_response(e: &UserinfoError) -> HttpResponse {
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .json(serde_json::json!({ "error": "server_error" }));
         }
+        UserinfoError::Unavailable(detail) => {
+            tracing::warn!(detail, "database unavailable");
+            return HttpResponse::ServiceUnavailable()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header((header::RETRY_AFTER, "5"))
+                .json(serde_json::json!({ "error": "temporarily_unavailable" }));
+        }
     };
     let mut response = HttpResponse::build(status);
     response

@@ -252,3 +252,110 @@ async fn the_container_health_check_command_tells_up_from_down() {
     server.wait().unwrap();
     assert!(healthy, "the health check passes once the server is up");
 }
+
+#[tokio::test]
+async fn a_lost_database_gives_503s_not_500s() {
+    let app = spawn_app().await;
+    let page = app.get("/login").await;
+    let html = page.text().await.unwrap();
+    let csrf = hidden_field(&html, "csrf").unwrap();
+    app.provider.store.close().await;
+
+    let token = app
+        .token_form(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", "x"),
+                ("redirect_uri", CONFIDENTIAL_REDIRECT),
+            ],
+            Some(WEBAPP),
+        )
+        .await;
+    assert_eq!(token.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(token.headers().contains_key("retry-after"));
+    let body: Value = token.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+
+    let login = app
+        .browser
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "alice"),
+            ("password", ALICE_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(login.text().await.unwrap().contains("Error id"));
+
+    let authorize = app.authorize(&AuthRequest::confidential()).await;
+    assert_eq!(authorize.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let introspect = app
+        .back_channel("/introspect", &[("token", "x")], WEBAPP)
+        .await;
+    assert_eq!(introspect.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn start_up_waits_for_a_database_that_is_not_there_yet() {
+    let Some(server) = postgres_server() else {
+        return; // SQLite needs no server to wait for.
+    };
+    let database = fresh_database().await;
+    let real = url::Url::parse(&server).unwrap();
+    let real_port = real.port().unwrap_or(5432);
+    let db_port = free_port();
+    let mut late = url::Url::parse(&database).unwrap();
+    late.set_port(Some(db_port)).unwrap();
+    let port = free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("serve")
+        .env("GATEHOUSE_DATABASE_URL", late.as_str())
+        .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_ISSUER", format!("http://127.0.0.1:{port}"))
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The database "comes up" a second later: a forwarder to the real one.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", db_port))
+        .await
+        .unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut outbound) =
+                    tokio::net::TcpStream::connect(("127.0.0.1", real_port)).await
+                {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    let client = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..300 {
+        let answer = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await;
+        if matches!(answer, Ok(r) if r.status() == StatusCode::OK) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(ready, "ready once the database answers: {log}");
+    assert!(
+        log.contains("database not reachable yet; retrying"),
+        "{log}"
+    );
+}
