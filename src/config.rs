@@ -43,6 +43,15 @@ pub struct Config {
     /// How long start-up waits for an unreachable database, in seconds,
     /// retrying with a log line each time, before giving up.
     pub database_wait: i64,
+    /// Password and TOTP form posts allowed per client address per minute
+    /// (0: no limit).
+    pub rate_limit_sign_in: u32,
+    /// Token, introspection and revocation requests allowed per client
+    /// address per minute (0: no limit).
+    pub rate_limit_back_channel: u32,
+    /// Take the client address from the right-most X-Forwarded-For entry
+    /// (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Config {
@@ -64,6 +73,9 @@ impl Default for Config {
             metrics_listen: None,
             log_format: "text".into(),
             database_wait: 60,
+            rate_limit_sign_in: 60,
+            rate_limit_back_channel: 6000,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -87,25 +99,36 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// Settings that environment variables may override, with whether each is a
-/// number. The variable is `GATEHOUSE_` + the name in upper case.
-const ENV_KEYS: &[(&str, bool)] = &[
-    ("database_url", false),
-    ("issuer", false),
-    ("listen", false),
-    ("seed", false),
-    ("access_token_ttl", true),
-    ("id_token_ttl", true),
-    ("code_ttl", true),
-    ("refresh_token_idle_ttl", true),
-    ("refresh_token_absolute_ttl", true),
-    ("session_ttl", true),
-    ("interaction_ttl", true),
-    ("product_name", false),
-    ("signing_alg", false),
-    ("metrics_listen", false),
-    ("log_format", false),
-    ("database_wait", true),
+/// How an environment variable's text is read.
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Number,
+    Flag,
+}
+
+/// Settings that environment variables may override, with their kind. The
+/// variable is `GATEHOUSE_` + the name in upper case.
+const ENV_KEYS: &[(&str, Kind)] = &[
+    ("database_url", Kind::Text),
+    ("issuer", Kind::Text),
+    ("listen", Kind::Text),
+    ("seed", Kind::Text),
+    ("access_token_ttl", Kind::Number),
+    ("id_token_ttl", Kind::Number),
+    ("code_ttl", Kind::Number),
+    ("refresh_token_idle_ttl", Kind::Number),
+    ("refresh_token_absolute_ttl", Kind::Number),
+    ("session_ttl", Kind::Number),
+    ("interaction_ttl", Kind::Number),
+    ("product_name", Kind::Text),
+    ("signing_alg", Kind::Text),
+    ("metrics_listen", Kind::Text),
+    ("log_format", Kind::Text),
+    ("database_wait", Kind::Number),
+    ("rate_limit_sign_in", Kind::Number),
+    ("rate_limit_back_channel", Kind::Number),
+    ("trust_forwarded_for", Kind::Flag),
 ];
 
 impl Config {
@@ -130,19 +153,28 @@ impl Config {
             }
             None => toml::Table::new(),
         };
-        for (key, numeric) in ENV_KEYS {
+        for (key, kind) in ENV_KEYS {
             let var = format!("GATEHOUSE_{}", key.to_uppercase());
             let Some(value) = env(&var).filter(|v| !v.is_empty()) else {
                 continue;
             };
-            let value = if *numeric {
-                let n: i64 = value
-                    .trim()
-                    .parse()
-                    .map_err(|_| ConfigError::Parse(format!("{var} must be a whole number")))?;
-                toml::Value::Integer(n)
-            } else {
-                toml::Value::String(value)
+            let value = match kind {
+                Kind::Number => toml::Value::Integer(
+                    value
+                        .trim()
+                        .parse()
+                        .map_err(|_| ConfigError::Parse(format!("{var} must be a whole number")))?,
+                ),
+                Kind::Flag => {
+                    toml::Value::Boolean(match value.trim().to_ascii_lowercase().as_str() {
+                        "true" | "1" | "yes" => true,
+                        "false" | "0" | "no" => false,
+                        _ => {
+                            return Err(ConfigError::Parse(format!("{var} must be true or false")))
+                        }
+                    })
+                }
+                Kind::Text => toml::Value::String(value),
             };
             table.insert((*key).to_string(), value);
         }

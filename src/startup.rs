@@ -124,6 +124,7 @@ fn serve(
             .app_data(pages.clone())
             .app_data(metadata.clone())
             .app_data(actix_web::web::PayloadConfig::new(web::MAX_BODY))
+            .wrap(middleware::from_fn(web::rate_limit::apply))
             .wrap(middleware::from_fn(web::cors::apply))
             .wrap(web::security::headers(&provider.config))
             .wrap(middleware::from_fn(web::ops::observe))

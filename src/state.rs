@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::crypto::keys::KeySet;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use crate::web::rate_limit::RateLimiter;
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
@@ -20,6 +21,8 @@ pub struct Provider {
     pub clock: Arc<dyn Clock>,
     /// Counters and histograms for /metrics.
     pub metrics: Metrics,
+    /// Per-address request budgets.
+    pub rate_limiter: RateLimiter,
     keys: RwLock<Arc<KeySet>>,
     cors_origins: RwLock<Arc<HashSet<String>>>,
 }
@@ -28,6 +31,7 @@ impl Provider {
     /// Bundles the parts.
     pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>, keys: KeySet) -> Provider {
         Provider {
+            rate_limiter: RateLimiter::new(&config),
             config,
             store,
             clock,

@@ -13,6 +13,7 @@ mod logout;
 pub mod ops;
 pub mod pages;
 mod params;
+pub mod rate_limit;
 pub mod security;
 mod token;
 mod userinfo;

@@ -163,3 +163,63 @@ async fn a_public_client_can_redeem_its_code_from_the_browser() {
         SPA_ORIGIN
     );
 }
+
+#[tokio::test]
+async fn sign_in_and_back_channel_are_rate_limited_per_address() {
+    let app = spawn_app_with(|c| {
+        c.rate_limit_sign_in = 3;
+        c.rate_limit_back_channel = 5;
+    })
+    .await;
+    let page = app.get("/login").await.text().await.unwrap();
+    let csrf = hidden_field(&page, "csrf").unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let answer = app
+            .browser
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("username", "alice"),
+                ("password", "guess"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(answer.status());
+        if answer.status() == StatusCode::TOO_MANY_REQUESTS {
+            let wait: u64 = answer.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=20).contains(&wait), "{wait}");
+        }
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    // The screens a person reads are not limited.
+    assert_eq!(app.get("/login").await.status(), StatusCode::OK);
+
+    let mut last = StatusCode::OK;
+    for _ in 0..6 {
+        last = app
+            .back_channel("/introspect", &[("token", "x")], WEBAPP)
+            .await
+            .status();
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    let limited = app
+        .back_channel("/token", &[("grant_type", "client_credentials")], WEBAPP)
+        .await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: serde_json::Value = limited.json().await.unwrap();
+    assert_eq!(body["error"], "too_many_requests");
+}
