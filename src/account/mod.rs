@@ -4,6 +4,7 @@
 pub mod login;
 pub mod mfa;
 pub mod session;
+pub mod throttle;
 
 /// Errors crossing the account boundary.
 #[derive(Debug, thiserror::Error)]

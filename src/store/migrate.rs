@@ -13,7 +13,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_core.sql")),
     (2, include_str!("../../migrations/0002_token_lifecycle.sql")),
     (3, include_str!("../../migrations/0003_one_current_key.sql")),
+    (
+        4,
+        include_str!("../../migrations/0004_sign_in_failures.sql"),
+    ),
 ];
+
+/// How many migrations the binary carries.
+pub fn count() -> usize {
+    MIGRATIONS.len()
+}
 
 pub(super) async fn run(pool: &AnyPool) -> Result<(), StoreError> {
     // Replicas starting together can collide on the bootstrap DDL (Postgres

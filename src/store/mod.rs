@@ -14,6 +14,7 @@ mod interactions;
 mod keys;
 mod migrate;
 mod sessions;
+mod throttle;
 mod users;
 
 pub use clients::{ClientRecord, Lifetimes, NewClient};
@@ -23,6 +24,8 @@ pub use interactions::MfaChallenge;
 pub use keys::KeyRecord;
 pub use sessions::SessionRecord;
 pub use users::{NewUser, UserRecord};
+
+pub use migrate::count as migration_count;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
@@ -177,6 +180,8 @@ impl Store {
                 .await?
                 .rows_affected();
         }
+        // Failure counters a day old no longer slow anyone down.
+        removed += self.prune_sign_in_failures(now - DAY).await?;
         Ok(removed)
     }
 

@@ -6,8 +6,9 @@ use super::cookies;
 use super::flow::{self, redirect};
 use super::pages::Pages;
 use super::params;
+use super::rate_limit::client_address;
 use crate::account::mfa::{self, CodeCheck};
-use crate::account::{login, session};
+use crate::account::{login, session, throttle};
 use crate::state::Provider;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -150,12 +151,45 @@ pub async fn submit(
             },
         );
     };
+    let address = client_address(&req, provider.config.trust_forwarded_for);
+    let wait =
+        match throttle::wait_before_attempt(&provider.store, username, &address, provider.now())
+            .await
+        {
+            Ok(wait) => wait,
+            Err(e) => return pages.fail(&e),
+        };
+    if wait > 0 {
+        tracing::warn!(
+            username,
+            wait,
+            "sign-in refused: account throttled after failures"
+        );
+        let message = format!("Too many failed attempts. Wait {wait} seconds, then try again.");
+        return login_page(
+            &req,
+            &provider,
+            &pages,
+            StatusCode::TOO_MANY_REQUESTS,
+            LoginView {
+                request,
+                client_name,
+                username: Some(username),
+                error: Some(&message),
+            },
+        );
+    }
     let user = match login::check_password(&provider.store, username, password).await {
         Ok(u) => u,
         Err(e) => return pages.fail(&e),
     };
     let Some(user) = user else {
         tracing::info!(username, "sign-in failed");
+        if let Err(e) =
+            throttle::record_failure(&provider.store, username, &address, provider.now()).await
+        {
+            return pages.fail(&e);
+        }
         provider
             .metrics
             .sign_ins
@@ -205,6 +239,9 @@ pub async fn submit(
             Ok((cookie, _)) => cookie,
             Err(e) => return pages.fail(&e),
         };
+    if let Err(e) = throttle::record_success(&provider.store, &user.username).await {
+        return pages.fail(&e);
+    }
     tracing::info!(user_id = %user.id, "signed in with a password");
     let mut response = redirect(StatusCode::SEE_OTHER, &after_sign_in(&provider, request));
     let _ = response.add_cookie(&cookies::build(config, cookies::SESSION, cookie, None));
@@ -308,6 +345,24 @@ pub async fn submit_totp(
         Ok(_) => return back_to_login(&provider, request),
         Err(e) => return pages.fail(&e),
     };
+    let address = client_address(&req, provider.config.trust_forwarded_for);
+    let wait =
+        match throttle::wait_before_attempt(&provider.store, &user.username, &address, now).await {
+            Ok(wait) => wait,
+            Err(e) => return pages.fail(&e),
+        };
+    if wait > 0 {
+        tracing::warn!(user_id = %user.id, wait, "TOTP refused: account throttled after failures");
+        let message = format!("Too many failed attempts. Wait {wait} seconds, then try again.");
+        return totp_page(
+            &req,
+            &provider,
+            &pages,
+            StatusCode::TOO_MANY_REQUESTS,
+            request,
+            Some(&message),
+        );
+    }
     let code = field("code").unwrap_or("");
     match mfa::check_code(&provider.store, &token, &user, code, now).await {
         Ok(CodeCheck::Accepted) => {
@@ -318,6 +373,11 @@ pub async fn submit_totp(
                 .inc();
         }
         Ok(CodeCheck::Rejected) => {
+            if let Err(e) =
+                throttle::record_failure(&provider.store, &user.username, &address, now).await
+            {
+                return pages.fail(&e);
+            }
             provider
                 .metrics
                 .mfa_challenges
@@ -351,6 +411,9 @@ pub async fn submit_totp(
         Ok((cookie, _)) => cookie,
         Err(e) => return pages.fail(&e),
     };
+    if let Err(e) = throttle::record_success(&provider.store, &user.username).await {
+        return pages.fail(&e);
+    }
     tracing::info!(user_id = %user.id, "signed in with a password and a TOTP code");
     let mut response = redirect(StatusCode::SEE_OTHER, &after_sign_in(&provider, request));
     let _ = response.add_cookie(&cookies::build(config, cookies::SESSION, cookie, None));

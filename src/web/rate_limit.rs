@@ -10,7 +10,7 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -108,7 +108,13 @@ fn class_of(req: &ServiceRequest) -> Option<Class> {
 
 /// The client's address: the peer, or with `trust_forwarded_for` the
 /// right-most `X-Forwarded-For` entry (the one the trusted proxy added).
-fn client_address(req: &ServiceRequest, trust_forwarded_for: bool) -> Option<IpAddr> {
+pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
+    address(req, trust_forwarded_for)
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn address(req: &HttpRequest, trust_forwarded_for: bool) -> Option<IpAddr> {
     if trust_forwarded_for {
         let forwarded = req
             .headers()
@@ -129,13 +135,14 @@ pub async fn apply(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let verdict = match (class_of(&req), req.app_data::<web::Data<Provider>>()) {
-        (Some(class), Some(provider)) => client_address(&req, provider.config.trust_forwarded_for)
-            .map(|address| {
+        (Some(class), Some(provider)) => {
+            address(req.request(), provider.config.trust_forwarded_for).map(|address| {
                 (
                     class,
                     provider.rate_limiter.take(class, address, Instant::now()),
                 )
-            }),
+            })
+        }
         _ => None,
     };
     if let Some((class, Err(wait))) = verdict {
