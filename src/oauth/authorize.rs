@@ -173,7 +173,7 @@ pub fn validate(
         Ok(mode) => request.response_mode = mode,
         Err(text) => return fail(&request, ErrorCode::InvalidRequest, text),
     }
-    if let Some(duplicate) = params.first_duplicate() {
+    if let Some(duplicate) = params.first_defect() {
         return fail(&request, ErrorCode::InvalidRequest, duplicate.to_string());
     }
     // Every remaining parameter is known to appear at most once.

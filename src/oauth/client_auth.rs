@@ -42,11 +42,11 @@ pub fn parse_basic(header: &str) -> Result<Option<(String, String)>, TokenError>
         let plus_as_space = s.replace('+', " ");
         url_decode(&plus_as_space).ok_or_else(bad)
     };
-    let id = unescape(id)?;
-    if id.is_empty() {
+    let (id, secret) = (unescape(id)?, unescape(secret)?);
+    if id.is_empty() || id.contains('\0') || secret.contains('\0') {
         return Err(bad());
     }
-    Ok(Some((id, unescape(secret)?)))
+    Ok(Some((id, secret)))
 }
 
 fn url_decode(s: &str) -> Option<String> {
@@ -151,5 +151,6 @@ mod tests {
         assert!(parse_basic(&format!("Basic {}", STANDARD.encode(":secret"))).is_err());
         assert!(parse_basic(&format!("Basic {}", STANDARD.encode("a:%zz"))).is_err());
         assert!(parse_basic("Basic").is_err());
+        assert!(parse_basic(&format!("Basic {}", STANDARD.encode("a%00:b"))).is_err());
     }
 }

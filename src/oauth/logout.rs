@@ -47,7 +47,7 @@ pub enum LogoutError {
 
 /// Validates the parameters of a logout request.
 pub async fn validate(provider: &Provider, params: &Params) -> Result<LogoutRequest, LogoutError> {
-    if let Some(duplicate) = params.first_duplicate() {
+    if let Some(duplicate) = params.first_defect() {
         return Err(LogoutError::Untrusted(format!(
             "The sign-out request is malformed ({duplicate})."
         )));

@@ -1,6 +1,8 @@
 //! Request parameters as name/value pairs, with RFC 6749 §3.1's rule that
 //! "request and response parameters MUST NOT be included more than once".
-//! Parameters sent without a value are treated as omitted (RFC 6749 §3.1).
+//! Parameters sent without a value are treated as omitted (RFC 6749 §3.1),
+//! and so are values containing a NUL character, which no parameter may
+//! carry (and which Postgres cannot store).
 
 /// Parsed `application/x-www-form-urlencoded` parameters.
 #[derive(Debug, Clone, Default)]
@@ -45,7 +47,7 @@ impl Params {
                 found = Some(value.as_str());
             }
         }
-        Ok(found.filter(|v| !v.is_empty()))
+        Ok(found.filter(|v| !v.is_empty() && !v.contains('\0')))
     }
 
     /// Re-encodes the parameters as a query string (every byte escaped as
@@ -58,14 +60,31 @@ impl Params {
         out.finish()
     }
 
-    /// The first parameter that appears more than once, if any.
-    pub fn first_duplicate(&self) -> Option<Duplicate> {
+    /// What is wrong with the parameters as a whole, if anything: the first
+    /// one that appears more than once, or carries a NUL character.
+    pub fn first_defect(&self) -> Option<Defect> {
         let mut seen = std::collections::HashSet::new();
-        self.pairs
-            .iter()
-            .find(|(k, _)| !seen.insert(k.as_str()))
-            .map(|(k, _)| Duplicate(k.clone()))
+        for (k, v) in &self.pairs {
+            if k.contains('\0') || v.contains('\0') {
+                return Some(Defect::Nul(k.replace('\0', "")));
+            }
+            if !seen.insert(k.as_str()) {
+                return Some(Defect::Repeated(k.clone()));
+            }
+        }
+        None
     }
+}
+
+/// Why a request's parameters are refused as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Defect {
+    /// RFC 6749 §3.1: parameters must not be repeated.
+    #[error("parameter {0} is included more than once")]
+    Repeated(String),
+    /// A NUL character in a name or value.
+    #[error("parameter {0} contains a NUL character")]
+    Nul(String),
 }
 
 #[cfg(test)]
@@ -79,7 +98,10 @@ mod tests {
         assert_eq!(p.get("b"), Ok(None));
         assert_eq!(p.get("c"), Ok(Some("x y")));
         assert_eq!(p.get("zz"), Ok(None));
-        assert_eq!(p.first_duplicate(), Some(Duplicate("a".into())));
-        assert_eq!(Params::parse(b"a=1&b=2").first_duplicate(), None);
+        assert_eq!(p.first_defect(), Some(Defect::Repeated("a".into())));
+        assert_eq!(Params::parse(b"a=1&b=2").first_defect(), None);
+        let nul = Params::parse(b"client_id=%00&b=2");
+        assert_eq!(nul.get("client_id"), Ok(None));
+        assert_eq!(nul.first_defect(), Some(Defect::Nul("client_id".into())));
     }
 }

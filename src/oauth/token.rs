@@ -34,7 +34,7 @@ pub async fn handle(
     basic: Option<(String, String)>,
     params: &Params,
 ) -> Result<TokenResponse, TokenError> {
-    if let Some(duplicate) = params.first_duplicate() {
+    if let Some(duplicate) = params.first_defect() {
         return Err(TokenError::InvalidRequest(duplicate.to_string()));
     }
     let grant_type = params

@@ -52,7 +52,7 @@ impl TokenError {
     /// The one `token` parameter of an introspection or revocation request
     /// (RFC 7662 §2.1, RFC 7009 §2.1), with no parameter repeated.
     pub fn the_token(params: &Params) -> Result<&str, TokenError> {
-        if let Some(duplicate) = params.first_duplicate() {
+        if let Some(duplicate) = params.first_defect() {
             return Err(TokenError::InvalidRequest(duplicate.to_string()));
         }
         params

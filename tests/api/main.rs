@@ -4,6 +4,7 @@
 //! test on Postgres instead.
 
 mod authorize;
+mod bad_input;
 mod discovery;
 mod flow;
 mod helpers;
