@@ -99,7 +99,8 @@ impl Store {
         let target = resolve_url(url)?;
         let mut options = AnyPoolOptions::new()
             .max_connections(target.max_connections)
-            .acquire_timeout(Duration::from_secs(10));
+            // During a database outage requests fail (503) after this long.
+            .acquire_timeout(Duration::from_secs(5));
         if target.engine == Engine::Sqlite {
             // A private or shared-cache memory database lives only as long as a
             // connection to it: never let the pool close the last one.

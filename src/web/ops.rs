@@ -25,12 +25,22 @@ pub async fn healthz() -> HttpResponse {
 /// GET /readyz: ready to serve sign-ins: the database answers and a signing
 /// key is loaded. 503 otherwise, so a load balancer routes around it.
 pub async fn readyz(provider: web::Data<Provider>) -> HttpResponse {
-    let database = provider.store.ping().await;
+    // A load balancer wants a quick answer, not one after the pool's
+    // acquire timeout.
+    let database = match tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        provider.store.ping(),
+    )
+    .await
+    {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err("the database did not answer within 2 s".to_string()),
+    };
     let signing_key = provider.keys().signing.kid.clone();
     let ready = database.is_ok() && !signing_key.is_empty();
     let body = json!({
         "status": if ready { "ready" } else { "unavailable" },
-        "database": match &database { Ok(()) => "ok".to_string(), Err(e) => e.to_string() },
+        "database": match &database { Ok(()) => "ok".to_string(), Err(e) => e.clone() },
         "signing_key": signing_key,
     });
     let mut response = if ready {
