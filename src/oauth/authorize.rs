@@ -7,7 +7,7 @@
 
 use super::error::ErrorCode;
 use super::params::Params;
-use crate::store::{ClientRecord, SessionRecord};
+use crate::store::ClientRecord;
 use serde::{Deserialize, Serialize};
 
 /// How the response reaches the client.
@@ -327,77 +327,6 @@ pub fn validate(
     Ok(request)
 }
 
-/// What the user must do before a code can be issued.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NextStep {
-    /// Sign in (again).
-    Login,
-    /// Agree to share the requested scopes.
-    Consent,
-    /// Nothing: issue the code.
-    Issue,
-}
-
-/// The browser's signed-in user, as far as the next step cares.
-#[derive(Debug, Clone, Copy)]
-pub struct SignedIn<'a> {
-    /// The session.
-    pub session: &'a SessionRecord,
-    /// Whether the user has a second factor enrolled.
-    pub has_totp: bool,
-}
-
-/// Decides the next step for `request` given the browser's session and the
-/// consent already on record; `prompt=none` turns any needed interaction
-/// into the matching error (OpenID Connect Core §3.1.2.1, §3.1.2.6).
-pub fn next_step(
-    request: &AuthorizeRequest,
-    client: &ClientRecord,
-    signed_in: Option<SignedIn<'_>>,
-    consented: &[String],
-    now: i64,
-) -> Result<NextStep, ErrorRedirect> {
-    let login = || {
-        if request.prompts("none") {
-            Err(request.error(ErrorCode::LoginRequired, "the user must sign in"))
-        } else {
-            Ok(NextStep::Login)
-        }
-    };
-    let Some(SignedIn { session, has_totp }) = signed_in else {
-        return login();
-    };
-    let stale = request.reauth_of.as_deref() == Some(session.sid.as_str());
-    let too_old = request.max_age.is_some_and(|max| {
-        now - session.auth_time > max && session.auth_time < request.requested_at
-    });
-    if stale || too_old {
-        return login();
-    }
-    if client.require_mfa && !session.amr.split(' ').any(|m| m == "otp") {
-        if has_totp {
-            return login();
-        }
-        return Err(request.error(
-            ErrorCode::AccessDenied,
-            "this client requires two-step verification and the user has none set up",
-        ));
-    }
-    let covered = request.scopes.iter().all(|s| consented.contains(s));
-    let needs_consent = client.require_consent && (request.prompts("consent") || !covered);
-    if needs_consent {
-        return if request.prompts("none") {
-            Err(request.error(
-                ErrorCode::ConsentRequired,
-                "the user has not consented to these scopes",
-            ))
-        } else {
-            Ok(NextStep::Consent)
-        };
-    }
-    Ok(NextStep::Issue)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,99 +453,5 @@ mod tests {
     fn confidential_clients_may_skip_pkce() {
         let p = Params::parse(b"client_id=app&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code&scope=openid");
         assert!(validate(&p, Some(&client(false))).is_ok());
-    }
-
-    #[test]
-    fn next_step_follows_session_consent_and_prompt() {
-        let c = client(true);
-        let mut r = validate(&params(""), Some(&c)).unwrap();
-        let s = SessionRecord {
-            sid: "sid1".into(),
-            user_id: "u".into(),
-            auth_time: 1000,
-            amr: "pwd".into(),
-            expires_at: 9999,
-        };
-        let signed = Some(SignedIn {
-            session: &s,
-            has_totp: false,
-        });
-        let openid = ["openid".to_string()];
-        assert_eq!(next_step(&r, &c, None, &[], 1000), Ok(NextStep::Login));
-        assert_eq!(next_step(&r, &c, signed, &[], 1000), Ok(NextStep::Consent));
-        assert_eq!(
-            next_step(&r, &c, signed, &openid, 1000),
-            Ok(NextStep::Issue)
-        );
-        r.max_age = Some(10);
-        r.requested_at = 1005;
-        assert_eq!(
-            next_step(&r, &c, signed, &openid, 1011),
-            Ok(NextStep::Login)
-        );
-        r.requested_at = 999;
-        assert_eq!(
-            next_step(&r, &c, signed, &openid, 1011),
-            Ok(NextStep::Issue),
-            "signed in after the request came in"
-        );
-        r.max_age = None;
-        r.reauth_of = Some("sid1".into());
-        assert_eq!(
-            next_step(&r, &c, signed, &openid, 1000),
-            Ok(NextStep::Login)
-        );
-        r.reauth_of = None;
-        r.prompt = vec!["none".into()];
-        let error = |result: Result<NextStep, ErrorRedirect>| result.unwrap_err().error;
-        assert_eq!(
-            error(next_step(&r, &c, None, &[], 1000)),
-            ErrorCode::LoginRequired
-        );
-        assert_eq!(
-            error(next_step(&r, &c, signed, &[], 1000)),
-            ErrorCode::ConsentRequired
-        );
-    }
-
-    #[test]
-    fn clients_requiring_mfa_need_an_otp_session() {
-        let mut c = client(true);
-        c.require_mfa = true;
-        let r = validate(&params(""), Some(&c)).unwrap();
-        let mut s = SessionRecord {
-            sid: "sid1".into(),
-            user_id: "u".into(),
-            auth_time: 1000,
-            amr: "pwd".into(),
-            expires_at: 9999,
-        };
-        let openid = ["openid".to_string()];
-        let with_totp = Some(SignedIn {
-            session: &s,
-            has_totp: true,
-        });
-        assert_eq!(
-            next_step(&r, &c, with_totp, &openid, 1000),
-            Ok(NextStep::Login),
-            "step up"
-        );
-        let without = Some(SignedIn {
-            session: &s,
-            has_totp: false,
-        });
-        assert_eq!(
-            next_step(&r, &c, without, &openid, 1000).unwrap_err().error,
-            ErrorCode::AccessDenied
-        );
-        s.amr = "pwd otp".into();
-        let strong = Some(SignedIn {
-            session: &s,
-            has_totp: true,
-        });
-        assert_eq!(
-            next_step(&r, &c, strong, &openid, 1000),
-            Ok(NextStep::Issue)
-        );
     }
 }

@@ -12,6 +12,7 @@ pub mod grant_refresh;
 pub mod introspect;
 pub mod issue;
 pub mod logout;
+pub mod next_step;
 pub mod params;
 pub mod pkce;
 pub mod revoke;

@@ -6,9 +6,8 @@ use super::cookies;
 use super::pages::Pages;
 use crate::account::session;
 use crate::crypto::{random_token, token_hash};
-use crate::oauth::authorize::{
-    next_step, AuthorizeRequest, ErrorRedirect, NextStep, ResponseMode, SignedIn,
-};
+use crate::oauth::authorize::{AuthorizeRequest, ErrorRedirect, ResponseMode};
+use crate::oauth::next_step::{next_step, NextStep, SignedIn};
 use crate::state::Provider;
 use crate::store::{ClientRecord, NewCode, SessionRecord, StoreError, UserRecord};
 use actix_web::http::{header, StatusCode};
