@@ -16,6 +16,30 @@ use serde_json::json;
 
 const WRONG_CREDENTIALS: &str = "That username and password don't match. Check them and try again.";
 
+/// Opens a session for the user and ends the one this browser had, so a new
+/// sign-in (perhaps as someone else) replaces it instead of leaving it
+/// behind; returns the new cookie value.
+async fn start_session(
+    req: &HttpRequest,
+    provider: &Provider,
+    user_id: &str,
+    amr: &[&str],
+    now: i64,
+) -> Result<String, crate::account::AccountError> {
+    if let Some(old) = cookies::value(req, &provider.config, cookies::SESSION) {
+        session::close(&provider.store, &old).await?;
+    }
+    let (cookie, _) = session::open(
+        &provider.store,
+        user_id,
+        amr,
+        now,
+        provider.config.session_ttl,
+    )
+    .await?;
+    Ok(cookie)
+}
+
 /// Where to go once signed in: the pending request, or the home page.
 fn after_sign_in(provider: &Provider, request: Option<&str>) -> String {
     let base = provider.config.base_path();
@@ -234,11 +258,10 @@ pub async fn submit(
         ));
         return response;
     }
-    let cookie =
-        match session::open(&provider.store, &user.id, &["pwd"], now, config.session_ttl).await {
-            Ok((cookie, _)) => cookie,
-            Err(e) => return pages.fail(&e),
-        };
+    let cookie = match start_session(&req, &provider, &user.id, &["pwd"], now).await {
+        Ok(cookie) => cookie,
+        Err(e) => return pages.fail(&e),
+    };
     if let Err(e) = throttle::record_success(&provider.store, &user.username).await {
         return pages.fail(&e);
     }
@@ -399,16 +422,8 @@ pub async fn submit_totp(
         Err(e) => return pages.fail(&e),
     }
     let config = &provider.config;
-    let cookie = match session::open(
-        &provider.store,
-        &user.id,
-        &["pwd", "otp"],
-        now,
-        config.session_ttl,
-    )
-    .await
-    {
-        Ok((cookie, _)) => cookie,
+    let cookie = match start_session(&req, &provider, &user.id, &["pwd", "otp"], now).await {
+        Ok(cookie) => cookie,
         Err(e) => return pages.fail(&e),
     };
     if let Err(e) = throttle::record_success(&provider.store, &user.username).await {

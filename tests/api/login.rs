@@ -368,3 +368,48 @@ async fn a_distributed_attack_delays_the_owner_but_never_locks_them_out() {
     let owner = try_password(&app, "alice", ALICE_PASSWORD, "203.0.113.50").await;
     assert_eq!(owner.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn a_new_sign_in_replaces_the_browser_session() {
+    use sqlx::Row;
+    let app = spawn_app().await;
+    let tokens = app
+        .tokens_for(&AuthRequest::confidential(), "alice", ALICE_PASSWORD)
+        .await;
+    let id = verify_with_jwks(&app, tokens["id_token"].as_str().unwrap(), CONFIDENTIAL).await;
+    let old_sid = id["sid"].as_str().unwrap().to_string();
+
+    let again = app
+        .authorize(&AuthRequest::confidential().with("prompt", "login"))
+        .await;
+    let signed_in = app.sign_in(&again, "alice", ALICE_PASSWORD).await;
+    let back = app.follow(&signed_in).await;
+    assert!(param(&location_params(&back), "code").is_some());
+
+    sqlx::any::install_default_drivers();
+    let url = if app.database_url.starts_with("sqlite") {
+        format!("{}?mode=rw", app.database_url)
+    } else {
+        app.database_url.clone()
+    };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        let old_sid = old_sid.clone();
+        async move {
+            let n: i64 = sqlx::query(sql)
+                .bind(old_sid)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .try_get("n")
+                .unwrap();
+            n
+        }
+    };
+    let sessions = count("SELECT COUNT(*) AS n FROM browser_sessions WHERE sid <> $1").await;
+    let old = count("SELECT COUNT(*) AS n FROM browser_sessions WHERE sid = $1").await;
+    pool.close().await;
+    assert_eq!(sessions, 1, "one browser, one session");
+    assert_eq!(old, 0, "the old session is gone");
+}

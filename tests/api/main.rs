@@ -5,6 +5,7 @@
 
 mod authorize;
 mod bad_input;
+mod cli;
 mod discovery;
 mod flow;
 mod helpers;
