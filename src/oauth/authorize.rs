@@ -327,11 +327,13 @@ pub fn validate(
     Ok(request)
 }
 
+/// Fixtures shared by the authorize and next-step unit tests.
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_fixtures {
     use super::*;
 
-    fn client(public: bool) -> ClientRecord {
+    /// A client registered for `https://app.example/cb`.
+    pub(crate) fn client(public: bool) -> ClientRecord {
         ClientRecord {
             client_id: "app".into(),
             name: "App".into(),
@@ -346,9 +348,11 @@ mod tests {
         }
     }
 
-    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    /// The RFC 7636 Appendix B challenge.
+    pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-    fn params(extra: &str) -> Params {
+    /// A valid request for that client, plus `extra` query text.
+    pub(crate) fn params(extra: &str) -> Params {
         Params::parse(
             format!(
                 "client_id=app&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code&scope=openid&state=s1&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}"
@@ -356,6 +360,12 @@ mod tests {
             .as_bytes(),
         )
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_fixtures::*;
+    use super::*;
 
     fn redirect_error(result: Result<AuthorizeRequest, AuthorizeError>) -> ErrorCode {
         match result {

@@ -81,34 +81,8 @@ pub fn next_step(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::authorize::test_fixtures::{client, params};
     use crate::oauth::authorize::validate;
-    use crate::oauth::params::Params;
-
-    fn client(public: bool) -> ClientRecord {
-        ClientRecord {
-            client_id: "app".into(),
-            name: "App".into(),
-            secret_hash: (!public).then(|| "h".into()),
-            redirect_uris: vec!["https://app.example/cb".into()],
-            post_logout_redirect_uris: vec![],
-            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-            scopes: vec!["openid".into(), "profile".into(), "offline_access".into()],
-            require_consent: true,
-            require_mfa: false,
-            lifetimes: Default::default(),
-        }
-    }
-
-    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
-    fn params(extra: &str) -> Params {
-        Params::parse(
-            format!(
-                "client_id=app&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code&scope=openid&state=s1&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}"
-            )
-            .as_bytes(),
-        )
-    }
 
     #[test]
     fn next_step_follows_session_consent_and_prompt() {

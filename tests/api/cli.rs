@@ -3,7 +3,6 @@
 
 use crate::helpers::*;
 use reqwest::StatusCode;
-use sqlx::Row;
 
 fn gatehouse(database: &str, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
@@ -12,24 +11,6 @@ fn gatehouse(database: &str, args: &[&str]) -> std::process::Output {
         .env("RUST_LOG", "warn")
         .output()
         .unwrap()
-}
-
-async fn users(database: &str) -> i64 {
-    sqlx::any::install_default_drivers();
-    let url = if database.starts_with("sqlite") {
-        format!("{database}?mode=rw")
-    } else {
-        database.to_string()
-    };
-    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    let n = sqlx::query("SELECT COUNT(*) AS n FROM users")
-        .fetch_one(&pool)
-        .await
-        .unwrap()
-        .try_get("n")
-        .unwrap();
-    pool.close().await;
-    n
 }
 
 #[tokio::test]
@@ -51,7 +32,11 @@ async fn seed_and_migrate_without_serving() {
         );
         assert!(String::from_utf8_lossy(&seeded.stdout).contains("2 user(s)"));
     }
-    assert_eq!(users(&database).await, 2, "seeding twice never duplicates");
+    assert_eq!(
+        count(&database, "SELECT COUNT(*) AS n FROM users").await,
+        2,
+        "seeding twice never duplicates"
+    );
 
     let missing = gatehouse(&database, &["seed", "/nonexistent/seed.toml"]);
     assert!(!missing.status.success());
@@ -113,5 +98,5 @@ async fn serve_reads_the_seed_from_the_environment() {
         printed.contains(&format!("open http://127.0.0.1:{port}/ in a browser")),
         "{printed}"
     );
-    assert_eq!(users(&database).await, 2);
+    assert_eq!(count(&database, "SELECT COUNT(*) AS n FROM users").await, 2);
 }

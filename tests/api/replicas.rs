@@ -5,7 +5,6 @@
 use crate::helpers::*;
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
-use sqlx::Row;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -61,24 +60,6 @@ async fn wait_ready(client: &Client, port: u16) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-async fn count(url: &str, sql: &str) -> i64 {
-    sqlx::any::install_default_drivers();
-    let url = if url.starts_with("sqlite") {
-        format!("{url}?mode=rw")
-    } else {
-        url.to_string()
-    };
-    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    let n: i64 = sqlx::query(sql)
-        .fetch_one(&pool)
-        .await
-        .unwrap()
-        .try_get("n")
-        .unwrap();
-    pool.close().await;
-    n
 }
 
 #[tokio::test]
