@@ -33,6 +33,11 @@ pub struct Config {
     pub interaction_ttl: i64,
     /// Product name shown on every page.
     pub product_name: String,
+    /// Accent colour of the screens, as `#rgb` or `#rrggbb`.
+    pub accent_color: String,
+    /// An SVG, PNG, JPEG or WebP file shown as the logo on every page
+    /// (read once at start-up); unset, Gatehouse's own logo.
+    pub logo_file: Option<PathBuf>,
     /// JWS algorithm for new signing keys: `RS256` (default) or `ES256`.
     pub signing_alg: String,
     /// A separate address for `/metrics` (kept off the public listener);
@@ -69,6 +74,8 @@ impl Default for Config {
             session_ttl: 12 * 3600,
             interaction_ttl: 30 * 60,
             product_name: "Gatehouse".into(),
+            accent_color: "#2f5bea".into(),
+            logo_file: None,
             signing_alg: "RS256".into(),
             metrics_listen: None,
             log_format: "text".into(),
@@ -122,6 +129,8 @@ const ENV_KEYS: &[(&str, Kind)] = &[
     ("session_ttl", Kind::Number),
     ("interaction_ttl", Kind::Number),
     ("product_name", Kind::Text),
+    ("accent_color", Kind::Text),
+    ("logo_file", Kind::Text),
     ("signing_alg", Kind::Text),
     ("metrics_listen", Kind::Text),
     ("log_format", Kind::Text),
@@ -209,6 +218,13 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "log_format must be text or json".into(),
             ));
+        }
+        let hex = self.accent_color.strip_prefix('#').unwrap_or("");
+        if !matches!(hex.len(), 3 | 6) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ConfigError::Invalid(format!(
+                "accent_color {:?} must be a colour like #2f5bea",
+                self.accent_color
+            )));
         }
         if !(1..=60).contains(&self.code_ttl) {
             return Err(ConfigError::Invalid(

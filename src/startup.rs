@@ -44,8 +44,13 @@ impl Application {
         let keys = crate::keys::load_or_create(&store, &config.signing_alg, clock.now())
             .await
             .context("cannot load the signing keys")?;
+        let logo = match &config.logo_file {
+            Some(path) => Some(crate::web::pages::Logo::read(path).map_err(anyhow::Error::msg)?),
+            None => None,
+        };
         let pages = Pages::new(&config.product_name, &config.base_path())
-            .context("cannot compile the templates")?;
+            .context("cannot compile the templates")?
+            .branded(&config.accent_color, logo);
         let listener = TcpListener::bind(&config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let port = listener.local_addr()?.port();

@@ -1,7 +1,8 @@
-//! The TOTP step after a correct password (RFC 6238). A challenge ties the
-//! browser to the user whose password was accepted; each code works once.
+//! The second factor (RFC 6238 TOTP, or a single-use recovery code) after a
+//! correct password. A challenge ties the browser to the user whose password
+//! was accepted; each TOTP code and each recovery code works once.
 
-use super::AccountError;
+use super::{recovery, AccountError};
 use crate::crypto::{random_token, token_hash, totp};
 use crate::store::{MfaChallenge, Store, UserRecord};
 
@@ -10,6 +11,72 @@ use crate::store::{MfaChallenge, Store, UserRecord};
 pub const MAX_ATTEMPTS: i64 = 5;
 /// How long the user has to enter a code after the password, in seconds.
 pub const CHALLENGE_TTL: i64 = 300;
+
+/// What a submitted code turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Factor {
+    /// A current TOTP code, now used up.
+    Totp,
+    /// One of the user's recovery codes, now used up.
+    RecoveryCode,
+    /// A TOTP code that was valid but has been used already.
+    Replayed,
+    /// A TOTP code from a few minutes ago.
+    Expired,
+    /// Nothing the user has.
+    Wrong,
+}
+
+impl Factor {
+    /// Whether the code was accepted.
+    pub fn accepted(self) -> bool {
+        matches!(self, Factor::Totp | Factor::RecoveryCode)
+    }
+
+    /// What to tell the person when the code was not accepted.
+    pub fn problem(self) -> &'static str {
+        match self {
+            Factor::Expired => "That code has expired \u{2014} use the newest one in your app.",
+            Factor::Replayed => {
+                "That code has already been used. Wait for the next one in your app."
+            }
+            _ => "That code didn't work. Check your authenticator app and enter the code it shows now, or use one of your recovery codes.",
+        }
+    }
+}
+
+/// Checks `code` against the user's TOTP key and recovery codes, using it up
+/// when it matches.
+pub async fn verify_factor(
+    store: &Store,
+    user: &UserRecord,
+    code: &str,
+    now: i64,
+) -> Result<Factor, AccountError> {
+    let Some(secret) = user.totp_secret.as_deref() else {
+        return Ok(Factor::Wrong);
+    };
+    let clock = now.max(0) as u64;
+    if let Some(step) = totp::matching_step(secret, code, clock) {
+        return Ok(if store.claim_totp_step(&user.id, step).await? {
+            Factor::Totp
+        } else {
+            Factor::Replayed
+        });
+    }
+    if totp::is_stale(secret, code, clock) {
+        return Ok(Factor::Expired);
+    }
+    if recovery::normalize(code).is_some()
+        && store
+            .use_recovery_code(&user.id, &recovery::hash(&user.id, code), now)
+            .await?
+    {
+        tracing::warn!(user_id = %user.id, "recovery code used");
+        return Ok(Factor::RecoveryCode);
+    }
+    Ok(Factor::Wrong)
+}
 
 /// Opens a challenge; returns the cookie value that identifies it.
 pub async fn open_challenge(
@@ -33,13 +100,13 @@ pub async fn challenge(
     Ok(store.mfa_challenge(&token_hash(token), now).await?)
 }
 
-/// The result of a code.
+/// The result of a code entered at the challenge.
 #[derive(Debug, PartialEq, Eq)]
 pub enum CodeCheck {
     /// Accepted: the challenge is closed.
-    Accepted,
-    /// Wrong (or replayed); may try again.
-    Rejected,
+    Accepted(Factor),
+    /// Not accepted (why, in `Factor`); may try again.
+    Rejected(Factor),
     /// Too many wrong codes: the challenge is closed.
     Exhausted,
 }
@@ -58,20 +125,17 @@ pub async fn check_code(
         store.delete_mfa_challenge(&hash).await?;
         return Ok(CodeCheck::Exhausted);
     };
-    let step = user
-        .totp_secret
-        .as_deref()
-        .and_then(|secret| totp::matching_step(secret, code, now.max(0) as u64));
-    if let Some(step) = step {
-        if store.claim_totp_step(&user.id, step).await? {
-            store.delete_mfa_challenge(&hash).await?;
-            return Ok(CodeCheck::Accepted);
-        }
+    let factor = verify_factor(store, user, code, now).await?;
+    if factor.accepted() {
+        store.delete_mfa_challenge(&hash).await?;
+        return Ok(CodeCheck::Accepted(factor));
+    }
+    if factor == Factor::Replayed {
         tracing::warn!(user_id = %user.id, "TOTP code replayed");
     }
     if attempts >= MAX_ATTEMPTS {
         store.delete_mfa_challenge(&hash).await?;
         return Ok(CodeCheck::Exhausted);
     }
-    Ok(CodeCheck::Rejected)
+    Ok(CodeCheck::Rejected(factor))
 }

@@ -1,8 +1,12 @@
 //! Account use-cases behind the screens: checking passwords and second
-//! factors, opening browser sessions. No HTTP types in here.
+//! factors, opening browser sessions, the self-service account page. No
+//! HTTP types in here.
 
+pub mod enrolment;
 pub mod login;
 pub mod mfa;
+pub mod profile;
+pub mod recovery;
 pub mod session;
 pub mod throttle;
 

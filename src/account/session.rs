@@ -2,7 +2,7 @@
 
 use super::AccountError;
 use crate::crypto::{random_token, token_hash};
-use crate::store::{SessionRecord, Store};
+use crate::store::{Device, SessionRecord, Store};
 
 /// Opens a session for `user_id` authenticated with `amr` at `now`; returns
 /// the cookie value (the only copy of it) and the record.
@@ -10,6 +10,7 @@ pub async fn open(
     store: &Store,
     user_id: &str,
     amr: &[&str],
+    device: &Device,
     now: i64,
     ttl: i64,
 ) -> Result<(String, SessionRecord), AccountError> {
@@ -22,7 +23,7 @@ pub async fn open(
         expires_at: now + ttl,
     };
     store
-        .create_session(&token_hash(&cookie), &record, now)
+        .create_session(&token_hash(&cookie), &record, device, now)
         .await?;
     Ok((cookie, record))
 }

@@ -43,6 +43,47 @@ pub fn matching_step(secret_base32: &str, code: &str, now: u64) -> Option<i64> {
         .map(|step| step as i64)
 }
 
+/// How far back a code is recognised as one that has expired (rather than
+/// simply wrong), in steps: ten minutes.
+const RECOGNISED_STALE_STEPS: u64 = 20;
+
+/// Whether `code` is a well-formed code that was valid a little while ago
+/// but is too old now, so the person can be told to use the newest one.
+pub fn is_stale(secret_base32: &str, code: &str, now: u64) -> bool {
+    let code = code.trim().replace(' ', "");
+    let Some(generator) = generator(secret_base32) else {
+        return false;
+    };
+    let current = now / STEP;
+    (2..=RECOGNISED_STALE_STEPS)
+        .filter_map(|back| current.checked_sub(back))
+        .any(|step| super::constant_time_eq(&generator.generate(step * STEP), &code))
+}
+
+/// A new random key: 160 bits, the size RFC 4226 §4 recommends, in base32.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 20];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    match Secret::Raw(bytes.to_vec()).to_encoded() {
+        Secret::Encoded(s) => s,
+        Secret::Raw(_) => unreachable!("to_encoded returns the encoded form"),
+    }
+}
+
+/// The `otpauth://` URI authenticator apps read from the QR code (the Key
+/// Uri Format used by Google Authenticator and compatible apps).
+pub fn otpauth_uri(secret_base32: &str, issuer: &str, account: &str) -> String {
+    let label: String = form_urlencoded::byte_serialize(format!("{issuer}:{account}").as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    let issuer: String = form_urlencoded::byte_serialize(issuer.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    format!(
+        "otpauth://totp/{label}?secret={secret_base32}&issuer={issuer}&algorithm=SHA1&digits=6&period={STEP}"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +109,27 @@ mod tests {
         // RFC 6238 Appendix B, SHA-1, T = 59 → 94287082 (8 digits); 6 digits: 287082.
         let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"; // "12345678901234567890"
         assert_eq!(code_at(secret, 59).unwrap(), "287082");
+    }
+
+    #[test]
+    fn stale_codes_are_recognised() {
+        let now = 1_700_000_015;
+        let old = code_at(SECRET, now - 120).unwrap();
+        assert!(is_stale(SECRET, &old, now));
+        let current = code_at(SECRET, now).unwrap();
+        assert!(!is_stale(SECRET, &current, now));
+        assert!(!is_stale(SECRET, "000000x", now));
+    }
+
+    #[test]
+    fn new_secrets_are_usable_and_distinct() {
+        let a = new_secret();
+        assert_eq!(a.len(), 32);
+        assert!(is_valid_secret(&a));
+        assert_ne!(a, new_secret());
+        let uri = otpauth_uri(&a, "Gatehouse Dev", "alice@example");
+        assert!(uri.starts_with("otpauth://totp/Gatehouse%20Dev%3Aalice%40example?secret="));
+        assert!(uri.contains("&issuer=Gatehouse%20Dev&"));
     }
 
     #[test]

@@ -12,6 +12,9 @@ use crate::store::{ClientRecord, SessionRecord};
 pub enum NextStep {
     /// Sign in (again).
     Login,
+    /// Set up two-step verification, which the client requires and the
+    /// user does not have yet.
+    EnrolMfa,
     /// Agree to share the requested scopes.
     Consent,
     /// Nothing: issue the code.
@@ -58,10 +61,14 @@ pub fn next_step(
         if has_totp {
             return login();
         }
-        return Err(request.error(
-            ErrorCode::AccessDenied,
-            "this client requires two-step verification and the user has none set up",
-        ));
+        return if request.prompts("none") {
+            Err(request.error(
+                ErrorCode::InteractionRequired,
+                "this client requires two-step verification, which the user must set up first",
+            ))
+        } else {
+            Ok(NextStep::EnrolMfa)
+        };
     }
     let covered = request.scopes.iter().all(|s| consented.contains(s));
     let needs_consent = client.require_consent && (request.prompts("consent") || !covered);
@@ -164,8 +171,17 @@ mod tests {
             has_totp: false,
         });
         assert_eq!(
-            next_step(&r, &c, without, &openid, 1000).unwrap_err().error,
-            ErrorCode::AccessDenied
+            next_step(&r, &c, without, &openid, 1000),
+            Ok(NextStep::EnrolMfa),
+            "taken through enrolment first"
+        );
+        let mut silent = r.clone();
+        silent.prompt = vec!["none".into()];
+        assert_eq!(
+            next_step(&silent, &c, without, &openid, 1000)
+                .unwrap_err()
+                .error,
+            ErrorCode::InteractionRequired
         );
         s.amr = "pwd otp".into();
         let strong = Some(SignedIn {

@@ -45,4 +45,74 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    /// The applications the user has consented to, by name.
+    pub async fn consents_of_user(&self, user_id: &str) -> Result<Vec<ConsentSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT consents.client_id, clients.name, consents.scope, consents.granted_at
+             FROM consents JOIN clients ON clients.client_id = consents.client_id
+             WHERE consents.user_id = $1
+             ORDER BY clients.name, consents.client_id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ConsentSummary {
+                    client_id: row.try_get("client_id")?,
+                    client_name: row.try_get("name")?,
+                    scopes: row
+                        .try_get::<String, _>("scope")?
+                        .split_whitespace()
+                        .map(str::to_string)
+                        .collect(),
+                    granted_at: row.try_get("granted_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Withdraws the user's consent for the client and revokes every grant
+    /// the client holds for the user, so its refresh and access tokens stop
+    /// working too. False if there was neither a consent nor a live grant.
+    pub async fn revoke_application(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let consents = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let grants = sqlx::query(
+            "UPDATE grants SET revoked_at = $1
+             WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(consents + grants > 0)
+    }
+}
+
+/// An application the user has agreed to share their account with.
+#[derive(Debug, Clone)]
+pub struct ConsentSummary {
+    /// The client.
+    pub client_id: String,
+    /// Its display name.
+    pub client_name: String,
+    /// The scopes agreed to.
+    pub scopes: Vec<String>,
+    /// When consent was last given.
+    pub granted_at: i64,
 }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/0004_sign_in_failures.sql"),
     ),
+    (5, include_str!("../../migrations/0005_account.sql")),
 ];
 
 /// How many migrations the binary carries.

@@ -13,16 +13,18 @@ mod grants;
 mod interactions;
 mod keys;
 mod migrate;
+mod recovery_codes;
 mod sessions;
 mod throttle;
 mod users;
 
 pub use clients::{ClientRecord, Lifetimes, NewClient};
 pub use codes::{CodeRecord, NewCode, Redemption};
+pub use consents::ConsentSummary;
 pub use grants::{GrantRecord, NewGrant, RefreshRecord};
 pub use interactions::MfaChallenge;
 pub use keys::KeyRecord;
-pub use sessions::SessionRecord;
+pub use sessions::{Device, SessionRecord, SessionSummary};
 pub use users::{NewUser, UserRecord};
 
 pub use migrate::count as migration_count;

@@ -19,18 +19,46 @@ pub struct SessionRecord {
     pub expires_at: i64,
 }
 
+/// What the browser said about itself when the session began, so that its
+/// owner can recognise it on the account page.
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    /// The User-Agent header, shortened.
+    pub user_agent: Option<String>,
+    /// The client address.
+    pub ip: Option<String>,
+}
+
+/// A session as listed on the account page.
+#[derive(Debug, Clone)]
+pub struct SessionSummary {
+    /// Public session id.
+    pub sid: String,
+    /// When the user authenticated.
+    pub auth_time: i64,
+    /// Methods used, space-separated.
+    pub amr: String,
+    /// When the session began.
+    pub created_at: i64,
+    /// When it ends.
+    pub expires_at: i64,
+    /// The browser, as it described itself.
+    pub device: Device,
+}
+
 impl Store {
     /// Stores a new session under the hash of its cookie value.
     pub async fn create_session(
         &self,
         id_hash: &str,
         session: &SessionRecord,
+        device: &Device,
         now: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO browser_sessions (id_hash, sid, user_id, auth_time, amr, created_at,
-                                           last_seen, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+                                           last_seen, expires_at, user_agent, ip)
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9)",
         )
         .bind(id_hash)
         .bind(&session.sid)
@@ -39,6 +67,8 @@ impl Store {
         .bind(&session.amr)
         .bind(now)
         .bind(session.expires_at)
+        .bind(&device.user_agent)
+        .bind(&device.ip)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -74,6 +104,77 @@ impl Store {
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM browser_sessions WHERE id_hash = $1")
             .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user's live sessions, newest first.
+    pub async fn sessions_of_user(
+        &self,
+        user_id: &str,
+        now: i64,
+    ) -> Result<Vec<SessionSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT sid, auth_time, amr, created_at, expires_at, user_agent, ip
+             FROM browser_sessions WHERE user_id = $1 AND expires_at > $2
+             ORDER BY created_at DESC, sid",
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SessionSummary {
+                    sid: row.try_get("sid")?,
+                    auth_time: row.try_get("auth_time")?,
+                    amr: row.try_get("amr")?,
+                    created_at: row.try_get("created_at")?,
+                    expires_at: row.try_get("expires_at")?,
+                    device: Device {
+                        user_agent: row.try_get("user_agent")?,
+                        ip: row.try_get("ip")?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Ends one of the user's sessions by its public id; false if the user
+    /// has no such session.
+    pub async fn delete_session_of_user(
+        &self,
+        user_id: &str,
+        sid: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM browser_sessions WHERE user_id = $1 AND sid = $2")
+            .bind(user_id)
+            .bind(sid)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Ends every session of the user except `keep_sid`; returns how many.
+    pub async fn delete_other_sessions(
+        &self,
+        user_id: &str,
+        keep_sid: &str,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM browser_sessions WHERE user_id = $1 AND sid <> $2")
+            .bind(user_id)
+            .bind(keep_sid)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Records that the session's user has now also passed a second factor.
+    pub async fn set_session_amr(&self, sid: &str, amr: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE browser_sessions SET amr = $1 WHERE sid = $2")
+            .bind(amr)
+            .bind(sid)
             .execute(&self.pool)
             .await?;
         Ok(())

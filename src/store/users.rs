@@ -23,6 +23,8 @@ pub struct UserRecord {
     pub disabled: bool,
     /// Base32 TOTP secret when MFA is enrolled.
     pub totp_secret: Option<String>,
+    /// Base32 TOTP secret shown at enrolment, waiting for its first code.
+    pub totp_pending_secret: Option<String>,
 }
 
 /// What creating or updating a user from a seed or the CLI takes.
@@ -42,7 +44,8 @@ pub struct NewUser {
     pub totp_secret: Option<String>,
 }
 
-const COLUMNS: &str = "id, username, email, name, password_hash, is_admin, disabled, totp_secret";
+const COLUMNS: &str =
+    "id, username, email, name, password_hash, is_admin, disabled, totp_secret, totp_pending_secret";
 
 fn from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
@@ -54,6 +57,7 @@ fn from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
         is_admin: flag(row, "is_admin")?,
         disabled: flag(row, "disabled")?,
         totp_secret: row.try_get("totp_secret")?,
+        totp_pending_secret: row.try_get("totp_pending_secret")?,
     })
 }
 
@@ -79,7 +83,8 @@ impl Store {
     }
 
     /// Creates the user, or updates the one with the same username; returns its id.
-    /// Used by the seed loader, so running it twice changes nothing.
+    /// Used by the seed loader, so running it twice changes nothing. A TOTP
+    /// key the user enrolled themselves is kept unless the seed names one.
     pub async fn upsert_user(&self, user: &NewUser, now: i64) -> Result<String, StoreError> {
         let new_id = uuid::Uuid::new_v4().to_string();
         let row = sqlx::query(
@@ -91,7 +96,7 @@ impl Store {
                  name = excluded.name,
                  password_hash = excluded.password_hash,
                  is_admin = excluded.is_admin,
-                 totp_secret = excluded.totp_secret,
+                 totp_secret = COALESCE(excluded.totp_secret, users.totp_secret),
                  updated_at = excluded.updated_at
              RETURNING id",
         )
@@ -121,5 +126,105 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Keeps `secret` as the user's TOTP key waiting for confirmation.
+    pub async fn set_pending_totp(
+        &self,
+        user_id: &str,
+        secret: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET totp_pending_secret = $1, updated_at = $2 WHERE id = $3")
+            .bind(secret)
+            .bind(now)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Turns the pending key into the user's TOTP key, provided it is still
+    /// `secret` and no key is enrolled, and marks `step` as used; with the
+    /// new recovery codes, in one transaction. False if the enrolment was
+    /// replaced or completed meanwhile.
+    pub async fn confirm_totp(
+        &self,
+        user_id: &str,
+        secret: &str,
+        step: i64,
+        recovery_code_hashes: &[String],
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL,
+                              totp_last_step = $1, updated_at = $2
+             WHERE id = $3 AND totp_pending_secret = $4 AND totp_secret IS NULL",
+        )
+        .bind(step)
+        .bind(now)
+        .bind(user_id)
+        .bind(secret)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        super::recovery_codes::replace(&mut tx, user_id, recovery_code_hashes, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Removes the user's second factor: the TOTP key, any pending one and
+    /// the recovery codes.
+    pub async fn remove_totp(&self, user_id: &str, now: i64) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL,
+                              totp_last_step = NULL, updated_at = $1
+             WHERE id = $2",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        super::recovery_codes::replace(&mut tx, user_id, &[], now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes the user's display name and email address.
+    pub async fn update_profile(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        email: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET name = $1, email = $2, updated_at = $3 WHERE id = $4")
+            .bind(name)
+            .bind(email)
+            .bind(now)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces the user's password hash.
+    pub async fn set_password_hash(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(password_hash)
+            .bind(now)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

@@ -49,6 +49,10 @@ fn gate(
     ) {
         Ok(NextStep::Consent) | Ok(NextStep::Issue) => None,
         Ok(NextStep::Login) => Some(redirect(status, &format!("{base}/login?request={id}"))),
+        Ok(NextStep::EnrolMfa) => Some(redirect(
+            status,
+            &format!("{base}/account/mfa/enrol?request={id}"),
+        )),
         Err(e) => Some(flow::error_to_client(pages, provider, status, &e)),
     }
 }
@@ -190,7 +194,10 @@ pub async fn submit(
             Some("deny") => {
                 provider.store.delete_auth_request(&token_hash(id)).await?;
                 tracing::info!(user_id = %user.id, client_id = %client.client_id, "consent denied");
-                let e = request.error(ErrorCode::AccessDenied, "the user denied the request");
+                let e = request.error(
+                    ErrorCode::AccessDenied,
+                    "sign-in cancelled: the user chose not to share their account",
+                );
                 Ok(flow::error_to_client(
                     &pages,
                     &provider,

@@ -181,6 +181,13 @@ async fn proceed_inner(
             let id = stored_id(provider, request, request_id).await?;
             Ok(redirect(status, &format!("{base}/login?request={id}")))
         }
+        Ok(NextStep::EnrolMfa) => {
+            let id = stored_id(provider, request, request_id).await?;
+            Ok(redirect(
+                status,
+                &format!("{base}/account/mfa/enrol?request={id}"),
+            ))
+        }
         Ok(NextStep::Consent) => {
             let id = stored_id(provider, request, request_id).await?;
             Ok(redirect(status, &format!("{base}/consent?request={id}")))

@@ -36,6 +36,25 @@ pub async fn static_file(path: web::Path<String>, pages: web::Data<Pages>) -> Ht
             include_str!("../../static/form_post.js"),
             "text/javascript; charset=utf-8",
         ),
+        "theme.css" => {
+            return HttpResponse::Ok()
+                .content_type("text/css; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+                .body(pages.theme_css().to_string())
+        }
+        "logo" => {
+            if let Some(logo) = pages.logo() {
+                return HttpResponse::Ok()
+                    .content_type(logo.content_type)
+                    .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+                    .body(logo.bytes.clone());
+            }
+            return pages.error(
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing at this address.",
+            );
+        }
         _ => {
             return pages.error(
                 StatusCode::NOT_FOUND,

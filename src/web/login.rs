@@ -1,6 +1,8 @@
-//! The sign-in screens: username and password, then the TOTP code for users
-//! who have one. Both are CSRF-protected forms; success opens a browser
-//! session and resumes the pending authorization request.
+//! The sign-in screens: username and password, then the TOTP code (or a
+//! recovery code) for users who have one. Both are CSRF-protected forms;
+//! success opens a browser session and resumes the pending authorization
+//! request, or goes to one of a fixed set of internal pages (`then`), so no
+//! link can turn the sign-in into an open redirect.
 
 use super::cookies;
 use super::flow::{self, redirect};
@@ -10,6 +12,7 @@ use super::rate_limit::client_address;
 use crate::account::mfa::{self, CodeCheck};
 use crate::account::{login, session, throttle};
 use crate::state::Provider;
+use crate::store::Device;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -29,10 +32,19 @@ async fn start_session(
     if let Some(old) = cookies::value(req, &provider.config, cookies::SESSION) {
         session::close(&provider.store, &old).await?;
     }
+    let device = Device {
+        user_agent: req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(200).collect()),
+        ip: Some(client_address(req, provider.config.trust_forwarded_for)),
+    };
     let (cookie, _) = session::open(
         &provider.store,
         user_id,
         amr,
+        &device,
         now,
         provider.config.session_ttl,
     )
@@ -40,12 +52,41 @@ async fn start_session(
     Ok(cookie)
 }
 
-/// Where to go once signed in: the pending request, or the home page.
-fn after_sign_in(provider: &Provider, request: Option<&str>) -> String {
+/// The internal pages a sign-in may lead to besides an authorization
+/// request, by the name a link uses in `then`; anything else means home.
+const DESTINATIONS: &[(&str, &str)] = &[("account", "/account")];
+
+/// The `then` value, if it names a known destination.
+pub fn destination(value: Option<&str>) -> Option<&'static str> {
+    DESTINATIONS
+        .iter()
+        .find(|(name, _)| Some(*name) == value)
+        .map(|(name, _)| *name)
+}
+
+/// The query string that carries the pending request or destination from
+/// one sign-in screen to the next ("" when there is neither).
+pub fn screen_query(request: Option<&str>, then: Option<&'static str>) -> String {
+    match (request, then) {
+        (Some(id), _) => format!("?request={id}"),
+        (None, Some(name)) => format!("?then={name}"),
+        (None, None) => String::new(),
+    }
+}
+
+/// Where to go once signed in: the pending request, a named destination,
+/// or the home page.
+fn after_sign_in(provider: &Provider, request: Option<&str>, then: Option<&str>) -> String {
     let base = provider.config.base_path();
     match request {
         Some(id) => format!("{base}/authorize/resume?request={id}"),
-        None => format!("{base}/"),
+        None => {
+            let path = DESTINATIONS
+                .iter()
+                .find(|(name, _)| Some(*name) == then)
+                .map_or("/", |(_, path)| path);
+            format!("{base}{path}")
+        }
     }
 }
 
@@ -67,6 +108,7 @@ async fn pending_client_name(
 /// What the login form shows besides its fields.
 struct LoginView<'a> {
     request: Option<&'a str>,
+    then: Option<&'static str>,
     client_name: Option<String>,
     username: Option<&'a str>,
     error: Option<&'a str>,
@@ -84,7 +126,7 @@ fn login_page(
         status,
         "login.html",
         &json!({
-            "csrf": csrf, "request": view.request, "client_name": view.client_name,
+            "csrf": csrf, "request": view.request, "then": view.then, "client_name": view.client_name,
             "username": view.username, "error": view.error,
         }),
     );
@@ -102,6 +144,7 @@ pub async fn show(
 ) -> HttpResponse {
     let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
     let request = params.get("request").ok().flatten();
+    let then = destination(params.get("then").ok().flatten());
     let client_name = match pending_client_name(&provider, &pages, request).await {
         Ok(name) => name,
         Err(page) => return page,
@@ -121,6 +164,7 @@ pub async fn show(
         StatusCode::OK,
         LoginView {
             request,
+            then,
             client_name,
             username: hint.as_deref(),
             error: None,
@@ -143,6 +187,7 @@ pub async fn submit(
     };
     let field = |name: &str| params.get(name).ok().flatten();
     let request = field("request");
+    let then = destination(field("then"));
     let client_name = match pending_client_name(&provider, &pages, request).await {
         Ok(name) => name,
         Err(page) => return page,
@@ -155,6 +200,7 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
             LoginView {
                 request,
+                then,
                 client_name,
                 username: field("username"),
                 error: Some("This form had expired, so nothing was sent. Please sign in again."),
@@ -169,6 +215,7 @@ pub async fn submit(
             StatusCode::BAD_REQUEST,
             LoginView {
                 request,
+                then,
                 client_name,
                 username: field("username"),
                 error: Some("Enter your username and your password."),
@@ -197,6 +244,7 @@ pub async fn submit(
             StatusCode::TOO_MANY_REQUESTS,
             LoginView {
                 request,
+                then,
                 client_name,
                 username: Some(username),
                 error: Some(&message),
@@ -226,6 +274,7 @@ pub async fn submit(
             StatusCode::UNAUTHORIZED,
             LoginView {
                 request,
+                then,
                 client_name,
                 username: Some(username),
                 error: Some(WRONG_CREDENTIALS),
@@ -245,10 +294,7 @@ pub async fn submit(
             Ok(t) => t,
             Err(e) => return pages.fail(&e),
         };
-        let next = match request {
-            Some(id) => format!("{base}/login/totp?request={id}"),
-            None => format!("{base}/login/totp"),
-        };
+        let next = format!("{base}/login/totp{}", screen_query(request, then));
         let mut response = redirect(StatusCode::SEE_OTHER, &next);
         let _ = response.add_cookie(&cookies::build(
             config,
@@ -266,7 +312,10 @@ pub async fn submit(
         return pages.fail(&e);
     }
     tracing::info!(user_id = %user.id, "signed in with a password");
-    let mut response = redirect(StatusCode::SEE_OTHER, &after_sign_in(&provider, request));
+    let mut response = redirect(
+        StatusCode::SEE_OTHER,
+        &after_sign_in(&provider, request, then),
+    );
     let _ = response.add_cookie(&cookies::build(config, cookies::SESSION, cookie, None));
     response
 }
@@ -276,14 +325,14 @@ fn totp_page(
     provider: &Provider,
     pages: &Pages,
     status: StatusCode,
-    request: Option<&str>,
+    (request, then): (Option<&str>, Option<&'static str>),
     error: Option<&str>,
 ) -> HttpResponse {
     let (csrf, new_cookie) = cookies::csrf_token(req, &provider.config);
     let mut response = pages.render(
         status,
         "totp.html",
-        &json!({ "csrf": csrf, "request": request, "error": error }),
+        &json!({ "csrf": csrf, "request": request, "then": then, "error": error }),
     );
     if let Some(cookie) = new_cookie {
         let _ = response.add_cookie(&cookie);
@@ -291,12 +340,13 @@ fn totp_page(
     response
 }
 
-fn back_to_login(provider: &Provider, request: Option<&str>) -> HttpResponse {
+fn back_to_login(
+    provider: &Provider,
+    request: Option<&str>,
+    then: Option<&'static str>,
+) -> HttpResponse {
     let base = provider.config.base_path();
-    let to = match request {
-        Some(id) => format!("{base}/login?request={id}"),
-        None => format!("{base}/login"),
-    };
+    let to = format!("{base}/login{}", screen_query(request, then));
     let mut response = redirect(StatusCode::SEE_OTHER, &to);
     let _ = response.add_cookie(&cookies::removal(&provider.config, cookies::MFA));
     response
@@ -310,6 +360,7 @@ pub async fn show_totp(
 ) -> HttpResponse {
     let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
     let request = params.get("request").ok().flatten();
+    let then = destination(params.get("then").ok().flatten());
     if request.is_some_and(|r| !flow::is_request_id(r)) {
         return flow::expired_request(&pages);
     }
@@ -321,9 +372,16 @@ pub async fn show_totp(
         None => false,
     };
     if !live {
-        return back_to_login(&provider, request);
+        return back_to_login(&provider, request, then);
     }
-    totp_page(&req, &provider, &pages, StatusCode::OK, request, None)
+    totp_page(
+        &req,
+        &provider,
+        &pages,
+        StatusCode::OK,
+        (request, then),
+        None,
+    )
 }
 
 /// POST /login/totp
@@ -341,6 +399,7 @@ pub async fn submit_totp(
     };
     let field = |name: &str| params.get(name).ok().flatten();
     let request = field("request");
+    let then = destination(field("then"));
     if request.is_some_and(|r| !flow::is_request_id(r)) {
         return flow::expired_request(&pages);
     }
@@ -350,22 +409,22 @@ pub async fn submit_totp(
             &provider,
             &pages,
             StatusCode::FORBIDDEN,
-            request,
+            (request, then),
             Some("This form had expired, so nothing was sent. Please enter the code again."),
         );
     }
     let now = provider.now();
     let Some(token) = cookies::value(&req, &provider.config, cookies::MFA) else {
-        return back_to_login(&provider, request);
+        return back_to_login(&provider, request, then);
     };
     let challenge = match mfa::challenge(&provider.store, &token, now).await {
         Ok(Some(c)) => c,
-        Ok(None) => return back_to_login(&provider, request),
+        Ok(None) => return back_to_login(&provider, request, then),
         Err(e) => return pages.fail(&e),
     };
     let user = match provider.store.user_by_id(&challenge.user_id).await {
         Ok(Some(u)) if !u.disabled => u,
-        Ok(_) => return back_to_login(&provider, request),
+        Ok(_) => return back_to_login(&provider, request, then),
         Err(e) => return pages.fail(&e),
     };
     let address = client_address(&req, provider.config.trust_forwarded_for);
@@ -382,20 +441,20 @@ pub async fn submit_totp(
             &provider,
             &pages,
             StatusCode::TOO_MANY_REQUESTS,
-            request,
+            (request, then),
             Some(&message),
         );
     }
     let code = field("code").unwrap_or("");
     match mfa::check_code(&provider.store, &token, &user, code, now).await {
-        Ok(CodeCheck::Accepted) => {
+        Ok(CodeCheck::Accepted(_)) => {
             provider
                 .metrics
                 .mfa_challenges
                 .with_label_values(&["success"])
                 .inc();
         }
-        Ok(CodeCheck::Rejected) => {
+        Ok(CodeCheck::Rejected(factor)) => {
             if let Err(e) =
                 throttle::record_failure(&provider.store, &user.username, &address, now).await
             {
@@ -406,9 +465,15 @@ pub async fn submit_totp(
                 .mfa_challenges
                 .with_label_values(&["failure"])
                 .inc();
-            tracing::info!(user_id = %user.id, "TOTP code rejected");
-            return totp_page(&req, &provider, &pages, StatusCode::UNAUTHORIZED, request,
-                Some("That code didn't work. Use the newest code from your authenticator app; each code works only once."));
+            tracing::info!(user_id = %user.id, reason = ?factor, "second-factor code rejected");
+            return totp_page(
+                &req,
+                &provider,
+                &pages,
+                StatusCode::UNAUTHORIZED,
+                (request, then),
+                Some(factor.problem()),
+            );
         }
         Ok(CodeCheck::Exhausted) => {
             provider
@@ -417,7 +482,7 @@ pub async fn submit_totp(
                 .with_label_values(&["exhausted"])
                 .inc();
             tracing::warn!(user_id = %user.id, "too many wrong TOTP codes; the password is needed again");
-            return back_to_login(&provider, request);
+            return back_to_login(&provider, request, then);
         }
         Err(e) => return pages.fail(&e),
     }
@@ -429,8 +494,11 @@ pub async fn submit_totp(
     if let Err(e) = throttle::record_success(&provider.store, &user.username).await {
         return pages.fail(&e);
     }
-    tracing::info!(user_id = %user.id, "signed in with a password and a TOTP code");
-    let mut response = redirect(StatusCode::SEE_OTHER, &after_sign_in(&provider, request));
+    tracing::info!(user_id = %user.id, "signed in with a password and a second factor");
+    let mut response = redirect(
+        StatusCode::SEE_OTHER,
+        &after_sign_in(&provider, request, then),
+    );
     let _ = response.add_cookie(&cookies::build(config, cookies::SESSION, cookie, None));
     let _ = response.add_cookie(&cookies::removal(config, cookies::MFA));
     response

@@ -1,11 +1,14 @@
 //! The HTTP layer: routes, extractors and page rendering. Handlers are thin:
 //! they read the request, call protocol or account logic, and render.
 
+mod account;
 mod authorize;
 mod consent;
 pub mod cookies;
 pub mod cors;
 mod discovery;
+mod display;
+mod enrol;
 mod flow;
 mod home;
 mod login;
@@ -13,6 +16,7 @@ mod logout;
 pub mod ops;
 pub mod pages;
 mod params;
+mod qr;
 pub mod rate_limit;
 pub mod security;
 mod token;
@@ -47,6 +51,27 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         .route("/login", web::post().to(login::submit))
         .route("/login/totp", web::get().to(login::show_totp))
         .route("/login/totp", web::post().to(login::submit_totp))
+        .route("/account", web::get().to(account::show))
+        .route("/account/profile", web::post().to(account::update_profile))
+        .route(
+            "/account/password",
+            web::post().to(account::change_password),
+        )
+        .route(
+            "/account/sessions/end",
+            web::post().to(account::end_sessions),
+        )
+        .route(
+            "/account/applications/revoke",
+            web::post().to(account::revoke_application),
+        )
+        .route("/account/mfa/enrol", web::get().to(enrol::show))
+        .route("/account/mfa/enrol", web::post().to(enrol::confirm))
+        .route("/account/mfa/disable", web::post().to(account::disable_mfa))
+        .route(
+            "/account/mfa/recovery-codes",
+            web::post().to(account::renew_recovery_codes),
+        )
         .route("/consent", web::get().to(consent::show))
         .route("/consent", web::post().to(consent::submit))
         .route("/token", web::post().to(token::token))

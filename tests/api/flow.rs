@@ -318,7 +318,7 @@ async fn the_consent_screen_cannot_skip_a_required_sign_in() {
 }
 
 #[tokio::test]
-async fn clients_requiring_mfa_refuse_password_only_users() {
+async fn clients_requiring_mfa_send_password_only_users_to_enrolment() {
     let secure = |scope: &str| AuthRequest {
         client_id: "secure".into(),
         redirect_uri: "http://127.0.0.1:9996/cb".into(),
@@ -329,10 +329,17 @@ async fn clients_requiring_mfa_refuse_password_only_users() {
     let first = app.authorize(&secure("openid")).await;
     let signed_in = app.sign_in(&first, "alice", ALICE_PASSWORD).await;
     let resumed = app.follow(&signed_in).await;
-    assert!(location(&resumed).starts_with("http://127.0.0.1:9996/cb"));
+    assert!(
+        location(&resumed).contains("/account/mfa/enrol?request="),
+        "no code without a second factor: {}",
+        location(&resumed)
+    );
+    let silent = app
+        .authorize(&secure("openid").with("prompt", "none"))
+        .await;
     assert_eq!(
-        param(&location_params(&resumed), "error").as_deref(),
-        Some("access_denied")
+        param(&location_params(&silent), "error").as_deref(),
+        Some("interaction_required")
     );
 
     let app = spawn_app().await;

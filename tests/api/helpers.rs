@@ -347,8 +347,8 @@ impl TestApp {
         self.browser.get(url).send().await.unwrap()
     }
 
-    /// Fills in and submits a form page at `path` with `fields` (CSRF and the
-    /// request id are copied from the page).
+    /// Fills in and submits a form page at `path` with `fields` (CSRF, the
+    /// request id and the destination are copied from the page).
     pub async fn submit_form(
         &self,
         page: Response,
@@ -361,8 +361,10 @@ impl TestApp {
             "csrf".into(),
             hidden_field(&html, "csrf").expect("csrf field"),
         )];
-        if let Some(request) = hidden_field(&html, "request") {
-            form.push(("request".into(), request));
+        for carried in ["request", "then"] {
+            if let Some(value) = hidden_field(&html, carried) {
+                form.push((carried.into(), value));
+            }
         }
         form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         self.browser

@@ -3,6 +3,7 @@
 //! server URL (postgres://postgres@127.0.0.1:5432/postgres) to run every
 //! test on Postgres instead.
 
+mod account;
 mod authorize;
 mod bad_input;
 mod cli;

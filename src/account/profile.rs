@@ -1,0 +1,119 @@
+//! The profile and password a user manages from the account page. Inputs
+//! are checked here, so the screens only have to show the sentence.
+
+use super::{login, AccountError};
+use crate::crypto::password;
+use crate::store::{Store, UserRecord};
+
+/// Shortest password accepted (NIST SP 800-63B §5.1.1.2: at least 8).
+pub const MIN_PASSWORD: usize = 8;
+/// Longest password accepted, in bytes: argon2 hashes anything, but a
+/// megabyte password is an attack on the CPU, not a password.
+pub const MAX_PASSWORD: usize = 1024;
+
+/// A checked display name and email address (either may be cleared).
+pub fn check_profile(
+    name: Option<&str>,
+    email: Option<&str>,
+) -> Result<(Option<String>, Option<String>), &'static str> {
+    let name = name.map(str::trim).filter(|n| !n.is_empty());
+    let email = email.map(str::trim).filter(|e| !e.is_empty());
+    if let Some(n) = name {
+        if n.chars().count() > 200 || n.chars().any(char::is_control) {
+            return Err("Your name can have up to 200 characters, without line breaks.");
+        }
+    }
+    if let Some(e) = email {
+        if !looks_like_email(e) {
+            return Err(
+                "That email address doesn't look right. It should be like name@example.com.",
+            );
+        }
+    }
+    Ok((name.map(str::to_string), email.map(str::to_string)))
+}
+
+/// A deliberately loose check (one `@`, something on each side, a dot in
+/// the domain, no spaces): the real test of an address is mail reaching it.
+fn looks_like_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    e.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Whether `new` is acceptable as `user`'s password; the sentence if not.
+pub fn check_new_password(
+    user: &UserRecord,
+    new: &str,
+    repeated: &str,
+) -> Result<(), &'static str> {
+    if new != repeated {
+        return Err("The two new passwords are different. Type the same password twice.");
+    }
+    if new.chars().count() < MIN_PASSWORD {
+        return Err("Choose a password of at least 8 characters.");
+    }
+    if new.len() > MAX_PASSWORD {
+        return Err("That password is too long: use at most 1024 characters.");
+    }
+    if new.eq_ignore_ascii_case(&user.username) {
+        return Err("Your password can't be your username.");
+    }
+    Ok(())
+}
+
+/// Changes the password after checking the current one. Returns the
+/// sentence to show when something is wrong.
+pub async fn change_password(
+    store: &Store,
+    user: &UserRecord,
+    current: &str,
+    new: &str,
+    repeated: &str,
+    now: i64,
+) -> Result<Result<(), &'static str>, AccountError> {
+    let hash = user.password_hash.clone();
+    let current = current.to_string();
+    let current_ok =
+        tokio::task::spawn_blocking(move || password::verify_password(&hash, &current))
+            .await
+            .map_err(|_| AccountError::Cancelled)?;
+    if !current_ok {
+        return Ok(Err(
+            "Your current password isn't right. Nothing was changed.",
+        ));
+    }
+    if let Err(why) = check_new_password(user, new, repeated) {
+        return Ok(Err(why));
+    }
+    let hash = login::hash_password(new.to_string()).await?;
+    store.set_password_hash(&user.id, &hash, now).await?;
+    tracing::info!(user_id = %user.id, "password changed");
+    Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_checks() {
+        assert_eq!(
+            check_profile(Some("  Ada  "), Some("ada@example.com")),
+            Ok((Some("Ada".into()), Some("ada@example.com".into())))
+        );
+        assert_eq!(check_profile(Some(""), None), Ok((None, None)));
+        assert!(check_profile(None, Some("ada")).is_err());
+        assert!(check_profile(None, Some("ada@example")).is_err());
+        assert!(check_profile(None, Some("a@@example.com")).is_err());
+        assert!(check_profile(None, Some("a b@example.com")).is_err());
+        assert!(check_profile(Some("line\nbreak"), None).is_err());
+    }
+}

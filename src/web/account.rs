@@ -1,0 +1,429 @@
+//! The self-service account page, `/account`: profile, password, two-step
+//! verification, browser sessions and the applications the user has let in.
+//! Every change is a CSRF-protected form that redirects back with a notice
+//! (POST/redirect/GET), or re-renders the page with the problem in words.
+
+use super::consent::describe_scope;
+use super::cookies;
+use super::display;
+use super::flow::{current_session, redirect};
+use super::pages::Pages;
+use super::params;
+use crate::account::{enrolment, profile, throttle};
+use crate::oauth::params::Params;
+use crate::state::Provider;
+use crate::store::{SessionRecord, StoreError, UserRecord};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+/// The notices a change can leave, by the key in `?done=`. Fixed sentences:
+/// nothing from the URL is ever shown.
+const NOTICES: &[(&str, &str)] = &[
+    ("profile", "Your profile was saved."),
+    (
+        "password",
+        "Your password was changed, and your other sessions were signed out.",
+    ),
+    ("session", "That session was signed out."),
+    ("sessions", "All your other sessions were signed out."),
+    (
+        "application",
+        "Access removed. The application can no longer use your account, and would have to ask again.",
+    ),
+    ("mfa-off", "Two-step verification is now off."),
+];
+
+/// A problem to show next to one section of the page.
+pub struct Problem<'a> {
+    /// The section's id (`profile`, `password`, `mfa`, …).
+    pub section: &'a str,
+    /// The sentence.
+    pub message: &'a str,
+}
+
+/// Where an anonymous visitor is sent: sign in, then come back here.
+pub fn sign_in_first(provider: &Provider, status: StatusCode) -> HttpResponse {
+    let base = provider.config.base_path();
+    redirect(status, &format!("{base}/login?then=account"))
+}
+
+/// Renders the whole account page.
+pub async fn render(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    status: StatusCode,
+    (session, user): (&SessionRecord, &UserRecord),
+    notice: Option<&str>,
+    problem: Option<Problem<'_>>,
+) -> Result<HttpResponse, StoreError> {
+    let store = &provider.store;
+    let now = provider.now();
+    let recovery_left = store.recovery_codes_left(&user.id).await?;
+    let sessions: Vec<_> = store
+        .sessions_of_user(&user.id, now)
+        .await?
+        .into_iter()
+        .map(|s| {
+            json!({
+                "sid": s.sid,
+                "device": display::device(s.device.user_agent.as_deref()),
+                "ip": s.device.ip,
+                "signed_in": display::date_time(s.created_at),
+                "two_step": s.amr.split(' ').any(|m| m == "otp"),
+                "current": s.sid == session.sid,
+            })
+        })
+        .collect();
+    let applications: Vec<_> = store
+        .consents_of_user(&user.id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            json!({
+                "client_id": c.client_id,
+                "name": c.client_name,
+                "scopes": c.scopes.iter().map(|s| describe_scope(s)).collect::<Vec<_>>(),
+                "since": display::date_time(c.granted_at),
+            })
+        })
+        .collect();
+    let (csrf, new_cookie) = cookies::csrf_token(req, &provider.config);
+    let (problem_section, problem_message) = problem.map_or(("", ""), |p| (p.section, p.message));
+    let mut response = pages.render(
+        status,
+        "account.html",
+        &json!({
+            "csrf": csrf,
+            "username": user.username,
+            "name": user.name,
+            "email": user.email,
+            "mfa_enabled": user.totp_secret.is_some(),
+            "recovery_left": recovery_left,
+            "sessions": sessions,
+            "other_sessions": sessions.len() > 1,
+            "applications": applications,
+            "notice": notice,
+            "problem_section": problem_section,
+            "problem_message": problem_message,
+        }),
+    );
+    if let Some(cookie) = new_cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    Ok(response)
+}
+
+/// GET /account
+pub async fn show(
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let signed_in = match current_session(&req, &provider).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return sign_in_first(&provider, StatusCode::FOUND),
+        Err(e) => return pages.fail(&e),
+    };
+    let query = Params::parse(req.query_string().as_bytes());
+    let done = query.get("done").ok().flatten();
+    let notice = NOTICES
+        .iter()
+        .find(|(key, _)| Some(*key) == done)
+        .map(|(_, text)| *text);
+    let (session, user) = (&signed_in.0, &signed_in.1);
+    render(
+        &req,
+        &provider,
+        &pages,
+        StatusCode::OK,
+        (session, user),
+        notice,
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| pages.fail(&e))
+}
+
+/// A checked account form: its fields and the signed-in user, or the
+/// response to send instead (sign in, expired form, unreadable body).
+pub async fn read_form(
+    req: &HttpRequest,
+    body: &[u8],
+    provider: &Provider,
+    pages: &Pages,
+) -> Result<(Params, SessionRecord, UserRecord), HttpResponse> {
+    let params = params::form(req, body)
+        .map_err(|why| pages.error(StatusCode::BAD_REQUEST, "This form could not be read", &why))?;
+    let (session, user) = match current_session(req, provider).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Err(sign_in_first(provider, StatusCode::SEE_OTHER)),
+        Err(e) => return Err(pages.fail(&e)),
+    };
+    if !cookies::csrf_ok(req, &provider.config, params.get("csrf").ok().flatten()) {
+        let page = render(
+            req,
+            provider,
+            pages,
+            StatusCode::FORBIDDEN,
+            (&session, &user),
+            None,
+            Some(Problem {
+                section: "top",
+                message: "That form had expired, so nothing was changed. Please try again.",
+            }),
+        )
+        .await;
+        return Err(page.unwrap_or_else(|e| pages.fail(&e)));
+    }
+    Ok((params, session, user))
+}
+
+/// Back to the account page with a notice.
+fn done(provider: &Provider, key: &str, section: &str) -> HttpResponse {
+    let base = provider.config.base_path();
+    redirect(
+        StatusCode::SEE_OTHER,
+        &format!("{base}/account?done={key}#{section}"),
+    )
+}
+
+/// The account page again, with a problem shown in `section`.
+async fn problem(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    signed_in: (&SessionRecord, &UserRecord),
+    section: &str,
+    message: &str,
+) -> HttpResponse {
+    render(
+        req,
+        provider,
+        pages,
+        StatusCode::BAD_REQUEST,
+        signed_in,
+        None,
+        Some(Problem { section, message }),
+    )
+    .await
+    .unwrap_or_else(|e| pages.fail(&e))
+}
+
+/// POST /account/profile
+pub async fn update_profile(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let field = |name: &str| params.get(name).ok().flatten();
+    match profile::check_profile(field("name"), field("email")) {
+        Ok((name, email)) => {
+            let saved = provider
+                .store
+                .update_profile(&user.id, name.as_deref(), email.as_deref(), provider.now())
+                .await;
+            match saved {
+                Ok(()) => done(&provider, "profile", "profile"),
+                Err(e) => pages.fail(&e),
+            }
+        }
+        Err(why) => problem(&req, &provider, &pages, (&session, &user), "profile", why).await,
+    }
+}
+
+/// POST /account/password
+pub async fn change_password(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let field = |name: &str| params.get(name).ok().flatten().unwrap_or("");
+    let now = provider.now();
+    let changed = profile::change_password(
+        &provider.store,
+        &user,
+        field("current_password"),
+        field("new_password"),
+        field("repeat_password"),
+        now,
+    )
+    .await;
+    match changed {
+        Ok(Ok(())) => {
+            // Whoever knew the old password may hold a session: end them all
+            // but this one, and forget earlier failures.
+            let cleanup = async {
+                provider
+                    .store
+                    .delete_other_sessions(&user.id, &session.sid)
+                    .await?;
+                throttle::record_success(&provider.store, &user.username).await
+            };
+            match cleanup.await {
+                Ok(()) => done(&provider, "password", "password"),
+                Err(e) => pages.fail(&e),
+            }
+        }
+        Ok(Err(why)) => problem(&req, &provider, &pages, (&session, &user), "password", why).await,
+        Err(e) => pages.fail(&e),
+    }
+}
+
+/// POST /account/sessions/end: one session by `sid`, or `others`.
+pub async fn end_sessions(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let store = &provider.store;
+    if params.get("scope").ok().flatten() == Some("others") {
+        return match store.delete_other_sessions(&user.id, &session.sid).await {
+            Ok(n) => {
+                tracing::info!(user_id = %user.id, sessions = n, "other sessions signed out");
+                done(&provider, "sessions", "sessions")
+            }
+            Err(e) => pages.fail(&e),
+        };
+    }
+    let sid = params.get("sid").ok().flatten().unwrap_or("");
+    if sid == session.sid {
+        let message = "To sign out of this browser, use Sign out at the top of the page.";
+        return problem(
+            &req,
+            &provider,
+            &pages,
+            (&session, &user),
+            "sessions",
+            message,
+        )
+        .await;
+    }
+    match store.delete_session_of_user(&user.id, sid).await {
+        Ok(true) => {
+            tracing::info!(user_id = %user.id, sid, "session signed out from the account page");
+            done(&provider, "session", "sessions")
+        }
+        Ok(false) => {
+            let message = "That session had already ended.";
+            problem(
+                &req,
+                &provider,
+                &pages,
+                (&session, &user),
+                "sessions",
+                message,
+            )
+            .await
+        }
+        Err(e) => pages.fail(&e),
+    }
+}
+
+/// POST /account/applications/revoke
+pub async fn revoke_application(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let client_id = params.get("client_id").ok().flatten().unwrap_or("");
+    match provider
+        .store
+        .revoke_application(&user.id, client_id, provider.now())
+        .await
+    {
+        Ok(true) => {
+            tracing::info!(user_id = %user.id, client_id, "application access revoked by the user");
+            done(&provider, "application", "applications")
+        }
+        Ok(false) => {
+            let message = "That application had no access to remove.";
+            problem(
+                &req,
+                &provider,
+                &pages,
+                (&session, &user),
+                "applications",
+                message,
+            )
+            .await
+        }
+        Err(e) => pages.fail(&e),
+    }
+}
+
+/// POST /account/mfa/disable
+pub async fn disable_mfa(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let code = params.get("code").ok().flatten().unwrap_or("");
+    match enrolment::remove(&provider.store, &user, code, provider.now()).await {
+        Ok(Ok(())) => done(&provider, "mfa-off", "mfa"),
+        Ok(Err(why)) => problem(&req, &provider, &pages, (&session, &user), "mfa", why).await,
+        Err(e) => pages.fail(&e),
+    }
+}
+
+/// POST /account/mfa/recovery-codes: a new set, shown once.
+pub async fn renew_recovery_codes(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let code = params.get("code").ok().flatten().unwrap_or("");
+    match enrolment::renew_recovery_codes(&provider.store, &user, code, provider.now()).await {
+        Ok(Ok(codes)) => {
+            let base = provider.config.base_path();
+            show_recovery_codes(&pages, &codes, false, &format!("{base}/account#mfa"))
+        }
+        Ok(Err(why)) => problem(&req, &provider, &pages, (&session, &user), "mfa", why).await,
+        Err(e) => pages.fail(&e),
+    }
+}
+
+/// The one time recovery codes are shown.
+pub fn show_recovery_codes(
+    pages: &Pages,
+    codes: &[String],
+    just_enrolled: bool,
+    continue_to: &str,
+) -> HttpResponse {
+    pages.render(
+        StatusCode::OK,
+        "recovery_codes.html",
+        &json!({ "codes": codes, "just_enrolled": just_enrolled, "continue_to": continue_to }),
+    )
+}

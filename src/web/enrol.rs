@@ -1,0 +1,196 @@
+//! Setting up two-step verification (RFC 6238): the key as a QR code drawn
+//! here and as text, then a current code to prove the app holds it. Reached
+//! from the account page, or in the middle of a sign-in when the client
+//! requires two-step verification and the user has none yet; then the
+//! request resumes once the key is confirmed.
+
+use super::account::{read_form, show_recovery_codes, sign_in_first};
+use super::cookies;
+use super::flow::{self, current_session, redirect};
+use super::pages::Pages;
+use super::qr;
+use crate::account::enrolment::{self, Confirmation};
+use crate::oauth::params::Params;
+use crate::state::Provider;
+use crate::store::{SessionRecord, UserRecord};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+/// The pending request's id and its client's name, if the enrolment is part
+/// of a sign-in; `Err` is the page for an unknown or expired request.
+async fn pending(
+    provider: &Provider,
+    pages: &Pages,
+    request: Option<&str>,
+) -> Result<Option<(String, String)>, HttpResponse> {
+    let Some(id) = request else { return Ok(None) };
+    match flow::load_request(provider, id).await {
+        Ok(Some((_, client))) => Ok(Some((id.to_string(), client.name))),
+        Ok(None) => Err(flow::expired_request(pages)),
+        Err(e) => Err(pages.fail(&e)),
+    }
+}
+
+/// Where to go when there is nothing (more) to enrol.
+fn onward(
+    provider: &Provider,
+    request: Option<&(String, String)>,
+    status: StatusCode,
+) -> HttpResponse {
+    let base = provider.config.base_path();
+    match request {
+        Some((id, _)) => redirect(status, &format!("{base}/authorize/resume?request={id}")),
+        None => redirect(status, &format!("{base}/account#mfa")),
+    }
+}
+
+/// Renders the enrolment screen with the user's pending key.
+async fn enrol_page(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    status: StatusCode,
+    user: &UserRecord,
+    request: Option<&(String, String)>,
+    error: Option<&str>,
+) -> HttpResponse {
+    let key = match enrolment::begin(
+        &provider.store,
+        user,
+        &provider.config.product_name,
+        provider.now(),
+    )
+    .await
+    {
+        Ok(Some(key)) => key,
+        Ok(None) => return onward(provider, request, StatusCode::FOUND),
+        Err(e) => return pages.fail(&e),
+    };
+    let Some(qr) = qr::svg(&key.uri, "QR code holding your two-step verification key") else {
+        return pages.internal_error("the otpauth URI does not fit in a QR code");
+    };
+    // Groups of four are easier to copy by hand; apps ignore the spaces.
+    let grouped: Vec<String> = key
+        .secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    let (csrf, new_cookie) = cookies::csrf_token(req, &provider.config);
+    let mut response = pages.render(
+        status,
+        "mfa_enrol.html",
+        &json!({
+            "csrf": csrf,
+            "qr": qr,
+            "secret": grouped.join(" "),
+            "request": request.map(|(id, _)| id),
+            "client_name": request.map(|(_, name)| name),
+            "error": error,
+        }),
+    );
+    if let Some(cookie) = new_cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+/// The signed-in user, or where an anonymous visitor should go.
+async fn signed_in(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    request: Option<&(String, String)>,
+) -> Result<(SessionRecord, UserRecord), HttpResponse> {
+    match current_session(req, provider).await {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Err(match request {
+            Some((id, _)) => {
+                let base = provider.config.base_path();
+                redirect(StatusCode::FOUND, &format!("{base}/login?request={id}"))
+            }
+            None => sign_in_first(provider, StatusCode::FOUND),
+        }),
+        Err(e) => Err(pages.fail(&e)),
+    }
+}
+
+/// GET /account/mfa/enrol
+pub async fn show(
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let query = Params::parse(req.query_string().as_bytes());
+    let request = match pending(&provider, &pages, query.get("request").ok().flatten()).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    let (_, user) = match signed_in(&req, &provider, &pages, request.as_ref()).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    enrol_page(
+        &req,
+        &provider,
+        &pages,
+        StatusCode::OK,
+        &user,
+        request.as_ref(),
+        None,
+    )
+    .await
+}
+
+/// POST /account/mfa/enrol
+pub async fn confirm(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let request = match pending(&provider, &pages, params.get("request").ok().flatten()).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    let code = params.get("code").ok().flatten().unwrap_or("");
+    let now = provider.now();
+    let codes = match enrolment::confirm(&provider.store, &user, code, now).await {
+        Ok(Confirmation::Enrolled(codes)) => codes,
+        Ok(Confirmation::Rejected(why)) => {
+            return enrol_page(
+                &req,
+                &provider,
+                &pages,
+                StatusCode::BAD_REQUEST,
+                &user,
+                request.as_ref(),
+                Some(why),
+            )
+            .await
+        }
+        Ok(Confirmation::NothingPending) => {
+            return onward(&provider, request.as_ref(), StatusCode::SEE_OTHER)
+        }
+        Err(e) => return pages.fail(&e),
+    };
+    // The code just proved the second factor in this browser: the session
+    // now counts as two-step for clients that require it.
+    if !session.amr.split(' ').any(|m| m == "otp") {
+        let amr = format!("{} otp", session.amr);
+        if let Err(e) = provider.store.set_session_amr(&session.sid, &amr).await {
+            return pages.fail(&e);
+        }
+    }
+    let base = provider.config.base_path();
+    let continue_to = match &request {
+        Some((id, _)) => format!("{base}/authorize/resume?request={id}"),
+        None => format!("{base}/account#mfa"),
+    };
+    show_recovery_codes(&pages, &codes, true, &continue_to)
+}
