@@ -308,5 +308,20 @@ mod tests {
         assert!(Config::load_with_env(None, |k| (k == "GATEHOUSE_ISSUER")
             .then(|| "ftp://x".into()))
         .is_err());
+        for colour in ["blue", "#12345", "#ggg", "2f5bea"] {
+            assert!(
+                Config::load_with_env(None, |k| (k == "GATEHOUSE_ACCENT_COLOR")
+                    .then(|| colour.into()))
+                .is_err(),
+                "{colour}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_example_file_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("gatehouse.example.toml");
+        let c = Config::load_with_env(Some(&path), |_| None).unwrap();
+        assert_eq!(c.accent_color, "#2f5bea");
     }
 }

@@ -69,8 +69,18 @@ pub fn check_new_password(
     Ok(())
 }
 
-/// Changes the password after checking the current one. Returns the
-/// sentence to show when something is wrong.
+/// How a password change went.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PasswordChange {
+    /// The new password is in place.
+    Changed,
+    /// The current password was wrong (a failed attempt, to be throttled).
+    WrongCurrent,
+    /// The new password was not acceptable: the sentence to show.
+    Refused(&'static str),
+}
+
+/// Changes the password after checking the current one.
 pub async fn change_password(
     store: &Store,
     user: &UserRecord,
@@ -78,7 +88,7 @@ pub async fn change_password(
     new: &str,
     repeated: &str,
     now: i64,
-) -> Result<Result<(), &'static str>, AccountError> {
+) -> Result<PasswordChange, AccountError> {
     let hash = user.password_hash.clone();
     let current = current.to_string();
     let current_ok =
@@ -86,17 +96,15 @@ pub async fn change_password(
             .await
             .map_err(|_| AccountError::Cancelled)?;
     if !current_ok {
-        return Ok(Err(
-            "Your current password isn't right. Nothing was changed.",
-        ));
+        return Ok(PasswordChange::WrongCurrent);
     }
     if let Err(why) = check_new_password(user, new, repeated) {
-        return Ok(Err(why));
+        return Ok(PasswordChange::Refused(why));
     }
     let hash = login::hash_password(new.to_string()).await?;
     store.set_password_hash(&user.id, &hash, now).await?;
     tracing::info!(user_id = %user.id, "password changed");
-    Ok(Ok(()))
+    Ok(PasswordChange::Changed)
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use super::display;
 use super::flow::{current_session, redirect};
 use super::pages::Pages;
 use super::params;
-use crate::account::{enrolment, profile, throttle};
+use super::rate_limit::client_address;
+use crate::account::profile::PasswordChange;
+use crate::account::{enrolment, profile, throttle, AccountError};
 use crate::oauth::params::Params;
 use crate::state::Provider;
 use crate::store::{SessionRecord, StoreError, UserRecord};
@@ -211,6 +213,33 @@ async fn problem(
     .unwrap_or_else(|e| pages.fail(&e))
 }
 
+/// Wrong passwords and codes on the account page count toward the same
+/// per-account delay as at sign-in, so a session left open cannot be used
+/// to guess them. `Some(sentence)` while the account must wait.
+async fn wait_message(
+    req: &HttpRequest,
+    provider: &Provider,
+    user: &UserRecord,
+) -> Result<Option<String>, AccountError> {
+    let address = client_address(req, provider.config.trust_forwarded_for);
+    let wait =
+        throttle::wait_before_attempt(&provider.store, &user.username, &address, provider.now())
+            .await?;
+    Ok((wait > 0)
+        .then(|| format!("Too many failed attempts. Wait {wait} seconds, then try again.")))
+}
+
+/// Records a wrong password or code entered on the account page.
+async fn count_failure(
+    req: &HttpRequest,
+    provider: &Provider,
+    user: &UserRecord,
+) -> Result<(), AccountError> {
+    let address = client_address(req, provider.config.trust_forwarded_for);
+    tracing::info!(user_id = %user.id, "wrong password or code on the account page");
+    throttle::record_failure(&provider.store, &user.username, &address, provider.now()).await
+}
+
 /// POST /account/profile
 pub async fn update_profile(
     req: HttpRequest,
@@ -250,6 +279,21 @@ pub async fn change_password(
         Err(response) => return response,
     };
     let field = |name: &str| params.get(name).ok().flatten().unwrap_or("");
+    match wait_message(&req, &provider, &user).await {
+        Ok(Some(wait)) => {
+            return problem(
+                &req,
+                &provider,
+                &pages,
+                (&session, &user),
+                "password",
+                &wait,
+            )
+            .await
+        }
+        Ok(None) => {}
+        Err(e) => return pages.fail(&e),
+    }
     let now = provider.now();
     let changed = profile::change_password(
         &provider.store,
@@ -261,7 +305,7 @@ pub async fn change_password(
     )
     .await;
     match changed {
-        Ok(Ok(())) => {
+        Ok(PasswordChange::Changed) => {
             // Whoever knew the old password may hold a session: end them all
             // but this one, and forget earlier failures.
             let cleanup = async {
@@ -276,7 +320,16 @@ pub async fn change_password(
                 Err(e) => pages.fail(&e),
             }
         }
-        Ok(Err(why)) => problem(&req, &provider, &pages, (&session, &user), "password", why).await,
+        Ok(PasswordChange::WrongCurrent) => {
+            if let Err(e) = count_failure(&req, &provider, &user).await {
+                return pages.fail(&e);
+            }
+            let why = "Your current password isn't right. Nothing was changed.";
+            problem(&req, &provider, &pages, (&session, &user), "password", why).await
+        }
+        Ok(PasswordChange::Refused(why)) => {
+            problem(&req, &provider, &pages, (&session, &user), "password", why).await
+        }
         Err(e) => pages.fail(&e),
     }
 }
@@ -385,9 +438,19 @@ pub async fn disable_mfa(
         Err(response) => return response,
     };
     let code = params.get("code").ok().flatten().unwrap_or("");
+    match wait_message(&req, &provider, &user).await {
+        Ok(Some(wait)) => {
+            return problem(&req, &provider, &pages, (&session, &user), "mfa", &wait).await
+        }
+        Ok(None) => {}
+        Err(e) => return pages.fail(&e),
+    }
     match enrolment::remove(&provider.store, &user, code, provider.now()).await {
         Ok(Ok(())) => done(&provider, "mfa-off", "mfa"),
-        Ok(Err(why)) => problem(&req, &provider, &pages, (&session, &user), "mfa", why).await,
+        Ok(Err(why)) => match count_failure(&req, &provider, &user).await {
+            Ok(()) => problem(&req, &provider, &pages, (&session, &user), "mfa", why).await,
+            Err(e) => pages.fail(&e),
+        },
         Err(e) => pages.fail(&e),
     }
 }
@@ -404,12 +467,22 @@ pub async fn renew_recovery_codes(
         Err(response) => return response,
     };
     let code = params.get("code").ok().flatten().unwrap_or("");
+    match wait_message(&req, &provider, &user).await {
+        Ok(Some(wait)) => {
+            return problem(&req, &provider, &pages, (&session, &user), "mfa", &wait).await
+        }
+        Ok(None) => {}
+        Err(e) => return pages.fail(&e),
+    }
     match enrolment::renew_recovery_codes(&provider.store, &user, code, provider.now()).await {
         Ok(Ok(codes)) => {
             let base = provider.config.base_path();
             show_recovery_codes(&pages, &codes, false, &format!("{base}/account#mfa"))
         }
-        Ok(Err(why)) => problem(&req, &provider, &pages, (&session, &user), "mfa", why).await,
+        Ok(Err(why)) => match count_failure(&req, &provider, &user).await {
+            Ok(()) => problem(&req, &provider, &pages, (&session, &user), "mfa", why).await,
+            Err(e) => pages.fail(&e),
+        },
         Err(e) => pages.fail(&e),
     }
 }

@@ -94,7 +94,12 @@ fn class_of(req: &ServiceRequest) -> Option<Class> {
         return None;
     }
     let path = req.path();
-    if path.ends_with("/login") || path.ends_with("/login/totp") {
+    // Every form that checks a password or a second-factor code.
+    if path.ends_with("/login")
+        || path.ends_with("/login/totp")
+        || path.ends_with("/account/password")
+        || path.contains("/account/mfa/")
+    {
         Some(Class::SignIn)
     } else if ["/token", "/introspect", "/revoke"]
         .iter()

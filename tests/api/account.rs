@@ -467,6 +467,37 @@ async fn revoking_an_application_revokes_its_tokens_and_asks_consent_again() {
 }
 
 #[tokio::test]
+async fn wrong_codes_on_the_account_page_slow_the_account_down() {
+    let app = spawn_app().await;
+    app.sign_in_to_account("bob", BOB_PASSWORD).await;
+    let mut throttled = false;
+    for _ in 0..10 {
+        let refused = app
+            .account_form("/account/mfa/disable", &[("code", "123456")])
+            .await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        if refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Too many failed attempts")
+        {
+            throttled = true;
+            break;
+        }
+    }
+    assert!(
+        throttled,
+        "guessing codes from an open session is throttled"
+    );
+    app.clock.advance(3600);
+    let off = app
+        .account_form("/account/mfa/disable", &[("code", &app.totp_code())])
+        .await;
+    assert_eq!(off.status(), StatusCode::SEE_OTHER, "the delay passes");
+}
+
+#[tokio::test]
 async fn mfa_can_be_turned_off_with_a_current_code_only() {
     let app = spawn_app().await;
     app.sign_in_to_account("bob", BOB_PASSWORD).await;

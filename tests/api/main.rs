@@ -6,6 +6,7 @@
 mod account;
 mod authorize;
 mod bad_input;
+mod branding;
 mod cli;
 mod discovery;
 mod flow;
