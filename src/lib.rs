@@ -5,6 +5,8 @@
 //! `crypto` beside them.
 
 pub mod account;
+pub mod admin;
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod crypto;

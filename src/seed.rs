@@ -3,8 +3,9 @@
 //! `client_id` and `username` and updated in place, never duplicated.
 
 use crate::account::login::hash_password;
+use crate::admin::clients::ClientSpec;
 use crate::crypto::{token_hash, totp};
-use crate::store::{Lifetimes, NewClient, NewUser, Store};
+use crate::store::{Lifetimes, NewUser, Store};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -44,6 +45,10 @@ pub struct SeedClient {
     pub require_consent: Option<bool>,
     /// Require a second factor (default false).
     pub require_mfa: Option<bool>,
+    /// May obtain the `gatehouse:admin` scope for the admin API (default
+    /// false; needs a secret and client_credentials).
+    #[serde(default)]
+    pub admin: bool,
     /// Access token lifetime in seconds (default: the server's).
     pub access_token_ttl: Option<i64>,
     /// Refresh token idle lifetime in seconds (default: the server's).
@@ -101,7 +106,31 @@ pub enum SeedError {
     Account(#[from] crate::account::AccountError),
 }
 
-const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+impl SeedClient {
+    /// The client as the shared checks see it (defaults filled in).
+    fn spec(&self) -> ClientSpec {
+        ClientSpec {
+            client_id: self.client_id.clone(),
+            name: self.name.clone().unwrap_or_default(),
+            public: self.client_secret.is_none(),
+            redirect_uris: self.redirect_uris.clone(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            grant_types: self.grant_types.clone().unwrap_or_default(),
+            scopes: self
+                .scopes
+                .clone()
+                .unwrap_or_else(|| vec!["openid".into(), "profile".into(), "email".into()]),
+            require_consent: self.require_consent.unwrap_or(true),
+            require_mfa: self.require_mfa.unwrap_or(false),
+            is_admin: self.admin,
+            lifetimes: Lifetimes {
+                access_token: self.access_token_ttl,
+                refresh_token_idle: self.refresh_token_idle_ttl,
+                refresh_token_absolute: self.refresh_token_absolute_ttl,
+            },
+        }
+    }
+}
 
 /// Reads and validates a seed file.
 pub fn read(path: &Path) -> Result<SeedFile, SeedError> {
@@ -121,57 +150,15 @@ impl SeedFile {
     /// Checks every entry before anything is stored.
     pub fn validate(&self) -> Result<(), SeedError> {
         for c in &self.clients {
-            let what = format!("client {:?}", c.client_id);
-            if c.client_id.trim().is_empty() || c.client_id.contains(':') {
-                return Err(SeedError::Invalid(format!(
-                    "{what}: client_id must be non-empty and contain no ':'"
-                )));
-            }
-            for uri in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
-                crate::domain::validate_redirect_uri(uri).map_err(|why| {
-                    SeedError::Invalid(format!("{what}: redirect URI {uri:?}: {why}"))
-                })?;
-            }
-            for g in c.grant_types.iter().flatten() {
-                if !GRANT_TYPES.contains(&g.as_str()) {
-                    return Err(SeedError::Invalid(format!(
-                        "{what}: unknown grant type {g:?}"
-                    )));
-                }
-            }
-            if c.client_secret.is_none()
-                && c.grant_types
-                    .iter()
-                    .flatten()
-                    .any(|g| g == "client_credentials")
-            {
-                return Err(SeedError::Invalid(format!(
-                    "{what}: a public client cannot use client_credentials"
-                )));
-            }
-            for (name, ttl) in [
-                ("access_token_ttl", c.access_token_ttl),
-                ("refresh_token_idle_ttl", c.refresh_token_idle_ttl),
-                ("refresh_token_absolute_ttl", c.refresh_token_absolute_ttl),
-            ] {
-                if ttl.is_some_and(|t| t <= 0) {
-                    return Err(SeedError::Invalid(format!(
-                        "{what}: {name} must be positive"
-                    )));
-                }
-            }
-            if uuid::Uuid::parse_str(&c.client_id).is_ok() {
-                // Users' subject identifiers are UUIDs; a client's own tokens
-                // carry its client_id as `sub`, which must never look like one.
-                return Err(SeedError::Invalid(format!(
-                    "{what}: client_id must not be a UUID"
-                )));
-            }
             if c.client_secret.as_deref().is_some_and(str::is_empty) {
                 return Err(SeedError::Invalid(format!(
-                    "{what}: client_secret is empty"
+                    "client {:?}: client_secret is empty",
+                    c.client_id
                 )));
             }
+            c.spec()
+                .validated()
+                .map_err(|e| SeedError::Invalid(format!("client {:?}: {e}", c.client_id)))?;
         }
         for u in &self.users {
             if u.username.trim().is_empty() || u.username.trim() != u.username {
@@ -201,28 +188,11 @@ impl SeedFile {
     /// Stores every client and user (creating or updating).
     pub async fn apply(&self, store: &Store, now: i64) -> Result<(), SeedError> {
         for c in &self.clients {
-            let client = NewClient {
-                client_id: c.client_id.clone(),
-                name: c.name.clone().unwrap_or_else(|| c.client_id.clone()),
-                secret_hash: c.client_secret.as_deref().map(token_hash),
-                redirect_uris: c.redirect_uris.clone(),
-                post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
-                grant_types: c
-                    .grant_types
-                    .clone()
-                    .unwrap_or_else(|| vec!["authorization_code".into()]),
-                scopes: c
-                    .scopes
-                    .clone()
-                    .unwrap_or_else(|| vec!["openid".into(), "profile".into(), "email".into()]),
-                require_consent: c.require_consent.unwrap_or(true),
-                require_mfa: c.require_mfa.unwrap_or(false),
-                lifetimes: Lifetimes {
-                    access_token: c.access_token_ttl,
-                    refresh_token_idle: c.refresh_token_idle_ttl,
-                    refresh_token_absolute: c.refresh_token_absolute_ttl,
-                },
-            };
+            let spec = c
+                .spec()
+                .validated()
+                .map_err(|e| SeedError::Invalid(format!("client {:?}: {e}", c.client_id)))?;
+            let client = spec.to_new_client(c.client_secret.as_deref().map(token_hash));
             store.upsert_client(&client, now).await?;
         }
         // Hash every password at once: argon2 runs on the blocking pool, so

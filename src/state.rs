@@ -23,6 +23,8 @@ pub struct Provider {
     pub metrics: Metrics,
     /// Per-address request budgets.
     pub rate_limiter: RateLimiter,
+    /// Where sign-ins, tokens and admin actions are recorded.
+    pub audit: crate::audit::AuditLog,
     keys: RwLock<Arc<KeySet>>,
     cors_origins: RwLock<Arc<HashSet<String>>>,
 }
@@ -32,6 +34,7 @@ impl Provider {
     pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>, keys: KeySet) -> Provider {
         Provider {
             rate_limiter: RateLimiter::new(&config),
+            audit: crate::audit::AuditLog::start(store.clone()),
             config,
             store,
             clock,

@@ -48,12 +48,9 @@ fn looks_like_email(e: &str) -> bool {
         && !e.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// Whether `new` is acceptable as `user`'s password; the sentence if not.
-pub fn check_new_password(
-    user: &UserRecord,
-    new: &str,
-    repeated: &str,
-) -> Result<(), &'static str> {
+/// Whether `new` is acceptable as the password of `username`; the sentence
+/// if not.
+pub fn check_new_password(username: &str, new: &str, repeated: &str) -> Result<(), &'static str> {
     if new != repeated {
         return Err("The two new passwords are different. Type the same password twice.");
     }
@@ -63,7 +60,7 @@ pub fn check_new_password(
     if new.len() > MAX_PASSWORD {
         return Err("That password is too long: use at most 1024 characters.");
     }
-    if new.eq_ignore_ascii_case(&user.username) {
+    if new.eq_ignore_ascii_case(username) {
         return Err("Your password can't be your username.");
     }
     Ok(())
@@ -98,7 +95,7 @@ pub async fn change_password(
     if !current_ok {
         return Ok(PasswordChange::WrongCurrent);
     }
-    if let Err(why) = check_new_password(user, new, repeated) {
+    if let Err(why) = check_new_password(&user.username, new, repeated) {
         return Ok(PasswordChange::Refused(why));
     }
     let hash = login::hash_password(new.to_string()).await?;

@@ -344,6 +344,7 @@ pub(crate) mod test_fixtures {
             scopes: vec!["openid".into(), "profile".into(), "offline_access".into()],
             require_consent: true,
             require_mfa: false,
+            is_admin: false,
             lifetimes: Default::default(),
         }
     }

@@ -25,6 +25,8 @@ pub struct ClientRecord {
     pub require_consent: bool,
     /// Whether users need a second factor for this client.
     pub require_mfa: bool,
+    /// Whether it may obtain the `gatehouse:admin` scope.
+    pub is_admin: bool,
     /// Lifetimes for this client's tokens; `None` fields use the defaults.
     pub lifetimes: Lifetimes,
 }
@@ -73,6 +75,8 @@ pub struct NewClient {
     pub require_consent: bool,
     /// Require a second factor.
     pub require_mfa: bool,
+    /// May obtain the `gatehouse:admin` scope.
+    pub is_admin: bool,
     /// Token lifetimes.
     pub lifetimes: Lifetimes,
 }
@@ -88,6 +92,7 @@ fn from_row(row: &AnyRow) -> Result<ClientRecord, StoreError> {
         scopes: json_list(row, "scopes")?,
         require_consent: flag(row, "require_consent")?,
         require_mfa: flag(row, "require_mfa")?,
+        is_admin: flag(row, "is_admin")?,
         lifetimes: Lifetimes {
             access_token: row.try_get("access_token_ttl")?,
             refresh_token_idle: row.try_get("refresh_token_idle_ttl")?,
@@ -96,15 +101,24 @@ fn from_row(row: &AnyRow) -> Result<ClientRecord, StoreError> {
     })
 }
 
+/// The columns every client query reads (a macro, so `concat!` can build
+/// constant statements on the token path without a `format!` per request).
+macro_rules! client_columns {
+    () => {
+        "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris,
+         grant_types, scopes, require_consent, require_mfa, is_admin, access_token_ttl,
+         refresh_token_idle_ttl, refresh_token_absolute_ttl"
+    };
+}
+
 impl Store {
     /// Finds a client by its id.
     pub async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris,
-                    grant_types, scopes, require_consent, require_mfa, access_token_ttl,
-                    refresh_token_idle_ttl, refresh_token_absolute_ttl
-             FROM clients WHERE client_id = $1",
-        )
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients WHERE client_id = $1"
+        ))
         .bind(client_id)
         .fetch_optional(&self.pool)
         .await?;
@@ -130,8 +144,8 @@ impl Store {
                                   post_logout_redirect_uris, grant_types, scopes,
                                   require_consent, require_mfa, access_token_ttl,
                                   refresh_token_idle_ttl, refresh_token_absolute_ttl,
-                                  created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+                                  created_at, updated_at, is_admin)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
              ON CONFLICT (client_id) DO UPDATE SET
                  name = excluded.name,
                  secret_hash = excluded.secret_hash,
@@ -144,6 +158,7 @@ impl Store {
                  access_token_ttl = excluded.access_token_ttl,
                  refresh_token_idle_ttl = excluded.refresh_token_idle_ttl,
                  refresh_token_absolute_ttl = excluded.refresh_token_absolute_ttl,
+                 is_admin = excluded.is_admin,
                  updated_at = excluded.updated_at",
         )
         .bind(&client.client_id)
@@ -159,8 +174,93 @@ impl Store {
         .bind(client.lifetimes.refresh_token_idle)
         .bind(client.lifetimes.refresh_token_absolute)
         .bind(now)
+        .bind(i64::from(client.is_admin))
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Creates a client; false if the id is taken.
+    pub async fn insert_client(&self, client: &NewClient, now: i64) -> Result<bool, StoreError> {
+        if self.client(&client.client_id).await?.is_some() {
+            return Ok(false);
+        }
+        // Two admins racing on one id: the second upsert would overwrite the
+        // first, so the insert itself must refuse a duplicate.
+        let done = sqlx::query(
+            "INSERT INTO clients (client_id, name, secret_hash, redirect_uris,
+                                  post_logout_redirect_uris, grant_types, scopes,
+                                  require_consent, require_mfa, access_token_ttl,
+                                  refresh_token_idle_ttl, refresh_token_absolute_ttl,
+                                  created_at, updated_at, is_admin)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
+             ON CONFLICT (client_id) DO NOTHING",
+        )
+        .bind(&client.client_id)
+        .bind(&client.name)
+        .bind(&client.secret_hash)
+        .bind(to_json_list(&client.redirect_uris))
+        .bind(to_json_list(&client.post_logout_redirect_uris))
+        .bind(to_json_list(&client.grant_types))
+        .bind(to_json_list(&client.scopes))
+        .bind(i64::from(client.require_consent))
+        .bind(i64::from(client.require_mfa))
+        .bind(client.lifetimes.access_token)
+        .bind(client.lifetimes.refresh_token_idle)
+        .bind(client.lifetimes.refresh_token_absolute)
+        .bind(now)
+        .bind(i64::from(client.is_admin))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Every client, by id.
+    pub async fn list_clients(&self) -> Result<Vec<ClientRecord>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients ORDER BY client_id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Replaces a client's secret hash.
+    pub async fn set_client_secret_hash(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE clients SET secret_hash = $1, updated_at = $2 WHERE client_id = $3")
+            .bind(secret_hash)
+            .bind(now)
+            .bind(client_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a client with its grants, codes, consents and pending
+    /// sign-ins; false if there was no such client.
+    pub async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM refresh_tokens WHERE grant_id IN (SELECT id FROM grants WHERE client_id = $1)",
+            "DELETE FROM grants WHERE client_id = $1",
+            "DELETE FROM authorization_codes WHERE client_id = $1",
+            "DELETE FROM consents WHERE client_id = $1",
+            "DELETE FROM auth_requests WHERE client_id = $1",
+        ] {
+            sqlx::query(sql).bind(client_id).execute(&mut *tx).await?;
+        }
+        let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
     }
 }

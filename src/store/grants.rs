@@ -266,3 +266,79 @@ impl Store {
         Ok(n > 0)
     }
 }
+
+/// A live grant as the admin screens list it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GrantSummary {
+    /// Grant id.
+    pub id: String,
+    /// The user, if any (none for client_credentials).
+    pub user_id: Option<String>,
+    /// Their username.
+    pub username: Option<String>,
+    /// The client.
+    pub client_id: String,
+    /// Its name.
+    pub client_name: String,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// When it was created.
+    pub created_at: i64,
+    /// When the family ends.
+    pub expires_at: i64,
+}
+
+impl Store {
+    /// Live grants of one user, or of one client (exactly one is set),
+    /// newest first.
+    pub async fn live_grants(
+        &self,
+        user_id: Option<&str>,
+        client_id: Option<&str>,
+        now: i64,
+    ) -> Result<Vec<GrantSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT g.id, g.user_id, u.username, g.client_id, c.name AS client_name, g.scope,
+                    g.created_at, g.expires_at
+             FROM grants g
+             JOIN clients c ON c.client_id = g.client_id
+             LEFT JOIN users u ON u.id = g.user_id
+             WHERE g.revoked_at IS NULL AND g.expires_at > $1
+               AND ($2 IS NULL OR g.user_id = $2)
+               AND ($3 IS NULL OR g.client_id = $3)
+             ORDER BY g.created_at DESC, g.id
+             LIMIT 500",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(client_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(GrantSummary {
+                    id: row.try_get("id")?,
+                    user_id: row.try_get("user_id")?,
+                    username: row.try_get("username")?,
+                    client_id: row.try_get("client_id")?,
+                    client_name: row.try_get("client_name")?,
+                    scope: row.try_get("scope")?,
+                    created_at: row.try_get("created_at")?,
+                    expires_at: row.try_get("expires_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes every live grant of the user.
+    pub async fn revoke_user_grants(&self, user_id: &str, now: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE grants SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0004_sign_in_failures.sql"),
     ),
     (5, include_str!("../../migrations/0005_account.sql")),
+    (6, include_str!("../../migrations/0006_admin.sql")),
 ];
 
 /// How many migrations the binary carries.

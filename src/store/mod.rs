@@ -6,6 +6,7 @@
 //! where the engines differ (connection URL handling, pragmas) live in
 //! [`connect`] and nowhere else.
 
+mod audit;
 mod clients;
 mod codes;
 mod consents;
@@ -18,10 +19,11 @@ mod sessions;
 mod throttle;
 mod users;
 
+pub use audit::{AuditFilter, AuditRecord};
 pub use clients::{ClientRecord, Lifetimes, NewClient};
 pub use codes::{CodeRecord, NewCode, Redemption};
 pub use consents::ConsentSummary;
-pub use grants::{GrantRecord, NewGrant, RefreshRecord};
+pub use grants::{GrantRecord, GrantSummary, NewGrant, RefreshRecord};
 pub use interactions::MfaChallenge;
 pub use keys::KeyRecord;
 pub use sessions::{Device, SessionRecord, SessionSummary};

@@ -179,4 +179,13 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Ends every session of the user.
+    pub async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM browser_sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
 }

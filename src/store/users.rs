@@ -25,6 +25,8 @@ pub struct UserRecord {
     pub totp_secret: Option<String>,
     /// Base32 TOTP secret shown at enrolment, waiting for its first code.
     pub totp_pending_secret: Option<String>,
+    /// The password was set by an admin: it must be changed at sign-in.
+    pub must_change_password: bool,
 }
 
 /// What creating or updating a user from a seed or the CLI takes.
@@ -45,7 +47,8 @@ pub struct NewUser {
 }
 
 const COLUMNS: &str =
-    "id, username, email, name, password_hash, is_admin, disabled, totp_secret, totp_pending_secret";
+    "id, username, email, name, password_hash, is_admin, disabled, totp_secret, totp_pending_secret,
+     must_change_password";
 
 fn from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
@@ -58,6 +61,7 @@ fn from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
         disabled: flag(row, "disabled")?,
         totp_secret: row.try_get("totp_secret")?,
         totp_pending_secret: row.try_get("totp_pending_secret")?,
+        must_change_password: flag(row, "must_change_password")?,
     })
 }
 
@@ -212,19 +216,182 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces the user's password hash.
+    /// Replaces the user's password hash with one they chose.
     pub async fn set_password_hash(
         &self,
         user_id: &str,
         password_hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(password_hash)
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = 0, updated_at = $2
+             WHERE id = $3",
+        )
+        .bind(password_hash)
+        .bind(now)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Creates a user; `None` if the username is taken.
+    pub async fn insert_user(
+        &self,
+        user: &NewUser,
+        must_change_password: bool,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO users (id, username, email, name, password_hash, is_admin, disabled,
+                                totp_secret, must_change_password, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $9)
+             ON CONFLICT (username) DO NOTHING
+             RETURNING id",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&user.username)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(i64::from(user.is_admin))
+        .bind(&user.totp_secret)
+        .bind(i64::from(must_change_password))
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
+    }
+
+    /// A page of users whose username, name or email contains `search`
+    /// (any case), ordered by username; and how many match in all.
+    pub async fn list_users(
+        &self,
+        search: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<UserRecord>, i64), StoreError> {
+        let pattern = search.map(|s| {
+            let escaped = s
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        let condition = "($1 IS NULL OR LOWER(username) LIKE $1 ESCAPE '\\'
+                          OR LOWER(COALESCE(name, '')) LIKE $1 ESCAPE '\\'
+                          OR LOWER(COALESCE(email, '')) LIKE $1 ESCAPE '\\')";
+        let sql = format!(
+            "SELECT {COLUMNS} FROM users WHERE {condition} ORDER BY username LIMIT $2 OFFSET $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(pattern.as_deref())
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let count = format!("SELECT COUNT(*) AS n FROM users WHERE {condition}");
+        let total: i64 = sqlx::query(&count)
+            .bind(pattern.as_deref())
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let users = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+        Ok((users, total))
+    }
+
+    /// Changes a user's name, email and admin role.
+    pub async fn update_user(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        email: Option<&str>,
+        is_admin: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE users SET name = $1, email = $2, is_admin = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(name)
+        .bind(email)
+        .bind(i64::from(is_admin))
+        .bind(now)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Disables or enables a user.
+    pub async fn set_user_disabled(
+        &self,
+        user_id: &str,
+        disabled: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
+            .bind(i64::from(disabled))
             .bind(now)
             .bind(user_id)
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Sets a password an admin chose or generated; `must_change` makes the
+    /// user replace it at their next sign-in.
+    pub async fn reset_password_hash(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        must_change: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3
+             WHERE id = $4",
+        )
+        .bind(password_hash)
+        .bind(i64::from(must_change))
+        .bind(now)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes a user; their sessions, grants, codes and consents go with
+    /// them. False if there was no such user.
+    pub async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Explicit deletes rather than ON DELETE CASCADE alone: SQLite
+        // enforces foreign keys only when asked to.
+        for sql in [
+            "DELETE FROM refresh_tokens WHERE grant_id IN (SELECT id FROM grants WHERE user_id = $1)",
+            "DELETE FROM grants WHERE user_id = $1",
+            "DELETE FROM authorization_codes WHERE user_id = $1",
+            "DELETE FROM consents WHERE user_id = $1",
+            "DELETE FROM browser_sessions WHERE user_id = $1",
+            "DELETE FROM mfa_challenges WHERE user_id = $1",
+            "DELETE FROM recovery_codes WHERE user_id = $1",
+        ] {
+            sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+        }
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Whether an enabled admin exists.
+    pub async fn admin_exists(&self) -> Result<bool, StoreError> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM users WHERE is_admin = 1 AND disabled = 0")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
     }
 }

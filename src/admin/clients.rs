@@ -1,0 +1,324 @@
+//! Registering and managing clients (relying parties): the checks every way
+//! in (seed file, admin UI, admin API, CLI) shares, secrets generated here
+//! and shown once, stored as SHA-256 hashes.
+
+use super::{AdminError, Context};
+use crate::crypto::{random_token, token_hash};
+use crate::store::{ClientRecord, Lifetimes, NewClient};
+
+/// Grant types a client may register.
+pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+
+/// The scope that opens the JSON admin API; only admin clients may hold it.
+pub const ADMIN_SCOPE: &str = "gatehouse:admin";
+
+/// Everything that describes a client but its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSpec {
+    /// Public identifier.
+    pub client_id: String,
+    /// Display name.
+    pub name: String,
+    /// No secret: a browser or native app, which must use PKCE.
+    pub public: bool,
+    /// Exact redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Exact post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Grant types.
+    pub grant_types: Vec<String>,
+    /// Scopes it may ask for.
+    pub scopes: Vec<String>,
+    /// Ask users for consent.
+    pub require_consent: bool,
+    /// Require a second factor.
+    pub require_mfa: bool,
+    /// May obtain `gatehouse:admin` with client_credentials.
+    pub is_admin: bool,
+    /// Token lifetimes; `None` fields use the server's.
+    pub lifetimes: Lifetimes,
+}
+
+impl ClientSpec {
+    /// The spec of a stored client.
+    pub fn of(record: &ClientRecord) -> ClientSpec {
+        ClientSpec {
+            client_id: record.client_id.clone(),
+            name: record.name.clone(),
+            public: record.is_public(),
+            redirect_uris: record.redirect_uris.clone(),
+            post_logout_redirect_uris: record.post_logout_redirect_uris.clone(),
+            grant_types: record.grant_types.clone(),
+            scopes: record.scopes.clone(),
+            require_consent: record.require_consent,
+            require_mfa: record.require_mfa,
+            is_admin: record.is_admin,
+            lifetimes: record.lifetimes,
+        }
+    }
+
+    /// Checks the spec and puts it in canonical form (trimmed, no duplicate
+    /// entries, the admin scope present exactly for admin clients).
+    pub fn validated(mut self) -> Result<ClientSpec, AdminError> {
+        let invalid = |why: String| Err(AdminError::Invalid(why));
+        self.client_id = self.client_id.trim().to_string();
+        self.name = self.name.trim().to_string();
+        let id = &self.client_id;
+        if id.is_empty()
+            || id.len() > 100
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+        {
+            return invalid(format!(
+                "client_id {id:?}: use 1 to 100 letters, digits, '-', '.', '_' or '~'"
+            ));
+        }
+        if uuid::Uuid::parse_str(id).is_ok() {
+            // Users' subject identifiers are UUIDs; a client's own tokens
+            // carry its client_id as `sub`, which must never look like one.
+            return invalid(format!("client_id {id:?} must not be a UUID"));
+        }
+        if self.name.is_empty() {
+            self.name = self.client_id.clone();
+        }
+        if self.name.chars().count() > 200 || self.name.chars().any(char::is_control) {
+            return invalid("the name can have up to 200 characters, without line breaks".into());
+        }
+        for list in [
+            &mut self.redirect_uris,
+            &mut self.post_logout_redirect_uris,
+            &mut self.grant_types,
+            &mut self.scopes,
+        ] {
+            let mut seen = Vec::new();
+            for item in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                if !seen.iter().any(|s: &String| s == item) {
+                    seen.push(item.to_string());
+                }
+            }
+            *list = seen;
+        }
+        for uri in self
+            .redirect_uris
+            .iter()
+            .chain(&self.post_logout_redirect_uris)
+        {
+            if let Err(why) = crate::domain::validate_redirect_uri(uri) {
+                return invalid(format!("redirect URI {uri:?}: {why}"));
+            }
+        }
+        if self.grant_types.is_empty() {
+            self.grant_types = vec!["authorization_code".into()];
+        }
+        for g in &self.grant_types {
+            if !GRANT_TYPES.contains(&g.as_str()) {
+                return invalid(format!(
+                    "unknown grant type {g:?}: use authorization_code, refresh_token or client_credentials"
+                ));
+            }
+        }
+        if self.public && self.allows("client_credentials") {
+            return invalid("a public client cannot use client_credentials".into());
+        }
+        if self.allows("authorization_code") && self.redirect_uris.is_empty() {
+            return invalid(
+                "a client using authorization_code needs at least one redirect URI".into(),
+            );
+        }
+        for s in &self.scopes {
+            if s.bytes()
+                .any(|b| b <= b' ' || b == b'"' || b == b'\\' || b >= 0x7f)
+            {
+                return invalid(format!("scope {s:?} has characters a scope cannot have"));
+            }
+        }
+        self.scopes.retain(|s| s != ADMIN_SCOPE);
+        if self.is_admin {
+            if self.public || !self.allows("client_credentials") {
+                return invalid(
+                    "an admin client must be confidential and use client_credentials".into(),
+                );
+            }
+            self.scopes.push(ADMIN_SCOPE.into());
+        }
+        let l = self.lifetimes;
+        for (name, ttl) in [
+            ("access token lifetime", l.access_token),
+            ("refresh token idle lifetime", l.refresh_token_idle),
+            ("refresh token absolute lifetime", l.refresh_token_absolute),
+        ] {
+            if ttl.is_some_and(|t| t <= 0 || t > 10 * 365 * 86_400) {
+                return invalid(format!("the {name} must be a positive number of seconds"));
+            }
+        }
+        Ok(self)
+    }
+
+    fn allows(&self, grant_type: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type)
+    }
+
+    /// The row to store, with this secret hash.
+    pub fn to_new_client(&self, secret_hash: Option<String>) -> NewClient {
+        NewClient {
+            client_id: self.client_id.clone(),
+            name: self.name.clone(),
+            secret_hash,
+            redirect_uris: self.redirect_uris.clone(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            grant_types: self.grant_types.clone(),
+            scopes: self.scopes.clone(),
+            require_consent: self.require_consent,
+            require_mfa: self.require_mfa,
+            is_admin: self.is_admin,
+            lifetimes: self.lifetimes,
+        }
+    }
+}
+
+/// A stored client, or `NotFound`.
+pub async fn find(ctx: &Context<'_>, client_id: &str) -> Result<ClientRecord, AdminError> {
+    ctx.store
+        .client(client_id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("There is no client {client_id:?}.")))
+}
+
+/// Registers a client; returns its secret (to show once) if confidential.
+pub async fn create(ctx: &Context<'_>, spec: ClientSpec) -> Result<Option<String>, AdminError> {
+    let spec = spec.validated()?;
+    let secret = (!spec.public).then(random_token);
+    let row = spec.to_new_client(secret.as_deref().map(token_hash));
+    if !ctx.store.insert_client(&row, ctx.now).await? {
+        return Err(AdminError::Conflict(format!(
+            "A client with the id {:?} already exists.",
+            spec.client_id
+        )));
+    }
+    ctx.record("admin.client.created", |e| {
+        e.client(&spec.client_id)
+            .detail("public", spec.public.to_string())
+            .detail("admin", spec.is_admin.to_string())
+    })
+    .await;
+    Ok(secret)
+}
+
+/// Changes a client's settings; its id, type and secret stay.
+pub async fn update(ctx: &Context<'_>, spec: ClientSpec) -> Result<(), AdminError> {
+    let current = find(ctx, &spec.client_id).await?;
+    let spec = ClientSpec {
+        public: current.is_public(),
+        ..spec
+    }
+    .validated()?;
+    ctx.store
+        .upsert_client(&spec.to_new_client(current.secret_hash.clone()), ctx.now)
+        .await?;
+    ctx.record("admin.client.updated", |e| e.client(&spec.client_id))
+        .await;
+    Ok(())
+}
+
+/// Replaces a confidential client's secret; returns the new one (to show
+/// once). The old secret stops working at once.
+pub async fn rotate_secret(ctx: &Context<'_>, client_id: &str) -> Result<String, AdminError> {
+    let client = find(ctx, client_id).await?;
+    if client.is_public() {
+        return Err(AdminError::Invalid(format!(
+            "{client_id:?} is a public client: it has no secret."
+        )));
+    }
+    let secret = random_token();
+    ctx.store
+        .set_client_secret_hash(client_id, &token_hash(&secret), ctx.now)
+        .await?;
+    ctx.record("admin.client.secret_rotated", |e| e.client(client_id))
+        .await;
+    Ok(secret)
+}
+
+/// Deletes a client with its grants, codes and consents.
+pub async fn delete(ctx: &Context<'_>, client_id: &str) -> Result<(), AdminError> {
+    if !ctx.store.delete_client(client_id).await? {
+        return Err(AdminError::NotFound(format!(
+            "There is no client {client_id:?}."
+        )));
+    }
+    ctx.record("admin.client.deleted", |e| e.client(client_id))
+        .await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ClientSpec {
+        ClientSpec {
+            client_id: "app".into(),
+            name: String::new(),
+            public: false,
+            redirect_uris: vec![
+                "https://app.example/cb".into(),
+                "https://app.example/cb".into(),
+            ],
+            post_logout_redirect_uris: vec![],
+            grant_types: vec![],
+            scopes: vec!["openid".into(), " ".into()],
+            require_consent: true,
+            require_mfa: false,
+            is_admin: false,
+            lifetimes: Lifetimes::default(),
+        }
+    }
+
+    #[test]
+    fn specs_are_checked_and_made_canonical() {
+        let s = spec().validated().unwrap();
+        assert_eq!(s.name, "app");
+        assert_eq!(s.redirect_uris.len(), 1);
+        assert_eq!(s.grant_types, vec!["authorization_code"]);
+        assert_eq!(s.scopes, vec!["openid"]);
+
+        let bad = |change: fn(&mut ClientSpec)| {
+            let mut s = spec();
+            change(&mut s);
+            s.validated().is_err()
+        };
+        assert!(bad(|s| s.redirect_uris = vec!["https://x.example/*".into()]));
+        assert!(bad(|s| s.redirect_uris = vec!["http://x.example/cb".into()]));
+        assert!(bad(
+            |s| s.redirect_uris = vec!["https://x.example/cb#frag".into()]
+        ));
+        assert!(bad(|s| s.redirect_uris = vec!["/relative".into()]));
+        assert!(bad(|s| s.redirect_uris.clear()));
+        assert!(bad(|s| s.client_id = "with space".into()));
+        assert!(bad(|s| s.client_id = uuid::Uuid::new_v4().to_string()));
+        assert!(bad(|s| s.grant_types = vec!["password".into()]));
+        assert!(bad(|s| {
+            s.public = true;
+            s.grant_types = vec!["client_credentials".into()];
+        }));
+        assert!(bad(|s| s.is_admin = true), "admin needs client_credentials");
+        assert!(bad(|s| s.lifetimes.access_token = Some(0)));
+    }
+
+    #[test]
+    fn the_admin_scope_belongs_to_admin_clients_only() {
+        let mut s = spec();
+        s.scopes.push(ADMIN_SCOPE.into());
+        assert!(!s
+            .clone()
+            .validated()
+            .unwrap()
+            .scopes
+            .contains(&ADMIN_SCOPE.to_string()));
+        s.is_admin = true;
+        s.grant_types = vec!["client_credentials".into()];
+        s.redirect_uris.clear();
+        let admin = s.validated().unwrap();
+        assert_eq!(admin.scopes.iter().filter(|x| *x == ADMIN_SCOPE).count(), 1);
+    }
+}

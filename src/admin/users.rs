@@ -1,0 +1,283 @@
+//! Managing users: create with a temporary password, edit, disable (which
+//! ends their sessions and tokens at once), reset the password or second
+//! factor, delete; and the first admin on an empty database.
+
+use super::{generate_password, AdminError, Context, Page};
+use crate::account::{login::hash_password, profile, throttle};
+use crate::audit::{Actor, AuditLog, Event};
+use crate::store::{NewUser, Store, UserRecord};
+
+/// What creating a user takes besides the password.
+#[derive(Debug, Clone, Default)]
+pub struct UserInput {
+    /// Sign-in name.
+    pub username: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// Admin role.
+    pub is_admin: bool,
+}
+
+/// How the new password is chosen.
+#[derive(Debug, Clone)]
+pub enum NewPassword {
+    /// Generate one, show it once, and have it changed at first sign-in.
+    Temporary,
+    /// This one, chosen by the operator (the CLI reads it from stdin).
+    Given(String),
+}
+
+/// Checks a username: what people type at the sign-in screen.
+pub fn check_username(username: &str) -> Result<(), AdminError> {
+    if username.is_empty()
+        || username.chars().count() > 64
+        || username
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(AdminError::Invalid(
+            "A username has 1 to 64 characters and no spaces.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A user by id or username, or `NotFound`.
+pub async fn find(store: &Store, id_or_username: &str) -> Result<UserRecord, AdminError> {
+    if let Some(user) = store.user_by_id(id_or_username).await? {
+        return Ok(user);
+    }
+    store
+        .user_by_username(id_or_username)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("There is no user {id_or_username:?}.")))
+}
+
+/// Users whose username, name or email contains `search`, by username.
+pub async fn list(
+    store: &Store,
+    search: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<UserRecord>, AdminError> {
+    let search = search.map(str::trim).filter(|s| !s.is_empty());
+    let page = page.max(1);
+    let per_page = per_page.clamp(1, 200);
+    let (items, total) = store
+        .list_users(search, per_page, (page - 1) * per_page)
+        .await?;
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// The hash of the password to set, and the password to show if generated.
+async fn choose_password(
+    user_like: &str,
+    password: NewPassword,
+) -> Result<(String, Option<String>, bool), AdminError> {
+    match password {
+        NewPassword::Temporary => {
+            let generated = generate_password();
+            let hash = hash_password(generated.clone()).await?;
+            Ok((hash, Some(generated), true))
+        }
+        NewPassword::Given(p) => {
+            profile::check_new_password(user_like, &p, &p)
+                .map_err(|why| AdminError::Invalid(why.into()))?;
+            Ok((hash_password(p).await?, None, false))
+        }
+    }
+}
+
+/// Creates a user; returns it and, for a temporary password, the password
+/// to show once.
+pub async fn create(
+    ctx: &Context<'_>,
+    input: UserInput,
+    password: NewPassword,
+) -> Result<(UserRecord, Option<String>), AdminError> {
+    let username = input.username.trim().to_string();
+    check_username(&username)?;
+    let (name, email) = profile::check_profile(input.name.as_deref(), input.email.as_deref())
+        .map_err(|why| AdminError::Invalid(why.into()))?;
+    let (password_hash, shown, must_change) = choose_password(&username, password).await?;
+    let new = NewUser {
+        username: username.clone(),
+        email,
+        name,
+        password_hash,
+        is_admin: input.is_admin,
+        totp_secret: None,
+    };
+    let Some(id) = ctx.store.insert_user(&new, must_change, ctx.now).await? else {
+        return Err(AdminError::Conflict(format!(
+            "The username {username:?} is taken."
+        )));
+    };
+    let user = find(ctx.store, &id).await?;
+    ctx.record("admin.user.created", |e| {
+        e.user(&user.id, &user.username)
+            .detail("admin", user.is_admin.to_string())
+    })
+    .await;
+    Ok((user, shown))
+}
+
+/// Changes a user's name, email and admin role.
+pub async fn update(
+    ctx: &Context<'_>,
+    user_id: &str,
+    name: Option<&str>,
+    email: Option<&str>,
+    is_admin: bool,
+) -> Result<(), AdminError> {
+    let user = find(ctx.store, user_id).await?;
+    let (name, email) =
+        profile::check_profile(name, email).map_err(|why| AdminError::Invalid(why.into()))?;
+    ctx.store
+        .update_user(
+            &user.id,
+            name.as_deref(),
+            email.as_deref(),
+            is_admin,
+            ctx.now,
+        )
+        .await?;
+    ctx.record("admin.user.updated", |e| {
+        e.user(&user.id, &user.username)
+            .detail("admin", is_admin.to_string())
+    })
+    .await;
+    Ok(())
+}
+
+/// Disables or enables a user. Disabling ends their browser sessions and
+/// revokes every grant, so their refresh and access tokens stop at once.
+pub async fn set_disabled(
+    ctx: &Context<'_>,
+    user_id: &str,
+    disabled: bool,
+) -> Result<(), AdminError> {
+    let user = find(ctx.store, user_id).await?;
+    ctx.store
+        .set_user_disabled(&user.id, disabled, ctx.now)
+        .await?;
+    if disabled {
+        ctx.store.delete_user_sessions(&user.id).await?;
+        ctx.store.revoke_user_grants(&user.id, ctx.now).await?;
+    }
+    let name = if disabled {
+        "admin.user.disabled"
+    } else {
+        "admin.user.enabled"
+    };
+    ctx.record(name, |e| e.user(&user.id, &user.username)).await;
+    Ok(())
+}
+
+/// Sets a new password (generated and temporary, or given) and ends the
+/// user's sessions; also clears their failed-sign-in delay.
+pub async fn reset_password(
+    ctx: &Context<'_>,
+    user_id: &str,
+    password: NewPassword,
+) -> Result<Option<String>, AdminError> {
+    let user = find(ctx.store, user_id).await?;
+    let (hash, shown, must_change) = choose_password(&user.username, password).await?;
+    ctx.store
+        .reset_password_hash(&user.id, &hash, must_change, ctx.now)
+        .await?;
+    ctx.store.delete_user_sessions(&user.id).await?;
+    throttle::record_success(ctx.store, &user.username).await?;
+    ctx.record("admin.user.password_reset", |e| {
+        e.user(&user.id, &user.username)
+            .detail("temporary", must_change.to_string())
+    })
+    .await;
+    Ok(shown)
+}
+
+/// Removes the user's second factor (they can enrol again from their
+/// account page, or are asked to by clients that require it).
+pub async fn reset_mfa(ctx: &Context<'_>, user_id: &str) -> Result<(), AdminError> {
+    let user = find(ctx.store, user_id).await?;
+    ctx.store.remove_totp(&user.id, ctx.now).await?;
+    ctx.record("admin.user.mfa_reset", |e| e.user(&user.id, &user.username))
+        .await;
+    Ok(())
+}
+
+/// Deletes a user with their sessions, grants and consents.
+pub async fn delete(ctx: &Context<'_>, user_id: &str) -> Result<(), AdminError> {
+    let user = find(ctx.store, user_id).await?;
+    ctx.store.delete_user(&user.id).await?;
+    ctx.record("admin.user.deleted", |e| e.user(&user.id, &user.username))
+        .await;
+    Ok(())
+}
+
+/// On a database without an enabled admin, creates `admin` with
+/// `password` or a generated one (to be changed at first sign-in). Returns
+/// the generated password, to print once.
+pub async fn ensure_first_admin(
+    store: &Store,
+    audit: &AuditLog,
+    password: Option<String>,
+    now: i64,
+) -> Result<Option<String>, AdminError> {
+    if store.admin_exists().await? {
+        return Ok(None);
+    }
+    let (hash, shown) = match password {
+        Some(p) if !p.is_empty() => (hash_password(p).await?, None),
+        _ => {
+            let generated = generate_password();
+            (hash_password(generated.clone()).await?, Some(generated))
+        }
+    };
+    let new = NewUser {
+        username: "admin".into(),
+        email: None,
+        name: Some("Administrator".into()),
+        password_hash: hash,
+        is_admin: true,
+        totp_secret: None,
+    };
+    let id = match store.insert_user(&new, true, now).await? {
+        Some(id) => id,
+        None => {
+            // A user called admin exists but is not an admin (or is
+            // disabled): give the role to it rather than guess a name.
+            let user = find(store, "admin").await?;
+            store
+                .reset_password_hash(&user.id, &new.password_hash, true, now)
+                .await?;
+            store
+                .update_user(
+                    &user.id,
+                    user.name.as_deref(),
+                    user.email.as_deref(),
+                    true,
+                    now,
+                )
+                .await?;
+            store.set_user_disabled(&user.id, false, now).await?;
+            user.id
+        }
+    };
+    audit
+        .record(
+            now,
+            Event::new("admin.user.created", Actor::System)
+                .user(&id, "admin")
+                .detail("first_run", "true"),
+        )
+        .await;
+    Ok(shown)
+}
