@@ -45,7 +45,8 @@ impl Actor {
 pub struct Event {
     name: &'static str,
     actor: Actor,
-    user: Option<(String, String)>,
+    user_id: Option<String>,
+    username: Option<String>,
     client_id: Option<String>,
     ip: Option<String>,
     detail: Vec<(&'static str, String)>,
@@ -57,7 +58,8 @@ impl Event {
         Event {
             name,
             actor,
-            user: None,
+            user_id: None,
+            username: None,
             client_id: None,
             ip: None,
             detail: Vec::new(),
@@ -66,7 +68,22 @@ impl Event {
 
     /// The user the event concerns (id, username).
     pub fn user(mut self, id: &str, username: &str) -> Event {
-        self.user = Some((id.to_string(), username.to_string()));
+        self.user_id = Some(id.to_string());
+        self.username = Some(username.to_string());
+        self
+    }
+
+    /// A username that matches no account (a failed sign-in), at most 64
+    /// characters of it.
+    pub fn attempted_username(mut self, username: &str) -> Event {
+        self.username = Some(username.trim().chars().take(64).collect());
+        self
+    }
+
+    /// The user the event concerns, by id only (where the username is not
+    /// at hand, as on the token path).
+    pub fn subject(mut self, id: &str) -> Event {
+        self.user_id = Some(id.to_string());
         self
     }
 
@@ -90,18 +107,14 @@ impl Event {
 
     fn into_record(self, at: i64) -> AuditRecord {
         let (actor, actor_name) = self.actor.columns();
-        let (user_id, username) = match self.user {
-            Some((id, name)) => (Some(id), Some(name)),
-            None => (None, None),
-        };
         AuditRecord {
             id: uuid::Uuid::now_v7().to_string(),
             at,
             event: self.name.to_string(),
             actor,
             actor_name,
-            user_id,
-            username,
+            user_id: self.user_id,
+            username: self.username,
             client_id: self.client_id,
             ip: self.ip,
             detail: self
@@ -150,7 +163,12 @@ impl AuditLog {
     pub async fn record(&self, at: i64, event: Event) {
         let record = event.into_record(at);
         tracing::debug!(event = %record.event, actor = %record.actor, detail = %record.detail, "audit");
-        if self.queue.send(Message::Record(Box::new(record))).await.is_err() {
+        if self
+            .queue
+            .send(Message::Record(Box::new(record)))
+            .await
+            .is_err()
+        {
             tracing::error!("the audit writer has stopped; an event was not recorded");
         }
     }

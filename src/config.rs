@@ -57,6 +57,8 @@ pub struct Config {
     /// Take the client address from the right-most X-Forwarded-For entry
     /// (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// Audit events older than this many days are deleted (0: kept forever).
+    pub audit_retention_days: i64,
 }
 
 impl Default for Config {
@@ -83,6 +85,7 @@ impl Default for Config {
             rate_limit_sign_in: 60,
             rate_limit_back_channel: 6000,
             trust_forwarded_for: false,
+            audit_retention_days: 365,
         }
     }
 }
@@ -138,6 +141,7 @@ const ENV_KEYS: &[(&str, Kind)] = &[
     ("rate_limit_sign_in", Kind::Number),
     ("rate_limit_back_channel", Kind::Number),
     ("trust_forwarded_for", Kind::Flag),
+    ("audit_retention_days", Kind::Number),
 ];
 
 impl Config {
@@ -229,6 +233,11 @@ impl Config {
         if !(1..=60).contains(&self.code_ttl) {
             return Err(ConfigError::Invalid(
                 "code_ttl must be 1..=60 seconds".into(),
+            ));
+        }
+        if self.audit_retention_days < 0 {
+            return Err(ConfigError::Invalid(
+                "audit_retention_days must be 0 (keep) or more".into(),
             ));
         }
         for (name, value) in [

@@ -104,6 +104,8 @@ impl Application {
         let pruner = tokio::spawn(prune_periodically(self.provider.clone()));
         let metrics = self.metrics.map(|(_, server)| tokio::spawn(server));
         let result = self.server.await;
+        // Events of the last requests are still queued: write them.
+        self.provider.audit.flush().await;
         pruner.abort();
         if let Some(metrics) = metrics {
             metrics.abort();
@@ -156,7 +158,8 @@ fn serve_metrics(listener: TcpListener, provider: Arc<Provider>) -> anyhow::Resu
 }
 
 /// Every half minute, picks up key rotations made by the CLI or another
-/// replica; every five minutes, removes expired rows and retired keys.
+/// replica; every five minutes, removes expired rows, retired keys and audit
+/// events past their retention.
 async fn prune_periodically(provider: Arc<Provider>) {
     let mut tick = tokio::time::interval(Duration::from_secs(30));
     let mut round: u64 = 0;
@@ -176,6 +179,13 @@ async fn prune_periodically(provider: Arc<Provider>) {
                 .max(provider.config.id_token_ttl);
             if let Err(e) = crate::keys::prune(&provider.store, longest, now).await {
                 tracing::warn!(error = %e, "pruning retired keys failed");
+            }
+            let keep_days = provider.config.audit_retention_days;
+            if keep_days > 0 {
+                let before = now - keep_days * 86_400;
+                if let Err(e) = provider.store.prune_audit_events(before).await {
+                    tracing::warn!(error = %e, "pruning old audit events failed");
+                }
             }
         }
         reload_keys(&provider).await;

@@ -33,6 +33,17 @@ impl Factor {
         matches!(self, Factor::Totp | Factor::RecoveryCode)
     }
 
+    /// A word for the audit log.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Factor::Totp => "totp",
+            Factor::RecoveryCode => "recovery_code",
+            Factor::Replayed => "replayed",
+            Factor::Expired => "expired",
+            Factor::Wrong => "wrong_code",
+        }
+    }
+
     /// What to tell the person when the code was not accepted.
     pub fn problem(self) -> &'static str {
         match self {

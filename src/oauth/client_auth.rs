@@ -20,6 +20,17 @@ pub struct Presented {
     pub client_secret: Option<String>,
 }
 
+impl Presented {
+    /// The client id claimed, whichever way it came ("" if none).
+    pub fn client_id(&self) -> &str {
+        self.basic
+            .as_ref()
+            .map(|(id, _)| id.as_str())
+            .or(self.client_id.as_deref())
+            .unwrap_or("")
+    }
+}
+
 /// Parses an `Authorization` header value that uses the Basic scheme: base64
 /// of `client_id:client_secret`, each form-urlencoded (RFC 6749 §2.3.1).
 /// Returns `Ok(None)` for other schemes.

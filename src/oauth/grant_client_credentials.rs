@@ -75,5 +75,6 @@ pub async fn exchange(
         scope,
         id_token: None,
         refresh_token: None,
+        user_id: None,
     })
 }

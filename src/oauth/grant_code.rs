@@ -8,15 +8,29 @@ use super::params::Params;
 use super::pkce;
 use super::token::TokenResponse;
 use super::token_error::TokenError;
+use crate::audit::{Actor, Event};
 use crate::crypto::{random_token, token_hash};
 use crate::state::Provider;
 use crate::store::{ClientRecord, NewGrant, Redemption};
+
+/// Records a replayed code, which revoked what its first use issued.
+async fn record_replay(provider: &Provider, client: &ClientRecord, grant_id: &str, ip: &str) {
+    let event = Event::new(
+        "token.code_replay_detected",
+        Actor::Client(client.client_id.clone()),
+    )
+    .client(&client.client_id)
+    .ip(ip)
+    .detail("grant_id", grant_id);
+    provider.audit.record(provider.now(), event).await;
+}
 
 /// Exchanges a code for tokens.
 pub async fn exchange(
     provider: &Provider,
     client: &ClientRecord,
     params: &Params,
+    ip: &str,
 ) -> Result<TokenResponse, TokenError> {
     if !client.allows_grant("authorization_code") {
         return Err(TokenError::UnauthorizedClient(
@@ -67,6 +81,7 @@ pub async fn exchange(
             provider.store.revoke_grant(first, now).await?;
             tracing::warn!(client_id = %client.client_id, grant_id = %first,
                 "expired authorization code replayed; revoked the tokens it issued");
+            record_replay(provider, client, first, ip).await;
         }
         return Err(invalid("the code has expired"));
     }
@@ -112,6 +127,7 @@ pub async fn exchange(
                 provider.store.revoke_grant(&first, now).await?;
                 tracing::warn!(client_id = %client.client_id, grant_id = %first,
                     "authorization code replayed; revoked the tokens it issued");
+                record_replay(provider, client, &first, ip).await;
             }
             return Err(invalid("the code has already been used"));
         }

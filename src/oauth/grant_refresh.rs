@@ -7,15 +7,39 @@ use super::issue::{user_tokens, Lifetimes, Subject};
 use super::params::Params;
 use super::token::TokenResponse;
 use super::token_error::TokenError;
+use crate::audit::{Actor, Event};
 use crate::crypto::{random_token, token_hash};
 use crate::state::Provider;
 use crate::store::ClientRecord;
+
+/// Records a detected reuse, which revoked the family.
+async fn record_reuse(
+    provider: &Provider,
+    client: &ClientRecord,
+    grant: &crate::store::GrantRecord,
+    ip: &str,
+    how: &'static str,
+) {
+    let mut event = Event::new(
+        "token.refresh_reuse_detected",
+        Actor::Client(client.client_id.clone()),
+    )
+    .client(&client.client_id)
+    .ip(ip)
+    .detail("grant_id", grant.id.as_str())
+    .detail("how", how);
+    if let Some(user_id) = &grant.user_id {
+        event = event.subject(user_id);
+    }
+    provider.audit.record(provider.now(), event).await;
+}
 
 /// Exchanges a refresh token for new tokens.
 pub async fn exchange(
     provider: &Provider,
     client: &ClientRecord,
     params: &Params,
+    ip: &str,
 ) -> Result<TokenResponse, TokenError> {
     if !client.allows_grant("refresh_token") {
         return Err(TokenError::UnauthorizedClient(
@@ -44,6 +68,7 @@ pub async fn exchange(
         tracing::warn!(client_id = %client.client_id, grant_id = %grant.id,
             "refresh token reused; revoked its whole family");
         provider.metrics.refresh_reuse.inc();
+        record_reuse(provider, client, &grant, ip, "rotated_out").await;
         return Err(invalid("the refresh token has already been used"));
     }
     if !grant.is_active(now) || record.expires_at <= now {
@@ -102,6 +127,7 @@ pub async fn exchange(
         tracing::warn!(client_id = %client.client_id, grant_id = %grant.id,
             "refresh token used twice at once; revoked its whole family");
         provider.metrics.refresh_reuse.inc();
+        record_reuse(provider, client, &grant, ip, "concurrent").await;
         return Err(invalid("the refresh token has already been used"));
     }
     tracing::info!(client_id = %client.client_id, sub = %user.id, "refreshed tokens");

@@ -106,5 +106,6 @@ pub fn user_tokens(
         scope: scope.to_string(),
         id_token,
         refresh_token,
+        user_id: Some(subject.user_id.to_string()),
     })
 }

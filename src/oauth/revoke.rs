@@ -6,16 +6,36 @@
 use super::params::Params;
 use super::token_error::TokenError;
 use super::tokens::AccessClaims;
+use crate::audit::{Actor, Event};
 use crate::crypto::jwt::{self, Expect};
 use crate::crypto::token_hash;
 use crate::state::Provider;
 use crate::store::ClientRecord;
+
+/// Records a revocation.
+async fn record_revocation(
+    provider: &Provider,
+    client: &ClientRecord,
+    user_id: Option<&str>,
+    ip: &str,
+    kind: &'static str,
+) {
+    let mut event = Event::new("token.revoked", Actor::Client(client.client_id.clone()))
+        .client(&client.client_id)
+        .ip(ip)
+        .detail("token_type", kind);
+    if let Some(user_id) = user_id {
+        event = event.subject(user_id);
+    }
+    provider.audit.record(provider.now(), event).await;
+}
 
 /// Revokes `token` for `client`.
 pub async fn revoke(
     provider: &Provider,
     client: &ClientRecord,
     params: &Params,
+    ip: &str,
 ) -> Result<(), TokenError> {
     let token = TokenError::the_token(params)?;
     let now = provider.now();
@@ -27,6 +47,14 @@ pub async fn revoke(
         }
         provider.store.revoke_grant(&record.grant.id, now).await?;
         tracing::info!(client_id = %client.client_id, grant_id = %record.grant.id, "refresh token revoked");
+        record_revocation(
+            provider,
+            client,
+            record.grant.user_id.as_deref(),
+            ip,
+            "refresh_token",
+        )
+        .await;
         provider
             .metrics
             .revocations
@@ -53,6 +81,8 @@ pub async fn revoke(
                     .revoke_access_token(&claims.jti, claims.exp)
                     .await?;
                 tracing::info!(client_id = %client.client_id, jti = %claims.jti, "access token revoked");
+                let user = (claims.sub != client.client_id).then_some(claims.sub.as_str());
+                record_revocation(provider, client, user, ip, "access_token").await;
                 provider
                     .metrics
                     .revocations

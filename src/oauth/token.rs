@@ -4,6 +4,7 @@
 use super::client_auth::{self, Presented};
 use super::params::Params;
 use super::token_error::TokenError;
+use crate::audit::{Actor, Event};
 use crate::state::Provider;
 use serde::Serialize;
 
@@ -25,14 +26,20 @@ pub struct TokenResponse {
     /// Present when `offline_access` was granted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// The user the tokens are for (none for client_credentials); for the
+    /// audit log, never sent.
+    #[serde(skip)]
+    pub user_id: Option<String>,
 }
 
 /// Handles a token request: `basic` is the decoded Basic credential, if the
-/// Authorization header carried one.
+/// Authorization header carried one; `ip` is the caller's address, for the
+/// audit log.
 pub async fn handle(
     provider: &Provider,
     basic: Option<(String, String)>,
     params: &Params,
+    ip: &str,
 ) -> Result<TokenResponse, TokenError> {
     if let Some(duplicate) = params.first_defect() {
         return Err(TokenError::InvalidRequest(duplicate.to_string()));
@@ -44,10 +51,21 @@ pub async fn handle(
         .ok_or_else(|| TokenError::InvalidRequest("grant_type is missing".into()))?
         .to_string();
     let presented = Presented::from_request(basic, params)?;
-    let client = client_auth::authenticate(&provider.store, &presented).await?;
-    let response = match grant_type.as_str() {
-        "authorization_code" => super::grant_code::exchange(provider, &client, params).await,
-        "refresh_token" => super::grant_refresh::exchange(provider, &client, params).await,
+    let client = match client_auth::authenticate(&provider.store, &presented).await {
+        Ok(client) => client,
+        Err(e) => {
+            if matches!(e, TokenError::InvalidClient { .. }) {
+                let event = Event::new("token.client_auth_failure", Actor::Anonymous)
+                    .client(presented.client_id())
+                    .ip(ip);
+                provider.audit.record(provider.now(), event).await;
+            }
+            return Err(e);
+        }
+    };
+    let result = match grant_type.as_str() {
+        "authorization_code" => super::grant_code::exchange(provider, &client, params, ip).await,
+        "refresh_token" => super::grant_refresh::exchange(provider, &client, params, ip).await,
         "client_credentials" => {
             super::grant_client_credentials::exchange(provider, &client, params).await
         }
@@ -56,11 +74,40 @@ pub async fn handle(
                 "grant_type {other:?} is not supported"
             )))
         }
-    }?;
+    };
+    let actor = Actor::Client(client.client_id.clone());
+    let response = match result {
+        Ok(response) => response,
+        Err(e) => {
+            if let TokenError::InvalidGrant(why) = &e {
+                let event = Event::new("token.refused", actor)
+                    .client(&client.client_id)
+                    .ip(ip)
+                    .detail("grant_type", grant_type.as_str())
+                    .detail("reason", why.as_str());
+                provider.audit.record(provider.now(), event).await;
+            }
+            return Err(e);
+        }
+    };
     provider
         .metrics
         .tokens_issued
         .with_label_values(&[grant_type.as_str()])
         .inc();
+    let name = if grant_type == "refresh_token" {
+        "token.refreshed"
+    } else {
+        "token.issued"
+    };
+    let mut event = Event::new(name, actor)
+        .client(&client.client_id)
+        .ip(ip)
+        .detail("grant_type", grant_type.as_str())
+        .detail("scope", response.scope.as_str());
+    if let Some(user_id) = &response.user_id {
+        event = event.subject(user_id);
+    }
+    provider.audit.record(provider.now(), event).await;
     Ok(response)
 }

@@ -3,6 +3,7 @@
 //! Every change is a CSRF-protected form that redirects back with a notice
 //! (POST/redirect/GET), or re-renders the page with the problem in words.
 
+use super::audit;
 use super::consent::describe_scope;
 use super::cookies;
 use super::display;
@@ -237,6 +238,8 @@ async fn count_failure(
 ) -> Result<(), AccountError> {
     let address = client_address(req, provider.config.trust_forwarded_for);
     tracing::info!(user_id = %user.id, "wrong password or code on the account page");
+    let event = audit::by_user("account.check_failure", user).detail("form", req.path());
+    audit::record(req, provider, event).await;
     throttle::record_failure(&provider.store, &user.username, &address, provider.now()).await
 }
 
@@ -259,7 +262,10 @@ pub async fn update_profile(
                 .update_profile(&user.id, name.as_deref(), email.as_deref(), provider.now())
                 .await;
             match saved {
-                Ok(()) => done(&provider, "profile", "profile"),
+                Ok(()) => {
+                    audit::record(&req, &provider, audit::by_user("profile.updated", &user)).await;
+                    done(&provider, "profile", "profile")
+                }
                 Err(e) => pages.fail(&e),
             }
         }
@@ -316,7 +322,10 @@ pub async fn change_password(
                 throttle::record_success(&provider.store, &user.username).await
             };
             match cleanup.await {
-                Ok(()) => done(&provider, "password", "password"),
+                Ok(()) => {
+                    audit::record(&req, &provider, audit::by_user("password.changed", &user)).await;
+                    done(&provider, "password", "password")
+                }
                 Err(e) => pages.fail(&e),
             }
         }
@@ -350,6 +359,10 @@ pub async fn end_sessions(
         return match store.delete_other_sessions(&user.id, &session.sid).await {
             Ok(n) => {
                 tracing::info!(user_id = %user.id, sessions = n, "other sessions signed out");
+                let event = audit::by_user("session.ended", &user)
+                    .detail("how", "account_page")
+                    .detail("sessions", n.to_string());
+                audit::record(&req, &provider, event).await;
                 done(&provider, "sessions", "sessions")
             }
             Err(e) => pages.fail(&e),
@@ -371,6 +384,10 @@ pub async fn end_sessions(
     match store.delete_session_of_user(&user.id, sid).await {
         Ok(true) => {
             tracing::info!(user_id = %user.id, sid, "session signed out from the account page");
+            let event = audit::by_user("session.ended", &user)
+                .detail("how", "account_page")
+                .detail("sessions", "1");
+            audit::record(&req, &provider, event).await;
             done(&provider, "session", "sessions")
         }
         Ok(false) => {
@@ -408,6 +425,8 @@ pub async fn revoke_application(
     {
         Ok(true) => {
             tracing::info!(user_id = %user.id, client_id, "application access revoked by the user");
+            let event = audit::by_user("consent.revoked", &user).client(client_id);
+            audit::record(&req, &provider, event).await;
             done(&provider, "application", "applications")
         }
         Ok(false) => {
@@ -446,7 +465,10 @@ pub async fn disable_mfa(
         Err(e) => return pages.fail(&e),
     }
     match enrolment::remove(&provider.store, &user, code, provider.now()).await {
-        Ok(Ok(())) => done(&provider, "mfa-off", "mfa"),
+        Ok(Ok(())) => {
+            audit::record(&req, &provider, audit::by_user("mfa.removed", &user)).await;
+            done(&provider, "mfa-off", "mfa")
+        }
         Ok(Err(why)) => match count_failure(&req, &provider, &user).await {
             Ok(()) => problem(&req, &provider, &pages, (&session, &user), "mfa", why).await,
             Err(e) => pages.fail(&e),
@@ -476,6 +498,8 @@ pub async fn renew_recovery_codes(
     }
     match enrolment::renew_recovery_codes(&provider.store, &user, code, provider.now()).await {
         Ok(Ok(codes)) => {
+            let event = audit::by_user("mfa.recovery_codes_renewed", &user);
+            audit::record(&req, &provider, event).await;
             let base = provider.config.base_path();
             show_recovery_codes(&pages, &codes, false, &format!("{base}/account#mfa"))
         }

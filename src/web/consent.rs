@@ -2,6 +2,7 @@
 //! the requested scopes in plain words; Allow records the consent and issues
 //! the code, Deny answers the client with `access_denied`.
 
+use super::audit;
 use super::cookies;
 use super::flow::{self, current_session, redirect};
 use super::pages::Pages;
@@ -189,11 +190,17 @@ pub async fn submit(
                     .await?;
                 provider.store.delete_auth_request(&token_hash(id)).await?;
                 tracing::info!(user_id = %user.id, client_id = %client.client_id, "consent given");
+                let event = audit::by_user("consent.given", &user)
+                    .client(&client.client_id)
+                    .detail("scope", request.scopes.join(" "));
+                audit::record(&req, &provider, event).await;
                 flow::issue_code(&provider, &pages, StatusCode::SEE_OTHER, &request, &session).await
             }
             Some("deny") => {
                 provider.store.delete_auth_request(&token_hash(id)).await?;
                 tracing::info!(user_id = %user.id, client_id = %client.client_id, "consent denied");
+                let event = audit::by_user("consent.denied", &user).client(&client.client_id);
+                audit::record(&req, &provider, event).await;
                 let e = request.error(
                     ErrorCode::AccessDenied,
                     "sign-in cancelled: the user chose not to share their account",

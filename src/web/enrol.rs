@@ -5,6 +5,7 @@
 //! request resumes once the key is confirmed.
 
 use super::account::{read_form, show_recovery_codes, sign_in_first};
+use super::audit;
 use super::cookies;
 use super::flow::{self, current_session, redirect};
 use super::pages::Pages;
@@ -179,6 +180,7 @@ pub async fn confirm(
         }
         Err(e) => return pages.fail(&e),
     };
+    audit::record(&req, &provider, audit::by_user("mfa.enrolled", &user)).await;
     // The code just proved the second factor in this browser: the session
     // now counts as two-step for clients that require it.
     if !session.amr.split(' ').any(|m| m == "otp") {

@@ -4,13 +4,15 @@
 //! request, or goes to one of a fixed set of internal pages (`then`), so no
 //! link can turn the sign-in into an open redirect.
 
+use super::audit;
 use super::cookies;
 use super::flow::{self, redirect};
 use super::pages::Pages;
 use super::params;
 use super::rate_limit::client_address;
-use crate::account::mfa::{self, CodeCheck};
+use crate::account::mfa::{self, CodeCheck, Factor};
 use crate::account::{login, session, throttle};
+use crate::audit::{Actor, Event};
 use crate::state::Provider;
 use crate::store::Device;
 use actix_web::http::StatusCode;
@@ -50,6 +52,29 @@ async fn start_session(
     )
     .await?;
     Ok(cookie)
+}
+
+/// The audit event for a refused sign-in. `reason` is given, or found: an
+/// unknown username, a disabled account or a wrong password (the person
+/// sees the same sentence for all three).
+async fn failed_sign_in(provider: &Provider, username: &str, reason: &'static str) -> Event {
+    let known = provider
+        .store
+        .user_by_username(username.trim())
+        .await
+        .ok()
+        .flatten();
+    let reason = match (&known, reason) {
+        (_, r) if !r.is_empty() => r,
+        (None, _) => "unknown_user",
+        (Some(u), _) if u.disabled => "disabled",
+        (Some(_), _) => "wrong_password",
+    };
+    let event = Event::new("sign_in.failure", Actor::Anonymous).detail("reason", reason);
+    match known {
+        Some(user) => event.user(&user.id, &user.username),
+        None => event.attempted_username(username),
+    }
 }
 
 /// The internal pages a sign-in may lead to besides an authorization
@@ -236,6 +261,8 @@ pub async fn submit(
             wait,
             "sign-in refused: account throttled after failures"
         );
+        let event = failed_sign_in(&provider, username, "throttled").await;
+        audit::record(&req, &provider, event).await;
         let message = format!("Too many failed attempts. Wait {wait} seconds, then try again.");
         return login_page(
             &req,
@@ -257,6 +284,8 @@ pub async fn submit(
     };
     let Some(user) = user else {
         tracing::info!(username, "sign-in failed");
+        let event = failed_sign_in(&provider, username, "").await;
+        audit::record(&req, &provider, event).await;
         if let Err(e) =
             throttle::record_failure(&provider.store, username, &address, provider.now()).await
         {
@@ -295,6 +324,7 @@ pub async fn submit(
             Err(e) => return pages.fail(&e),
         };
         let next = format!("{base}/login/totp{}", screen_query(request, then));
+        audit::record(&req, &provider, audit::by_user("mfa.challenged", &user)).await;
         let mut response = redirect(StatusCode::SEE_OTHER, &next);
         let _ = response.add_cookie(&cookies::build(
             config,
@@ -312,6 +342,8 @@ pub async fn submit(
         return pages.fail(&e);
     }
     tracing::info!(user_id = %user.id, "signed in with a password");
+    let event = audit::by_user("sign_in.success", &user).detail("amr", "pwd");
+    audit::record(&req, &provider, event).await;
     let mut response = redirect(
         StatusCode::SEE_OTHER,
         &after_sign_in(&provider, request, then),
@@ -435,6 +467,8 @@ pub async fn submit_totp(
         };
     if wait > 0 {
         tracing::warn!(user_id = %user.id, wait, "TOTP refused: account throttled after failures");
+        let event = audit::by_user("mfa.failure", &user).detail("reason", "throttled");
+        audit::record(&req, &provider, event).await;
         let message = format!("Too many failed attempts. Wait {wait} seconds, then try again.");
         return totp_page(
             &req,
@@ -447,7 +481,14 @@ pub async fn submit_totp(
     }
     let code = field("code").unwrap_or("");
     match mfa::check_code(&provider.store, &token, &user, code, now).await {
-        Ok(CodeCheck::Accepted(_)) => {
+        Ok(CodeCheck::Accepted(factor)) => {
+            let kind = if factor == Factor::RecoveryCode {
+                "recovery_code"
+            } else {
+                "totp"
+            };
+            let event = audit::by_user("mfa.success", &user).detail("factor", kind);
+            audit::record(&req, &provider, event).await;
             provider
                 .metrics
                 .mfa_challenges
@@ -466,6 +507,8 @@ pub async fn submit_totp(
                 .with_label_values(&["failure"])
                 .inc();
             tracing::info!(user_id = %user.id, reason = ?factor, "second-factor code rejected");
+            let event = audit::by_user("mfa.failure", &user).detail("reason", factor.reason());
+            audit::record(&req, &provider, event).await;
             return totp_page(
                 &req,
                 &provider,
@@ -482,6 +525,8 @@ pub async fn submit_totp(
                 .with_label_values(&["exhausted"])
                 .inc();
             tracing::warn!(user_id = %user.id, "too many wrong TOTP codes; the password is needed again");
+            let event = audit::by_user("mfa.failure", &user).detail("reason", "too_many_attempts");
+            audit::record(&req, &provider, event).await;
             return back_to_login(&provider, request, then);
         }
         Err(e) => return pages.fail(&e),
@@ -495,6 +540,8 @@ pub async fn submit_totp(
         return pages.fail(&e);
     }
     tracing::info!(user_id = %user.id, "signed in with a password and a second factor");
+    let event = audit::by_user("sign_in.success", &user).detail("amr", "pwd otp");
+    audit::record(&req, &provider, event).await;
     let mut response = redirect(
         StatusCode::SEE_OTHER,
         &after_sign_in(&provider, request, then),

@@ -3,6 +3,7 @@
 //! at once; any other asks the user first, so that a third-party page cannot
 //! sign people out behind their backs.
 
+use super::audit;
 use super::cookies;
 use super::flow::{current_session, redirect, redirect_status};
 use super::pages::Pages;
@@ -129,10 +130,21 @@ async fn sign_out_and_finish(
     request: &LogoutRequest,
 ) -> HttpResponse {
     if let Some(cookie) = cookies::value(req, &provider.config, cookies::SESSION) {
+        let user = match current_session(req, provider).await {
+            Ok(found) => found.map(|(_, user)| user),
+            Err(e) => return pages.fail(&e),
+        };
         if let Err(e) = session::close(&provider.store, &cookie).await {
             return pages.fail(&e);
         }
         tracing::info!("browser session ended by RP-initiated logout");
+        if let Some(user) = user {
+            let mut event = audit::by_user("session.ended", &user).detail("how", "logout");
+            if let Some(client) = &request.client {
+                event = event.client(&client.client_id);
+            }
+            audit::record(req, provider, event).await;
+        }
     }
     signed_out(
         pages,

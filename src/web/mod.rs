@@ -2,6 +2,7 @@
 //! they read the request, call protocol or account logic, and render.
 
 mod account;
+mod audit;
 mod authorize;
 mod consent;
 pub mod cookies;

@@ -4,6 +4,7 @@
 //! §5.2 JSON in one place.
 
 use super::params;
+use super::rate_limit::client_address;
 use crate::oauth::client_auth::{self, parse_basic, Presented};
 use crate::oauth::params::Params;
 use crate::oauth::token_error::TokenError;
@@ -56,7 +57,8 @@ pub async fn token(
 ) -> HttpResponse {
     let result = async {
         let (params, basic) = read(&req, &body)?;
-        token::handle(&provider, basic, &params).await
+        let ip = client_address(&req, provider.config.trust_forwarded_for);
+        token::handle(&provider, basic, &params, &ip).await
     }
     .await;
     match result {
@@ -92,7 +94,8 @@ pub async fn revoke(
     let result = async {
         let (params, basic) = read(&req, &body)?;
         let client = client(&provider, &params, basic).await?;
-        revoke::revoke(&provider, &client, &params).await
+        let ip = client_address(&req, provider.config.trust_forwarded_for);
+        revoke::revoke(&provider, &client, &params, &ip).await
     }
     .await;
     match result {

@@ -571,3 +571,31 @@ pub async fn count(database_url: &str, sql: &str) -> i64 {
     pool.close().await;
     n
 }
+
+/// Runs the `gatehouse` command on `database` and waits for it without
+/// blocking the test's runtime: a server spawned in this test keeps serving
+/// (and finishing its database transactions) meanwhile.
+pub async fn gatehouse_cli(
+    database: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(args)
+        .env("GATEHOUSE_DATABASE_URL", database)
+        .env("RUST_LOG", "warn")
+        .envs(envs.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).await.unwrap();
+    }
+    drop(input);
+    child.wait_with_output().await.unwrap()
+}

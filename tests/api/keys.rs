@@ -15,13 +15,8 @@ async fn jwks_kids(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
-fn cli(app: &TestApp, args: &[&str]) -> String {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(args)
-        .env("GATEHOUSE_DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+async fn cli(app: &TestApp, args: &[&str]) -> String {
+    let output = gatehouse_cli(&app.database_url, args, &[], None).await;
     assert!(
         output.status.success(),
         "{}",
@@ -39,7 +34,7 @@ async fn rotate_with_the_cli_then_prune_retired_keys() {
         .await;
 
     let rotated_at = gatehouse::clock::unix_now();
-    let printed = cli(&app, &["keys", "rotate"]);
+    let printed = cli(&app, &["keys", "rotate"]).await;
     assert!(printed.contains(&format!("Retired {old_kid}")), "{printed}");
     gatehouse::startup::reload_keys(&app.provider).await;
 
@@ -50,7 +45,7 @@ async fn rotate_with_the_cli_then_prune_retired_keys() {
         "current, next and the retired key are published"
     );
     assert!(kids.contains(&old_kid));
-    let listing = cli(&app, &["keys", "list"]);
+    let listing = cli(&app, &["keys", "list"]).await;
     assert!(
         listing.contains("current") && listing.contains("next") && listing.contains("retired"),
         "{listing}"
@@ -79,7 +74,7 @@ async fn rotate_with_the_cli_then_prune_retired_keys() {
         .find(|k| **k != old_kid && **k != header.kid.clone().unwrap())
         .unwrap()
         .clone();
-    let printed = cli(&app, &["keys", "rotate"]);
+    let printed = cli(&app, &["keys", "rotate"]).await;
     assert!(
         printed.contains(&format!("Signing with {next_kid}")),
         "{printed}"
@@ -140,14 +135,18 @@ async fn switching_algorithm_rotates_and_keeps_the_old_key_published() {
     let before = app
         .tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
         .await;
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(["keys", "list"])
-        .env("GATEHOUSE_DATABASE_URL", &app.database_url)
-        .env("GATEHOUSE_SIGNING_ALG", "ES256")
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    let output = gatehouse_cli(
+        &app.database_url,
+        &["keys", "list"],
+        &[("GATEHOUSE_SIGNING_ALG", "ES256")],
+        None,
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     gatehouse::startup::reload_keys(&app.provider).await;
     let jwks: Value = app.get("/jwks").await.json().await.unwrap();
     let types: Vec<&str> = jwks["keys"]
