@@ -15,6 +15,8 @@ pub enum NextStep {
     /// Set up two-step verification, which the client requires and the
     /// user does not have yet.
     EnrolMfa,
+    /// Replace a password an admin set.
+    ChangePassword,
     /// Agree to share the requested scopes.
     Consent,
     /// Nothing: issue the code.
@@ -28,6 +30,8 @@ pub struct SignedIn<'a> {
     pub session: &'a SessionRecord,
     /// Whether the user has a second factor enrolled.
     pub has_totp: bool,
+    /// Whether an admin set the password, which must now be replaced.
+    pub must_change_password: bool,
 }
 
 /// Decides the next step for `request` given the browser's session and the
@@ -47,7 +51,12 @@ pub fn next_step(
             Ok(NextStep::Login)
         }
     };
-    let Some(SignedIn { session, has_totp }) = signed_in else {
+    let Some(SignedIn {
+        session,
+        has_totp,
+        must_change_password,
+    }) = signed_in
+    else {
         return login();
     };
     let stale = request.reauth_of.as_deref() == Some(session.sid.as_str());
@@ -56,6 +65,16 @@ pub fn next_step(
     });
     if stale || too_old {
         return login();
+    }
+    if must_change_password {
+        return if request.prompts("none") {
+            Err(request.error(
+                ErrorCode::InteractionRequired,
+                "the user must choose a new password first",
+            ))
+        } else {
+            Ok(NextStep::ChangePassword)
+        };
     }
     if client.require_mfa && !session.amr.split(' ').any(|m| m == "otp") {
         if has_totp {
@@ -105,6 +124,7 @@ mod tests {
         let signed = Some(SignedIn {
             session: &s,
             has_totp: false,
+            must_change_password: false,
         });
         let openid = ["openid".to_string()];
         assert_eq!(next_step(&r, &c, None, &[], 1000), Ok(NextStep::Login));
@@ -160,6 +180,7 @@ mod tests {
         let with_totp = Some(SignedIn {
             session: &s,
             has_totp: true,
+            must_change_password: false,
         });
         assert_eq!(
             next_step(&r, &c, with_totp, &openid, 1000),
@@ -169,6 +190,7 @@ mod tests {
         let without = Some(SignedIn {
             session: &s,
             has_totp: false,
+            must_change_password: false,
         });
         assert_eq!(
             next_step(&r, &c, without, &openid, 1000),
@@ -187,6 +209,7 @@ mod tests {
         let strong = Some(SignedIn {
             session: &s,
             has_totp: true,
+            must_change_password: false,
         });
         assert_eq!(
             next_step(&r, &c, strong, &openid, 1000),

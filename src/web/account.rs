@@ -129,6 +129,13 @@ pub async fn show(
         Ok(None) => return sign_in_first(&provider, StatusCode::FOUND),
         Err(e) => return pages.fail(&e),
     };
+    if signed_in.1.must_change_password {
+        let base = provider.config.base_path();
+        return redirect(
+            StatusCode::FOUND,
+            &format!("{base}/login/new-password?then=account"),
+        );
+    }
     let query = Params::parse(req.query_string().as_bytes());
     let done = query.get("done").ok().flatten();
     let notice = NOTICES

@@ -50,6 +50,10 @@ fn gate(
     ) {
         Ok(NextStep::Consent) | Ok(NextStep::Issue) => None,
         Ok(NextStep::Login) => Some(redirect(status, &format!("{base}/login?request={id}"))),
+        Ok(NextStep::ChangePassword) => Some(redirect(
+            status,
+            &format!("{base}/login/new-password?request={id}"),
+        )),
         Ok(NextStep::EnrolMfa) => Some(redirect(
             status,
             &format!("{base}/account/mfa/enrol?request={id}"),

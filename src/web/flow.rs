@@ -181,6 +181,13 @@ async fn proceed_inner(
             let id = stored_id(provider, request, request_id).await?;
             Ok(redirect(status, &format!("{base}/login?request={id}")))
         }
+        Ok(NextStep::ChangePassword) => {
+            let id = stored_id(provider, request, request_id).await?;
+            Ok(redirect(
+                status,
+                &format!("{base}/login/new-password?request={id}"),
+            ))
+        }
         Ok(NextStep::EnrolMfa) => {
             let id = stored_id(provider, request, request_id).await?;
             Ok(redirect(
@@ -255,6 +262,7 @@ pub fn signed_in(session: Option<&(SessionRecord, UserRecord)>) -> Option<Signed
     session.map(|(session, user)| SignedIn {
         session,
         has_totp: user.totp_secret.is_some(),
+        must_change_password: user.must_change_password,
     })
 }
 

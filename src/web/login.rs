@@ -77,9 +77,24 @@ async fn failed_sign_in(provider: &Provider, username: &str, reason: &'static st
     }
 }
 
+/// Where a fresh sign-in goes: first to choose a password, if an admin set
+/// the current one; then on as usual.
+fn next_after_sign_in(
+    provider: &Provider,
+    user: &crate::store::UserRecord,
+    request: Option<&str>,
+    then: Option<&'static str>,
+) -> String {
+    if user.must_change_password {
+        let base = provider.config.base_path();
+        return format!("{base}/login/new-password{}", screen_query(request, then));
+    }
+    after_sign_in(provider, request, then)
+}
+
 /// The internal pages a sign-in may lead to besides an authorization
 /// request, by the name a link uses in `then`; anything else means home.
-const DESTINATIONS: &[(&str, &str)] = &[("account", "/account")];
+const DESTINATIONS: &[(&str, &str)] = &[("account", "/account"), ("admin", "/admin")];
 
 /// The `then` value, if it names a known destination.
 pub fn destination(value: Option<&str>) -> Option<&'static str> {
@@ -101,7 +116,7 @@ pub fn screen_query(request: Option<&str>, then: Option<&'static str>) -> String
 
 /// Where to go once signed in: the pending request, a named destination,
 /// or the home page.
-fn after_sign_in(provider: &Provider, request: Option<&str>, then: Option<&str>) -> String {
+pub fn after_sign_in(provider: &Provider, request: Option<&str>, then: Option<&str>) -> String {
     let base = provider.config.base_path();
     match request {
         Some(id) => format!("{base}/authorize/resume?request={id}"),
@@ -346,7 +361,7 @@ pub async fn submit(
     audit::record(&req, &provider, event).await;
     let mut response = redirect(
         StatusCode::SEE_OTHER,
-        &after_sign_in(&provider, request, then),
+        &next_after_sign_in(&provider, &user, request, then),
     );
     let _ = response.add_cookie(&cookies::build(config, cookies::SESSION, cookie, None));
     response
@@ -544,7 +559,7 @@ pub async fn submit_totp(
     audit::record(&req, &provider, event).await;
     let mut response = redirect(
         StatusCode::SEE_OTHER,
-        &after_sign_in(&provider, request, then),
+        &next_after_sign_in(&provider, &user, request, then),
     );
     let _ = response.add_cookie(&cookies::build(config, cookies::SESSION, cookie, None));
     let _ = response.add_cookie(&cookies::removal(config, cookies::MFA));

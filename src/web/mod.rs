@@ -14,6 +14,7 @@ mod flow;
 mod home;
 mod login;
 mod logout;
+mod new_password;
 pub mod ops;
 pub mod pages;
 mod params;
@@ -52,6 +53,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         .route("/login", web::post().to(login::submit))
         .route("/login/totp", web::get().to(login::show_totp))
         .route("/login/totp", web::post().to(login::submit_totp))
+        .route("/login/new-password", web::get().to(new_password::show))
+        .route("/login/new-password", web::post().to(new_password::submit))
         .route("/account", web::get().to(account::show))
         .route("/account/profile", web::post().to(account::update_profile))
         .route(

@@ -47,6 +47,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/mfa_enrol.html"),
     ),
     (
+        "new_password.html",
+        include_str!("../../templates/new_password.html"),
+    ),
+    (
         "recovery_codes.html",
         include_str!("../../templates/recovery_codes.html"),
     ),

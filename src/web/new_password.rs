@@ -1,0 +1,165 @@
+//! The screen that replaces a password an admin set (a new account's
+//! temporary password, or a reset): right after signing in, before anything
+//! else, the user chooses their own.
+
+use super::audit;
+use super::cookies;
+use super::flow::{self, current_session, redirect};
+use super::login::{after_sign_in, destination, screen_query};
+use super::pages::Pages;
+use super::params;
+use crate::account::login::hash_password;
+use crate::account::profile::check_new_password;
+use crate::crypto::password;
+use crate::oauth::params::Params;
+use crate::state::Provider;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+fn page(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    status: StatusCode,
+    (request, then): (Option<&str>, Option<&'static str>),
+    username: &str,
+    error: Option<&str>,
+) -> HttpResponse {
+    let (csrf, new_cookie) = cookies::csrf_token(req, &provider.config);
+    let mut response = pages.render(
+        status,
+        "new_password.html",
+        &json!({
+            "csrf": csrf, "request": request, "then": then,
+            "username": username, "error": error,
+        }),
+    );
+    if let Some(cookie) = new_cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+/// GET /login/new-password
+pub async fn show(
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let query = Params::parse(req.query_string().as_bytes());
+    let request = query.get("request").ok().flatten();
+    let then = destination(query.get("then").ok().flatten());
+    if request.is_some_and(|r| !flow::is_request_id(r)) {
+        return flow::expired_request(&pages);
+    }
+    let base = provider.config.base_path();
+    let user = match current_session(&req, &provider).await {
+        Ok(Some((_, user))) => user,
+        Ok(None) => {
+            let to = format!("{base}/login{}", screen_query(request, then));
+            return redirect(StatusCode::FOUND, &to);
+        }
+        Err(e) => return pages.fail(&e),
+    };
+    if !user.must_change_password {
+        return redirect(StatusCode::FOUND, &after_sign_in(&provider, request, then));
+    }
+    page(
+        &req,
+        &provider,
+        &pages,
+        StatusCode::OK,
+        (request, then),
+        &user.username,
+        None,
+    )
+}
+
+/// POST /login/new-password
+pub async fn submit(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let form = match params::form(&req, &body) {
+        Ok(p) => p,
+        Err(why) => {
+            return pages.error(StatusCode::BAD_REQUEST, "This form could not be read", &why)
+        }
+    };
+    let field = |name: &str| form.get(name).ok().flatten();
+    let request = field("request");
+    let then = destination(field("then"));
+    if request.is_some_and(|r| !flow::is_request_id(r)) {
+        return flow::expired_request(&pages);
+    }
+    let base = provider.config.base_path();
+    let user = match current_session(&req, &provider).await {
+        Ok(Some((_, user))) => user,
+        Ok(None) => {
+            let to = format!("{base}/login{}", screen_query(request, then));
+            return redirect(StatusCode::SEE_OTHER, &to);
+        }
+        Err(e) => return pages.fail(&e),
+    };
+    let screen = (request, then);
+    let refuse = |status: StatusCode, why: &str| {
+        page(
+            &req,
+            &provider,
+            &pages,
+            status,
+            screen,
+            &user.username,
+            Some(why),
+        )
+    };
+    if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "This form had expired, so nothing was changed. Please try again.",
+        );
+    }
+    if !user.must_change_password {
+        return redirect(
+            StatusCode::SEE_OTHER,
+            &after_sign_in(&provider, request, then),
+        );
+    }
+    let new = field("new_password").unwrap_or("");
+    if let Err(why) =
+        check_new_password(&user.username, new, field("repeat_password").unwrap_or(""))
+    {
+        return refuse(StatusCode::BAD_REQUEST, why);
+    }
+    let (hash, candidate) = (user.password_hash.clone(), new.to_string());
+    let same = tokio::task::spawn_blocking(move || password::verify_password(&hash, &candidate))
+        .await
+        .unwrap_or(false);
+    if same {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "Choose a new password, not the one you were given.",
+        );
+    }
+    let saved = async {
+        let hash = hash_password(new.to_string()).await?;
+        provider
+            .store
+            .set_password_hash(&user.id, &hash, provider.now())
+            .await?;
+        Ok::<_, crate::account::AccountError>(())
+    }
+    .await;
+    if let Err(e) = saved {
+        return pages.fail(&e);
+    }
+    let event = audit::by_user("password.changed", &user).detail("how", "required_change");
+    audit::record(&req, &provider, event).await;
+    redirect(
+        StatusCode::SEE_OTHER,
+        &after_sign_in(&provider, request, then),
+    )
+}
