@@ -40,6 +40,16 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Manage users (exit codes: 2 invalid input, 3 not found, 4 taken).
+    User {
+        #[command(subcommand)]
+        action: gatehouse::cli::UserAction,
+    },
+    /// Manage clients (exit codes: 2 invalid input, 3 not found, 4 taken).
+    Client {
+        #[command(subcommand)]
+        action: gatehouse::cli::ClientAction,
+    },
 }
 
 #[derive(Subcommand)]
@@ -71,24 +81,32 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = actix_web::rt::System::with_tokio_rt(|| runtime).block_on(run(cli, config));
+    let result =
+        actix_web::rt::System::with_tokio_rt(|| runtime).block_on(run(cli.command, config));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", report(&e));
-            ExitCode::FAILURE
+            // User and client commands have exit codes of their own.
+            let code = e
+                .downcast_ref::<gatehouse::cli::CliError>()
+                .map_or(1, |c| c.code);
+            ExitCode::from(code)
         }
     }
 }
 
-async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
-    match cli.command {
+async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::User { action } => gatehouse::cli::run_user(&config, action).await?,
+        Command::Client { action } => gatehouse::cli::run_client(&config, action).await?,
         Command::Serve { seed } => {
             if seed.is_some() {
                 config.seed = seed;
             }
             let started = std::time::Instant::now();
             let app = Application::build(config.clone()).await?;
+            first_run_admin(&app).await?;
             println!(
                 "Gatehouse is ready in {} ms: open {}/ in a browser (listening on port {}, database {})",
                 started.elapsed().as_millis(),
@@ -155,6 +173,32 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// On a database without an admin, creates `admin`: with the password in
+/// GATEHOUSE_ADMIN_PASSWORD, or a generated one printed here once. Either
+/// must be changed at the first sign-in.
+async fn first_run_admin(app: &Application) -> anyhow::Result<()> {
+    let provider = app.provider();
+    use gatehouse::admin::users::{ensure_first_admin, FirstAdmin};
+    let from_env = std::env::var("GATEHOUSE_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    let created =
+        ensure_first_admin(&provider.store, &provider.audit, from_env, provider.now()).await?;
+    let admin_page = format!("{}/admin", provider.config.issuer);
+    match created {
+        FirstAdmin::Exists => {}
+        FirstAdmin::Created(Some(password)) => println!(
+            "No admin existed, so the user \"admin\" was created with the password {password} \
+             (shown once; it must be changed at the first sign-in at {admin_page})."
+        ),
+        FirstAdmin::Created(None) => println!(
+            "No admin existed, so the user \"admin\" was created with the password from \
+             GATEHOUSE_ADMIN_PASSWORD (to be changed at the first sign-in at {admin_page})."
+        ),
     }
     Ok(())
 }

@@ -222,17 +222,26 @@ pub async fn delete(ctx: &Context<'_>, user_id: &str) -> Result<(), AdminError> 
     Ok(())
 }
 
+/// What the first-run check did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FirstAdmin {
+    /// An enabled admin exists: nothing to do.
+    Exists,
+    /// `admin` was created (or given the role), with this generated
+    /// password to print once, or with the one supplied.
+    Created(Option<String>),
+}
+
 /// On a database without an enabled admin, creates `admin` with
-/// `password` or a generated one (to be changed at first sign-in). Returns
-/// the generated password, to print once.
+/// `password` or a generated one, to be changed at first sign-in.
 pub async fn ensure_first_admin(
     store: &Store,
     audit: &AuditLog,
     password: Option<String>,
     now: i64,
-) -> Result<Option<String>, AdminError> {
+) -> Result<FirstAdmin, AdminError> {
     if store.admin_exists().await? {
-        return Ok(None);
+        return Ok(FirstAdmin::Exists);
     }
     let (hash, shown) = match password {
         Some(p) if !p.is_empty() => (hash_password(p).await?, None),
@@ -279,5 +288,5 @@ pub async fn ensure_first_admin(
                 .detail("first_run", "true"),
         )
         .await;
-    Ok(shown)
+    Ok(FirstAdmin::Created(shown))
 }

@@ -98,5 +98,19 @@ async fn serve_reads_the_seed_from_the_environment() {
         printed.contains(&format!("open http://127.0.0.1:{port}/ in a browser")),
         "{printed}"
     );
-    assert_eq!(count(&database, "SELECT COUNT(*) AS n FROM users").await, 2);
+    // No admin in the seed: the first run created one and said so once.
+    assert!(
+        printed.contains("the user \"admin\" was created with the password"),
+        "{printed}"
+    );
+    assert_eq!(count(&database, "SELECT COUNT(*) AS n FROM users").await, 3);
+    assert_eq!(
+        count(
+            &database,
+            "SELECT COUNT(*) AS n FROM users WHERE username = 'admin' AND is_admin = 1
+             AND must_change_password = 1"
+        )
+        .await,
+        1
+    );
 }

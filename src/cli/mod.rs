@@ -1,0 +1,101 @@
+//! The `user` and `client` commands: administration straight on the
+//! database, for bootstrap and scripts. They run the same use-cases as the
+//! admin UI and API, and each action lands in the audit log (actor `cli`).
+//!
+//! Exit codes scripts can rely on: 0 done; 1 the database or something else
+//! failed; 2 invalid input (including a password that is refused); 3 no
+//! such user or client; 4 the username or client id is taken.
+
+mod clients;
+mod password;
+mod users;
+
+pub use clients::ClientAction;
+pub use users::UserAction;
+
+use crate::admin::{AdminError, Context};
+use crate::audit::{Actor, AuditLog};
+use crate::config::Config;
+use crate::store::Store;
+
+/// A failed command: the message for stderr and the exit code.
+#[derive(Debug)]
+pub struct CliError {
+    /// The process exit code.
+    pub code: u8,
+    /// What to print.
+    pub message: String,
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl CliError {
+    /// Invalid input (exit code 2).
+    pub fn invalid(message: impl Into<String>) -> CliError {
+        CliError {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<AdminError> for CliError {
+    fn from(e: AdminError) -> CliError {
+        let code = match e {
+            AdminError::Invalid(_) => 2,
+            AdminError::NotFound(_) => 3,
+            AdminError::Conflict(_) => 4,
+            AdminError::Store(_) | AdminError::Account(_) => 1,
+        };
+        CliError {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for CliError {
+    fn from(e: crate::store::StoreError) -> CliError {
+        CliError {
+            code: 1,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Opens the database and the audit log, runs `action` as the CLI, and
+/// waits until its audit events are written.
+async fn with_context<T>(
+    config: &Config,
+    action: impl AsyncFnOnce(&Context<'_>) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    let audit = AuditLog::start(store.clone());
+    let ctx = Context {
+        store: &store,
+        audit: &audit,
+        actor: Actor::Cli,
+        ip: None,
+        now: crate::clock::unix_now(),
+    };
+    let result = action(&ctx).await;
+    audit.flush().await;
+    result
+}
+
+/// Runs `gatehouse user …`.
+pub async fn run_user(config: &Config, action: UserAction) -> Result<(), CliError> {
+    with_context(config, async |ctx| users::run(ctx, action).await).await
+}
+
+/// Runs `gatehouse client …`.
+pub async fn run_client(config: &Config, action: ClientAction) -> Result<(), CliError> {
+    with_context(config, async |ctx| clients::run(ctx, action).await).await
+}
