@@ -162,9 +162,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                     }
                 }
                 KeysAction::Rotate => {
-                    gatehouse::keys::load_or_create(&store, &config.signing_alg, now).await?;
-                    let rotation =
-                        gatehouse::keys::rotate(&store, &config.signing_alg, now).await?;
+                    let rotation = gatehouse::cli::rotate_keys(&config).await?;
                     println!("Signing with {} from now on.", rotation.current);
                     for kid in &rotation.retired {
                         println!("Retired {kid}: still published until the tokens it signed have expired.");

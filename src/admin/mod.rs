@@ -3,6 +3,7 @@
 //! records an audit event. No HTTP types in here.
 
 pub mod clients;
+pub mod tokens;
 pub mod users;
 
 use crate::audit::{Actor, AuditLog, Event};

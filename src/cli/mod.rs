@@ -95,6 +95,14 @@ pub async fn run_user(config: &Config, action: UserAction) -> Result<(), CliErro
     with_context(config, async |ctx| users::run(ctx, action).await).await
 }
 
+/// Runs `gatehouse keys rotate`.
+pub async fn rotate_keys(config: &Config) -> Result<crate::keys::Rotation, CliError> {
+    with_context(config, async |ctx| {
+        Ok(crate::admin::tokens::rotate_keys(ctx, &config.signing_alg).await?)
+    })
+    .await
+}
+
 /// Runs `gatehouse client …`.
 pub async fn run_client(config: &Config, action: ClientAction) -> Result<(), CliError> {
     with_context(config, async |ctx| clients::run(ctx, action).await).await

@@ -6,6 +6,7 @@ use super::params::Params;
 use super::token::TokenResponse;
 use super::token_error::TokenError;
 use super::tokens::{mint_access_token, AccessClaims};
+use crate::admin::clients::ADMIN_SCOPE;
 use crate::state::Provider;
 use crate::store::ClientRecord;
 
@@ -28,6 +29,8 @@ pub async fn exchange(
         .iter()
         .map(String::as_str)
         .filter(|s| !USER_SCOPES.contains(s))
+        // The admin API's scope, only ever for a client marked admin.
+        .filter(|s| *s != ADMIN_SCOPE || client.is_admin)
         .collect();
     let scope = match params.get("scope").ok().flatten() {
         None => allowed.join(" "),

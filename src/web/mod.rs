@@ -2,6 +2,7 @@
 //! they read the request, call protocol or account logic, and render.
 
 mod account;
+pub mod admin;
 mod audit;
 mod authorize;
 mod consent;
@@ -92,7 +93,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
     if with_metrics {
         scope = scope.route("/metrics", web::get().to(ops::metrics));
     }
-    cfg.service(scope);
+    cfg.service(scope.configure(admin::api::routes));
     if !base_path.is_empty() {
         // RFC 8414 §3: for an issuer with a path, the metadata lives at
         // /.well-known/oauth-authorization-server/{path}.

@@ -66,6 +66,14 @@ grant_types = ["client_credentials"]
 scopes = ["api:read", "api:write"]
 
 [[clients]]
+client_id = "automation"
+name = "Automation"
+client_secret = "automation-secret-0123456789"
+grant_types = ["client_credentials"]
+scopes = ["api:read"]
+admin = true
+
+[[clients]]
 client_id = "kiosk"
 name = "Kiosk"
 client_secret = "kiosk-secret-0123456789"
@@ -550,6 +558,8 @@ pub async fn verify_with_jwks(app: &TestApp, jwt: &str, audience: &str) -> Value
 }
 
 pub const WEBAPP: (&str, &str) = (CONFIDENTIAL, CONFIDENTIAL_SECRET);
+/// The seeded admin client, which may call the admin API.
+pub const AUTOMATION: (&str, &str) = ("automation", "automation-secret-0123456789");
 pub const TRUSTED: (&str, &str) = (NO_CONSENT, "trusted-secret-0123456789");
 
 /// The `n` column of a one-row query, read straight from the database.
@@ -598,4 +608,23 @@ pub async fn gatehouse_cli(
     }
     drop(input);
     child.wait_with_output().await.unwrap()
+}
+
+impl TestApp {
+    /// A client_credentials token for `client`, asking for `scope`.
+    pub async fn client_token(&self, client: (&str, &str), scope: &str) -> Response {
+        self.token_form(
+            &[("grant_type", "client_credentials"), ("scope", scope)],
+            Some(client),
+        )
+        .await
+    }
+
+    /// An admin API token for the seeded admin client.
+    pub async fn admin_token(&self) -> String {
+        let response = self.client_token(AUTOMATION, "gatehouse:admin").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_string()
+    }
 }

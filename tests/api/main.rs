@@ -4,6 +4,7 @@
 //! test on Postgres instead.
 
 mod account;
+mod admin_api;
 mod admin_cli;
 mod authorize;
 mod bad_input;

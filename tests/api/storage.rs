@@ -37,7 +37,7 @@ async fn keys_persist_and_the_seed_is_idempotent_across_restarts() {
     let users = rows(&app.database_url, "SELECT COUNT(*) AS n FROM users").await;
     assert_eq!(users[0].try_get::<i64, _>("n").unwrap(), 2);
     let clients = rows(&app.database_url, "SELECT COUNT(*) AS n FROM clients").await;
-    assert_eq!(clients[0].try_get::<i64, _>("n").unwrap(), 6);
+    assert_eq!(clients[0].try_get::<i64, _>("n").unwrap(), 7);
 }
 
 #[tokio::test]

@@ -1,0 +1,65 @@
+//! Ending sessions, revoking grants and rotating signing keys on an
+//! admin's request.
+
+use super::{AdminError, Context};
+use crate::keys::{LoadError, Rotation};
+use crate::store::StoreError;
+
+fn from_load(e: LoadError) -> AdminError {
+    match e {
+        LoadError::Store(e) => AdminError::Store(e),
+        LoadError::Key(e) => AdminError::Store(StoreError::Corrupt(e.to_string())),
+    }
+}
+
+/// Ends one browser session of a user.
+pub async fn end_session(ctx: &Context<'_>, user_id: &str, sid: &str) -> Result<(), AdminError> {
+    let user = super::users::find(ctx.store, user_id).await?;
+    if !ctx.store.delete_session_of_user(&user.id, sid).await? {
+        return Err(AdminError::NotFound(
+            "That session does not exist or has ended.".into(),
+        ));
+    }
+    ctx.record("admin.session.ended", |e| {
+        e.user(&user.id, &user.username).detail("sid", sid)
+    })
+    .await;
+    Ok(())
+}
+
+/// Revokes a grant: its refresh and access tokens stop working.
+pub async fn revoke_grant(ctx: &Context<'_>, grant_id: &str) -> Result<(), AdminError> {
+    let grant = ctx
+        .store
+        .grant(grant_id)
+        .await?
+        .filter(|g| g.is_active(ctx.now))
+        .ok_or_else(|| AdminError::NotFound("That grant does not exist or has ended.".into()))?;
+    ctx.store.revoke_grant(&grant.id, ctx.now).await?;
+    ctx.record("admin.grant.revoked", |e| {
+        let e = e.client(&grant.client_id).detail("grant_id", grant_id);
+        match &grant.user_id {
+            Some(user_id) => e.subject(user_id),
+            None => e,
+        }
+    })
+    .await;
+    Ok(())
+}
+
+/// Rotates the signing keys (see [`crate::keys::rotate`]); servers pick
+/// the change up within 30 seconds, the caller's at once if it reloads.
+pub async fn rotate_keys(ctx: &Context<'_>, alg: &str) -> Result<Rotation, AdminError> {
+    crate::keys::load_or_create(ctx.store, alg, ctx.now)
+        .await
+        .map_err(from_load)?;
+    let rotation = crate::keys::rotate(ctx.store, alg, ctx.now)
+        .await
+        .map_err(from_load)?;
+    ctx.record("admin.keys.rotated", |e| {
+        e.detail("current", rotation.current.as_str())
+            .detail("next", rotation.next.as_str())
+    })
+    .await;
+    Ok(rotation)
+}
