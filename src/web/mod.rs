@@ -93,7 +93,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
     if with_metrics {
         scope = scope.route("/metrics", web::get().to(ops::metrics));
     }
-    cfg.service(scope.configure(admin::api::routes));
+    cfg.service(scope.configure(admin::routes));
     if !base_path.is_empty() {
         // RFC 8414 §3: for an issuer with a path, the metadata lives at
         // /.well-known/oauth-authorization-server/{path}.

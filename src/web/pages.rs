@@ -51,6 +51,46 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/new_password.html"),
     ),
     (
+        "admin_base.html",
+        include_str!("../../templates/admin_base.html"),
+    ),
+    (
+        "admin_users.html",
+        include_str!("../../templates/admin_users.html"),
+    ),
+    (
+        "admin_user_new.html",
+        include_str!("../../templates/admin_user_new.html"),
+    ),
+    (
+        "admin_secret.html",
+        include_str!("../../templates/admin_secret.html"),
+    ),
+    (
+        "admin_user.html",
+        include_str!("../../templates/admin_user.html"),
+    ),
+    (
+        "admin_events.html",
+        include_str!("../../templates/admin_events.html"),
+    ),
+    (
+        "admin_clients.html",
+        include_str!("../../templates/admin_clients.html"),
+    ),
+    (
+        "admin_client.html",
+        include_str!("../../templates/admin_client.html"),
+    ),
+    (
+        "admin_keys.html",
+        include_str!("../../templates/admin_keys.html"),
+    ),
+    (
+        "admin_audit.html",
+        include_str!("../../templates/admin_audit.html"),
+    ),
+    (
         "recovery_codes.html",
         include_str!("../../templates/recovery_codes.html"),
     ),

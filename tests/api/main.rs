@@ -6,6 +6,7 @@
 mod account;
 mod admin_api;
 mod admin_cli;
+mod admin_ui;
 mod authorize;
 mod bad_input;
 mod branding;

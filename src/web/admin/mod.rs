@@ -1,5 +1,61 @@
-//! Administration over HTTP: the JSON admin API for automation and the
-//! admin screens for people.
+//! Administration over HTTP: the admin screens for people (`/admin`) and
+//! the JSON admin API for automation (`/admin/api/v1`).
 
 pub mod api;
 mod api_auth;
+mod ui;
+mod ui_clients;
+mod ui_system;
+mod ui_users;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+/// Registers the API, then the screens (the API's scope must come first:
+/// the screens' scope would otherwise take its paths).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    api::routes(cfg);
+    cfg.service(
+        web::scope("/admin")
+            .route("", web::get().to(index))
+            .route("/", web::get().to(index))
+            .route("/users", web::get().to(ui_users::list))
+            .route("/users", web::post().to(ui_users::create))
+            .route("/users/new", web::get().to(ui_users::new))
+            .route("/users/{id}", web::get().to(ui_users::show))
+            .route("/users/{id}", web::post().to(ui_users::update))
+            .route("/users/{id}/{action}", web::post().to(ui_users::act))
+            .route("/clients", web::get().to(ui_clients::list))
+            .route("/clients", web::post().to(ui_clients::create))
+            .route("/clients/new", web::get().to(ui_clients::new))
+            .route("/clients/{client_id}", web::get().to(ui_clients::show))
+            .route("/clients/{client_id}", web::post().to(ui_clients::update))
+            .route(
+                "/clients/{client_id}/{action}",
+                web::post().to(ui_clients::act),
+            )
+            .route("/grants/revoke", web::post().to(ui_system::revoke_grant))
+            .route("/keys", web::get().to(ui_system::keys))
+            .route("/keys/rotate", web::post().to(ui_system::rotate))
+            .route("/audit", web::get().to(ui_system::audit))
+            .default_service(web::to(unknown)),
+    );
+}
+
+/// GET /admin: the users list.
+async fn index(_admin: ui::AdminUser, provider: web::Data<crate::state::Provider>) -> HttpResponse {
+    let base = provider.config.base_path();
+    crate::web::flow::redirect(StatusCode::FOUND, &format!("{base}/admin/users"))
+}
+
+/// Anything else under /admin: still only for admins.
+async fn unknown(
+    _admin: ui::AdminUser,
+    pages: web::Data<crate::web::pages::Pages>,
+) -> HttpResponse {
+    pages.error(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address in the admin pages.",
+    )
+}

@@ -1,0 +1,186 @@
+//! What every admin screen shares: who may see them (an admin signed in to
+//! the browser; anyone else signed in gets 403, anonymous visitors the
+//! sign-in page), CSRF-checked forms, the layout's values, and notices
+//! shown after a change.
+
+use crate::admin::{AdminError, Context};
+use crate::state::Provider;
+use crate::store::UserRecord;
+use crate::web::audit;
+use crate::web::cookies;
+use crate::web::flow::{current_session, redirect};
+use crate::web::pages::Pages;
+use crate::web::params;
+use crate::web::rate_limit::client_address;
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use serde_json::{json, Map, Value};
+use std::future::Future;
+use std::pin::Pin;
+
+/// An admin signed in to this browser.
+pub struct AdminUser {
+    /// Who they are.
+    pub user: UserRecord,
+}
+
+impl AdminUser {
+    /// The context admin actions run in, as this admin from this request.
+    pub fn context<'a>(&self, req: &HttpRequest, provider: &'a Provider) -> Context<'a> {
+        Context {
+            store: &provider.store,
+            audit: &provider.audit,
+            actor: audit::actor(&self.user),
+            ip: Some(client_address(req, provider.config.trust_forwarded_for)),
+            now: provider.now(),
+        }
+    }
+}
+
+async fn check(req: &HttpRequest) -> Result<AdminUser, HttpResponse> {
+    let (Some(provider), Some(pages)) = (
+        req.app_data::<web::Data<Provider>>(),
+        req.app_data::<web::Data<Pages>>(),
+    ) else {
+        return Err(HttpResponse::InternalServerError().finish());
+    };
+    let base = provider.config.base_path();
+    match current_session(req, provider).await {
+        Ok(Some((_, user))) if user.must_change_password => Err(redirect(
+            StatusCode::FOUND,
+            &format!("{base}/login/new-password?then=admin"),
+        )),
+        Ok(Some((_, user))) if user.is_admin => Ok(AdminUser { user }),
+        Ok(Some((_, user))) => {
+            tracing::warn!(user_id = %user.id, path = req.path(), "non-admin refused at the admin screens");
+            Err(pages.error(
+                StatusCode::FORBIDDEN,
+                "This page is for administrators",
+                "You are signed in, but your account does not have the admin role. Ask an administrator if you need it.",
+            ))
+        }
+        Ok(None) => Err(redirect(
+            StatusCode::FOUND,
+            &format!("{base}/login?then=admin"),
+        )),
+        Err(e) => Err(pages.fail(&e)),
+    }
+}
+
+impl FromRequest for AdminUser {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            check(&req).await.map_err(|response| {
+                actix_web::error::InternalError::from_response("admin screens refused", response)
+                    .into()
+            })
+        })
+    }
+}
+
+/// The notices a change can leave, by the key in `?done=`; fixed sentences,
+/// so nothing from the URL is ever shown.
+const NOTICES: &[(&str, &str)] = &[
+    ("user-saved", "The user was saved."),
+    (
+        "user-disabled",
+        "The user was disabled: their sessions ended and their tokens were revoked.",
+    ),
+    ("user-enabled", "The user was enabled."),
+    (
+        "mfa-reset",
+        "Two-step verification was removed; the user can set it up again.",
+    ),
+    ("user-deleted", "The user was deleted."),
+    ("session-ended", "The session was ended."),
+    (
+        "grant-revoked",
+        "The grant was revoked: its refresh and access tokens no longer work.",
+    ),
+    ("client-saved", "The client was saved."),
+    ("client-deleted", "The client was deleted."),
+    (
+        "keys-rotated",
+        "The keys were rotated. Every server signs with the new key within 30 seconds.",
+    ),
+];
+
+/// The notice for a `done` key, if it is one.
+pub fn notice(done: Option<&str>) -> Option<&'static str> {
+    NOTICES
+        .iter()
+        .find(|(key, _)| Some(*key) == done)
+        .map(|(_, text)| *text)
+}
+
+/// Renders an admin screen: `values` plus what the layout needs.
+pub fn render(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    admin: &AdminUser,
+    (status, template, section): (StatusCode, &str, &str),
+    values: Value,
+) -> HttpResponse {
+    let (csrf, new_cookie) = cookies::csrf_token(req, &provider.config);
+    let mut context = match values {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    context.insert("csrf".into(), json!(csrf));
+    context.insert("admin_name".into(), json!(admin.user.username));
+    context.insert("section".into(), json!(section));
+    let mut response = pages.render(status, template, &Value::Object(context));
+    if let Some(cookie) = new_cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+/// A posted admin form after its CSRF token is checked; the 4xx page
+/// otherwise (boxed: an `HttpResponse` is large).
+pub fn form(
+    req: &HttpRequest,
+    body: &[u8],
+    provider: &Provider,
+    pages: &Pages,
+) -> Result<crate::oauth::params::Params, Box<HttpResponse>> {
+    let fields = params::form(req, body).map_err(|why| {
+        Box::new(pages.error(StatusCode::BAD_REQUEST, "This form could not be read", &why))
+    })?;
+    if !cookies::csrf_ok(req, &provider.config, fields.get("csrf").ok().flatten()) {
+        return Err(Box::new(pages.error(
+            StatusCode::FORBIDDEN,
+            "This form had expired",
+            "Nothing was changed. Go back, reload the page and try again.",
+        )));
+    }
+    Ok(fields)
+}
+
+/// Back to an admin page with a notice.
+pub fn done(provider: &Provider, path: &str, key: &str) -> HttpResponse {
+    let base = provider.config.base_path();
+    let joiner = if path.contains('?') { '&' } else { '?' };
+    redirect(
+        StatusCode::SEE_OTHER,
+        &format!("{base}/admin{path}{joiner}done={key}"),
+    )
+}
+
+/// The page for an admin action that failed: the sentence for a person,
+/// or the generic failure page (with an error id) for a server error.
+pub fn failed(pages: &Pages, e: &AdminError) -> HttpResponse {
+    match e {
+        AdminError::NotFound(why) => pages.error(StatusCode::NOT_FOUND, "Not found", why),
+        AdminError::Conflict(why) => pages.error(StatusCode::CONFLICT, "Already exists", why),
+        AdminError::Invalid(why) => pages.error(StatusCode::BAD_REQUEST, "That did not work", why),
+        AdminError::Store(s) => pages.fail(s),
+        AdminError::Account(a) => pages.fail(a),
+    }
+}

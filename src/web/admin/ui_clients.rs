@@ -1,0 +1,475 @@
+//! The admin screens for clients: list, register (a confidential client's
+//! secret is shown once), edit redirect URIs, grant types, scopes, consent
+//! and MFA policy and token lifetimes, rotate the secret, delete; with the
+//! client's live grants.
+
+use super::ui::{self, AdminUser};
+use super::ui_users::show_secret;
+use crate::admin::clients::{self, ClientSpec, GRANT_TYPES};
+use crate::admin::AdminError;
+use crate::oauth::params::Params;
+use crate::state::Provider;
+use crate::store::{ClientRecord, Lifetimes};
+use crate::web::display;
+use crate::web::pages::Pages;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+fn client_row(c: &ClientRecord) -> Value {
+    json!({
+        "client_id": c.client_id, "name": c.name, "public": c.is_public(),
+        "is_admin": c.is_admin, "grant_types": c.grant_types.join(", "),
+        "redirect_uris": c.redirect_uris,
+    })
+}
+
+/// The form's fields for a spec (what the edit screen shows).
+fn fields(spec: &ClientSpec) -> Value {
+    let lifetime = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    json!({
+        "client_id": spec.client_id,
+        "name": spec.name,
+        "public": spec.public,
+        "redirect_uris": spec.redirect_uris.join("\n"),
+        "post_logout_redirect_uris": spec.post_logout_redirect_uris.join("\n"),
+        "grant_types": spec.grant_types,
+        "scopes": spec
+            .scopes
+            .iter()
+            .filter(|s| *s != clients::ADMIN_SCOPE)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" "),
+        "require_consent": spec.require_consent,
+        "require_mfa": spec.require_mfa,
+        "is_admin": spec.is_admin,
+        "access_token_ttl": lifetime(spec.lifetimes.access_token),
+        "refresh_token_idle_ttl": lifetime(spec.lifetimes.refresh_token_idle),
+        "refresh_token_absolute_ttl": lifetime(spec.lifetimes.refresh_token_absolute),
+    })
+}
+
+/// Reads the client form; the sentence if a lifetime is not a number.
+fn read_spec(form: &Params, client_id: String, public: bool) -> Result<ClientSpec, String> {
+    let text = |name: &str| form.get(name).ok().flatten().unwrap_or("").to_string();
+    let checked = |name: &str| form.get(name).ok().flatten() == Some("on");
+    let lines = |name: &str| -> Vec<String> {
+        text(name)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let lifetime = |name: &str, label: &str| -> Result<Option<i64>, String> {
+        let value = text(name);
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        value.parse::<i64>().map(Some).map_err(|_| {
+            format!("The {label} must be a whole number of seconds, or empty for the default.")
+        })
+    };
+    Ok(ClientSpec {
+        client_id,
+        name: text("name"),
+        public,
+        redirect_uris: lines("redirect_uris"),
+        post_logout_redirect_uris: lines("post_logout_redirect_uris"),
+        grant_types: GRANT_TYPES
+            .iter()
+            .filter(|g| checked(&format!("grant_{g}")))
+            .map(|g| g.to_string())
+            .collect(),
+        scopes: text("scopes")
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+        require_consent: checked("require_consent"),
+        require_mfa: checked("require_mfa"),
+        is_admin: checked("is_admin"),
+        lifetimes: Lifetimes {
+            access_token: lifetime("access_token_ttl", "access token lifetime")?,
+            refresh_token_idle: lifetime("refresh_token_idle_ttl", "refresh token idle lifetime")?,
+            refresh_token_absolute: lifetime(
+                "refresh_token_absolute_ttl",
+                "refresh token absolute lifetime",
+            )?,
+        },
+    })
+}
+
+/// GET /admin/clients
+pub async fn list(
+    admin: AdminUser,
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let query = Params::parse(req.query_string().as_bytes());
+    let all = match provider.store.list_clients().await {
+        Ok(all) => all,
+        Err(e) => return pages.fail(&e),
+    };
+    ui::render(
+        &req,
+        &provider,
+        &pages,
+        &admin,
+        (StatusCode::OK, "admin_clients.html", "clients"),
+        json!({
+            "clients": all.iter().map(client_row).collect::<Vec<_>>(),
+            "notice": ui::notice(query.get("done").ok().flatten()),
+        }),
+    )
+}
+
+/// The client form: new (`grants` is None) or an existing client.
+#[allow(clippy::too_many_arguments)]
+fn client_form(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    admin: &AdminUser,
+    status: StatusCode,
+    fields: Value,
+    grants: Option<Value>,
+    (notice, problem): (Option<&str>, Option<&str>),
+) -> HttpResponse {
+    ui::render(
+        req,
+        provider,
+        pages,
+        admin,
+        (status, "admin_client.html", "clients"),
+        json!({
+            "creating": grants.is_none(),
+            "client": fields,
+            "grants": grants.unwrap_or(Value::Null),
+            "grant_types": GRANT_TYPES,
+            "notice": notice,
+            "problem": problem,
+        }),
+    )
+}
+
+/// GET /admin/clients/new
+pub async fn new(
+    admin: AdminUser,
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let blank = ClientSpec {
+        client_id: String::new(),
+        name: String::new(),
+        public: false,
+        redirect_uris: Vec::new(),
+        post_logout_redirect_uris: Vec::new(),
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        scopes: vec![
+            "openid".into(),
+            "profile".into(),
+            "email".into(),
+            "offline_access".into(),
+        ],
+        require_consent: true,
+        require_mfa: false,
+        is_admin: false,
+        lifetimes: Lifetimes::default(),
+    };
+    client_form(
+        &req,
+        &provider,
+        &pages,
+        &admin,
+        StatusCode::OK,
+        fields(&blank),
+        None,
+        (None, None),
+    )
+}
+
+/// POST /admin/clients
+pub async fn create(
+    admin: AdminUser,
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let form = match ui::form(&req, &body, &provider, &pages) {
+        Ok(f) => f,
+        Err(page) => return *page,
+    };
+    let client_id = form
+        .get("client_id")
+        .ok()
+        .flatten()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let public = form.get("client_type").ok().flatten() == Some("public");
+    let again = |spec_fields: Value, status: StatusCode, why: &str| {
+        client_form(
+            &req,
+            &provider,
+            &pages,
+            &admin,
+            status,
+            spec_fields,
+            None,
+            (None, Some(why)),
+        )
+    };
+    let spec = match read_spec(&form, client_id.clone(), public) {
+        Ok(spec) => spec,
+        Err(why) => {
+            return again(
+                json!({ "client_id": client_id }),
+                StatusCode::BAD_REQUEST,
+                &why,
+            )
+        }
+    };
+    let ctx = admin.context(&req, &provider);
+    match clients::create(&ctx, spec.clone()).await {
+        Ok(secret) => {
+            refresh_origins(&provider).await;
+            let base = provider.config.base_path();
+            let continue_to = format!("{base}/admin/clients/{client_id}");
+            match secret {
+                Some(secret) => show_secret(
+                    &req,
+                    &provider,
+                    &pages,
+                    &admin,
+                    "clients",
+                    json!({
+                        "title": format!("{client_id} was registered"),
+                        "label": "Client secret",
+                        "secret": secret,
+                        "explanation": "Put it in the application's configuration now: it is shown only this once and stored only as a hash. Rotate it if it is lost.",
+                        "continue_to": continue_to,
+                    }),
+                ),
+                None => ui::done(&provider, &format!("/clients/{client_id}"), "client-saved"),
+            }
+        }
+        Err(e @ (AdminError::Invalid(_) | AdminError::Conflict(_))) => {
+            again(fields(&spec), StatusCode::BAD_REQUEST, &e.to_string())
+        }
+        Err(e) => ui::failed(&pages, &e),
+    }
+}
+
+/// New or changed redirect URIs are new CORS origins: pick them up now
+/// here (other replicas do within 30 seconds).
+async fn refresh_origins(provider: &Provider) {
+    if let Err(e) = provider.refresh_cors_origins().await {
+        tracing::warn!(error = %e, "reloading the allowed origins failed");
+    }
+}
+
+async fn client_page(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    admin: &AdminUser,
+    record: &ClientRecord,
+    shown: Option<Value>,
+    (status, notice, problem): (StatusCode, Option<&str>, Option<&str>),
+) -> HttpResponse {
+    let grants = match provider
+        .store
+        .live_grants(None, Some(&record.client_id), provider.now())
+        .await
+    {
+        Ok(g) => g,
+        Err(e) => return pages.fail(&e),
+    };
+    let grants = Value::Array(
+        grants
+            .iter()
+            .map(|g| {
+                json!({
+                    "id": g.id, "username": g.username, "user_id": g.user_id,
+                    "scope": g.scope, "created": display::date_time(g.created_at),
+                })
+            })
+            .collect(),
+    );
+    let shown = shown.unwrap_or_else(|| fields(&ClientSpec::of(record)));
+    client_form(
+        req,
+        provider,
+        pages,
+        admin,
+        status,
+        shown,
+        Some(grants),
+        (notice, problem),
+    )
+}
+
+/// GET /admin/clients/{client_id}
+pub async fn show(
+    admin: AdminUser,
+    req: HttpRequest,
+    path: web::Path<String>,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let ctx = admin.context(&req, &provider);
+    let record = match clients::find(&ctx, &path).await {
+        Ok(r) => r,
+        Err(e) => return ui::failed(&pages, &e),
+    };
+    let query = Params::parse(req.query_string().as_bytes());
+    let notice = ui::notice(query.get("done").ok().flatten());
+    client_page(
+        &req,
+        &provider,
+        &pages,
+        &admin,
+        &record,
+        None,
+        (StatusCode::OK, notice, None),
+    )
+    .await
+}
+
+/// POST /admin/clients/{client_id}
+pub async fn update(
+    admin: AdminUser,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let form = match ui::form(&req, &body, &provider, &pages) {
+        Ok(f) => f,
+        Err(page) => return *page,
+    };
+    let ctx = admin.context(&req, &provider);
+    let record = match clients::find(&ctx, &path).await {
+        Ok(r) => r,
+        Err(e) => return ui::failed(&pages, &e),
+    };
+    let bad = |shown: Option<Value>, why: String| {
+        let (req, provider, pages, admin, record) = (&req, &provider, &pages, &admin, &record);
+        async move {
+            client_page(
+                req,
+                provider,
+                pages,
+                admin,
+                record,
+                shown,
+                (StatusCode::BAD_REQUEST, None, Some(&why)),
+            )
+            .await
+        }
+    };
+    let spec = match read_spec(&form, record.client_id.clone(), record.is_public()) {
+        Ok(spec) => spec,
+        Err(why) => return bad(None, why).await,
+    };
+    match clients::update(&ctx, spec.clone()).await {
+        Ok(()) => {
+            refresh_origins(&provider).await;
+            ui::done(
+                &provider,
+                &format!("/clients/{}", record.client_id),
+                "client-saved",
+            )
+        }
+        Err(AdminError::Invalid(why)) => bad(Some(fields(&spec)), why).await,
+        Err(e) => ui::failed(&pages, &e),
+    }
+}
+
+/// POST /admin/clients/{client_id}/{action}: rotate-secret or delete.
+pub async fn act(
+    admin: AdminUser,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let form = match ui::form(&req, &body, &provider, &pages) {
+        Ok(f) => f,
+        Err(page) => return *page,
+    };
+    let (client_id, action) = path.into_inner();
+    let ctx = admin.context(&req, &provider);
+    let record = match clients::find(&ctx, &client_id).await {
+        Ok(r) => r,
+        Err(e) => return ui::failed(&pages, &e),
+    };
+    match action.as_str() {
+        "rotate-secret" => match clients::rotate_secret(&ctx, &client_id).await {
+            Ok(secret) => {
+                let base = provider.config.base_path();
+                show_secret(
+                    &req,
+                    &provider,
+                    &pages,
+                    &admin,
+                    "clients",
+                    json!({
+                        "title": format!("New secret for {client_id}"),
+                        "label": "Client secret",
+                        "secret": secret,
+                        "explanation": "The old secret stopped working. Put this one in the application's configuration now: it is shown only this once.",
+                        "continue_to": format!("{base}/admin/clients/{client_id}"),
+                    }),
+                )
+            }
+            Err(AdminError::Invalid(why)) => {
+                client_page(
+                    &req,
+                    &provider,
+                    &pages,
+                    &admin,
+                    &record,
+                    None,
+                    (StatusCode::BAD_REQUEST, None, Some(&why)),
+                )
+                .await
+            }
+            Err(e) => ui::failed(&pages, &e),
+        },
+        "delete" => {
+            if form.get("confirm").ok().flatten().map(str::trim) != Some(client_id.as_str()) {
+                let why = "To delete the client, type its client ID in the box first.";
+                return client_page(
+                    &req,
+                    &provider,
+                    &pages,
+                    &admin,
+                    &record,
+                    None,
+                    (StatusCode::BAD_REQUEST, None, Some(why)),
+                )
+                .await;
+            }
+            match clients::delete(&ctx, &client_id).await {
+                Ok(()) => {
+                    refresh_origins(&provider).await;
+                    ui::done(&provider, "/clients", "client-deleted")
+                }
+                Err(e) => ui::failed(&pages, &e),
+            }
+        }
+        _ => pages.error(
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is no such action.",
+        ),
+    }
+}

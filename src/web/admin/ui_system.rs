@@ -1,0 +1,226 @@
+//! The admin screens for signing keys and the audit log, and revoking a
+//! grant from a user's or a client's page.
+
+use super::ui::{self, AdminUser};
+use crate::admin::tokens;
+use crate::oauth::params::Params;
+use crate::state::Provider;
+use crate::store::{AuditFilter, AuditRecord};
+use crate::web::display;
+use crate::web::pages::Pages;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+/// An audit event as the screens show it.
+pub fn event_row(e: &AuditRecord) -> Value {
+    json!({
+        "id": e.id, "when": display::date_time(e.at), "event": e.event,
+        "failure": e.event.ends_with("failure") || e.event.ends_with("detected") || e.event.ends_with("refused"),
+        "actor": e.actor_name.clone().unwrap_or_else(|| e.actor.clone()),
+        "username": e.username, "user_id": e.user_id, "client_id": e.client_id,
+        "ip": e.ip, "detail": e.detail,
+    })
+}
+
+/// GET /admin/keys
+pub async fn keys(
+    admin: AdminUser,
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let query = Params::parse(req.query_string().as_bytes());
+    let keys = match provider.store.signing_keys().await {
+        Ok(k) => k,
+        Err(e) => return pages.fail(&e),
+    };
+    let signing = provider.keys().signing.kid.clone();
+    ui::render(
+        &req,
+        &provider,
+        &pages,
+        &admin,
+        (StatusCode::OK, "admin_keys.html", "keys"),
+        json!({
+            "keys": keys.iter().map(|k| json!({
+                "kid": k.kid, "alg": k.alg, "state": k.state,
+                "created": display::date_time(k.created_at),
+                "retired": k.retired_at.map(display::date_time),
+                "signing_here": k.kid == signing,
+            })).collect::<Vec<_>>(),
+            "notice": ui::notice(query.get("done").ok().flatten()),
+        }),
+    )
+}
+
+/// POST /admin/keys/rotate
+pub async fn rotate(
+    admin: AdminUser,
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    if let Err(page) = ui::form(&req, &body, &provider, &pages) {
+        return *page;
+    }
+    let ctx = admin.context(&req, &provider);
+    match tokens::rotate_keys(&ctx, &provider.config.signing_alg).await {
+        Ok(_) => {
+            crate::startup::reload_keys(&provider).await;
+            ui::done(&provider, "/keys", "keys-rotated")
+        }
+        Err(e) => ui::failed(&pages, &e),
+    }
+}
+
+/// POST /admin/grants/revoke: `grant_id`, and `back` (`user:ID` or
+/// `client:ID`, the page to return to; nothing else is followed).
+pub async fn revoke_grant(
+    admin: AdminUser,
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let form = match ui::form(&req, &body, &provider, &pages) {
+        Ok(f) => f,
+        Err(page) => return *page,
+    };
+    let grant_id = form.get("grant_id").ok().flatten().unwrap_or("");
+    let back = match form
+        .get("back")
+        .ok()
+        .flatten()
+        .and_then(|b| b.split_once(':'))
+    {
+        Some(("user", id)) => format!("/users/{}", url_segment(id)),
+        Some(("client", id)) => format!("/clients/{}", url_segment(id)),
+        _ => "/users".to_string(),
+    };
+    let ctx = admin.context(&req, &provider);
+    match tokens::revoke_grant(&ctx, grant_id).await {
+        Ok(()) => ui::done(&provider, &back, "grant-revoked"),
+        Err(e) => ui::failed(&pages, &e),
+    }
+}
+
+/// A path segment, percent-encoded so it cannot leave the admin pages.
+fn url_segment(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// Unix seconds at the start of `YYYY-MM-DD` (UTC), if it is a date.
+fn day_start(text: &str) -> Option<i64> {
+    let mut parts = text.trim().splitn(3, '-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: i64 = parts.next()?.parse().ok()?;
+    let day: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Days from civil (Howard Hinnant), the inverse of display::date_time.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
+}
+
+const PAGE: i64 = 50;
+
+/// GET /admin/audit
+pub async fn audit(
+    admin: AdminUser,
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let query = Params::parse(req.query_string().as_bytes());
+    let text = |name: &str| {
+        query
+            .get(name)
+            .ok()
+            .flatten()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let filter = AuditFilter {
+        user: text("user"),
+        client_id: text("client"),
+        event: text("event"),
+        since: text("since").as_deref().and_then(day_start),
+        until: text("until")
+            .as_deref()
+            .and_then(day_start)
+            .map(|start| start + 86_399),
+        before_id: text("before"),
+    };
+    provider.audit.flush().await;
+    let events = match provider.store.audit_events(&filter, PAGE).await {
+        Ok(e) => e,
+        Err(e) => return pages.fail(&e),
+    };
+    let older = (events.len() as i64 == PAGE)
+        .then(|| events.last().map(|e| e.id.clone()))
+        .flatten()
+        .map(|last| {
+            let mut link = form_urlencoded::Serializer::new(String::new());
+            for name in ["user", "client", "event", "since", "until"] {
+                if let Some(v) = text(name) {
+                    link.append_pair(name, &v);
+                }
+            }
+            link.append_pair("before", &last);
+            format!("?{}", link.finish())
+        });
+    ui::render(
+        &req,
+        &provider,
+        &pages,
+        &admin,
+        (StatusCode::OK, "admin_audit.html", "audit"),
+        json!({
+            "events": events.iter().map(event_row).collect::<Vec<_>>(),
+            "filter": {
+                "user": text("user"), "client": text("client"), "event": text("event"),
+                "since": text("since"), "until": text("until"),
+            },
+            "older": older,
+            "event_types": EVENT_TYPES,
+        }),
+    )
+}
+
+/// Event names offered in the filter (prefixes end with a dot).
+const EVENT_TYPES: &[&str] = &[
+    "sign_in.",
+    "sign_in.failure",
+    "mfa.",
+    "consent.",
+    "token.",
+    "token.refresh_reuse_detected",
+    "session.",
+    "password.",
+    "admin.",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_parse_to_the_start_of_the_day() {
+        assert_eq!(day_start("1970-01-01"), Some(0));
+        assert_eq!(day_start("2026-11-27"), Some(1_795_737_600));
+        assert_eq!(day_start("2000-03-01"), Some(951_868_800));
+        assert_eq!(day_start("2026-13-01"), None);
+        assert_eq!(day_start("yesterday"), None);
+    }
+}

@@ -1,0 +1,402 @@
+//! The admin screens for users: list and search, create with a temporary
+//! password shown once, edit, disable and enable, reset the password or
+//! the second factor, delete; with each user's sessions, grants and recent
+//! audit events.
+
+use super::ui::{self, AdminUser};
+use crate::admin::users::{self, NewPassword, UserInput};
+use crate::admin::{tokens, AdminError};
+use crate::oauth::params::Params;
+use crate::state::Provider;
+use crate::store::{AuditFilter, UserRecord};
+use crate::web::display;
+use crate::web::pages::Pages;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+const PER_PAGE: i64 = 25;
+
+fn user_row(u: &UserRecord) -> Value {
+    json!({
+        "id": u.id, "username": u.username, "name": u.name, "email": u.email,
+        "is_admin": u.is_admin, "disabled": u.disabled, "mfa": u.totp_secret.is_some(),
+        "must_change_password": u.must_change_password,
+    })
+}
+
+fn query_value(params: &Params, name: &str) -> Option<String> {
+    params.get(name).ok().flatten().map(str::to_string)
+}
+
+/// GET /admin/users
+pub async fn list(
+    admin: AdminUser,
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let query = Params::parse(req.query_string().as_bytes());
+    let search = query_value(&query, "q").unwrap_or_default();
+    let page = query_value(&query, "page")
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1);
+    let found = match users::list(&provider.store, Some(&search), page, PER_PAGE).await {
+        Ok(found) => found,
+        Err(e) => return ui::failed(&pages, &e),
+    };
+    let encoded: String = form_urlencoded::byte_serialize(search.as_bytes()).collect();
+    let link = |page: i64| format!("?q={encoded}&page={page}");
+    ui::render(
+        &req,
+        &provider,
+        &pages,
+        &admin,
+        (StatusCode::OK, "admin_users.html", "users"),
+        json!({
+            "users": found.items.iter().map(user_row).collect::<Vec<_>>(),
+            "q": search,
+            "total": found.total,
+            "page": found.page,
+            "pages": found.pages(),
+            "previous": (found.page > 1).then(|| link(found.page - 1)),
+            "next": (found.page < found.pages()).then(|| link(found.page + 1)),
+            "notice": ui::notice(query.get("done").ok().flatten()),
+        }),
+    )
+}
+
+/// The new-user form, empty or with what was typed and a problem.
+fn new_form(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    admin: &AdminUser,
+    status: StatusCode,
+    fields: Value,
+    problem: Option<&str>,
+) -> HttpResponse {
+    ui::render(
+        req,
+        provider,
+        pages,
+        admin,
+        (status, "admin_user_new.html", "users"),
+        json!({ "fields": fields, "problem": problem }),
+    )
+}
+
+/// GET /admin/users/new
+pub async fn new(
+    admin: AdminUser,
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    new_form(
+        &req,
+        &provider,
+        &pages,
+        &admin,
+        StatusCode::OK,
+        json!({}),
+        None,
+    )
+}
+
+/// The page that shows a new password or secret, once.
+pub fn show_secret(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    admin: &AdminUser,
+    section: &str,
+    values: Value,
+) -> HttpResponse {
+    ui::render(
+        req,
+        provider,
+        pages,
+        admin,
+        (StatusCode::OK, "admin_secret.html", section),
+        values,
+    )
+}
+
+/// POST /admin/users
+pub async fn create(
+    admin: AdminUser,
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let form = match ui::form(&req, &body, &provider, &pages) {
+        Ok(f) => f,
+        Err(page) => return *page,
+    };
+    let input = UserInput {
+        username: query_value(&form, "username").unwrap_or_default(),
+        email: query_value(&form, "email"),
+        name: query_value(&form, "name"),
+        is_admin: form.get("is_admin").ok().flatten() == Some("on"),
+    };
+    let typed = json!({
+        "username": input.username, "email": input.email, "name": input.name,
+        "is_admin": input.is_admin,
+    });
+    let ctx = admin.context(&req, &provider);
+    match users::create(&ctx, input, NewPassword::Temporary).await {
+        Ok((user, shown)) => {
+            let base = provider.config.base_path();
+            show_secret(
+                &req,
+                &provider,
+                &pages,
+                &admin,
+                "users",
+                json!({
+                    "title": format!("{} was created", user.username),
+                    "label": "Temporary password",
+                    "secret": shown,
+                    "explanation": "Give it to the user over a safe channel. It is shown only now, and they must choose their own password when they first sign in.",
+                    "continue_to": format!("{base}/admin/users/{}", user.id),
+                }),
+            )
+        }
+        Err(e @ (AdminError::Invalid(_) | AdminError::Conflict(_))) => {
+            let status = if matches!(e, AdminError::Conflict(_)) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            new_form(
+                &req,
+                &provider,
+                &pages,
+                &admin,
+                status,
+                typed,
+                Some(&e.to_string()),
+            )
+        }
+        Err(e) => ui::failed(&pages, &e),
+    }
+}
+
+/// The user's page, with a notice or a problem.
+async fn user_page(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    admin: &AdminUser,
+    id: &str,
+    (status, notice, problem): (StatusCode, Option<&str>, Option<&str>),
+) -> HttpResponse {
+    let user = match users::find(&provider.store, id).await {
+        Ok(u) => u,
+        Err(e) => return ui::failed(pages, &e),
+    };
+    let now = provider.now();
+    provider.audit.flush().await;
+    let filter = AuditFilter {
+        user: Some(user.id.clone()),
+        ..Default::default()
+    };
+    let loaded = async {
+        let sessions = provider.store.sessions_of_user(&user.id, now).await?;
+        let grants = provider
+            .store
+            .live_grants(Some(&user.id), None, now)
+            .await?;
+        let events = provider.store.audit_events(&filter, 20).await?;
+        Ok::<_, crate::store::StoreError>((sessions, grants, events))
+    }
+    .await;
+    let (sessions, grants, events) = match loaded {
+        Ok(found) => found,
+        Err(e) => return pages.fail(&e),
+    };
+    ui::render(
+        req,
+        provider,
+        pages,
+        admin,
+        (status, "admin_user.html", "users"),
+        json!({
+            "user": user_row(&user),
+            "is_self": user.id == admin.user.id,
+            "sessions": sessions.iter().map(|s| json!({
+                "sid": s.sid,
+                "device": display::device(s.device.user_agent.as_deref()),
+                "ip": s.device.ip,
+                "signed_in": display::date_time(s.created_at),
+                "amr": s.amr,
+            })).collect::<Vec<_>>(),
+            "grants": grants.iter().map(|g| json!({
+                "id": g.id, "client_id": g.client_id, "client_name": g.client_name,
+                "scope": g.scope, "created": display::date_time(g.created_at),
+            })).collect::<Vec<_>>(),
+            "events": events.iter().map(super::ui_system::event_row).collect::<Vec<_>>(),
+            "notice": notice,
+            "problem": problem,
+        }),
+    )
+}
+
+/// GET /admin/users/{id}
+pub async fn show(
+    admin: AdminUser,
+    req: HttpRequest,
+    path: web::Path<String>,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let query = Params::parse(req.query_string().as_bytes());
+    let notice = ui::notice(query.get("done").ok().flatten());
+    user_page(
+        &req,
+        &provider,
+        &pages,
+        &admin,
+        &path,
+        (StatusCode::OK, notice, None),
+    )
+    .await
+}
+
+/// POST /admin/users/{id}: name, email and admin role.
+pub async fn update(
+    admin: AdminUser,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let form = match ui::form(&req, &body, &provider, &pages) {
+        Ok(f) => f,
+        Err(page) => return *page,
+    };
+    let is_admin = form.get("is_admin").ok().flatten() == Some("on");
+    let problem = |why: String| {
+        let (req, provider, pages, admin, path) = (&req, &provider, &pages, &admin, &path);
+        async move {
+            user_page(
+                req,
+                provider,
+                pages,
+                admin,
+                path,
+                (StatusCode::BAD_REQUEST, None, Some(&why)),
+            )
+            .await
+        }
+    };
+    if path.as_str() == admin.user.id && !is_admin {
+        return problem("You can't take the admin role from yourself; ask another admin.".into())
+            .await;
+    }
+    let ctx = admin.context(&req, &provider);
+    let name = form.get("name").ok().flatten();
+    let email = form.get("email").ok().flatten();
+    match users::update(&ctx, &path, name, email, is_admin).await {
+        Ok(()) => ui::done(&provider, &format!("/users/{path}"), "user-saved"),
+        Err(AdminError::Invalid(why)) => problem(why).await,
+        Err(e) => ui::failed(&pages, &e),
+    }
+}
+
+/// POST /admin/users/{id}/{action}
+pub async fn act(
+    admin: AdminUser,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let form = match ui::form(&req, &body, &provider, &pages) {
+        Ok(f) => f,
+        Err(page) => return *page,
+    };
+    let (id, action) = path.into_inner();
+    let ctx = admin.context(&req, &provider);
+    let own = id == admin.user.id;
+    let back = format!("/users/{id}");
+    let problem = |why: &'static str| {
+        let (req, provider, pages, admin, id) = (&req, &provider, &pages, &admin, &id);
+        async move {
+            user_page(
+                req,
+                provider,
+                pages,
+                admin,
+                id,
+                (StatusCode::BAD_REQUEST, None, Some(why)),
+            )
+            .await
+        }
+    };
+    let result = match action.as_str() {
+        "disable" if own => return problem("You can't disable your own account.").await,
+        "disable" => users::set_disabled(&ctx, &id, true)
+            .await
+            .map(|()| ui::done(&provider, &back, "user-disabled")),
+        "enable" => users::set_disabled(&ctx, &id, false)
+            .await
+            .map(|()| ui::done(&provider, &back, "user-enabled")),
+        "reset-mfa" => users::reset_mfa(&ctx, &id)
+            .await
+            .map(|()| ui::done(&provider, &back, "mfa-reset")),
+        "end-session" => {
+            let sid = form.get("sid").ok().flatten().unwrap_or("");
+            tokens::end_session(&ctx, &id, sid)
+                .await
+                .map(|()| ui::done(&provider, &back, "session-ended"))
+        }
+        "delete" if own => return problem("You can't delete your own account.").await,
+        "delete" => {
+            let user = match users::find(&provider.store, &id).await {
+                Ok(u) => u,
+                Err(e) => return ui::failed(&pages, &e),
+            };
+            if form.get("confirm").ok().flatten().map(str::trim) != Some(user.username.as_str()) {
+                return problem("To delete the user, type their username in the box first.").await;
+            }
+            users::delete(&ctx, &id)
+                .await
+                .map(|()| ui::done(&provider, "/users", "user-deleted"))
+        }
+        "reset-password" => match users::reset_password(&ctx, &id, NewPassword::Temporary).await {
+            Ok(shown) => {
+                let base = provider.config.base_path();
+                let user = users::find(&provider.store, &id).await;
+                let name = user.map(|u| u.username).unwrap_or_default();
+                return show_secret(
+                    &req,
+                    &provider,
+                    &pages,
+                    &admin,
+                    "users",
+                    json!({
+                        "title": format!("New password for {name}"),
+                        "label": "Temporary password",
+                        "secret": shown,
+                        "explanation": "Their sessions were ended. The password is shown only now; they must choose their own when they next sign in.",
+                        "continue_to": format!("{base}/admin/users/{id}"),
+                    }),
+                );
+            }
+            Err(e) => Err(e),
+        },
+        _ => {
+            return pages.error(
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is no such action.",
+            )
+        }
+    };
+    result.unwrap_or_else(|e| ui::failed(&pages, &e))
+}

@@ -1,0 +1,234 @@
+//! The admin screens: only admins get in (anonymous visitors go to the
+//! sign-in page, other users get 403 everywhere), every form is
+//! CSRF-protected, and every action is audited.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+const ROOT_PASSWORD: &str = "root's long admin passphrase";
+
+async fn sign_in_as_admin(app: &TestApp) {
+    app.create_admin_user("root", ROOT_PASSWORD).await;
+    let to_login = app.get("/admin/users").await;
+    assert_eq!(to_login.status(), StatusCode::FOUND);
+    assert!(location(&to_login).ends_with("/login?then=admin"));
+    let answer = app.sign_in(&to_login, "root", ROOT_PASSWORD).await;
+    assert!(
+        location(&answer).ends_with("/admin"),
+        "{}",
+        location(&answer)
+    );
+    let index = app.follow(&answer).await;
+    assert!(location(&index).ends_with("/admin/users"));
+}
+
+/// The value shown once on the secret page.
+fn shown_secret(html: &str) -> String {
+    let start = html.find("id=\"secret\"").expect("a secret");
+    let start = start + html[start..].find('>').unwrap() + 1;
+    let end = start + html[start..].find('<').unwrap();
+    html[start..end].to_string()
+}
+
+#[tokio::test]
+async fn non_admins_get_403_everywhere_under_admin() {
+    let app = spawn_app().await;
+    let page = app.get("/login").await;
+    app.submit_form(
+        page,
+        "/login",
+        &[("username", "alice"), ("password", ALICE_PASSWORD)],
+    )
+    .await;
+    for path in [
+        "/admin",
+        "/admin/users",
+        "/admin/users/new",
+        "/admin/clients",
+        "/admin/clients/webapp",
+        "/admin/keys",
+        "/admin/audit",
+        "/admin/no-such-page",
+        "/admin/api/v1/users",
+        "/admin/api/v1/openapi.json",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let csrf = hidden_field(&app.get("/login").await.text().await.unwrap(), "csrf").unwrap();
+    let posted = app
+        .browser
+        .post(app.url("/admin/users"))
+        .form(&[("csrf", csrf.as_str()), ("username", "mallory")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        count(
+            &app.database_url,
+            "SELECT COUNT(*) AS n FROM users WHERE username = 'mallory'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn an_admin_manages_users_and_clients_in_the_screens() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+
+    let form = app.get("/admin/users/new").await;
+    let created = app
+        .submit_form(
+            form,
+            "/admin/users",
+            &[
+                ("username", "gwen"),
+                ("email", "gwen@example.com"),
+                ("name", "Gwen"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let html = created.text().await.unwrap();
+    assert!(html.contains("gwen was created"));
+    let temporary = shown_secret(&html);
+    assert_eq!(temporary.len(), 20);
+
+    let form = app.get("/admin/users/new").await;
+    let taken = app
+        .submit_form(form, "/admin/users", &[("username", "gwen")])
+        .await;
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
+    assert!(taken.text().await.unwrap().contains("is taken"));
+
+    let list = app.get("/admin/users?q=gw").await.text().await.unwrap();
+    assert!(list.contains(">gwen</a>"));
+    assert!(!list.contains(">alice</a>"), "filtered");
+    let id = count(
+        &app.database_url,
+        "SELECT COUNT(*) AS n FROM users WHERE username = 'gwen'",
+    )
+    .await;
+    assert_eq!(id, 1);
+
+    let forged = app
+        .browser
+        .post(app.url("/admin/users"))
+        .form(&[("csrf", "forged"), ("username", "mallory")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN, "CSRF checked");
+
+    let form = app.get("/admin/clients/new").await;
+    let refused = app
+        .submit_form(
+            form,
+            "/admin/clients",
+            &[
+                ("client_id", "wiki"),
+                ("client_type", "confidential"),
+                ("redirect_uris", "https://wiki.example/*"),
+                ("grant_authorization_code", "on"),
+                ("scopes", "openid"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("wildcard"));
+    let form = app.get("/admin/clients/new").await;
+    let registered = app
+        .submit_form(
+            form,
+            "/admin/clients",
+            &[
+                ("client_id", "wiki"),
+                ("name", "Team Wiki"),
+                ("client_type", "confidential"),
+                (
+                    "redirect_uris",
+                    "https://wiki.example/cb\nhttp://127.0.0.1:8123/cb",
+                ),
+                ("grant_authorization_code", "on"),
+                ("grant_refresh_token", "on"),
+                ("scopes", "openid profile offline_access"),
+                ("require_consent", "on"),
+                ("access_token_ttl", "900"),
+            ],
+        )
+        .await;
+    assert_eq!(registered.status(), StatusCode::OK);
+    let secret = shown_secret(&registered.text().await.unwrap());
+    let wiki = app.provider.store.client("wiki").await.unwrap().unwrap();
+    assert_eq!(wiki.redirect_uris.len(), 2);
+    assert_eq!(wiki.lifetimes.access_token, Some(900));
+    assert_eq!(
+        wiki.secret_hash.as_deref(),
+        Some(gatehouse::crypto::token_hash(&secret).as_str())
+    );
+
+    let page = app.get("/admin/clients/wiki").await;
+    let saved = app
+        .submit_form(
+            page,
+            "/admin/clients/wiki",
+            &[
+                ("name", "Team Wiki"),
+                ("redirect_uris", "https://wiki.example/cb"),
+                ("grant_authorization_code", "on"),
+                ("scopes", "openid profile"),
+                ("require_mfa", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let wiki = app.provider.store.client("wiki").await.unwrap().unwrap();
+    assert!(wiki.require_mfa && !wiki.require_consent);
+    assert_eq!(wiki.lifetimes.access_token, None);
+
+    let audit = app
+        .get("/admin/audit?event=admin.")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(audit.contains("admin.user.created"));
+    assert!(audit.contains("admin.client.created"));
+    assert!(audit.contains("admin.client.updated"));
+    assert!(audit.contains(">root<"), "the admin is the actor");
+}
+
+#[tokio::test]
+async fn an_admin_cannot_lock_themselves_out() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+    let id = app
+        .provider
+        .store
+        .user_by_username("root")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let page = app.get(&format!("/admin/users/{id}")).await;
+    let refused = app
+        .submit_form(page, &format!("/admin/users/{id}/disable"), &[])
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let page = app.get(&format!("/admin/users/{id}")).await;
+    let demoted = app
+        .submit_form(page, &format!("/admin/users/{id}"), &[("name", "Root")])
+        .await;
+    assert_eq!(demoted.status(), StatusCode::BAD_REQUEST);
+    let root = app
+        .provider
+        .store
+        .user_by_username("root")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(root.is_admin && !root.disabled);
+}
