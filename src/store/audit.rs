@@ -103,16 +103,19 @@ impl Store {
             .map(|e| format!("{e}%"));
         let event_exact = filter.event.as_deref().filter(|e| !e.ends_with('.'));
         let rows = sqlx::query(
-            "SELECT id, at, event, actor, actor_name, user_id, username, client_id, ip, detail
-             FROM audit_events
-             WHERE ($1 IS NULL OR user_id = $1 OR username = $1)
-               AND ($2 IS NULL OR client_id = $2)
-               AND ($3 IS NULL OR event = $3)
-               AND ($4 IS NULL OR event LIKE $4)
-               AND ($5 IS NULL OR at >= $5)
-               AND ($6 IS NULL OR at <= $6)
-               AND ($7 IS NULL OR id < $7)
-             ORDER BY id DESC
+            // Events from the token path carry only the user id: the
+            // username comes from the user, while the account exists.
+            "SELECT a.id, a.at, a.event, a.actor, a.actor_name, a.user_id,
+                    COALESCE(a.username, u.username) AS username, a.client_id, a.ip, a.detail
+             FROM audit_events a LEFT JOIN users u ON u.id = a.user_id
+             WHERE ($1 IS NULL OR a.user_id = $1 OR a.username = $1 OR u.username = $1)
+               AND ($2 IS NULL OR a.client_id = $2)
+               AND ($3 IS NULL OR a.event = $3)
+               AND ($4 IS NULL OR a.event LIKE $4)
+               AND ($5 IS NULL OR a.at >= $5)
+               AND ($6 IS NULL OR a.at <= $6)
+               AND ($7 IS NULL OR a.id < $7)
+             ORDER BY a.id DESC
              LIMIT $8",
         )
         .bind(filter.user.as_deref())

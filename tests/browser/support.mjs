@@ -1,0 +1,90 @@
+// What the browser tests share: the server under test, a headless Chromium
+// with a watch for script errors and failed resources, screenshots at
+// desktop and phone widths, and the token endpoint.
+
+import { chromium } from 'playwright-core';
+
+export const issuer = process.env.GATEHOUSE_ISSUER;
+const shots = process.env.SCREENSHOTS_DIR;
+const widths = { desktop: { width: 1280, height: 860 }, phone: { width: 390, height: 844 } };
+
+/// Starts Chromium with one page. `callbacks` are redirect_uri origins of
+/// applications that are not running: their callback gets a plain page, as
+/// the application would show after receiving the code. A wrong code or a
+/// 403 is a 4xx page on purpose; what must never happen is a script error,
+/// a CSP refusal, or a stylesheet or image failing: those are collected in
+/// `problems`.
+export async function openBrowser(callbacks = []) {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM, args: ['--no-sandbox'] });
+  const context = await browser.newContext({ viewport: widths.desktop });
+  const page = await context.newPage();
+  for (const origin of callbacks) {
+    await page.route(`${origin}/**`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>Signed in</h1>' }));
+  }
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+  page.on('response', (r) => {
+    if (r.request().resourceType() !== 'document' && r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
+  });
+  return { browser, page, problems };
+}
+
+/// Full-page screenshots of what `page` shows, at desktop and phone widths.
+export async function screenshot(page, name) {
+  for (const [label, size] of Object.entries(widths)) {
+    await page.setViewportSize(size);
+    await page.screenshot({ path: `${shots}/${name}-${label}.png`, fullPage: true });
+  }
+  await page.setViewportSize(widths.desktop);
+}
+
+/// An authorization request URL for `client`.
+export function authorizeUrl(client, params) {
+  const url = new URL(`${issuer}/authorize`);
+  url.search = new URLSearchParams({
+    response_type: 'code', client_id: client.id, redirect_uri: client.redirect, ...params,
+  }).toString();
+  return url.toString();
+}
+
+/// POSTs a form to the token endpoint as `client`.
+export async function tokenRequest(client, form) {
+  const response = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: 'Basic ' + Buffer.from(`${client.id}:${client.secret}`).toString('base64'),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams(form),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/// The claims of a JWT (not verified: the tests only read them).
+export function claims(jwt) {
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
+}
+
+/// Waits for the browser to be sent to `redirect`, and returns that URL.
+export async function landedAt(page, redirect) {
+  await page.waitForURL((url) => url.toString().startsWith(redirect));
+  return new URL(page.url());
+}
+
+/// Signs in on the sign-in page the browser is on.
+export async function enterPassword(page, username, password) {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/// Signs the browser out.
+export async function signOut(page) {
+  await page.goto(`${issuer}/end_session`);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForLoadState();
+}
