@@ -7,6 +7,7 @@
 pub mod account;
 pub mod admin;
 pub mod audit;
+pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;

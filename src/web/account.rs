@@ -10,9 +10,7 @@ use super::display;
 use super::flow::{current_session, redirect};
 use super::pages::Pages;
 use super::params;
-use super::rate_limit::client_address;
-use crate::account::profile::PasswordChange;
-use crate::account::{enrolment, profile, throttle, AccountError};
+use crate::account::profile;
 use crate::oauth::params::Params;
 use crate::state::Provider;
 use crate::store::{SessionRecord, StoreError, UserRecord};
@@ -191,7 +189,7 @@ pub async fn read_form(
 }
 
 /// Back to the account page with a notice.
-fn done(provider: &Provider, key: &str, section: &str) -> HttpResponse {
+pub fn done(provider: &Provider, key: &str, section: &str) -> HttpResponse {
     let base = provider.config.base_path();
     redirect(
         StatusCode::SEE_OTHER,
@@ -200,7 +198,7 @@ fn done(provider: &Provider, key: &str, section: &str) -> HttpResponse {
 }
 
 /// The account page again, with a problem shown in `section`.
-async fn problem(
+pub async fn problem(
     req: &HttpRequest,
     provider: &Provider,
     pages: &Pages,
@@ -219,35 +217,6 @@ async fn problem(
     )
     .await
     .unwrap_or_else(|e| pages.fail(&e))
-}
-
-/// Wrong passwords and codes on the account page count toward the same
-/// per-account delay as at sign-in, so a session left open cannot be used
-/// to guess them. `Some(sentence)` while the account must wait.
-async fn wait_message(
-    req: &HttpRequest,
-    provider: &Provider,
-    user: &UserRecord,
-) -> Result<Option<String>, AccountError> {
-    let address = client_address(req, provider.config.trust_forwarded_for);
-    let wait =
-        throttle::wait_before_attempt(&provider.store, &user.username, &address, provider.now())
-            .await?;
-    Ok((wait > 0)
-        .then(|| format!("Too many failed attempts. Wait {wait} seconds, then try again.")))
-}
-
-/// Records a wrong password or code entered on the account page.
-async fn count_failure(
-    req: &HttpRequest,
-    provider: &Provider,
-    user: &UserRecord,
-) -> Result<(), AccountError> {
-    let address = client_address(req, provider.config.trust_forwarded_for);
-    tracing::info!(user_id = %user.id, "wrong password or code on the account page");
-    let event = audit::by_user("account.check_failure", user).detail("form", req.path());
-    audit::record(req, provider, event).await;
-    throttle::record_failure(&provider.store, &user.username, &address, provider.now()).await
 }
 
 /// POST /account/profile
@@ -277,76 +246,6 @@ pub async fn update_profile(
             }
         }
         Err(why) => problem(&req, &provider, &pages, (&session, &user), "profile", why).await,
-    }
-}
-
-/// POST /account/password
-pub async fn change_password(
-    req: HttpRequest,
-    body: web::Bytes,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let field = |name: &str| params.get(name).ok().flatten().unwrap_or("");
-    match wait_message(&req, &provider, &user).await {
-        Ok(Some(wait)) => {
-            return problem(
-                &req,
-                &provider,
-                &pages,
-                (&session, &user),
-                "password",
-                &wait,
-            )
-            .await
-        }
-        Ok(None) => {}
-        Err(e) => return pages.fail(&e),
-    }
-    let now = provider.now();
-    let changed = profile::change_password(
-        &provider.store,
-        &user,
-        field("current_password"),
-        field("new_password"),
-        field("repeat_password"),
-        now,
-    )
-    .await;
-    match changed {
-        Ok(PasswordChange::Changed) => {
-            // Whoever knew the old password may hold a session: end them all
-            // but this one, and forget earlier failures.
-            let cleanup = async {
-                provider
-                    .store
-                    .delete_other_sessions(&user.id, &session.sid)
-                    .await?;
-                throttle::record_success(&provider.store, &user.username).await
-            };
-            match cleanup.await {
-                Ok(()) => {
-                    audit::record(&req, &provider, audit::by_user("password.changed", &user)).await;
-                    done(&provider, "password", "password")
-                }
-                Err(e) => pages.fail(&e),
-            }
-        }
-        Ok(PasswordChange::WrongCurrent) => {
-            if let Err(e) = count_failure(&req, &provider, &user).await {
-                return pages.fail(&e);
-            }
-            let why = "Your current password isn't right. Nothing was changed.";
-            problem(&req, &provider, &pages, (&session, &user), "password", why).await
-        }
-        Ok(PasswordChange::Refused(why)) => {
-            problem(&req, &provider, &pages, (&session, &user), "password", why).await
-        }
-        Err(e) => pages.fail(&e),
     }
 }
 
@@ -450,84 +349,4 @@ pub async fn revoke_application(
         }
         Err(e) => pages.fail(&e),
     }
-}
-
-/// POST /account/mfa/disable
-pub async fn disable_mfa(
-    req: HttpRequest,
-    body: web::Bytes,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let code = params.get("code").ok().flatten().unwrap_or("");
-    match wait_message(&req, &provider, &user).await {
-        Ok(Some(wait)) => {
-            return problem(&req, &provider, &pages, (&session, &user), "mfa", &wait).await
-        }
-        Ok(None) => {}
-        Err(e) => return pages.fail(&e),
-    }
-    match enrolment::remove(&provider.store, &user, code, provider.now()).await {
-        Ok(Ok(())) => {
-            audit::record(&req, &provider, audit::by_user("mfa.removed", &user)).await;
-            done(&provider, "mfa-off", "mfa")
-        }
-        Ok(Err(why)) => match count_failure(&req, &provider, &user).await {
-            Ok(()) => problem(&req, &provider, &pages, (&session, &user), "mfa", why).await,
-            Err(e) => pages.fail(&e),
-        },
-        Err(e) => pages.fail(&e),
-    }
-}
-
-/// POST /account/mfa/recovery-codes: a new set, shown once.
-pub async fn renew_recovery_codes(
-    req: HttpRequest,
-    body: web::Bytes,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let code = params.get("code").ok().flatten().unwrap_or("");
-    match wait_message(&req, &provider, &user).await {
-        Ok(Some(wait)) => {
-            return problem(&req, &provider, &pages, (&session, &user), "mfa", &wait).await
-        }
-        Ok(None) => {}
-        Err(e) => return pages.fail(&e),
-    }
-    match enrolment::renew_recovery_codes(&provider.store, &user, code, provider.now()).await {
-        Ok(Ok(codes)) => {
-            let event = audit::by_user("mfa.recovery_codes_renewed", &user);
-            audit::record(&req, &provider, event).await;
-            let base = provider.config.base_path();
-            show_recovery_codes(&pages, &codes, false, &format!("{base}/account#mfa"))
-        }
-        Ok(Err(why)) => match count_failure(&req, &provider, &user).await {
-            Ok(()) => problem(&req, &provider, &pages, (&session, &user), "mfa", why).await,
-            Err(e) => pages.fail(&e),
-        },
-        Err(e) => pages.fail(&e),
-    }
-}
-
-/// The one time recovery codes are shown.
-pub fn show_recovery_codes(
-    pages: &Pages,
-    codes: &[String],
-    just_enrolled: bool,
-    continue_to: &str,
-) -> HttpResponse {
-    pages.render(
-        StatusCode::OK,
-        "recovery_codes.html",
-        &json!({ "codes": codes, "just_enrolled": just_enrolled, "continue_to": continue_to }),
-    )
 }

@@ -1,24 +1,8 @@
 //! Turning stored values into words for the screens: dates, browsers.
 
-/// A unix time as `2026-11-27 07:45 UTC` (proleptic Gregorian calendar;
-/// the algorithm is Howard Hinnant's `civil_from_days`).
+/// A unix time as `2026-11-27 07:45 UTC`.
 pub fn date_time(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let seconds = unix.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        seconds / 3_600,
-        seconds % 3_600 / 60
-    )
+    format!("{} UTC", crate::calendar::from_unix(unix).minutes())
 }
 
 /// "Firefox on Linux" from a User-Agent header; the raw header is not

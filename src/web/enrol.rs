@@ -4,7 +4,8 @@
 //! requires two-step verification and the user has none yet; then the
 //! request resumes once the key is confirmed.
 
-use super::account::{read_form, show_recovery_codes, sign_in_first};
+use super::account::{read_form, sign_in_first};
+use super::account_security::show_recovery_codes;
 use super::audit;
 use super::cookies;
 use super::flow::{self, current_session, redirect};

@@ -2,6 +2,7 @@
 //! they read the request, call protocol or account logic, and render.
 
 mod account;
+mod account_security;
 pub mod admin;
 mod audit;
 mod authorize;
@@ -60,7 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         .route("/account/profile", web::post().to(account::update_profile))
         .route(
             "/account/password",
-            web::post().to(account::change_password),
+            web::post().to(account_security::change_password),
         )
         .route(
             "/account/sessions/end",
@@ -72,10 +73,13 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         )
         .route("/account/mfa/enrol", web::get().to(enrol::show))
         .route("/account/mfa/enrol", web::post().to(enrol::confirm))
-        .route("/account/mfa/disable", web::post().to(account::disable_mfa))
+        .route(
+            "/account/mfa/disable",
+            web::post().to(account_security::disable_mfa),
+        )
         .route(
             "/account/mfa/recovery-codes",
-            web::post().to(account::renew_recovery_codes),
+            web::post().to(account_security::renew_recovery_codes),
         )
         .route("/consent", web::get().to(consent::show))
         .route("/consent", web::post().to(consent::submit))

@@ -113,25 +113,6 @@ fn url_segment(value: &str) -> String {
         .replace('+', "%20")
 }
 
-/// Unix seconds at the start of `YYYY-MM-DD` (UTC), if it is a date.
-fn day_start(text: &str) -> Option<i64> {
-    let mut parts = text.trim().splitn(3, '-');
-    let year: i64 = parts.next()?.parse().ok()?;
-    let month: i64 = parts.next()?.parse().ok()?;
-    let day: i64 = parts.next()?.parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    // Days from civil (Howard Hinnant), the inverse of display::date_time.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400)
-}
-
 const PAGE: i64 = 50;
 
 /// GET /admin/audit
@@ -155,10 +136,12 @@ pub async fn audit(
         user: text("user"),
         client_id: text("client"),
         event: text("event"),
-        since: text("since").as_deref().and_then(day_start),
+        since: text("since")
+            .as_deref()
+            .and_then(crate::calendar::day_start),
         until: text("until")
             .as_deref()
-            .and_then(day_start)
+            .and_then(crate::calendar::day_start)
             .map(|start| start + 86_399),
         before_id: text("before"),
     };
@@ -210,17 +193,3 @@ const EVENT_TYPES: &[&str] = &[
     "password.",
     "admin.",
 ];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_parse_to_the_start_of_the_day() {
-        assert_eq!(day_start("1970-01-01"), Some(0));
-        assert_eq!(day_start("2026-11-27"), Some(1_795_737_600));
-        assert_eq!(day_start("2000-03-01"), Some(951_868_800));
-        assert_eq!(day_start("2026-13-01"), None);
-        assert_eq!(day_start("yesterday"), None);
-    }
-}
