@@ -5,6 +5,38 @@
 use super::AccountError;
 use crate::crypto::password;
 use crate::store::{Store, UserRecord};
+use std::sync::OnceLock;
+use tokio::sync::Semaphore;
+
+/// How many argon2 computations run at once: one fewer than the cores (at
+/// least one), so that a storm of sign-ins leaves a core for everything
+/// else, and memory stays bounded (each takes 19 MiB). More sign-ins wait
+/// their turn here, without holding a thread.
+fn argon2_slots() -> &'static Semaphore {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Semaphore::new(cores.saturating_sub(1).max(1))
+    })
+}
+
+/// Runs an argon2 computation on the blocking pool, when a slot is free.
+async fn with_argon2<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AccountError> {
+    let _slot = argon2_slots()
+        .acquire()
+        .await
+        .map_err(|_| AccountError::Cancelled)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| AccountError::Cancelled)
+}
+
+/// Whether `password` matches the PHC string `hash`.
+pub async fn verify_hash(hash: String, password: String) -> Result<bool, AccountError> {
+    with_argon2(move || password::verify_password(&hash, &password)).await
+}
 
 /// Checks a username and password; `Some(user)` only for an enabled user
 /// whose password matches.
@@ -18,17 +50,11 @@ pub async fn check_password(
     let password = password.to_string();
     match user {
         Some(user) => {
-            let hash = user.password_hash.clone();
-            let ok =
-                tokio::task::spawn_blocking(move || password::verify_password(&hash, &password))
-                    .await
-                    .map_err(|_| AccountError::Cancelled)?;
+            let ok = verify_hash(user.password_hash.clone(), password).await?;
             Ok((ok && !user.disabled).then_some(user))
         }
         None => {
-            tokio::task::spawn_blocking(move || password::verify_against_dummy(&password))
-                .await
-                .map_err(|_| AccountError::Cancelled)?;
+            with_argon2(move || password::verify_against_dummy(&password)).await?;
             Ok(None)
         }
     }
@@ -36,7 +62,5 @@ pub async fn check_password(
 
 /// Hashes a password on the blocking pool.
 pub async fn hash_password(password: String) -> Result<String, AccountError> {
-    tokio::task::spawn_blocking(move || password::hash_password(&password))
-        .await
-        .map_err(|_| AccountError::Cancelled)
+    with_argon2(move || password::hash_password(&password)).await
 }

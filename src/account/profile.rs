@@ -2,7 +2,6 @@
 //! are checked here, so the screens only have to show the sentence.
 
 use super::{login, AccountError};
-use crate::crypto::password;
 use crate::store::{Store, UserRecord};
 
 /// Shortest password accepted (NIST SP 800-63B §5.1.1.2: at least 8).
@@ -86,12 +85,7 @@ pub async fn change_password(
     repeated: &str,
     now: i64,
 ) -> Result<PasswordChange, AccountError> {
-    let hash = user.password_hash.clone();
-    let current = current.to_string();
-    let current_ok =
-        tokio::task::spawn_blocking(move || password::verify_password(&hash, &current))
-            .await
-            .map_err(|_| AccountError::Cancelled)?;
+    let current_ok = login::verify_hash(user.password_hash.clone(), current.to_string()).await?;
     if !current_ok {
         return Ok(PasswordChange::WrongCurrent);
     }

@@ -8,9 +8,8 @@ use super::flow::{self, current_session, redirect};
 use super::login::{after_sign_in, destination, screen_query};
 use super::pages::Pages;
 use super::params;
-use crate::account::login::hash_password;
+use crate::account::login::{hash_password, verify_hash};
 use crate::account::profile::check_new_password;
-use crate::crypto::password;
 use crate::oauth::params::Params;
 use crate::state::Provider;
 use actix_web::http::StatusCode;
@@ -134,10 +133,10 @@ pub async fn submit(
     {
         return refuse(StatusCode::BAD_REQUEST, why);
     }
-    let (hash, candidate) = (user.password_hash.clone(), new.to_string());
-    let same = tokio::task::spawn_blocking(move || password::verify_password(&hash, &candidate))
-        .await
-        .unwrap_or(false);
+    let same = match verify_hash(user.password_hash.clone(), new.to_string()).await {
+        Ok(same) => same,
+        Err(e) => return pages.fail(&e),
+    };
     if same {
         return refuse(
             StatusCode::BAD_REQUEST,
