@@ -94,7 +94,7 @@ pub async fn load(store: &Store) -> Result<KeySet, LoadError> {
             })?;
         published.push(jwk);
     }
-    Ok(KeySet::new(signing, published)?)
+    Ok(KeySet::new(signing, &published)?)
 }
 
 /// What a rotation did.

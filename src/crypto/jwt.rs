@@ -108,7 +108,7 @@ mod tests {
     fn keyset() -> KeySet {
         let g = generate_rsa().unwrap();
         let key = SigningKey::from_pkcs8_base64(&g.kid, "RS256", &g.private_key).unwrap();
-        KeySet::new(key, vec![g.public_jwk]).unwrap()
+        KeySet::new(key, &[g.public_jwk]).unwrap()
     }
 
     fn expect(typ: &str) -> Expect<'_> {

@@ -222,15 +222,16 @@ impl std::fmt::Debug for KeySet {
         f.debug_struct("KeySet")
             .field("signing", &self.signing.kid)
             .field("published", &self.verifying.len())
-            .finish()
+            // The signing key's private half is never printed.
+            .finish_non_exhaustive()
     }
 }
 
 impl KeySet {
     /// Builds the set from the current key and every published public JWK.
-    pub fn new(signing: SigningKey, published: Vec<Value>) -> Result<KeySet, KeyError> {
+    pub fn new(signing: SigningKey, published: &[Value]) -> Result<KeySet, KeyError> {
         let mut verifying = Vec::with_capacity(published.len());
-        for jwk in &published {
+        for jwk in published {
             let kid = jwk["kid"].as_str().unwrap_or_default().to_string();
             let unusable = |reason: String| KeyError::Unusable {
                 kid: kid.clone(),
@@ -261,8 +262,7 @@ impl KeySet {
                 jwk: jwk.clone(),
             });
         }
-        let jwks_json = serde_json::to_string(&json!({ "keys": published }))
-            .expect("a JSON value always serialises");
+        let jwks_json = json!({ "keys": published }).to_string();
         Ok(KeySet {
             signing: Arc::new(signing),
             verifying,
@@ -295,7 +295,7 @@ mod tests {
         let generated = generate_rsa().unwrap();
         let key =
             SigningKey::from_pkcs8_base64(&generated.kid, "RS256", &generated.private_key).unwrap();
-        let set = KeySet::new(key, vec![generated.public_jwk.clone()]).unwrap();
+        let set = KeySet::new(key, std::slice::from_ref(&generated.public_jwk)).unwrap();
         let sig = set.signing.sign(b"hello").unwrap();
         assert_eq!(sig.len(), 256);
         assert_eq!(
@@ -313,7 +313,7 @@ mod tests {
             SigningKey::from_pkcs8_base64(&generated.kid, "ES256", &generated.private_key).unwrap();
         assert_eq!(key.alg, "ES256");
         assert_eq!(key.sign(b"hello").unwrap().len(), 64);
-        let set = KeySet::new(key, vec![generated.public_jwk]).unwrap();
+        let set = KeySet::new(key, &[generated.public_jwk]).unwrap();
         assert_eq!(
             set.verifying_key(&generated.kid).unwrap().algorithm,
             jsonwebtoken::Algorithm::ES256

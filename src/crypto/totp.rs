@@ -40,7 +40,7 @@ pub fn matching_step(secret_base32: &str, code: &str, now: u64) -> Option<i64> {
     [current, current.saturating_sub(1)]
         .into_iter()
         .find(|step| super::constant_time_eq(&generator.generate(step * STEP), &code))
-        .map(|step| step as i64)
+        .and_then(|step| i64::try_from(step).ok())
 }
 
 /// How far back a code is recognised as one that has expired (rather than
