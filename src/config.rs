@@ -235,9 +235,9 @@ impl Config {
                 "code_ttl must be 1..=60 seconds".into(),
             ));
         }
-        if self.audit_retention_days < 0 {
+        if !(0..=36_500).contains(&self.audit_retention_days) {
             return Err(ConfigError::Invalid(
-                "audit_retention_days must be 0 (keep) or more".into(),
+                "audit_retention_days must be 0 (keep forever) to 36500".into(),
             ));
         }
         for (name, value) in [

@@ -193,6 +193,10 @@ async fn first_run_admin(app: &Application) -> anyhow::Result<()> {
             "No admin existed, so the user \"admin\" was created with the password {password} \
              (shown once; it must be changed at the first sign-in at {admin_page})."
         ),
+        FirstAdmin::NameTaken => eprintln!(
+            "warning: there is no admin, and the user \"admin\" exists without the admin role, \
+             so it was left alone. Make an admin with: gatehouse user add NAME --email EMAIL --admin"
+        ),
         FirstAdmin::Created(None) => println!(
             "No admin existed, so the user \"admin\" was created with the password from \
              GATEHOUSE_ADMIN_PASSWORD (to be changed at the first sign-in at {admin_page})."

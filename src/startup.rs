@@ -182,7 +182,7 @@ async fn prune_periodically(provider: Arc<Provider>) {
             }
             let keep_days = provider.config.audit_retention_days;
             if keep_days > 0 {
-                let before = now - keep_days * 86_400;
+                let before = now.saturating_sub(keep_days.saturating_mul(86_400));
                 if let Err(e) = provider.store.prune_audit_events(before).await {
                     tracing::warn!(error = %e, "pruning old audit events failed");
                 }

@@ -74,6 +74,10 @@ impl ClientSpec {
                 "client_id {id:?}: use 1 to 100 letters, digits, '-', '.', '_' or '~'"
             ));
         }
+        if matches!(id.as_str(), "new" | "." | "..") {
+            // Taken by the admin screens' paths.
+            return invalid(format!("client_id {id:?} is reserved; choose another"));
+        }
         if uuid::Uuid::parse_str(id).is_ok() {
             // Users' subject identifiers are UUIDs; a client's own tokens
             // carry its client_id as `sub`, which must never look like one.
@@ -135,9 +139,11 @@ impl ClientSpec {
         }
         self.scopes.retain(|s| s != ADMIN_SCOPE);
         if self.is_admin {
-            if self.public || !self.allows("client_credentials") {
+            // Its tokens open the admin API: they must be the client's own,
+            // never a user's, so the user-facing grants are refused.
+            if self.public || self.grant_types != ["client_credentials"] {
                 return invalid(
-                    "an admin client must be confidential and use client_credentials".into(),
+                    "an admin client must be confidential and use client_credentials only".into(),
                 );
             }
             self.scopes.push(ADMIN_SCOPE.into());
@@ -302,6 +308,17 @@ mod tests {
             s.grant_types = vec!["client_credentials".into()];
         }));
         assert!(bad(|s| s.is_admin = true), "admin needs client_credentials");
+        assert!(
+            bad(|s| {
+                s.is_admin = true;
+                s.grant_types = vec!["client_credentials".into(), "authorization_code".into()];
+            }),
+            "an admin client's tokens are never a user's"
+        );
+        assert!(
+            bad(|s| s.client_id = "new".into()),
+            "reserved by the admin screens"
+        );
         assert!(bad(|s| s.lifetimes.access_token = Some(0)));
     }
 

@@ -63,7 +63,7 @@ pub async fn list(
     per_page: i64,
 ) -> Result<Page<UserRecord>, AdminError> {
     let search = search.map(str::trim).filter(|s| !s.is_empty());
-    let page = page.max(1);
+    let page = page.clamp(1, 1_000_000);
     let per_page = per_page.clamp(1, 200);
     let (items, total) = store
         .list_users(search, per_page, (page - 1) * per_page)
@@ -227,9 +227,12 @@ pub async fn delete(ctx: &Context<'_>, user_id: &str) -> Result<(), AdminError> 
 pub enum FirstAdmin {
     /// An enabled admin exists: nothing to do.
     Exists,
-    /// `admin` was created (or given the role), with this generated
-    /// password to print once, or with the one supplied.
+    /// `admin` was created, with this generated password to print once,
+    /// or with the one supplied.
     Created(Option<String>),
+    /// There is no admin, but a user named `admin` exists without the role:
+    /// it is left alone, and an admin must be made with the CLI.
+    NameTaken,
 }
 
 /// On a database without an enabled admin, creates `admin` with
@@ -258,27 +261,15 @@ pub async fn ensure_first_admin(
         is_admin: true,
         totp_secret: None,
     };
-    let id = match store.insert_user(&new, true, now).await? {
-        Some(id) => id,
-        None => {
-            // A user called admin exists but is not an admin (or is
-            // disabled): give the role to it rather than guess a name.
-            let user = find(store, "admin").await?;
-            store
-                .reset_password_hash(&user.id, &new.password_hash, true, now)
-                .await?;
-            store
-                .update_user(
-                    &user.id,
-                    user.name.as_deref(),
-                    user.email.as_deref(),
-                    true,
-                    now,
-                )
-                .await?;
-            store.set_user_disabled(&user.id, false, now).await?;
-            user.id
-        }
+    let Some(id) = store.insert_user(&new, true, now).await? else {
+        // Another replica starting at the same moment created it first, or
+        // someone who is not an admin already has the name: an existing
+        // account is never taken over.
+        return Ok(if store.admin_exists().await? {
+            FirstAdmin::Exists
+        } else {
+            FirstAdmin::NameTaken
+        });
     };
     audit
         .record(

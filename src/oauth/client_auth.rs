@@ -31,6 +31,25 @@ impl Presented {
     }
 }
 
+/// Authenticates the client as [`authenticate`] does, and records a failed
+/// attempt in the audit log (a secret being guessed), whichever endpoint
+/// it came to.
+pub async fn authenticate_recorded(
+    provider: &crate::state::Provider,
+    presented: &Presented,
+    ip: &str,
+) -> Result<ClientRecord, TokenError> {
+    let result = authenticate(&provider.store, presented).await;
+    if let Err(TokenError::InvalidClient { .. }) = &result {
+        let event =
+            crate::audit::Event::new("token.client_auth_failure", crate::audit::Actor::Anonymous)
+                .client(presented.client_id())
+                .ip(ip);
+        provider.audit.record(provider.now(), event).await;
+    }
+    result
+}
+
 /// Parses an `Authorization` header value that uses the Basic scheme: base64
 /// of `client_id:client_secret`, each form-urlencoded (RFC 6749 §2.3.1).
 /// Returns `Ok(None)` for other schemes.

@@ -51,18 +51,7 @@ pub async fn handle(
         .ok_or_else(|| TokenError::InvalidRequest("grant_type is missing".into()))?
         .to_string();
     let presented = Presented::from_request(basic, params)?;
-    let client = match client_auth::authenticate(&provider.store, &presented).await {
-        Ok(client) => client,
-        Err(e) => {
-            if matches!(e, TokenError::InvalidClient { .. }) {
-                let event = Event::new("token.client_auth_failure", Actor::Anonymous)
-                    .client(presented.client_id())
-                    .ip(ip);
-                provider.audit.record(provider.now(), event).await;
-            }
-            return Err(e);
-        }
-    };
+    let client = client_auth::authenticate_recorded(provider, &presented, ip).await?;
     let result = match grant_type.as_str() {
         "authorization_code" => super::grant_code::exchange(provider, &client, params, ip).await,
         "refresh_token" => super::grant_refresh::exchange(provider, &client, params, ip).await,

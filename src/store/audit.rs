@@ -96,11 +96,9 @@ impl Store {
     ) -> Result<Vec<AuditRecord>, StoreError> {
         // Each condition is always present and switched off by a NULL
         // parameter, so the statement text (and its prepared plan) is one.
-        let event_prefix = filter
-            .event
-            .as_deref()
-            .filter(|e| e.ends_with('.'))
-            .map(|e| format!("{e}%"));
+        // A prefix is compared as text, not with LIKE: `_` is a wildcard
+        // there, and SQLite's LIKE ignores case where Postgres's does not.
+        let event_prefix = filter.event.as_deref().filter(|e| e.ends_with('.'));
         let event_exact = filter.event.as_deref().filter(|e| !e.ends_with('.'));
         let rows = sqlx::query(
             // Events from the token path carry only the user id: the
@@ -111,7 +109,7 @@ impl Store {
              WHERE ($1 IS NULL OR a.user_id = $1 OR a.username = $1 OR u.username = $1)
                AND ($2 IS NULL OR a.client_id = $2)
                AND ($3 IS NULL OR a.event = $3)
-               AND ($4 IS NULL OR a.event LIKE $4)
+               AND ($4 IS NULL OR substr(a.event, 1, length($4)) = $4)
                AND ($5 IS NULL OR a.at >= $5)
                AND ($6 IS NULL OR a.at <= $6)
                AND ($7 IS NULL OR a.id < $7)
@@ -121,7 +119,7 @@ impl Store {
         .bind(filter.user.as_deref())
         .bind(filter.client_id.as_deref())
         .bind(event_exact)
-        .bind(event_prefix.as_deref())
+        .bind(event_prefix)
         .bind(filter.since)
         .bind(filter.until)
         .bind(filter.before_id.as_deref())

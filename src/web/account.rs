@@ -169,6 +169,15 @@ pub async fn read_form(
         Ok(None) => return Err(sign_in_first(provider, StatusCode::SEE_OTHER)),
         Err(e) => return Err(pages.fail(&e)),
     };
+    if user.must_change_password {
+        // The password an admin set is known to them: nothing changes on
+        // this account until its owner has chosen their own.
+        let base = provider.config.base_path();
+        return Err(redirect(
+            StatusCode::SEE_OTHER,
+            &format!("{base}/login/new-password?then=account"),
+        ));
+    }
     if !cookies::csrf_ok(req, &provider.config, params.get("csrf").ok().flatten()) {
         let page = render(
             req,

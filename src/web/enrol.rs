@@ -105,13 +105,21 @@ async fn signed_in(
     pages: &Pages,
     request: Option<&(String, String)>,
 ) -> Result<(SessionRecord, UserRecord), HttpResponse> {
+    let base = provider.config.base_path();
     match current_session(req, provider).await {
+        Ok(Some((_, user))) if user.must_change_password => {
+            let query = match request {
+                Some((id, _)) => format!("request={id}"),
+                None => "then=account".into(),
+            };
+            Err(redirect(
+                StatusCode::FOUND,
+                &format!("{base}/login/new-password?{query}"),
+            ))
+        }
         Ok(Some(found)) => Ok(found),
         Ok(None) => Err(match request {
-            Some((id, _)) => {
-                let base = provider.config.base_path();
-                redirect(StatusCode::FOUND, &format!("{base}/login?request={id}"))
-            }
+            Some((id, _)) => redirect(StatusCode::FOUND, &format!("{base}/login?request={id}")),
             None => sign_in_first(provider, StatusCode::FOUND),
         }),
         Err(e) => Err(pages.fail(&e)),

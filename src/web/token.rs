@@ -32,12 +32,14 @@ fn read(req: &HttpRequest, body: &[u8]) -> Result<(Params, Option<(String, Strin
 
 /// Authenticates the calling client of introspection or revocation.
 async fn client(
+    req: &HttpRequest,
     provider: &Provider,
     params: &Params,
     basic: Option<(String, String)>,
 ) -> Result<ClientRecord, TokenError> {
     let presented = Presented::from_request(basic, params)?;
-    client_auth::authenticate(&provider.store, &presented).await
+    let ip = client_address(req, provider.config.trust_forwarded_for);
+    client_auth::authenticate_recorded(provider, &presented, &ip).await
 }
 
 /// Token, introspection and revocation answers are never cached (RFC 6749
@@ -75,7 +77,7 @@ pub async fn introspect(
 ) -> HttpResponse {
     let result = async {
         let (params, basic) = read(&req, &body)?;
-        let client = client(&provider, &params, basic).await?;
+        let client = client(&req, &provider, &params, basic).await?;
         introspect::introspect(&provider, &client, &params).await
     }
     .await;
@@ -93,7 +95,7 @@ pub async fn revoke(
 ) -> HttpResponse {
     let result = async {
         let (params, basic) = read(&req, &body)?;
-        let client = client(&provider, &params, basic).await?;
+        let client = client(&req, &provider, &params, basic).await?;
         let ip = client_address(&req, provider.config.trust_forwarded_for);
         revoke::revoke(&provider, &client, &params, &ip).await
     }

@@ -316,6 +316,34 @@ async fn users_are_managed_through_the_api_and_audited() {
         )
         .await;
     assert_eq!(sign_ins["items"][0]["event"], "sign_in.success");
+    let (_, none) = app
+        .api_json(Method::GET, "/audit?event=SIGN_IN.", &token, None)
+        .await;
+    assert_eq!(
+        none["items"].as_array().unwrap().len(),
+        0,
+        "prefixes match exactly"
+    );
+
+    // A secret guessed at introspection is recorded like one at /token.
+    let guessed = app
+        .api
+        .post(app.url("/introspect"))
+        .basic_auth(CONFIDENTIAL, Some("not-the-secret"))
+        .form(&[("token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(guessed.status(), StatusCode::UNAUTHORIZED);
+    let (_, failures) = app
+        .api_json(
+            Method::GET,
+            "/audit?event=token.client_auth_failure",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(failures["items"][0]["client_id"], CONFIDENTIAL);
 }
 
 #[tokio::test]

@@ -140,6 +140,21 @@ async fn a_generated_password_is_shown_once_and_must_be_changed() {
     assert_eq!(temporary.len(), 20);
     let answer = signs_in(&app, "erin", &temporary).await;
     assert!(location(&answer).contains("/login/new-password"));
+    // Whoever knows the temporary password cannot change the account.
+    let csrf = hidden_field(&app.get("/login").await.text().await.unwrap(), "csrf").unwrap();
+    let early = app
+        .browser
+        .post(app.url("/account/profile"))
+        .form(&[("csrf", csrf.as_str()), ("name", "Not Erin")])
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&early).contains("/login/new-password"));
+    assert_eq!(
+        app.get("/account/mfa/enrol").await.status(),
+        StatusCode::FOUND,
+        "no enrolment before the new password"
+    );
 
     // Until a new password is chosen, no code is issued.
     let to_client = app.authorize(&AuthRequest::confidential()).await;
@@ -323,4 +338,33 @@ async fn clients_are_managed_from_the_command_line() {
     assert_eq!(code, 0);
     let (code, _, _) = run(&app, &["client", "remove", "reports"], None).await;
     assert_eq!(code, 3);
+}
+
+#[tokio::test]
+async fn the_first_run_never_takes_over_an_account_named_admin() {
+    use gatehouse::admin::users::{ensure_first_admin, FirstAdmin};
+    use gatehouse::clock::Clock;
+    let app = spawn_app().await;
+    let add = ["user", "add", "admin", "--email", "a@example.com"];
+    let (code, _, _) = run(&app, &add, Some("an ordinary passphrase\n")).await;
+    assert_eq!(code, 0);
+    let provider = &app.provider;
+    let outcome = ensure_first_admin(&provider.store, &provider.audit, None, app.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(outcome, FirstAdmin::NameTaken);
+    assert_eq!(
+        signs_in(&app, "admin", "an ordinary passphrase")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER,
+        "the password is untouched"
+    );
+    let boss = ["user", "add", "boss", "--email", "b@example.com", "--admin"];
+    let (code, _, _) = run(&app, &boss, Some("the boss's passphrase\n")).await;
+    assert_eq!(code, 0);
+    let outcome = ensure_first_admin(&provider.store, &provider.audit, None, app.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(outcome, FirstAdmin::Exists);
 }

@@ -223,6 +223,17 @@ async fn an_admin_cannot_lock_themselves_out() {
         .submit_form(page, &format!("/admin/users/{id}"), &[("name", "Root")])
         .await;
     assert_eq!(demoted.status(), StatusCode::BAD_REQUEST);
+    // Named by username instead of id: still refused.
+    let page = app.get(&format!("/admin/users/{id}")).await;
+    let by_name = app
+        .submit_form(page, "/admin/users/root/disable", &[])
+        .await;
+    assert_eq!(by_name.status(), StatusCode::BAD_REQUEST);
+    let page = app.get(&format!("/admin/users/{id}")).await;
+    let deleted = app
+        .submit_form(page, "/admin/users/root/delete", &[("confirm", "root")])
+        .await;
+    assert_eq!(deleted.status(), StatusCode::BAD_REQUEST);
     let root = app
         .provider
         .store

@@ -293,7 +293,12 @@ pub async fn update(
             .await
         }
     };
-    if path.as_str() == admin.user.id && !is_admin {
+    // The URL may name the user by id or by username.
+    let target = match users::find(&provider.store, &path).await {
+        Ok(u) => u,
+        Err(e) => return ui::failed(&pages, &e),
+    };
+    if target.id == admin.user.id && !is_admin {
         return problem("You can't take the admin role from yourself; ask another admin.".into())
             .await;
     }
@@ -320,7 +325,12 @@ pub async fn act(
         Ok(f) => f,
         Err(page) => return *page,
     };
-    let (id, action) = path.into_inner();
+    let (named, action) = path.into_inner();
+    // The URL may name the user by id or by username.
+    let id = match users::find(&provider.store, &named).await {
+        Ok(u) => u.id,
+        Err(e) => return ui::failed(&pages, &e),
+    };
     let ctx = admin.context(&req, &provider);
     let own = id == admin.user.id;
     let back = format!("/users/{id}");
