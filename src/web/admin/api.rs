@@ -125,10 +125,14 @@ fn ok(status: StatusCode, body: Value) -> HttpResponse {
         .json(body)
 }
 
-fn done() -> HttpResponse {
-    HttpResponse::NoContent()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
+/// 204 for a change that was made, the error answer otherwise.
+fn no_content(result: Result<(), AdminError>) -> HttpResponse {
+    match result {
+        Ok(()) => HttpResponse::NoContent()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish(),
+        Err(e) => fail(e),
+    }
 }
 
 /// A 4xx answer to send instead (boxed: an `HttpResponse` is large).
@@ -347,10 +351,7 @@ async fn delete_user(
     path: web::Path<String>,
     provider: web::Data<Provider>,
 ) -> HttpResponse {
-    match users::delete(&context(&provider, &client), &path).await {
-        Ok(()) => done(),
-        Err(e) => fail(e),
-    }
+    no_content(users::delete(&context(&provider, &client), &path).await)
 }
 
 async fn disable_user(
@@ -358,10 +359,7 @@ async fn disable_user(
     path: web::Path<String>,
     provider: web::Data<Provider>,
 ) -> HttpResponse {
-    match users::set_disabled(&context(&provider, &client), &path, true).await {
-        Ok(()) => done(),
-        Err(e) => fail(e),
-    }
+    no_content(users::set_disabled(&context(&provider, &client), &path, true).await)
 }
 
 async fn enable_user(
@@ -369,10 +367,7 @@ async fn enable_user(
     path: web::Path<String>,
     provider: web::Data<Provider>,
 ) -> HttpResponse {
-    match users::set_disabled(&context(&provider, &client), &path, false).await {
-        Ok(()) => done(),
-        Err(e) => fail(e),
-    }
+    no_content(users::set_disabled(&context(&provider, &client), &path, false).await)
 }
 
 #[derive(Deserialize, Default)]
@@ -410,10 +405,7 @@ async fn reset_mfa(
     path: web::Path<String>,
     provider: web::Data<Provider>,
 ) -> HttpResponse {
-    match users::reset_mfa(&context(&provider, &client), &path).await {
-        Ok(()) => done(),
-        Err(e) => fail(e),
-    }
+    no_content(users::reset_mfa(&context(&provider, &client), &path).await)
 }
 
 async fn user_sessions(
@@ -457,10 +449,7 @@ async fn end_session(
     provider: web::Data<Provider>,
 ) -> HttpResponse {
     let (user_id, sid) = path.into_inner();
-    match tokens::end_session(&context(&provider, &client), &user_id, &sid).await {
-        Ok(()) => done(),
-        Err(e) => fail(e),
-    }
+    no_content(tokens::end_session(&context(&provider, &client), &user_id, &sid).await)
 }
 
 async fn grants(
@@ -640,7 +629,7 @@ async fn delete_client(
     match clients::delete(&context(&provider, &client), &path).await {
         Ok(()) => {
             refresh_origins(&provider).await;
-            done()
+            no_content(Ok(()))
         }
         Err(e) => fail(e),
     }
@@ -673,10 +662,7 @@ async fn revoke_grant(
     path: web::Path<String>,
     provider: web::Data<Provider>,
 ) -> HttpResponse {
-    match tokens::revoke_grant(&context(&provider, &client), &path).await {
-        Ok(()) => done(),
-        Err(e) => fail(e),
-    }
+    no_content(tokens::revoke_grant(&context(&provider, &client), &path).await)
 }
 
 async fn list_keys(_client: ApiClient, provider: web::Data<Provider>) -> HttpResponse {
