@@ -34,15 +34,14 @@ pub async fn validate(provider: &Provider, token: &str) -> Result<AccessClaims, 
         },
     )
     .map_err(|e| Invalid::Token(e.to_string()))?;
-    if let Some(grant_id) = &claims.grant_id {
-        if !provider.store.grant_is_active(grant_id, now).await? {
-            return Err(Invalid::Token(
-                "the grant has been revoked or has ended".into(),
-            ));
-        }
-    }
-    if provider.store.access_token_revoked(&claims.jti).await? {
-        return Err(Invalid::Token("the token has been revoked".into()));
+    let usable = provider
+        .store
+        .access_token_usable(&claims.jti, claims.grant_id.as_deref(), now)
+        .await?;
+    if !usable {
+        return Err(Invalid::Token(
+            "the token, or the grant it belongs to, has been revoked or has ended".into(),
+        ));
     }
     Ok(claims)
 }

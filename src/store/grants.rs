@@ -79,20 +79,6 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the grant exists, is not revoked and has not expired.
-    pub async fn grant_is_active(&self, grant_id: &str, now: i64) -> Result<bool, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM grants
-             WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2",
-        )
-        .bind(grant_id)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        let n: i64 = row.try_get("n")?;
-        Ok(n > 0)
-    }
-
     /// Revokes a grant: its refresh tokens and access tokens stop working.
     pub async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
@@ -256,14 +242,28 @@ impl Store {
         Ok(())
     }
 
-    /// Whether an access token was revoked on its own.
-    pub async fn access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM revoked_access_tokens WHERE jti = $1")
-            .bind(jti)
-            .fetch_one(&self.pool)
-            .await?;
-        let n: i64 = row.try_get("n")?;
-        Ok(n > 0)
+    /// Whether an access token may still be used: its `jti` was not revoked
+    /// and its grant (if it has one) is live. One round trip, since every
+    /// userinfo and introspection request asks.
+    pub async fn access_token_usable(
+        &self,
+        jti: &str,
+        grant_id: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM revoked_access_tokens WHERE jti = $1) AS revoked,
+                    (SELECT COUNT(*) FROM grants
+                     WHERE id = $2 AND revoked_at IS NULL AND expires_at > $3) AS live",
+        )
+        .bind(jti)
+        .bind(grant_id)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        let revoked: i64 = row.try_get("revoked")?;
+        let live: i64 = row.try_get("live")?;
+        Ok(revoked == 0 && (grant_id.is_none() || live > 0))
     }
 }
 
