@@ -3,6 +3,9 @@
 
 pub mod api;
 mod api_auth;
+mod api_clients;
+mod api_system;
+mod api_users;
 mod ui;
 mod ui_clients;
 mod ui_system;
@@ -58,4 +61,12 @@ async fn unknown(
         "Page not found",
         "There is nothing at this address in the admin pages.",
     )
+}
+
+/// New or changed redirect URIs are new CORS origins: this server picks
+/// them up at once (other replicas within 30 seconds).
+async fn refresh_origins(provider: &crate::state::Provider) {
+    if let Err(e) = provider.refresh_cors_origins().await {
+        tracing::warn!(error = %e, "reloading the allowed origins failed");
+    }
 }

@@ -3,6 +3,7 @@
 //! and MFA policy and token lifetimes, rotate the secret, delete; with the
 //! client's live grants.
 
+use super::refresh_origins;
 use super::ui::{self, AdminUser};
 use super::ui_users::show_secret;
 use crate::admin::clients::{self, ClientSpec, GRANT_TYPES};
@@ -262,14 +263,6 @@ pub async fn create(
             again(fields(&spec), StatusCode::BAD_REQUEST, &e.to_string())
         }
         Err(e) => ui::failed(&pages, &e),
-    }
-}
-
-/// New or changed redirect URIs are new CORS origins: pick them up now
-/// here (other replicas do within 30 seconds).
-async fn refresh_origins(provider: &Provider) {
-    if let Err(e) = provider.refresh_cors_origins().await {
-        tracing::warn!(error = %e, "reloading the allowed origins failed");
     }
 }
 

@@ -1,0 +1,206 @@
+//! The admin API's client operations: list, register, get, replace,
+//! delete, rotate the secret, and the client's grants.
+
+use super::api::{body, context, fail, grants, no_content, ok};
+use super::api_auth::{error, ApiClient};
+use super::refresh_origins;
+use crate::admin::clients::{self, ClientSpec};
+use crate::state::Provider;
+use crate::store::{ClientRecord, Lifetimes};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// A client as the API shows it (never its secret or hash).
+pub fn client_json(c: &ClientRecord) -> Value {
+    json!({
+        "client_id": c.client_id,
+        "name": c.name,
+        "public": c.is_public(),
+        "redirect_uris": c.redirect_uris,
+        "post_logout_redirect_uris": c.post_logout_redirect_uris,
+        "grant_types": c.grant_types,
+        "scopes": c.scopes,
+        "require_consent": c.require_consent,
+        "require_mfa": c.require_mfa,
+        "is_admin": c.is_admin,
+        "access_token_ttl": c.lifetimes.access_token,
+        "refresh_token_idle_ttl": c.lifetimes.refresh_token_idle,
+        "refresh_token_absolute_ttl": c.lifetimes.refresh_token_absolute,
+    })
+}
+
+pub(super) async fn list_clients(
+    _client: ApiClient,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    match provider.store.list_clients().await {
+        Ok(list) => ok(
+            StatusCode::OK,
+            json!({ "items": list.iter().map(client_json).collect::<Vec<_>>() }),
+        ),
+        Err(e) => fail(e.into()),
+    }
+}
+
+/// A client as the API takes it; absent fields get the usual defaults.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ClientBody {
+    client_id: Option<String>,
+    name: Option<String>,
+    #[serde(default)]
+    public: bool,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    grant_types: Vec<String>,
+    scopes: Option<Vec<String>>,
+    require_consent: Option<bool>,
+    #[serde(default)]
+    require_mfa: bool,
+    #[serde(default)]
+    is_admin: bool,
+    access_token_ttl: Option<i64>,
+    refresh_token_idle_ttl: Option<i64>,
+    refresh_token_absolute_ttl: Option<i64>,
+}
+
+impl ClientBody {
+    fn spec(self, client_id: String) -> ClientSpec {
+        ClientSpec {
+            client_id,
+            name: self.name.unwrap_or_default(),
+            public: self.public,
+            redirect_uris: self.redirect_uris,
+            post_logout_redirect_uris: self.post_logout_redirect_uris,
+            grant_types: self.grant_types,
+            scopes: self
+                .scopes
+                .unwrap_or_else(|| vec!["openid".into(), "profile".into(), "email".into()]),
+            require_consent: self.require_consent.unwrap_or(true),
+            require_mfa: self.require_mfa,
+            is_admin: self.is_admin,
+            lifetimes: Lifetimes {
+                access_token: self.access_token_ttl,
+                refresh_token_idle: self.refresh_token_idle_ttl,
+                refresh_token_absolute: self.refresh_token_absolute_ttl,
+            },
+        }
+    }
+}
+
+pub(super) async fn create_client(
+    client: ApiClient,
+    req: HttpRequest,
+    bytes: web::Bytes,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    let new: ClientBody = match body(&req, &bytes) {
+        Ok(b) => b,
+        Err(response) => return *response,
+    };
+    let Some(client_id) = new.client_id.clone() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "client_id is required",
+        );
+    };
+    let ctx = context(&provider, &client);
+    let secret = match clients::create(&ctx, new.spec(client_id.clone())).await {
+        Ok(secret) => secret,
+        Err(e) => return fail(e),
+    };
+    refresh_origins(&provider).await;
+    match clients::find(&ctx, &client_id).await {
+        Ok(record) => ok(
+            StatusCode::CREATED,
+            json!({ "client": client_json(&record), "client_secret": secret }),
+        ),
+        Err(e) => fail(e),
+    }
+}
+
+pub(super) async fn get_client(
+    client: ApiClient,
+    path: web::Path<String>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    match clients::find(&context(&provider, &client), &path).await {
+        Ok(record) => ok(StatusCode::OK, client_json(&record)),
+        Err(e) => fail(e),
+    }
+}
+
+pub(super) async fn update_client(
+    client: ApiClient,
+    req: HttpRequest,
+    path: web::Path<String>,
+    bytes: web::Bytes,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    let changed: ClientBody = match body(&req, &bytes) {
+        Ok(b) => b,
+        Err(response) => return *response,
+    };
+    if changed
+        .client_id
+        .as_deref()
+        .is_some_and(|id| id != path.as_str())
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "client_id cannot be changed",
+        );
+    }
+    let ctx = context(&provider, &client);
+    if let Err(e) = clients::update(&ctx, changed.spec(path.to_string())).await {
+        return fail(e);
+    }
+    refresh_origins(&provider).await;
+    match clients::find(&ctx, &path).await {
+        Ok(record) => ok(StatusCode::OK, client_json(&record)),
+        Err(e) => fail(e),
+    }
+}
+
+pub(super) async fn delete_client(
+    client: ApiClient,
+    path: web::Path<String>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    match clients::delete(&context(&provider, &client), &path).await {
+        Ok(()) => {
+            refresh_origins(&provider).await;
+            no_content(Ok(()))
+        }
+        Err(e) => fail(e),
+    }
+}
+
+pub(super) async fn rotate_secret(
+    client: ApiClient,
+    path: web::Path<String>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    match clients::rotate_secret(&context(&provider, &client), &path).await {
+        Ok(secret) => ok(StatusCode::OK, json!({ "client_secret": secret })),
+        Err(e) => fail(e),
+    }
+}
+
+pub(super) async fn client_grants(
+    client: ApiClient,
+    path: web::Path<String>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    match clients::find(&context(&provider, &client), &path).await {
+        Ok(record) => grants(&provider, None, Some(&record.client_id)).await,
+        Err(e) => fail(e),
+    }
+}

@@ -1,0 +1,97 @@
+//! The admin API's grant revocation, signing keys and audit log.
+
+use super::api::{context, fail, no_content, ok};
+use super::api_auth::ApiClient;
+use crate::admin::tokens;
+use crate::state::Provider;
+use crate::store::AuditFilter;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub(super) async fn revoke_grant(
+    client: ApiClient,
+    path: web::Path<String>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    no_content(tokens::revoke_grant(&context(&provider, &client), &path).await)
+}
+
+pub(super) async fn list_keys(_client: ApiClient, provider: web::Data<Provider>) -> HttpResponse {
+    match provider.store.signing_keys().await {
+        Ok(keys) => {
+            let items: Vec<Value> = keys
+                .iter()
+                .map(|k| {
+                    json!({
+                        "kid": k.kid, "alg": k.alg, "state": k.state,
+                        "created_at": k.created_at, "retired_at": k.retired_at,
+                    })
+                })
+                .collect();
+            ok(StatusCode::OK, json!({ "items": items }))
+        }
+        Err(e) => fail(e.into()),
+    }
+}
+
+pub(super) async fn rotate_keys(client: ApiClient, provider: web::Data<Provider>) -> HttpResponse {
+    let ctx = context(&provider, &client);
+    match tokens::rotate_keys(&ctx, &provider.config.signing_alg).await {
+        Ok(rotation) => {
+            crate::startup::reload_keys(&provider).await;
+            ok(
+                StatusCode::OK,
+                json!({
+                    "current": rotation.current,
+                    "next": rotation.next,
+                    "retired": rotation.retired,
+                }),
+            )
+        }
+        Err(e) => fail(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct AuditQuery {
+    user: Option<String>,
+    client: Option<String>,
+    event: Option<String>,
+    since: Option<i64>,
+    until: Option<i64>,
+    before: Option<String>,
+    limit: Option<i64>,
+}
+
+pub(super) async fn audit(
+    _client: ApiClient,
+    query: web::Query<AuditQuery>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    let query = query.into_inner();
+    let filter = AuditFilter {
+        user: query.user.filter(|s| !s.is_empty()),
+        client_id: query.client.filter(|s| !s.is_empty()),
+        event: query.event.filter(|s| !s.is_empty()),
+        since: query.since,
+        until: query.until,
+        before_id: query.before.filter(|s| !s.is_empty()),
+    };
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    // What this replica has queued is written before it is read.
+    provider.audit.flush().await;
+    match provider.store.audit_events(&filter, limit).await {
+        Ok(items) => {
+            let next_before = (items.len() as i64 == limit)
+                .then(|| items.last().map(|e| e.id.clone()))
+                .flatten();
+            ok(
+                StatusCode::OK,
+                json!({ "items": items, "next_before": next_before }),
+            )
+        }
+        Err(e) => fail(e.into()),
+    }
+}

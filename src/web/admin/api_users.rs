@@ -1,0 +1,296 @@
+//! The admin API's user operations: list, create, get, change, delete,
+//! disable, enable, reset the password or MFA, sessions and grants.
+
+use super::api::{body, context, fail, grants, no_content, ok, Refusal};
+use super::api_auth::{error, ApiClient};
+use crate::admin::tokens;
+use crate::admin::users::{self, NewPassword, UserInput};
+use crate::state::Provider;
+use crate::store::UserRecord;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::Map;
+use serde_json::{json, Value};
+
+/// A user as the API shows it.
+pub fn user_json(u: &UserRecord) -> Value {
+    json!({
+        "id": u.id,
+        "username": u.username,
+        "email": u.email,
+        "name": u.name,
+        "is_admin": u.is_admin,
+        "disabled": u.disabled,
+        "mfa_enabled": u.totp_secret.is_some(),
+        "must_change_password": u.must_change_password,
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct ListQuery {
+    q: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+pub(super) async fn list_users(
+    _client: ApiClient,
+    query: web::Query<ListQuery>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    let page = query.page.unwrap_or(1);
+    let per_page = query.per_page.unwrap_or(50);
+    match users::list(&provider.store, query.q.as_deref(), page, per_page).await {
+        Ok(found) => ok(
+            StatusCode::OK,
+            json!({
+                "items": found.items.iter().map(user_json).collect::<Vec<_>>(),
+                "total": found.total,
+                "page": found.page,
+                "per_page": found.per_page,
+            }),
+        ),
+        Err(e) => fail(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NewUserBody {
+    username: String,
+    email: Option<String>,
+    name: Option<String>,
+    #[serde(default)]
+    is_admin: bool,
+    password: Option<String>,
+}
+
+pub(super) async fn create_user(
+    client: ApiClient,
+    req: HttpRequest,
+    bytes: web::Bytes,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    let new: NewUserBody = match body(&req, &bytes) {
+        Ok(b) => b,
+        Err(response) => return *response,
+    };
+    let input = UserInput {
+        username: new.username,
+        email: new.email,
+        name: new.name,
+        is_admin: new.is_admin,
+    };
+    let password = new
+        .password
+        .map_or(NewPassword::Temporary, NewPassword::Given);
+    match users::create(&context(&provider, &client), input, password).await {
+        Ok((user, shown)) => ok(
+            StatusCode::CREATED,
+            json!({ "user": user_json(&user), "temporary_password": shown }),
+        ),
+        Err(e) => fail(e),
+    }
+}
+
+pub(super) async fn get_user(
+    _client: ApiClient,
+    path: web::Path<String>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    match users::find(&provider.store, &path).await {
+        Ok(user) => ok(StatusCode::OK, user_json(&user)),
+        Err(e) => fail(e),
+    }
+}
+
+/// A text field of a PATCH body: absent keeps the value, `null` clears it.
+fn patched(
+    body: &Map<String, Value>,
+    key: &str,
+    current: Option<&str>,
+) -> Result<Option<String>, Refusal> {
+    match body.get(key) {
+        None => Ok(current.map(str::to_string)),
+        Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("{key} must be a string or null"),
+        ))),
+    }
+}
+
+pub(super) async fn update_user(
+    client: ApiClient,
+    req: HttpRequest,
+    path: web::Path<String>,
+    bytes: web::Bytes,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    let changes: Map<String, Value> = match body(&req, &bytes) {
+        Ok(b) => b,
+        Err(response) => return *response,
+    };
+    if let Some(key) = changes
+        .keys()
+        .find(|k| !["name", "email", "is_admin"].contains(&k.as_str()))
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("{key} cannot be changed here"),
+        );
+    }
+    let user = match users::find(&provider.store, &path).await {
+        Ok(u) => u,
+        Err(e) => return fail(e),
+    };
+    let name = match patched(&changes, "name", user.name.as_deref()) {
+        Ok(v) => v,
+        Err(response) => return *response,
+    };
+    let email = match patched(&changes, "email", user.email.as_deref()) {
+        Ok(v) => v,
+        Err(response) => return *response,
+    };
+    let is_admin = match changes.get("is_admin") {
+        None => user.is_admin,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "is_admin must be true or false",
+            )
+        }
+    };
+    let ctx = context(&provider, &client);
+    if let Err(e) = users::update(&ctx, &user.id, name.as_deref(), email.as_deref(), is_admin).await
+    {
+        return fail(e);
+    }
+    match users::find(&provider.store, &user.id).await {
+        Ok(user) => ok(StatusCode::OK, user_json(&user)),
+        Err(e) => fail(e),
+    }
+}
+
+pub(super) async fn delete_user(
+    client: ApiClient,
+    path: web::Path<String>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    no_content(users::delete(&context(&provider, &client), &path).await)
+}
+
+pub(super) async fn disable_user(
+    client: ApiClient,
+    path: web::Path<String>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    no_content(users::set_disabled(&context(&provider, &client), &path, true).await)
+}
+
+pub(super) async fn enable_user(
+    client: ApiClient,
+    path: web::Path<String>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    no_content(users::set_disabled(&context(&provider, &client), &path, false).await)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ResetBody {
+    password: Option<String>,
+}
+
+pub(super) async fn reset_password(
+    client: ApiClient,
+    req: HttpRequest,
+    path: web::Path<String>,
+    bytes: web::Bytes,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    let reset: ResetBody = if bytes.is_empty() {
+        ResetBody::default()
+    } else {
+        match body(&req, &bytes) {
+            Ok(b) => b,
+            Err(response) => return *response,
+        }
+    };
+    let password = reset
+        .password
+        .map_or(NewPassword::Temporary, NewPassword::Given);
+    match users::reset_password(&context(&provider, &client), &path, password).await {
+        Ok(shown) => ok(StatusCode::OK, json!({ "temporary_password": shown })),
+        Err(e) => fail(e),
+    }
+}
+
+pub(super) async fn reset_mfa(
+    client: ApiClient,
+    path: web::Path<String>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    no_content(users::reset_mfa(&context(&provider, &client), &path).await)
+}
+
+pub(super) async fn user_sessions(
+    _client: ApiClient,
+    path: web::Path<String>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    let user = match users::find(&provider.store, &path).await {
+        Ok(u) => u,
+        Err(e) => return fail(e),
+    };
+    match provider
+        .store
+        .sessions_of_user(&user.id, provider.now())
+        .await
+    {
+        Ok(sessions) => {
+            let items: Vec<Value> = sessions
+                .iter()
+                .map(|s| {
+                    json!({
+                        "sid": s.sid,
+                        "created_at": s.created_at,
+                        "auth_time": s.auth_time,
+                        "amr": s.amr.split(' ').collect::<Vec<_>>(),
+                        "expires_at": s.expires_at,
+                        "user_agent": s.device.user_agent,
+                        "ip": s.device.ip,
+                    })
+                })
+                .collect();
+            ok(StatusCode::OK, json!({ "items": items }))
+        }
+        Err(e) => fail(e.into()),
+    }
+}
+
+pub(super) async fn end_session(
+    client: ApiClient,
+    path: web::Path<(String, String)>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    let (user_id, sid) = path.into_inner();
+    no_content(tokens::end_session(&context(&provider, &client), &user_id, &sid).await)
+}
+
+pub(super) async fn user_grants(
+    _client: ApiClient,
+    path: web::Path<String>,
+    provider: web::Data<Provider>,
+) -> HttpResponse {
+    match users::find(&provider.store, &path).await {
+        Ok(user) => grants(&provider, Some(&user.id), None).await,
+        Err(e) => fail(e),
+    }
+}
