@@ -15,6 +15,7 @@ mod enrol;
 mod flow;
 mod home;
 mod login;
+mod login_totp;
 mod logout;
 mod new_password;
 pub mod ops;
@@ -23,6 +24,7 @@ mod params;
 mod qr;
 pub mod rate_limit;
 pub mod security;
+mod sign_in;
 mod token;
 mod userinfo;
 
@@ -53,8 +55,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         .route("/authorize/resume", web::get().to(authorize::resume))
         .route("/login", web::get().to(login::show))
         .route("/login", web::post().to(login::submit))
-        .route("/login/totp", web::get().to(login::show_totp))
-        .route("/login/totp", web::post().to(login::submit_totp))
+        .route("/login/totp", web::get().to(login_totp::show_totp))
+        .route("/login/totp", web::post().to(login_totp::submit_totp))
         .route("/login/new-password", web::get().to(new_password::show))
         .route("/login/new-password", web::post().to(new_password::submit))
         .route("/account", web::get().to(account::show))

@@ -5,9 +5,9 @@
 use super::audit;
 use super::cookies;
 use super::flow::{self, current_session, redirect};
-use super::login::{after_sign_in, destination, screen_query};
 use super::pages::Pages;
 use super::params;
+use super::sign_in::{after_sign_in, destination, screen_query};
 use crate::account::login::{hash_password, verify_hash};
 use crate::account::profile::check_new_password;
 use crate::oauth::params::Params;
