@@ -90,13 +90,13 @@ pub async fn render(
             })
         })
         .collect();
-    let (csrf, new_cookie) = cookies::csrf_token(req, &provider.config);
     let (problem_section, problem_message) = problem.map_or(("", ""), |p| (p.section, p.message));
-    let mut response = pages.render(
+    Ok(pages.form(
+        req,
+        &provider.config,
         status,
         "account.html",
-        &json!({
-            "csrf": csrf,
+        json!({
             "username": user.username,
             "name": user.name,
             "email": user.email,
@@ -109,11 +109,7 @@ pub async fn render(
             "problem_section": problem_section,
             "problem_message": problem_message,
         }),
-    );
-    if let Some(cookie) = new_cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    Ok(response)
+    ))
 }
 
 /// GET /account

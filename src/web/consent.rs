@@ -106,20 +106,17 @@ pub async fn show(
     let Some((_, user)) = signed_in else {
         return flow::expired_request(&pages);
     };
-    let (csrf, new_cookie) = cookies::csrf_token(&req, &provider.config);
     let scopes: Vec<String> = request.scopes.iter().map(|s| describe_scope(s)).collect();
-    let mut response = pages.render(
+    pages.form(
+        &req,
+        &provider.config,
         StatusCode::OK,
         "consent.html",
-        &json!({
-            "csrf": csrf, "request": id, "client_name": client.name,
+        json!({
+            "request": id, "client_name": client.name,
             "username": user.username, "scopes": scopes,
         }),
-    );
-    if let Some(cookie) = new_cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+    )
 }
 
 /// POST /consent

@@ -7,7 +7,6 @@
 use super::account::{read_form, sign_in_first};
 use super::account_security::show_recovery_codes;
 use super::audit;
-use super::cookies;
 use super::flow::{self, current_session, redirect};
 use super::pages::Pages;
 use super::qr;
@@ -79,23 +78,19 @@ async fn enrol_page(
         .chunks(4)
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect();
-    let (csrf, new_cookie) = cookies::csrf_token(req, &provider.config);
-    let mut response = pages.render(
+    pages.form(
+        req,
+        &provider.config,
         status,
         "mfa_enrol.html",
-        &json!({
-            "csrf": csrf,
+        json!({
             "qr": qr,
             "secret": grouped.join(" "),
             "request": request.map(|(id, _)| id),
             "client_name": request.map(|(_, name)| name),
             "error": error,
         }),
-    );
-    if let Some(cookie) = new_cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+    )
 }
 
 /// The signed-in user, or where an anonymous visitor should go.

@@ -73,19 +73,16 @@ fn login_page(
     status: StatusCode,
     view: LoginView<'_>,
 ) -> HttpResponse {
-    let (csrf, new_cookie) = cookies::csrf_token(req, &provider.config);
-    let mut response = pages.render(
+    pages.form(
+        req,
+        &provider.config,
         status,
         "login.html",
-        &json!({
-            "csrf": csrf, "request": view.request, "then": view.then, "client_name": view.client_name,
+        json!({
+            "request": view.request, "then": view.then, "client_name": view.client_name,
             "username": view.username, "error": view.error,
         }),
-    );
-    if let Some(cookie) = new_cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+    )
 }
 
 /// GET /login

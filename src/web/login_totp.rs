@@ -25,16 +25,13 @@ fn totp_page(
     (request, then): (Option<&str>, Option<&'static str>),
     error: Option<&str>,
 ) -> HttpResponse {
-    let (csrf, new_cookie) = cookies::csrf_token(req, &provider.config);
-    let mut response = pages.render(
+    pages.form(
+        req,
+        &provider.config,
         status,
         "totp.html",
-        &json!({ "csrf": csrf, "request": request, "then": then, "error": error }),
-    );
-    if let Some(cookie) = new_cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+        json!({ "request": request, "then": then, "error": error }),
+    )
 }
 
 fn back_to_login(

@@ -58,25 +58,19 @@ pub async fn end_session(
         Some((s, user)) if request.matches_session(&s.sid, &user.id) => {
             sign_out_and_finish(&req, &provider, &pages, status, &request).await
         }
-        Some((_, user)) => {
-            let (csrf, new_cookie) = cookies::csrf_token(&req, &provider.config);
-            let mut response = pages.render(
-                StatusCode::OK,
-                "logout.html",
-                &json!({
-                    "csrf": csrf,
-                    "username": user.username,
-                    "client_name": request.client.as_ref().map(|c| c.name.clone()),
-                    "client_id": request.client.as_ref().map(|c| c.client_id.clone()),
-                    "post_logout_redirect_uri": request.redirect,
-                    "state": request.state,
-                }),
-            );
-            if let Some(cookie) = new_cookie {
-                let _ = response.add_cookie(&cookie);
-            }
-            response
-        }
+        Some((_, user)) => pages.form(
+            &req,
+            &provider.config,
+            StatusCode::OK,
+            "logout.html",
+            json!({
+                "username": user.username,
+                "client_name": request.client.as_ref().map(|c| c.name.clone()),
+                "client_id": request.client.as_ref().map(|c| c.client_id.clone()),
+                "post_logout_redirect_uri": request.redirect,
+                "state": request.state,
+            }),
+        ),
     }
 }
 

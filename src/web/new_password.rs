@@ -25,19 +25,16 @@ fn page(
     username: &str,
     error: Option<&str>,
 ) -> HttpResponse {
-    let (csrf, new_cookie) = cookies::csrf_token(req, &provider.config);
-    let mut response = pages.render(
+    pages.form(
+        req,
+        &provider.config,
         status,
         "new_password.html",
-        &json!({
-            "csrf": csrf, "request": request, "then": then,
+        json!({
+            "request": request, "then": then,
             "username": username, "error": error,
         }),
-    );
-    if let Some(cookie) = new_cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+    )
 }
 
 /// GET /login/new-password

@@ -212,6 +212,27 @@ impl Pages {
         }
     }
 
+    /// Renders a page with a form: `values` plus the browser's CSRF token
+    /// (`csrf`), setting the token's cookie when the browser had none.
+    pub fn form(
+        &self,
+        req: &actix_web::HttpRequest,
+        config: &crate::config::Config,
+        status: StatusCode,
+        template: &str,
+        mut values: serde_json::Value,
+    ) -> HttpResponse {
+        let (csrf, new_cookie) = super::cookies::csrf_token(req, config);
+        if let Some(map) = values.as_object_mut() {
+            map.insert("csrf".into(), serde_json::Value::String(csrf));
+        }
+        let mut response = self.render(status, template, &values);
+        if let Some(cookie) = new_cookie {
+            let _ = response.add_cookie(&cookie);
+        }
+        response
+    }
+
     /// A page that tells the user what went wrong and what to do next.
     pub fn error(&self, status: StatusCode, title: &str, message: &str) -> HttpResponse {
         let error_id = uuid::Uuid::new_v4().to_string();

@@ -127,19 +127,19 @@ pub fn render(
     (status, template, section): (StatusCode, &str, &str),
     values: Value,
 ) -> HttpResponse {
-    let (csrf, new_cookie) = cookies::csrf_token(req, &provider.config);
     let mut context = match values {
         Value::Object(map) => map,
         _ => Map::new(),
     };
-    context.insert("csrf".into(), json!(csrf));
     context.insert("admin_name".into(), json!(admin.user.username));
     context.insert("section".into(), json!(section));
-    let mut response = pages.render(status, template, &Value::Object(context));
-    if let Some(cookie) = new_cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+    pages.form(
+        req,
+        &provider.config,
+        status,
+        template,
+        Value::Object(context),
+    )
 }
 
 /// A posted admin form after its CSRF token is checked; the 4xx page
