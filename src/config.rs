@@ -59,6 +59,10 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Audit events older than this many days are deleted (0: kept forever).
     pub audit_retention_days: i64,
+    /// How often, in milliseconds, each server checks whether another
+    /// process (a replica, the CLI) changed what its read cache holds
+    /// (0: no read cache, every check asks the database).
+    pub cache_sync_ms: i64,
 }
 
 impl Default for Config {
@@ -86,6 +90,7 @@ impl Default for Config {
             rate_limit_back_channel: 6000,
             trust_forwarded_for: false,
             audit_retention_days: 365,
+            cache_sync_ms: 100,
         }
     }
 }
@@ -142,6 +147,7 @@ const ENV_KEYS: &[(&str, Kind)] = &[
     ("rate_limit_back_channel", Kind::Number),
     ("trust_forwarded_for", Kind::Flag),
     ("audit_retention_days", Kind::Number),
+    ("cache_sync_ms", Kind::Number),
 ];
 
 impl Config {
@@ -238,6 +244,11 @@ impl Config {
         if !(0..=36_500).contains(&self.audit_retention_days) {
             return Err(ConfigError::Invalid(
                 "audit_retention_days must be 0 (keep forever) to 36500".into(),
+            ));
+        }
+        if !(0..=10_000).contains(&self.cache_sync_ms) {
+            return Err(ConfigError::Invalid(
+                "cache_sync_ms must be 0 (no read cache) to 10000".into(),
             ));
         }
         for (name, value) in [

@@ -28,6 +28,8 @@ pub struct Metrics {
     pub db_connections: IntGauge,
     /// Idle database connections.
     pub db_idle_connections: IntGauge,
+    /// Read-cache lookups by result (`hit`, `miss`, `bypassed`).
+    pub read_cache_lookups: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -104,7 +106,13 @@ impl Metrics {
             "gatehouse_db_pool_idle_connections",
             "Idle database connections.",
         );
+        let read_cache_lookups = counter_vec(
+            "gatehouse_read_cache_lookups_total",
+            "Read-cache lookups (access-token checks, clients, user claims) by result.",
+            &["result"],
+        );
         Metrics {
+            read_cache_lookups,
             registry,
             sign_ins,
             mfa_challenges,

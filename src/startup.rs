@@ -102,11 +102,23 @@ impl Application {
     /// Serves until the process is told to stop.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let pruner = tokio::spawn(prune_periodically(self.provider.clone()));
+        let cache_sync = match u64::try_from(self.provider.config.cache_sync_ms) {
+            Ok(ms) if ms > 0 => {
+                let store = self.provider.store.clone();
+                Some(tokio::spawn(async move {
+                    store.sync_cache(Duration::from_millis(ms)).await
+                }))
+            }
+            _ => None,
+        };
         let metrics = self.metrics.map(|(_, server)| tokio::spawn(server));
         let result = self.server.await;
         // Events of the last requests are still queued: write them.
         self.provider.audit.flush().await;
         pruner.abort();
+        if let Some(cache_sync) = cache_sync {
+            cache_sync.abort();
+        }
         if let Some(metrics) = metrics {
             metrics.abort();
         }

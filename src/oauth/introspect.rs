@@ -45,10 +45,10 @@ pub async fn introspect(
 async fn username(provider: &Provider, user_id: &str) -> Result<Option<String>, TokenError> {
     Ok(provider
         .store
-        .user_by_id(user_id)
+        .user_for_claims(user_id)
         .await?
         .filter(|u| !u.disabled)
-        .map(|u| u.username))
+        .map(|u| u.username.clone()))
 }
 
 async fn access_token(

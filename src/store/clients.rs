@@ -113,7 +113,14 @@ macro_rules! client_columns {
 
 impl Store {
     /// Finds a client by its id.
+    ///
+    /// Every token request authenticates its client, so a found client is
+    /// kept in the read cache; every write below invalidates it.
     pub async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
+        let (ticket, cached) = self.cache.find(&self.cache.clients, client_id);
+        if let Some(client) = cached {
+            return Ok(Some(ClientRecord::clone(&client)));
+        }
         let row = sqlx::query(concat!(
             "SELECT ",
             client_columns!(),
@@ -122,7 +129,13 @@ impl Store {
         .bind(client_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(from_row).transpose()
+        let client = row.as_ref().map(from_row).transpose()?;
+        if let (Some(t), Some(found)) = (ticket, &client) {
+            self.cache
+                .clients
+                .put(client_id, t, std::sync::Arc::new(found.clone()));
+        }
+        Ok(client)
     }
 
     /// Every registered redirect URI of every client.
@@ -177,7 +190,7 @@ impl Store {
         .bind(i64::from(client.is_admin))
         .execute(&self.pool)
         .await?;
-        Ok(())
+        self.changed().await
     }
 
     /// Creates a client; false if the id is taken.
@@ -240,7 +253,7 @@ impl Store {
             .bind(client_id)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        self.changed().await
     }
 
     /// Deletes a client with its grants, codes, consents and pending
@@ -261,6 +274,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.changed().await?;
         Ok(done.rows_affected() > 0)
     }
 }

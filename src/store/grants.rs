@@ -2,6 +2,7 @@
 //! grant id, refresh tokens point at it, and revoking the grant revokes them
 //! all (RFC 9700 §4.14). Refresh tokens are stored as SHA-256 hashes.
 
+use super::cache::TokenState;
 use super::{Store, StoreError};
 use sqlx::Row;
 
@@ -86,7 +87,7 @@ impl Store {
             .bind(grant_id)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        self.changed().await
     }
 }
 
@@ -239,31 +240,44 @@ impl Store {
         .bind(expires_at)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        self.changed().await
     }
 
     /// Whether an access token may still be used: its `jti` was not revoked
-    /// and its grant (if it has one) is live. One round trip, since every
-    /// userinfo and introspection request asks.
+    /// and its grant (if it has one) is live. Every userinfo and
+    /// introspection request asks, so a usable answer is kept in the read
+    /// cache (with the grant's end, checked against `now` each time), and a
+    /// miss costs one round trip.
     pub async fn access_token_usable(
         &self,
         jti: &str,
         grant_id: Option<&str>,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let key = format!("{jti} {}", grant_id.unwrap_or(""));
+        let (ticket, cached) = self.cache.find(&self.cache.tokens, &key);
+        if let Some(state) = cached {
+            return Ok(state.grant_expires_at.is_none_or(|end| end > now));
+        }
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM revoked_access_tokens WHERE jti = $1) AS revoked,
-                    (SELECT COUNT(*) FROM grants
-                     WHERE id = $2 AND revoked_at IS NULL AND expires_at > $3) AS live",
+                    (SELECT expires_at FROM grants
+                     WHERE id = $2 AND revoked_at IS NULL) AS grant_expires_at",
         )
         .bind(jti)
         .bind(grant_id)
-        .bind(now)
         .fetch_one(&self.pool)
         .await?;
         let revoked: i64 = row.try_get("revoked")?;
-        let live: i64 = row.try_get("live")?;
-        Ok(revoked == 0 && (grant_id.is_none() || live > 0))
+        let grant_expires_at: Option<i64> = row.try_get("grant_expires_at")?;
+        if revoked != 0 || (grant_id.is_some() && grant_expires_at.is_none()) {
+            return Ok(false);
+        }
+        let state = TokenState { grant_expires_at };
+        if let Some(t) = ticket {
+            self.cache.tokens.put(&key, t, state);
+        }
+        Ok(grant_expires_at.is_none_or(|end| end > now))
     }
 }
 
@@ -339,6 +353,7 @@ impl Store {
         .bind(user_id)
         .execute(&self.pool)
         .await?;
+        self.changed().await?;
         Ok(done.rows_affected())
     }
 }

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (5, include_str!("../../migrations/0005_account.sql")),
     (6, include_str!("../../migrations/0006_admin.sql")),
+    (7, include_str!("../../migrations/0007_read_cache.sql")),
 ];
 
 /// How many migrations the binary carries.

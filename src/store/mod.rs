@@ -7,6 +7,7 @@
 //! [`connect`] and nowhere else.
 
 mod audit;
+mod cache;
 mod clients;
 mod codes;
 mod consents;
@@ -20,6 +21,7 @@ mod throttle;
 mod users;
 
 pub use audit::{AuditFilter, AuditRecord};
+pub use cache::ReadCacheStats;
 pub use clients::{ClientRecord, Lifetimes, NewClient};
 pub use codes::{CodeRecord, NewCode, Redemption};
 pub use consents::ConsentSummary;
@@ -94,6 +96,7 @@ pub enum Engine {
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    cache: std::sync::Arc<cache::ReadCache>,
 }
 
 impl Store {
@@ -130,6 +133,7 @@ impl Store {
         Ok(Store {
             pool,
             engine: target.engine,
+            cache: std::sync::Arc::new(cache::ReadCache::new()),
         })
     }
 
@@ -187,6 +191,7 @@ impl Store {
         }
         // Failure counters a day old no longer slow anyone down.
         removed += self.prune_sign_in_failures(now - DAY).await?;
+        removed += self.prune_replicas().await?;
         Ok(removed)
     }
 

@@ -86,6 +86,26 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
+    /// The user, for releasing claims (userinfo, introspection): through the
+    /// read cache. Only the fields that claims and the disabled check read
+    /// (id, username, name, email, disabled) are kept fresh by the writes
+    /// that invalidate it; password and TOTP fields may be stale, so sign-in
+    /// and account code must use [`Store::user_by_id`].
+    pub async fn user_for_claims(
+        &self,
+        id: &str,
+    ) -> Result<Option<std::sync::Arc<UserRecord>>, StoreError> {
+        let (ticket, cached) = self.cache.find(&self.cache.users, id);
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let user = self.user_by_id(id).await?.map(std::sync::Arc::new);
+        if let (Some(t), Some(found)) = (ticket, &user) {
+            self.cache.users.put(id, t, found.clone());
+        }
+        Ok(user)
+    }
+
     /// Creates the user, or updates the one with the same username; returns its id.
     /// Used by the seed loader, so running it twice changes nothing. A TOTP
     /// key the user enrolled themselves is kept unless the seed names one.
@@ -114,6 +134,7 @@ impl Store {
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
+        self.changed().await?;
         Ok(row.try_get("id")?)
     }
 
@@ -213,7 +234,7 @@ impl Store {
             .bind(user_id)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        self.changed().await
     }
 
     /// Replaces the user's password hash with one they chose.
@@ -320,7 +341,7 @@ impl Store {
         .bind(user_id)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        self.changed().await
     }
 
     /// Disables or enables a user.
@@ -336,7 +357,7 @@ impl Store {
             .bind(user_id)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        self.changed().await
     }
 
     /// Sets a password an admin chose or generated; `must_change` makes the
@@ -383,6 +404,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.changed().await?;
         Ok(done.rows_affected() > 0)
     }
 

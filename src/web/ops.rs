@@ -58,6 +58,18 @@ pub async fn metrics(provider: web::Data<Provider>) -> HttpResponse {
     let (open, idle) = provider.store.pool_stats();
     provider.metrics.db_connections.set(i64::from(open));
     provider.metrics.db_idle_connections.set(idle as i64);
+    let cache = provider.store.read_cache_stats();
+    for (result, total) in [
+        ("hit", cache.hits),
+        ("miss", cache.misses),
+        ("bypassed", cache.bypassed),
+    ] {
+        let counter = provider
+            .metrics
+            .read_cache_lookups
+            .with_label_values(&[result]);
+        counter.inc_by(total.saturating_sub(counter.get()));
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))

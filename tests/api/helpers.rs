@@ -191,6 +191,17 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let provider = app.provider();
     let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
+    // Tests meet the server as it runs once warm: with its read cache in use.
+    if config.cache_sync_ms > 0 {
+        let started = std::time::Instant::now();
+        while !provider.store.read_cache_stats().active {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "the read cache never came into use"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
     let browser = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)

@@ -19,6 +19,7 @@ mod keys;
 mod login;
 mod logout;
 mod ops;
+mod read_cache;
 mod refresh;
 mod replicas;
 mod security;

@@ -231,6 +231,18 @@ async fn three_replicas_share_one_database() {
         .unwrap();
     assert_eq!(introspected["active"], true, "{introspected}");
     assert_eq!(introspected["username"], "alice");
+    // Every replica now holds that answer in its read cache.
+    let access = refreshed["access_token"].as_str().unwrap();
+    let introspect_at = |i: usize| {
+        api.post(replica(i, "/introspect"))
+            .basic_auth(CONFIDENTIAL, Some(CONFIDENTIAL_SECRET))
+            .form(&[("token", access)])
+            .send()
+    };
+    for i in 1..3 {
+        let answer: Value = introspect_at(i).await.unwrap().json().await.unwrap();
+        assert_eq!(answer["active"], true, "replica {i}: {answer}");
+    }
     let reused = api
         .post(replica(0, "/token"))
         .basic_auth(CONFIDENTIAL, Some(CONFIDENTIAL_SECRET))
@@ -246,6 +258,19 @@ async fn three_replicas_share_one_database() {
         StatusCode::BAD_REQUEST,
         "rotation is shared state too"
     );
+    // The reuse revoked the family on replica 0; by the time it answered,
+    // the others had dropped their cached answers.
+    for i in 0..3 {
+        let answer: Value = introspect_at(i).await.unwrap().json().await.unwrap();
+        assert_eq!(answer["active"], false, "replica {i} after the revocation");
+        let userinfo = api
+            .get(replica(i, "/userinfo"))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED, "replica {i}");
+    }
 }
 
 fn claims_iss(jwt: &str) -> String {

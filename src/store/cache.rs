@@ -1,0 +1,339 @@
+//! The read cache: answers for the hottest reads (is this access token still
+//! usable, which client is this, what are this user's claims) kept in memory
+//! so that userinfo, introspection and client authentication need no database
+//! round trip once warm.
+//!
+//! Correctness comes before speed, so the cache only ever holds answers that
+//! a later write can invalidate, and every such write goes through
+//! [`Store::changed`]:
+//! - in this process, the write drops the whole cache before it returns;
+//! - the write also adds one to the shared counter `cache_epoch.n`. Every
+//!   server polls that counter every `cache_sync_ms` and drops its cache when
+//!   it moves, then records the value it has acted on in `cache_replicas`;
+//! - the writer waits (up to [`PROPAGATION_WAIT`]) until every other live
+//!   server has acted on its change, so a revocation made through the CLI or
+//!   on another replica is in force everywhere when it returns. RFC 7009 §2
+//!   allows a propagation delay; this keeps it to one poll interval.
+//!
+//! A server whose last successful poll is older than three intervals (its
+//! database is slow or down) does not trust its cache and reads through. A
+//! process that never polls (the CLI, storage tests) never uses the cache.
+//! Entries are stamped with the generation current *before* the database was
+//! read, so an answer read before an invalidation can never outlive it.
+
+use super::{ClientRecord, Store, StoreError, UserRecord};
+use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Entries each shelf holds before it is emptied and starts again (bounds
+/// memory; a refill costs one query per key).
+const SHELF_CAPACITY: usize = 20_000;
+
+/// How long a writer waits for other servers to act on its change.
+pub const PROPAGATION_WAIT: Duration = Duration::from_secs(2);
+
+/// A server whose heartbeat is older than this is presumed gone.
+const LIVE_MS: i64 = 5_000;
+
+/// How often a server refreshes its heartbeat when nothing changes.
+const HEARTBEAT_MS: i64 = 1_000;
+
+/// What an access token check found: usable, and until when its grant lasts
+/// (`None` for a token without a grant, such as client_credentials).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct TokenState {
+    pub grant_expires_at: Option<i64>,
+}
+
+/// One kind of cached answer, keyed by id.
+pub(super) struct Shelf<V> {
+    entries: Mutex<HashMap<String, (u64, V)>>,
+}
+
+impl<V: Clone> Shelf<V> {
+    fn new() -> Self {
+        Shelf {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(super) fn get(&self, key: &str, generation: u64) -> Option<V> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        match entries.get(key) {
+            Some((stamp, value)) if *stamp == generation => Some(value.clone()),
+            _ => None,
+        }
+    }
+
+    pub(super) fn put(&self, key: &str, generation: u64, value: V) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= SHELF_CAPACITY {
+            entries.clear();
+        }
+        entries.insert(key.to_string(), (generation, value));
+    }
+
+    fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+/// The cache a [`Store`] and its clones share.
+pub(super) struct ReadCache {
+    /// Bumped to drop everything: entries stamped with another value are dead.
+    generation: AtomicU64,
+    /// The shared counter's value this process last acted on.
+    seen: AtomicI64,
+    /// Milliseconds since `started` when the last poll began; 0 before one.
+    synced_at_ms: AtomicU64,
+    /// Set while a poller runs in this process (servers only).
+    polling: AtomicBool,
+    /// Poll interval in milliseconds.
+    interval_ms: AtomicU64,
+    started: Instant,
+    /// This process's row in `cache_replicas`.
+    replica_id: String,
+    last_heartbeat_ms: AtomicI64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    bypassed: AtomicU64,
+    pub(super) tokens: Shelf<TokenState>,
+    pub(super) users: Shelf<Arc<UserRecord>>,
+    pub(super) clients: Shelf<Arc<ClientRecord>>,
+}
+
+impl std::fmt::Debug for ReadCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadCache")
+            .field("generation", &self.generation.load(Ordering::Relaxed))
+            .field("replica_id", &self.replica_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReadCache {
+    pub(super) fn new() -> Self {
+        ReadCache {
+            generation: AtomicU64::new(1),
+            seen: AtomicI64::new(i64::MIN),
+            synced_at_ms: AtomicU64::new(0),
+            polling: AtomicBool::new(false),
+            interval_ms: AtomicU64::new(0),
+            started: Instant::now(),
+            replica_id: uuid::Uuid::new_v4().to_string(),
+            last_heartbeat_ms: AtomicI64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            bypassed: AtomicU64::new(0),
+            tokens: Shelf::new(),
+            users: Shelf::new(),
+            clients: Shelf::new(),
+        }
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        // Never 0, which means "not synced yet".
+        self.started.elapsed().as_millis() as u64 + 1
+    }
+
+    /// The generation to stamp (and to look up) entries with, or `None` when
+    /// the cache must not be used: no poller, or none recently successful.
+    pub(super) fn ticket(&self) -> Option<u64> {
+        if !self.polling.load(Ordering::Acquire) {
+            return None;
+        }
+        let synced = self.synced_at_ms.load(Ordering::Acquire);
+        let interval = self.interval_ms.load(Ordering::Relaxed);
+        if synced == 0 || self.elapsed_ms().saturating_sub(synced) > 3 * interval {
+            return None;
+        }
+        Some(self.generation.load(Ordering::Acquire))
+    }
+
+    /// Looks `key` up: the ticket to stamp a fresh answer with (none when
+    /// the cache is not in use) and the cached answer, if there is one.
+    pub(super) fn find<V: Clone>(&self, shelf: &Shelf<V>, key: &str) -> (Option<u64>, Option<V>) {
+        let Some(ticket) = self.ticket() else {
+            self.bypassed.fetch_add(1, Ordering::Relaxed);
+            return (None, None);
+        };
+        let found = shelf.get(key, ticket);
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        (Some(ticket), found)
+    }
+
+    /// Drops every entry.
+    fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.tokens.clear();
+        self.users.clear();
+        self.clients.clear();
+    }
+}
+
+/// Milliseconds since the Unix epoch by the wall clock (heartbeats compare
+/// across processes, so not the provider's injectable clock).
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// How the read cache has served, for /metrics and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadCacheStats {
+    /// Whether lookups use the cache now (a poller runs and is in step).
+    pub active: bool,
+    /// Lookups answered from memory.
+    pub hits: u64,
+    /// Lookups that read the database and kept the answer.
+    pub misses: u64,
+    /// Lookups that read the database because the cache was not in use.
+    pub bypassed: u64,
+}
+
+impl Store {
+    /// Counters of the read cache.
+    pub fn read_cache_stats(&self) -> ReadCacheStats {
+        let cache = &self.cache;
+        ReadCacheStats {
+            active: cache.ticket().is_some(),
+            hits: cache.hits.load(Ordering::Relaxed),
+            misses: cache.misses.load(Ordering::Relaxed),
+            bypassed: cache.bypassed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Records that cached answers may be wrong now: drops this process's
+    /// cache, moves the shared counter, and waits until every other live
+    /// server has dropped its own (or [`PROPAGATION_WAIT`] passed). Call it
+    /// after the write has committed.
+    pub(crate) async fn changed(&self) -> Result<(), StoreError> {
+        self.cache.invalidate();
+        let row = sqlx::query(
+            "INSERT INTO cache_epoch (id, n) VALUES (1, 1)
+             ON CONFLICT (id) DO UPDATE SET n = cache_epoch.n + 1 RETURNING n",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let n: i64 = row.try_get("n")?;
+        let deadline = Instant::now() + PROPAGATION_WAIT;
+        loop {
+            let lagging = sqlx::query(
+                "SELECT COUNT(*) AS n FROM cache_replicas
+                 WHERE replica_id <> $1 AND seen < $2 AND heartbeat_at > $3",
+            )
+            .bind(&self.cache.replica_id)
+            .bind(n)
+            .bind(wall_ms() - LIVE_MS)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get::<i64, _>("n")?;
+            if lagging == 0 {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(
+                    servers = lagging,
+                    "a change is not yet acknowledged by every server; going on"
+                );
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Keeps this process's cache in step with changes made elsewhere, every
+    /// `interval`, until the task is dropped. Only servers run it; without
+    /// it the cache stays unused.
+    pub async fn sync_cache(&self, interval: Duration) {
+        let cache = &self.cache;
+        cache
+            .interval_ms
+            .store(interval.as_millis().max(1) as u64, Ordering::Relaxed);
+        cache.polling.store(true, Ordering::Release);
+        let _unregister = Unregister(self.clone());
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.sync_once().await {
+                tracing::debug!(error = %e, "read cache sync failed; reading through");
+            }
+        }
+    }
+
+    async fn sync_once(&self) -> Result<(), StoreError> {
+        let cache = &self.cache;
+        let began = cache.elapsed_ms();
+        let n: i64 = match sqlx::query("SELECT n FROM cache_epoch WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?
+        {
+            Some(row) => row.try_get("n")?,
+            None => 0,
+        };
+        let moved = cache.seen.swap(n, Ordering::AcqRel) != n;
+        if moved {
+            cache.invalidate();
+        }
+        let now = wall_ms();
+        if moved || now - cache.last_heartbeat_ms.load(Ordering::Relaxed) >= HEARTBEAT_MS {
+            sqlx::query(
+                "INSERT INTO cache_replicas (replica_id, seen, heartbeat_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (replica_id) DO UPDATE
+                 SET seen = excluded.seen, heartbeat_at = excluded.heartbeat_at",
+            )
+            .bind(&cache.replica_id)
+            .bind(n)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+            cache.last_heartbeat_ms.store(now, Ordering::Relaxed);
+        }
+        cache.synced_at_ms.store(began, Ordering::Release);
+        Ok(())
+    }
+
+    /// Removes heartbeats of servers gone for a day.
+    pub(super) async fn prune_replicas(&self) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM cache_replicas WHERE heartbeat_at < $1")
+                .bind(wall_ms() - 86_400_000)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+}
+
+/// Stops trusting the cache when the poller ends, and removes this server's
+/// heartbeat so that writers do not wait for it.
+struct Unregister(Store);
+
+impl Drop for Unregister {
+    fn drop(&mut self) {
+        self.0.cache.polling.store(false, Ordering::Release);
+        let store = self.0.clone();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                let _ = sqlx::query("DELETE FROM cache_replicas WHERE replica_id = $1")
+                    .bind(&store.cache.replica_id)
+                    .execute(&store.pool)
+                    .await;
+            });
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The read cache never outlives a change: every answer userinfo,
+//! introspection and client authentication take from memory is dropped by
+//! the write that makes it wrong, before that write's request returns.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn admin_api(app: &TestApp, method: reqwest::Method, path: &str, body: Value) -> StatusCode {
+    let token = app.admin_token().await;
+    app.api
+        .request(method, app.url(&format!("/admin/api/v1{path}")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn userinfo_json(app: &TestApp, access: &str) -> (StatusCode, Value) {
+    let response = app.userinfo(access).await;
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_revoked_access_token_stops_working_after_it_was_cached() {
+    let app = spawn_app().await;
+    let tokens = app
+        .tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
+        .await;
+    let access = tokens["access_token"].as_str().unwrap();
+    // Twice each: the second answers come from the cache.
+    let before = app.provider.store.read_cache_stats();
+    assert!(before.active);
+    for _ in 0..2 {
+        assert_eq!(app.userinfo(access).await.status(), StatusCode::OK);
+        assert_eq!(app.introspect(access, WEBAPP).await["active"], json!(true));
+    }
+    let after = app.provider.store.read_cache_stats();
+    assert!(
+        after.hits >= before.hits + 4,
+        "token, user and client answers were reused: {before:?} → {after:?}"
+    );
+    let revoked = app
+        .back_channel("/revoke", &[("token", access)], WEBAPP)
+        .await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_eq!(
+        app.userinfo(access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.introspect(access, WEBAPP).await["active"], json!(false));
+}
+
+#[tokio::test]
+async fn revoking_the_grant_ends_cached_access_tokens() {
+    let app = spawn_app().await;
+    let tokens = app
+        .tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
+        .await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    assert_eq!(app.userinfo(access).await.status(), StatusCode::OK);
+    let revoked = app
+        .back_channel("/revoke", &[("token", refresh)], WEBAPP)
+        .await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_eq!(
+        app.userinfo(access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.introspect(access, WEBAPP).await["active"], json!(false));
+}
+
+#[tokio::test]
+async fn user_changes_show_at_once_in_cached_claims() {
+    let app = spawn_app().await;
+    let tokens = app
+        .tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
+        .await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let (status, before) = userinfo_json(&app, access).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(before["name"], "Alice Renamed");
+
+    let patched = admin_api(
+        &app,
+        reqwest::Method::PATCH,
+        "/users/alice",
+        json!({ "name": "Alice Renamed" }),
+    )
+    .await;
+    assert_eq!(patched, StatusCode::OK);
+    let (status, after) = userinfo_json(&app, access).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(after["name"], "Alice Renamed");
+
+    let disabled = admin_api(
+        &app,
+        reqwest::Method::POST,
+        "/users/alice/disable",
+        json!({}),
+    )
+    .await;
+    assert!(disabled.is_success(), "{disabled}");
+    assert_eq!(
+        app.userinfo(access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_client_secret_is_refused_after_it_was_cached() {
+    let app = spawn_app().await;
+    let service = (SERVICE, SERVICE_SECRET);
+    for _ in 0..2 {
+        assert_eq!(
+            app.client_token(service, "api:read").await.status(),
+            StatusCode::OK
+        );
+    }
+    let token = app.admin_token().await;
+    let rotated: Value = app
+        .api
+        .post(app.url(&format!("/admin/api/v1/clients/{SERVICE}/rotate-secret")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new_secret = rotated["client_secret"].as_str().unwrap();
+    assert_eq!(
+        app.client_token(service, "api:read").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.client_token((SERVICE, new_secret), "api:read")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn without_the_cache_every_check_reads_the_database() {
+    let app = spawn_app_with(|config| config.cache_sync_ms = 0).await;
+    assert!(!app.provider.store.read_cache_stats().active);
+    let tokens = app
+        .tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
+        .await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(app.userinfo(access).await.status(), StatusCode::OK);
+    let revoked = app
+        .back_channel("/revoke", &[("token", access)], WEBAPP)
+        .await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_eq!(
+        app.userinfo(access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.provider.store.read_cache_stats().hits, 0);
+}
