@@ -70,7 +70,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    gatehouse::telemetry::init(&config.log_format);
+    let _logs = gatehouse::telemetry::init(&config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
