@@ -64,25 +64,45 @@ fn from_row(row: &AnyRow) -> Result<AuditRecord, StoreError> {
 impl Store {
     /// Writes events in one transaction.
     pub async fn insert_audit_events(&self, events: &[AuditRecord]) -> Result<(), StoreError> {
+        // Many rows a statement: each statement is a round trip (to the
+        // SQLite worker thread or the Postgres server), and the token path
+        // records an event per response.
+        const ROWS_PER_STATEMENT: usize = 32;
+        const COLUMNS: usize = 10;
         let mut tx = self.pool.begin().await?;
-        for e in events {
-            sqlx::query(
+        for chunk in events.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = String::from(
                 "INSERT INTO audit_events (id, at, event, actor, actor_name, user_id, username,
-                                           client_id, ip, detail)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(&e.id)
-            .bind(e.at)
-            .bind(&e.event)
-            .bind(&e.actor)
-            .bind(&e.actor_name)
-            .bind(&e.user_id)
-            .bind(&e.username)
-            .bind(&e.client_id)
-            .bind(&e.ip)
-            .bind(&e.detail)
-            .execute(&mut *tx)
-            .await?;
+                                           client_id, ip, detail) VALUES ",
+            );
+            for row in 0..chunk.len() {
+                if row > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for column in 0..COLUMNS {
+                    if column > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!("${}", row * COLUMNS + column + 1));
+                }
+                sql.push(')');
+            }
+            let mut query = sqlx::query(&sql);
+            for e in chunk {
+                query = query
+                    .bind(&e.id)
+                    .bind(e.at)
+                    .bind(&e.event)
+                    .bind(&e.actor)
+                    .bind(&e.actor_name)
+                    .bind(&e.user_id)
+                    .bind(&e.username)
+                    .bind(&e.client_id)
+                    .bind(&e.ip)
+                    .bind(&e.detail);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
