@@ -103,7 +103,7 @@ pub async fn exchange(
         .ok_or_else(|| invalid("the grant has no user"))?;
     let user = provider
         .store
-        .user_by_id(&user_id)
+        .user_for_claims(&user_id)
         .await?
         .filter(|u| !u.disabled)
         .ok_or_else(|| invalid("the user can no longer sign in"))?;
@@ -145,4 +145,5 @@ pub async fn exchange(
         None,
         Some(successor),
     )
+    .await
 }

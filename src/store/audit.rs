@@ -69,7 +69,7 @@ impl Store {
         // records an event per response.
         const ROWS_PER_STATEMENT: usize = 32;
         const COLUMNS: usize = 10;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for chunk in events.chunks(ROWS_PER_STATEMENT) {
             let mut sql = String::from(
                 "INSERT INTO audit_events (id, at, event, actor, actor_name, user_id, username,
@@ -153,7 +153,7 @@ impl Store {
     pub async fn prune_audit_events(&self, before: i64) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM audit_events WHERE at < $1")
             .bind(before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }

@@ -226,7 +226,7 @@ impl Store {
             "INSERT INTO cache_epoch (id, n) VALUES (1, 1)
              ON CONFLICT (id) DO UPDATE SET n = cache_epoch.n + 1 RETURNING n",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         let n: i64 = row.try_get("n")?;
         let deadline = Instant::now() + PROPAGATION_WAIT;
@@ -299,7 +299,7 @@ impl Store {
             .bind(&cache.replica_id)
             .bind(n)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
             cache.last_heartbeat_ms.store(now, Ordering::Relaxed);
         }
@@ -312,7 +312,7 @@ impl Store {
         Ok(
             sqlx::query("DELETE FROM cache_replicas WHERE heartbeat_at < $1")
                 .bind(wall_ms() - 86_400_000)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?
                 .rows_affected(),
         )
@@ -331,7 +331,7 @@ impl Drop for Unregister {
             handle.spawn(async move {
                 let _ = sqlx::query("DELETE FROM cache_replicas WHERE replica_id = $1")
                     .bind(&store.cache.replica_id)
-                    .execute(&store.pool)
+                    .execute(&store.writer)
                     .await;
             });
         }

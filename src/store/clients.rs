@@ -188,7 +188,7 @@ impl Store {
         .bind(client.lifetimes.refresh_token_absolute)
         .bind(now)
         .bind(i64::from(client.is_admin))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.changed().await
     }
@@ -223,7 +223,7 @@ impl Store {
         .bind(client.lifetimes.refresh_token_absolute)
         .bind(now)
         .bind(i64::from(client.is_admin))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -251,7 +251,7 @@ impl Store {
             .bind(secret_hash)
             .bind(now)
             .bind(client_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.changed().await
     }
@@ -259,7 +259,7 @@ impl Store {
     /// Deletes a client with its grants, codes, consents and pending
     /// sign-ins; false if there was no such client.
     pub async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for sql in [
             "DELETE FROM refresh_tokens WHERE grant_id IN (SELECT id FROM grants WHERE client_id = $1)",
             "DELETE FROM grants WHERE client_id = $1",

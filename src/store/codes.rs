@@ -91,7 +91,7 @@ impl Store {
         .bind(&code.amr)
         .bind(now)
         .bind(code.expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -120,7 +120,7 @@ impl Store {
         refresh_token: Option<(&str, i64)>,
         now: i64,
     ) -> Result<Redemption, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let won = sqlx::query(
             "UPDATE authorization_codes SET used_at = $1, grant_id = $2
              WHERE code_hash = $3 AND used_at IS NULL",

@@ -74,7 +74,7 @@ impl Store {
         refresh_token_hash: Option<(&str, i64)>,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         insert_grant(&mut tx, grant, refresh_token_hash, now).await?;
         tx.commit().await?;
         Ok(())
@@ -85,7 +85,7 @@ impl Store {
         sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(grant_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.changed().await
     }
@@ -172,8 +172,10 @@ impl Store {
     ) -> Result<Option<RefreshRecord>, StoreError> {
         let sql = format!(
             "SELECT {GRANT_COLUMNS}, r.created_at AS token_created_at,
-                    r.expires_at AS token_expires_at, r.used_at
+                    r.expires_at AS token_expires_at,
+                    COALESCE(r.used_at, s.created_at) AS used_at
              FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
+             LEFT JOIN refresh_tokens s ON s.rotated_from = r.token_hash
              WHERE r.token_hash = $1"
         );
         let row = sqlx::query(&sql)
@@ -194,6 +196,11 @@ impl Store {
     /// Rotates a refresh token out and stores its successor, atomically: of
     /// any number of concurrent callers presenting the same token, exactly
     /// one gets `true`, and only that one's successor is stored.
+    ///
+    /// One statement: the successor is inserted only while `old_hash` is
+    /// unexpired and has no successor yet (the unique index on
+    /// `rotated_from` settles a race), so there is no transaction to hold
+    /// open across round trips and no state in which one half is done.
     pub async fn rotate_refresh_token(
         &self,
         old_hash: &str,
@@ -202,32 +209,21 @@ impl Store {
         now: i64,
         new_expires_at: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let won = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = $1
-             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
-        )
-        .bind(now)
-        .bind(old_hash)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if won != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at)
-             VALUES ($1, $2, $3, $4)",
+        let inserted = sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, rotated_from)
+             SELECT $1, grant_id, $2, $3, token_hash FROM refresh_tokens
+             WHERE token_hash = $4 AND grant_id = $5 AND used_at IS NULL AND expires_at > $2
+             ON CONFLICT (rotated_from) DO NOTHING",
         )
         .bind(new_hash)
-        .bind(grant_id)
         .bind(now)
         .bind(new_expires_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        .bind(old_hash)
+        .bind(grant_id)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
     }
 
     /// Remembers a revoked access token until it expires.
@@ -238,7 +234,7 @@ impl Store {
         )
         .bind(jti)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.changed().await
     }
@@ -351,7 +347,7 @@ impl Store {
         )
         .bind(now)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.changed().await?;
         Ok(done.rows_affected())

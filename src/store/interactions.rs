@@ -36,7 +36,7 @@ impl Store {
         .bind(request_json)
         .bind(now)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -62,7 +62,7 @@ impl Store {
     pub async fn delete_auth_request(&self, id_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM auth_requests WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -83,7 +83,7 @@ impl Store {
         .bind(user_id)
         .bind(now)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -130,7 +130,7 @@ impl Store {
         .bind(id_hash)
         .bind(max_attempts)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         row.map(|r| r.try_get("failures"))
             .transpose()
@@ -141,7 +141,7 @@ impl Store {
     pub async fn delete_mfa_challenge(&self, id_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM mfa_challenges WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -60,7 +60,7 @@ impl Store {
         .bind(&key.public_jwk)
         .bind(&key.state)
         .bind(key.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -77,7 +77,7 @@ impl Store {
         .bind(state)
         .bind(now)
         .bind(kid)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -87,7 +87,7 @@ impl Store {
         let done =
             sqlx::query("DELETE FROM signing_keys WHERE state = 'retired' AND retired_at < $1")
                 .bind(before)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         Ok(done.rows_affected())
     }

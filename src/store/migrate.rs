@@ -20,6 +20,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/0005_account.sql")),
     (6, include_str!("../../migrations/0006_admin.sql")),
     (7, include_str!("../../migrations/0007_read_cache.sql")),
+    (
+        8,
+        include_str!("../../migrations/0008_rotation_by_successor.sql"),
+    ),
 ];
 
 /// How many migrations the binary carries.

@@ -37,7 +37,7 @@ impl Store {
         hashes: &[String],
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         replace(&mut tx, user_id, hashes, now).await?;
         tx.commit().await?;
         Ok(())
@@ -58,7 +58,7 @@ impl Store {
         .bind(now)
         .bind(hash)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }

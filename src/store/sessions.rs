@@ -69,7 +69,7 @@ impl Store {
         .bind(session.expires_at)
         .bind(&device.user_agent)
         .bind(&device.ip)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -104,7 +104,7 @@ impl Store {
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM browser_sessions WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -151,7 +151,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM browser_sessions WHERE user_id = $1 AND sid = $2")
             .bind(user_id)
             .bind(sid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -165,7 +165,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM browser_sessions WHERE user_id = $1 AND sid <> $2")
             .bind(user_id)
             .bind(keep_sid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }
@@ -175,7 +175,7 @@ impl Store {
         sqlx::query("UPDATE browser_sessions SET amr = $1 WHERE sid = $2")
             .bind(amr)
             .bind(sid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -184,7 +184,7 @@ impl Store {
     pub async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM browser_sessions WHERE user_id = $1")
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }

@@ -43,7 +43,7 @@ impl Store {
         .bind(account)
         .bind(source)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(row.try_get("failures")?)
     }
@@ -62,7 +62,7 @@ impl Store {
         .bind(until)
         .bind(account)
         .bind(source)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -72,7 +72,7 @@ impl Store {
     pub async fn clear_sign_in_failures(&self, account: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sign_in_failures WHERE account = $1")
             .bind(account)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -82,7 +82,7 @@ impl Store {
         Ok(
             sqlx::query("DELETE FROM sign_in_failures WHERE updated_at < $1")
                 .bind(before)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?
                 .rows_affected(),
         )

@@ -132,7 +132,7 @@ impl Store {
         .bind(i64::from(user.is_admin))
         .bind(&user.totp_secret)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         self.changed().await?;
         Ok(row.try_get("id")?)
@@ -148,7 +148,7 @@ impl Store {
         )
         .bind(step)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -164,7 +164,7 @@ impl Store {
             .bind(secret)
             .bind(now)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -181,7 +181,7 @@ impl Store {
         recovery_code_hashes: &[String],
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL,
                               totp_last_step = $1, updated_at = $2
@@ -204,7 +204,7 @@ impl Store {
     /// Removes the user's second factor: the TOTP key, any pending one and
     /// the recovery codes.
     pub async fn remove_totp(&self, user_id: &str, now: i64) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL,
                               totp_last_step = NULL, updated_at = $1
@@ -232,7 +232,7 @@ impl Store {
             .bind(email)
             .bind(now)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.changed().await
     }
@@ -251,7 +251,7 @@ impl Store {
         .bind(password_hash)
         .bind(now)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -279,7 +279,7 @@ impl Store {
         .bind(&user.totp_secret)
         .bind(i64::from(must_change_password))
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
     }
@@ -339,7 +339,7 @@ impl Store {
         .bind(i64::from(is_admin))
         .bind(now)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.changed().await
     }
@@ -355,7 +355,7 @@ impl Store {
             .bind(i64::from(disabled))
             .bind(now)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.changed().await
     }
@@ -377,7 +377,7 @@ impl Store {
         .bind(i64::from(must_change))
         .bind(now)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -385,7 +385,7 @@ impl Store {
     /// Deletes a user; their sessions, grants, codes and consents go with
     /// them. False if there was no such user.
     pub async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // Explicit deletes rather than ON DELETE CASCADE alone: SQLite
         // enforces foreign keys only when asked to.
         for sql in [
