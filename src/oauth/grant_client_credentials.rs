@@ -56,6 +56,9 @@ pub async fn exchange(
         .access_token
         .unwrap_or(config.access_token_ttl);
     let keys = provider.keys();
+    // Signed on the worker: nothing on this path waits for the database, so
+    // handing the signature to another thread (as user tokens do, see
+    // `off_worker`) only adds a hand-off; measured, it doubled p99.
     let (access_token, _) = mint_access_token(
         &keys.signing,
         AccessClaims {

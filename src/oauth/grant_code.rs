@@ -148,4 +148,5 @@ pub async fn exchange(
         record.nonce.as_deref(),
         refresh_token,
     )
+    .await
 }

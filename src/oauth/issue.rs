@@ -4,7 +4,9 @@
 
 use super::token::TokenResponse;
 use super::token_error::TokenError;
-use super::tokens::{at_hash, mint_access_token, mint_id_token, AccessClaims, IdClaims};
+use super::tokens::{
+    at_hash, mint_access_token, mint_id_token, off_worker, AccessClaims, IdClaims,
+};
 use crate::config::Config;
 use crate::state::Provider;
 use crate::store::ClientRecord;
@@ -52,7 +54,7 @@ pub struct Subject<'a> {
 }
 
 /// Signs the tokens for `scope` (space-separated) and builds the response.
-pub fn user_tokens(
+pub async fn user_tokens(
     provider: &Provider,
     client: &ClientRecord,
     subject: &Subject<'_>,
@@ -64,41 +66,46 @@ pub fn user_tokens(
     let now = provider.now();
     let lifetimes = Lifetimes::for_client(config, client);
     let keys = provider.keys();
-    let (access_token, _) = mint_access_token(
-        &keys.signing,
-        AccessClaims {
-            iss: config.issuer.clone(),
-            sub: subject.user_id.to_string(),
-            aud: client.client_id.clone(),
-            exp: now + lifetimes.access_token,
-            iat: now,
-            jti: String::new(),
-            client_id: client.client_id.clone(),
-            scope: scope.to_string(),
-            auth_time: Some(subject.auth_time),
-            grant_id: Some(subject.grant_id.to_string()),
-        },
-    )?;
-    let id_token = if scope.split(' ').any(|s| s == "openid") {
-        Some(mint_id_token(
-            &keys.signing,
-            &IdClaims {
-                iss: config.issuer.clone(),
-                sub: subject.user_id.to_string(),
-                aud: client.client_id.clone(),
-                azp: client.client_id.clone(),
-                exp: now + config.id_token_ttl,
-                iat: now,
-                auth_time: subject.auth_time,
-                nonce: nonce.map(str::to_string),
-                at_hash: Some(at_hash(&access_token)),
-                amr: subject.amr.split(' ').map(str::to_string).collect(),
-                sid: subject.sid.map(str::to_string),
-            },
-        )?)
-    } else {
-        None
+    let access_claims = AccessClaims {
+        iss: config.issuer.clone(),
+        sub: subject.user_id.to_string(),
+        aud: client.client_id.clone(),
+        exp: now + lifetimes.access_token,
+        iat: now,
+        jti: String::new(),
+        client_id: client.client_id.clone(),
+        scope: scope.to_string(),
+        auth_time: Some(subject.auth_time),
+        grant_id: Some(subject.grant_id.to_string()),
     };
+    let id_claims = scope.split(' ').any(|s| s == "openid").then(|| IdClaims {
+        iss: config.issuer.clone(),
+        sub: subject.user_id.to_string(),
+        aud: client.client_id.clone(),
+        azp: client.client_id.clone(),
+        exp: now + config.id_token_ttl,
+        iat: now,
+        auth_time: subject.auth_time,
+        nonce: nonce.map(str::to_string),
+        amr: subject.amr.split(' ').map(str::to_string).collect(),
+        sid: subject.sid.map(str::to_string),
+        at_hash: None,
+    });
+    let (access_token, id_token) = off_worker(move || {
+        let (access_token, _) = mint_access_token(&keys.signing, access_claims)?;
+        let id_token = match id_claims {
+            Some(claims) => Some(mint_id_token(
+                &keys.signing,
+                &IdClaims {
+                    at_hash: Some(at_hash(&access_token)),
+                    ..claims
+                },
+            )?),
+            None => None,
+        };
+        Ok((access_token, id_token))
+    })
+    .await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
