@@ -25,6 +25,8 @@ pub struct Provider {
     pub rate_limiter: RateLimiter,
     /// Where sign-ins, tokens and admin actions are recorded.
     pub audit: crate::audit::AuditLog,
+    /// Access tokens whose signatures already verified.
+    pub verified_tokens: crate::oauth::verified_tokens::VerifiedTokens,
     keys: RwLock<Arc<KeySet>>,
     cors_origins: RwLock<Arc<HashSet<String>>>,
 }
@@ -35,6 +37,7 @@ impl Provider {
         Provider {
             rate_limiter: RateLimiter::new(&config),
             audit: crate::audit::AuditLog::start(store.clone()),
+            verified_tokens: Default::default(),
             config,
             store,
             clock,

@@ -28,9 +28,12 @@ async fn with_argon2<T: Send + 'static>(
         .acquire()
         .await
         .map_err(|_| AccountError::Cancelled)?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| AccountError::Cancelled)
+    tokio::task::spawn_blocking(move || {
+        crate::crypto::lower_priority();
+        work()
+    })
+    .await
+    .map_err(|_| AccountError::Cancelled)
 }
 
 /// Whether `password` matches the PHC string `hash`.

@@ -35,6 +35,29 @@ pub fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Makes the calling thread yield the CPU to the threads that serve
+/// requests and talk to the database (Linux nice +10; elsewhere nothing).
+/// For blocking-pool threads about to sign or hash a password: that work
+/// is heavy, and the requests it would delay are not.
+pub fn lower_priority() {
+    thread_local! {
+        static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    LOWERED.with(|lowered| {
+        if !lowered.get() {
+            lowered.set(true);
+            #[cfg(target_os = "linux")]
+            // SAFETY: setpriority on the calling thread (PRIO_PROCESS with
+            // the thread id) has no memory effects; a failure leaves the
+            // priority as it was.
+            unsafe {
+                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+                libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+            }
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

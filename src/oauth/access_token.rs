@@ -3,9 +3,11 @@
 //! (by `jti`) nor its grant has been revoked.
 
 use super::tokens::AccessClaims;
+use super::verified_tokens;
 use crate::crypto::jwt::{self, Expect};
 use crate::state::Provider;
 use crate::store::StoreError;
+use std::sync::Arc;
 
 /// Why a token is not acceptable.
 #[derive(Debug, thiserror::Error)]
@@ -18,22 +20,37 @@ pub enum Invalid {
     Store(#[from] StoreError),
 }
 
-/// Verifies an access token and returns its claims.
-pub async fn validate(provider: &Provider, token: &str) -> Result<AccessClaims, Invalid> {
+/// Verifies an access token and returns its claims. A token the keys in
+/// force already verified is not verified again (see [`VerifiedTokens`]);
+/// its expiry is.
+///
+/// [`VerifiedTokens`]: super::verified_tokens::VerifiedTokens
+pub async fn validate(provider: &Provider, token: &str) -> Result<Arc<AccessClaims>, Invalid> {
     let now = provider.now();
     let keys = provider.keys();
-    let claims: AccessClaims = jwt::verify(
-        &keys,
-        token,
-        &Expect {
-            typ: "at+jwt",
-            issuer: &provider.config.issuer,
-            audience: None,
-            allow_expired: false,
-            now,
-        },
-    )
-    .map_err(|e| Invalid::Token(e.to_string()))?;
+    let digest = verified_tokens::digest(token);
+    let claims = match provider.verified_tokens.get(&keys, &digest) {
+        Some(claims) if claims.exp > now => claims,
+        Some(_) => return Err(Invalid::Token("the token has expired".into())),
+        None => {
+            let claims: Arc<AccessClaims> = Arc::new(
+                jwt::verify(
+                    &keys,
+                    token,
+                    &Expect {
+                        typ: "at+jwt",
+                        issuer: &provider.config.issuer,
+                        audience: None,
+                        allow_expired: false,
+                        now,
+                    },
+                )
+                .map_err(|e| Invalid::Token(e.to_string()))?,
+            );
+            provider.verified_tokens.put(&keys, digest, claims.clone());
+            claims
+        }
+    };
     let usable = provider
         .store
         .access_token_usable(&claims.jti, claims.grant_id.as_deref(), now)

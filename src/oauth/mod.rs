@@ -20,3 +20,4 @@ pub mod token;
 pub mod token_error;
 pub mod tokens;
 pub mod userinfo;
+pub mod verified_tokens;

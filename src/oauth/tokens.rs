@@ -87,7 +87,7 @@ pub async fn off_worker<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, KeyError> + Send + 'static,
 ) -> Result<T, TokenError> {
     match tokio::task::spawn_blocking(move || {
-        lower_priority();
+        crate::crypto::lower_priority();
         work()
     })
     .await
@@ -95,27 +95,6 @@ pub async fn off_worker<T: Send + 'static>(
         Ok(result) => Ok(result?),
         Err(e) => Err(TokenError::Server(format!("signing task failed: {e}"))),
     }
-}
-
-/// Makes the calling thread yield the CPU to the threads that serve
-/// requests and talk to the database (Linux nice +10; elsewhere nothing).
-fn lower_priority() {
-    thread_local! {
-        static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-    LOWERED.with(|lowered| {
-        if !lowered.get() {
-            lowered.set(true);
-            #[cfg(target_os = "linux")]
-            // SAFETY: setpriority on the calling thread (PRIO_PROCESS with
-            // the thread id) has no memory effects; a failure leaves the
-            // priority as it was.
-            unsafe {
-                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-                libc::setpriority(libc::PRIO_PROCESS, tid, 10);
-            }
-        }
-    });
 }
 
 /// Signs an ID token.

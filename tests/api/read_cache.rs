@@ -1,6 +1,8 @@
 //! The read cache never outlives a change: every answer userinfo,
 //! introspection and client authentication take from memory is dropped by
-//! the write that makes it wrong, before that write's request returns.
+//! the write that makes it wrong, before that write's request returns; a
+//! remembered signature check never stands in for another token, or for an
+//! expired one.
 
 use crate::helpers::*;
 use reqwest::StatusCode;
@@ -163,4 +165,46 @@ async fn without_the_cache_every_check_reads_the_database() {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(app.provider.store.read_cache_stats().hits, 0);
+}
+
+#[tokio::test]
+async fn a_verified_token_is_still_checked_for_tampering_and_expiry() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let app = spawn_app().await;
+    let tokens = app
+        .tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
+        .await;
+    let access = tokens["access_token"].as_str().unwrap();
+    // Verified once: the signature check is remembered for these bytes.
+    assert_eq!(app.userinfo(access).await.status(), StatusCode::OK);
+    assert_eq!(app.userinfo(access).await.status(), StatusCode::OK);
+
+    // The remembered signature does not carry over to another payload.
+    let parts: Vec<&str> = access.split('.').collect();
+    let mut claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    claims["scope"] = json!("openid profile email offline_access api:read");
+    claims["exp"] = json!(claims["exp"].as_i64().unwrap() + 86_400);
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64.encode(serde_json::to_vec(&claims).unwrap()),
+        parts[2]
+    );
+    assert_eq!(
+        app.userinfo(&forged).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.introspect(&forged, WEBAPP).await["active"],
+        json!(false)
+    );
+
+    // Nor does it outlive the token.
+    app.clock.advance(3_600);
+    assert_eq!(
+        app.userinfo(access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.introspect(access, WEBAPP).await["active"], json!(false));
 }

@@ -115,7 +115,7 @@ async fn authorize(req: &HttpRequest) -> Result<ApiClient, HttpResponse> {
         ));
     }
     Ok(ApiClient {
-        client_id: claims.client_id,
+        client_id: claims.client_id.clone(),
         ip: client_address(req, provider.config.trust_forwarded_for),
     })
 }
