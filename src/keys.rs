@@ -55,14 +55,9 @@ pub async fn load_or_create(store: &Store, alg: &str, now: i64) -> Result<KeySet
     let keys = store.signing_keys().await?;
     match keys.iter().find(|k| k.state == "current") {
         None => {
-            // The next key is published from the start, so the first
-            // rotation signs with a key relying parties have already cached.
-            let (current, next) = tokio::join!(
-                generate(store, alg, "current", now),
-                generate(store, alg, "next", now)
-            );
-            current?;
-            next?;
+            // Only the signing key holds up a first start; the next one
+            // follows at once in the background (see [`publish_next`]).
+            generate(store, alg, "current", now).await?;
         }
         Some(current) if current.alg != alg => {
             tracing::info!(from = %current.alg, to = alg, "signing algorithm changed; rotating keys");
@@ -71,6 +66,25 @@ pub async fn load_or_create(store: &Store, alg: &str, now: i64) -> Result<KeySet
         Some(_) => {}
     }
     load(store).await
+}
+
+/// Publishes a `next` key for `alg` when there is none, so that the next
+/// rotation signs with a key relying parties have already cached. Servers
+/// run it right after they start; replicas racing here store one key (the
+/// unique index on `state` keeps the others out). Returns whether a key
+/// was added.
+pub async fn publish_next(store: &Store, alg: &str, now: i64) -> Result<bool, LoadError> {
+    let has_next = |keys: &[KeyRecord]| keys.iter().any(|k| k.state == "next" && k.alg == alg);
+    if has_next(&store.signing_keys().await?) {
+        return Ok(false);
+    }
+    let key = fresh_key(alg, "next", now).await?;
+    store.insert_signing_key(&key).await?;
+    let added = store.signing_keys().await?.iter().any(|k| k.kid == key.kid);
+    if added {
+        tracing::info!(kid = %key.kid, alg = %key.alg, state = "next", "generated a new signing key");
+    }
+    Ok(added)
 }
 
 /// Builds the key set from what is stored: the newest `current` key signs;

@@ -106,15 +106,27 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             }
             let started = std::time::Instant::now();
             let app = Application::build(config.clone()).await?;
-            first_run_admin(&app).await?;
-            println!(
-                "Gatehouse is ready in {} ms: open {}/ in a browser (listening on port {}, database {})",
-                started.elapsed().as_millis(),
-                config.issuer,
-                app.port(),
-                gatehouse::startup::redact(&config.database_url),
-            );
-            app.run_until_stopped().await?;
+            let (provider, handle, port) = (app.provider(), app.handle(), app.port());
+            // The server answers while the first-run admin's password is
+            // hashed; /readyz and the ready line wait for it.
+            provider.set_starting(true);
+            let bootstrap = async {
+                if let Err(e) = first_run_admin(&provider).await {
+                    handle.stop(true).await;
+                    return Err(e);
+                }
+                provider.set_starting(false);
+                println!(
+                    "Gatehouse is ready in {} ms: open {}/ in a browser (listening on port {port}, database {})",
+                    started.elapsed().as_millis(),
+                    config.issuer,
+                    gatehouse::startup::redact(&config.database_url),
+                );
+                Ok(())
+            };
+            let (bootstrapped, served) = tokio::join!(bootstrap, app.run_until_stopped());
+            bootstrapped?;
+            served?;
         }
         Command::Seed { file } => {
             let store = gatehouse::store::Store::connect(&config.database_url).await?;
@@ -178,8 +190,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
 /// On a database without an admin, creates `admin`: with the password in
 /// GATEHOUSE_ADMIN_PASSWORD, or a generated one printed here once. Either
 /// must be changed at the first sign-in.
-async fn first_run_admin(app: &Application) -> anyhow::Result<()> {
-    let provider = app.provider();
+async fn first_run_admin(provider: &gatehouse::state::Provider) -> anyhow::Result<()> {
     use gatehouse::admin::users::{ensure_first_admin, FirstAdmin};
     let from_env = std::env::var("GATEHOUSE_ADMIN_PASSWORD")
         .ok()

@@ -37,13 +37,23 @@ impl Application {
             .migrate()
             .await
             .context("cannot migrate the database")?;
-        if let Some(path) = &config.seed {
-            let seed = crate::seed::read(path)?;
-            seed.apply(&store, clock.now()).await?;
-        }
-        let keys = crate::keys::load_or_create(&store, &config.signing_alg, clock.now())
-            .await
-            .context("cannot load the signing keys")?;
+        // The seed's password hashes and the signing key's generation are
+        // the slow parts of a first start: they run side by side.
+        let seeding = async {
+            if let Some(path) = &config.seed {
+                let seed = crate::seed::read(path)?;
+                seed.apply(&store, clock.now()).await?;
+            }
+            anyhow::Ok(())
+        };
+        let loading_keys = async {
+            crate::keys::load_or_create(&store, &config.signing_alg, clock.now())
+                .await
+                .context("cannot load the signing keys")
+        };
+        let (seeded, keys) = tokio::join!(seeding, loading_keys);
+        seeded?;
+        let keys = keys?;
         let logo = match &config.logo_file {
             Some(path) => Some(crate::web::pages::Logo::read(path).map_err(anyhow::Error::msg)?),
             None => None,
@@ -99,9 +109,15 @@ impl Application {
         self.provider.clone()
     }
 
+    /// A handle to stop the server with.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until the process is told to stop.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let pruner = tokio::spawn(prune_periodically(self.provider.clone()));
+        let next_key = tokio::spawn(publish_next_key(self.provider.clone()));
         let cache_sync = match u64::try_from(self.provider.config.cache_sync_ms) {
             Ok(ms) if ms > 0 => {
                 let store = self.provider.store.clone();
@@ -116,6 +132,7 @@ impl Application {
         // Events of the last requests are still queued: write them.
         self.provider.audit.flush().await;
         pruner.abort();
+        next_key.abort();
         if let Some(cache_sync) = cache_sync {
             cache_sync.abort();
         }
@@ -203,6 +220,20 @@ async fn prune_periodically(provider: Arc<Provider>) {
         reload_keys(&provider).await;
         if let Err(e) = provider.refresh_cors_origins().await {
             tracing::warn!(error = %e, "reloading the allowed origins failed");
+        }
+    }
+}
+
+/// Publishes the next signing key if there is none yet (a first start),
+/// then serves it in the JWKS.
+async fn publish_next_key(provider: Arc<Provider>) {
+    let alg = provider.config.signing_alg.clone();
+    // Reloaded whether or not this server stored the key: a replica that
+    // lost the race, or found the key there, may have loaded before it was.
+    match crate::keys::publish_next(&provider.store, &alg, provider.now()).await {
+        Ok(_) => reload_keys(&provider).await,
+        Err(e) => {
+            tracing::warn!(error = %e, "publishing the next signing key failed; the next rotation will make one")
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::web::rate_limit::RateLimiter;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// The provider's shared state; protocol logic takes `&Provider`.
@@ -28,6 +29,7 @@ pub struct Provider {
     /// Access tokens whose signatures already verified.
     pub verified_tokens: crate::oauth::verified_tokens::VerifiedTokens,
     keys: RwLock<Arc<KeySet>>,
+    starting: AtomicBool,
     cors_origins: RwLock<Arc<HashSet<String>>>,
 }
 
@@ -43,8 +45,20 @@ impl Provider {
             clock,
             metrics: Metrics::new(),
             keys: RwLock::new(Arc::new(keys)),
+            starting: AtomicBool::new(false),
             cors_origins: RwLock::new(Arc::new(HashSet::new())),
         }
+    }
+
+    /// Marks start-up work that runs while the server already answers (the
+    /// first-run admin) as under way or done; /readyz says ready only after.
+    pub fn set_starting(&self, starting: bool) {
+        self.starting.store(starting, Ordering::Release);
+    }
+
+    /// Whether start-up work is still under way.
+    pub fn is_starting(&self) -> bool {
+        self.starting.load(Ordering::Acquire)
     }
 
     /// The current unix time.

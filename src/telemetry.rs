@@ -5,7 +5,9 @@
 //! Lines are written by a thread of their own, in batches: a request only
 //! formats its line and queues it, instead of making a `write` system call
 //! on the thread that serves it. The queue never drops a line; when it is
-//! full (the disk or the terminal cannot keep up), requests wait for it.
+//! full (the disk or the terminal cannot keep up), requests wait for it. A
+//! stop by SIGTERM or Ctrl-C writes the queue out; a process killed outright
+//! (SIGKILL, an abort) loses the lines of its last milliseconds.
 
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;

@@ -37,9 +37,10 @@ pub async fn readyz(provider: web::Data<Provider>) -> HttpResponse {
         Err(_) => Err("the database did not answer within 2 s".to_string()),
     };
     let signing_key = provider.keys().signing.kid.clone();
-    let ready = database.is_ok() && !signing_key.is_empty();
+    let starting = provider.is_starting();
+    let ready = database.is_ok() && !signing_key.is_empty() && !starting;
     let body = json!({
-        "status": if ready { "ready" } else { "unavailable" },
+        "status": if ready { "ready" } else if starting { "starting" } else { "unavailable" },
         "database": match &database { Ok(()) => "ok".to_string(), Err(e) => e.clone() },
         "signing_key": signing_key,
     });

@@ -191,7 +191,19 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let provider = app.provider();
     let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
-    // Tests meet the server as it runs once warm: with its read cache in use.
+    // Tests meet the server as it runs once warm: with the next signing key
+    // published (a first start makes it in the background) and its read
+    // cache in use.
+    let started = std::time::Instant::now();
+    while !provider.keys().jwks_json.contains(r#""kid""#)
+        || provider.keys().jwks_json.matches(r#""kid""#).count() < 2
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the next signing key was never published"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     if config.cache_sync_ms > 0 {
         let started = std::time::Instant::now();
         while !provider.store.read_cache_stats().active {

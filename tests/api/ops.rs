@@ -169,7 +169,7 @@ async fn every_response_carries_a_request_id() {
 async fn json_logs_carry_the_request_id_on_every_request_line() {
     let port = free_port();
     let database = fresh_database().await;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .arg("serve")
         .env("GATEHOUSE_DATABASE_URL", &database)
         .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
@@ -201,7 +201,12 @@ async fn json_logs_carry_the_request_id_on_every_request_line() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(request_id.as_deref(), Some("trace-me-42"));
-    child.kill().unwrap();
+    // Stopped the way an operator stops it, so queued lines are written.
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8(output.stderr).unwrap();
     let lines: Vec<Value> = stderr
