@@ -8,11 +8,12 @@ CREATE TABLE cache_epoch (
     n   BIGINT NOT NULL
 );
 
--- Each running server's heartbeat and the counter value it has acted on, so
+-- Each running server's counter value it has acted on, and until when (unix
+-- milliseconds) it may serve from its cache without writing here again, so
 -- that a change made elsewhere (the CLI, another replica) can wait until
--- every live server has dropped what the change made stale.
+-- every server that might still hold stale answers has dropped them.
 CREATE TABLE cache_replicas (
-    replica_id    TEXT PRIMARY KEY,
-    seen          BIGINT NOT NULL,
-    heartbeat_at  BIGINT NOT NULL
+    replica_id   TEXT PRIMARY KEY,
+    seen         BIGINT NOT NULL,
+    valid_until  BIGINT NOT NULL
 );

@@ -135,6 +135,7 @@ impl Application {
         next_key.abort();
         if let Some(cache_sync) = cache_sync {
             cache_sync.abort();
+            self.provider.store.leave_cache_sync().await;
         }
         if let Some(metrics) = metrics {
             metrics.abort();

@@ -9,11 +9,15 @@
 //! - in this process, the write drops the whole cache before it returns;
 //! - the write also adds one to the shared counter `cache_epoch.n`. Every
 //!   server polls that counter every `cache_sync_ms` and drops its cache when
-//!   it moves, then records the value it has acted on in `cache_replicas`;
-//! - the writer waits (up to [`PROPAGATION_WAIT`]) until every other live
-//!   server has acted on its change, so a revocation made through the CLI or
-//!   on another replica is in force everywhere when it returns. RFC 7009 §2
-//!   allows a propagation delay; this keeps it to one poll interval.
+//!   it moves, then records the value it has acted on in `cache_replicas`,
+//!   with the time until which it may go on serving from its cache without
+//!   renewing that row (`valid_until`);
+//! - the writer waits (up to [`PROPAGATION_WAIT`]) until every server whose
+//!   row is still valid has acted on its change, so a revocation made
+//!   through the CLI or on another replica is in force everywhere when it
+//!   returns. RFC 7009 §2 allows a propagation delay; this keeps it to one
+//!   poll interval. A server that stops removes its row; one that crashed
+//!   is waited for until its row lapses (about a second and a half).
 //!
 //! A server whose last successful poll is older than three intervals (its
 //! database is slow or down) does not trust its cache and reads through. A
@@ -35,11 +39,12 @@ const SHELF_CAPACITY: usize = 20_000;
 /// How long a writer waits for other servers to act on its change.
 pub const PROPAGATION_WAIT: Duration = Duration::from_secs(2);
 
-/// A server whose heartbeat is older than this is presumed gone.
-const LIVE_MS: i64 = 5_000;
-
-/// How often a server refreshes its heartbeat when nothing changes.
+/// How often a server renews its row in `cache_replicas` when nothing
+/// changes.
 const HEARTBEAT_MS: i64 = 1_000;
+
+/// Allowance for clocks of different hosts and a slow database round trip.
+const MARGIN_MS: i64 = 500;
 
 /// What an access token check found: usable, and until when its grant lasts
 /// (`None` for a token without a grant, such as client_credentials).
@@ -233,11 +238,11 @@ impl Store {
         loop {
             let lagging = sqlx::query(
                 "SELECT COUNT(*) AS n FROM cache_replicas
-                 WHERE replica_id <> $1 AND seen < $2 AND heartbeat_at > $3",
+                 WHERE replica_id <> $1 AND seen < $2 AND valid_until > $3",
             )
             .bind(&self.cache.replica_id)
             .bind(n)
-            .bind(wall_ms() - LIVE_MS)
+            .bind(wall_ms())
             .fetch_one(&self.pool)
             .await?
             .try_get::<i64, _>("n")?;
@@ -291,14 +296,19 @@ impl Store {
         }
         let now = wall_ms();
         if moved || now - cache.last_heartbeat_ms.load(Ordering::Relaxed) >= HEARTBEAT_MS {
+            // Until the next renewal is due, plus the three intervals this
+            // server goes on trusting its cache after its last good poll:
+            // past that, it is gone or reads through, so no writer need wait.
+            let interval = cache.interval_ms.load(Ordering::Relaxed) as i64;
+            let valid_until = now + HEARTBEAT_MS + 3 * interval + MARGIN_MS;
             sqlx::query(
-                "INSERT INTO cache_replicas (replica_id, seen, heartbeat_at) VALUES ($1, $2, $3)
+                "INSERT INTO cache_replicas (replica_id, seen, valid_until) VALUES ($1, $2, $3)
                  ON CONFLICT (replica_id) DO UPDATE
-                 SET seen = excluded.seen, heartbeat_at = excluded.heartbeat_at",
+                 SET seen = excluded.seen, valid_until = excluded.valid_until",
             )
             .bind(&cache.replica_id)
             .bind(n)
-            .bind(now)
+            .bind(valid_until)
             .execute(&self.writer)
             .await?;
             cache.last_heartbeat_ms.store(now, Ordering::Relaxed);
@@ -307,10 +317,23 @@ impl Store {
         Ok(())
     }
 
-    /// Removes heartbeats of servers gone for a day.
+    /// Stops using the cache and removes this server's row, so that writers
+    /// do not wait for it: called when the server stops.
+    pub async fn leave_cache_sync(&self) {
+        self.cache.polling.store(false, Ordering::Release);
+        let removed = sqlx::query("DELETE FROM cache_replicas WHERE replica_id = $1")
+            .bind(&self.cache.replica_id)
+            .execute(&self.writer)
+            .await;
+        if let Err(e) = removed {
+            tracing::debug!(error = %e, "could not remove this server's cache row");
+        }
+    }
+
+    /// Removes rows of servers gone for a day.
     pub(super) async fn prune_replicas(&self) -> Result<u64, StoreError> {
         Ok(
-            sqlx::query("DELETE FROM cache_replicas WHERE heartbeat_at < $1")
+            sqlx::query("DELETE FROM cache_replicas WHERE valid_until < $1")
                 .bind(wall_ms() - 86_400_000)
                 .execute(&self.writer)
                 .await?
@@ -319,21 +342,11 @@ impl Store {
     }
 }
 
-/// Stops trusting the cache when the poller ends, and removes this server's
-/// heartbeat so that writers do not wait for it.
+/// Stops trusting the cache when the poller ends, however it ends.
 struct Unregister(Store);
 
 impl Drop for Unregister {
     fn drop(&mut self) {
         self.0.cache.polling.store(false, Ordering::Release);
-        let store = self.0.clone();
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move {
-                let _ = sqlx::query("DELETE FROM cache_replicas WHERE replica_id = $1")
-                    .bind(&store.cache.replica_id)
-                    .execute(&store.writer)
-                    .await;
-            });
-        }
     }
 }

@@ -114,3 +114,49 @@ async fn serve_reads_the_seed_from_the_environment() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_server_that_stops_leaves_no_cache_row_to_wait_for() {
+    let database = fresh_database().await;
+    let port = free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("serve")
+        .env("GATEHOUSE_DATABASE_URL", &database)
+        .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_ISSUER", format!("http://127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Running, it holds a row that writers elsewhere (the CLI, replicas)
+    // wait on until it has acted on their changes.
+    let client = reqwest::Client::new();
+    let readyz = format!("http://127.0.0.1:{port}/readyz");
+    let rows = "SELECT COUNT(*) AS n FROM cache_replicas";
+    let mut registered = false;
+    for _ in 0..200 {
+        let ready = client
+            .get(&readyz)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == StatusCode::OK);
+        if ready && count(&database, rows).await == 1 {
+            registered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(registered, "the server never registered for cache sync");
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        count(&database, rows).await,
+        0,
+        "a graceful stop removes the row, so a restart's writes do not wait for it"
+    );
+}
