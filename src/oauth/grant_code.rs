@@ -87,7 +87,7 @@ pub async fn exchange(
     }
     let user = provider
         .store
-        .user_by_id(&record.user_id)
+        .cached_user(&record.user_id)
         .await?
         .filter(|u| !u.disabled)
         .ok_or_else(|| invalid("the user can no longer sign in"))?;

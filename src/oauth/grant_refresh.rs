@@ -103,7 +103,7 @@ pub async fn exchange(
         .ok_or_else(|| invalid("the grant has no user"))?;
     let user = provider
         .store
-        .user_for_claims(&user_id)
+        .cached_user(&user_id)
         .await?
         .filter(|u| !u.disabled)
         .ok_or_else(|| invalid("the user can no longer sign in"))?;

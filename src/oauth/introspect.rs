@@ -45,7 +45,7 @@ pub async fn introspect(
 async fn username(provider: &Provider, user_id: &str) -> Result<Option<String>, TokenError> {
     Ok(provider
         .store
-        .user_for_claims(user_id)
+        .cached_user(user_id)
         .await?
         .filter(|u| !u.disabled)
         .map(|u| u.username.clone()))

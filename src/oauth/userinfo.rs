@@ -55,7 +55,7 @@ pub async fn userinfo(provider: &Provider, token: &str) -> Result<Value, Userinf
     }
     let user = provider
         .store
-        .user_for_claims(&claims.sub)
+        .cached_user(&claims.sub)
         .await?
         .filter(|u| !u.disabled)
         .ok_or_else(|| {

@@ -86,12 +86,12 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
-    /// The user, for releasing claims (userinfo, introspection): through the
-    /// read cache. Only the fields that claims and the disabled check read
-    /// (id, username, name, email, disabled) are kept fresh by the writes
-    /// that invalidate it; password and TOTP fields may be stale, so sign-in
-    /// and account code must use [`Store::user_by_id`].
-    pub async fn user_for_claims(
+    /// The user, through the read cache: for the token path and the browser
+    /// session check, which read a user on every request. Every write to a
+    /// user invalidates it except [`Store::claim_totp_step`], so every field
+    /// is current but `totp_last_step`, which only that conditional update
+    /// may decide on.
+    pub async fn cached_user(
         &self,
         id: &str,
     ) -> Result<Option<std::sync::Arc<UserRecord>>, StoreError> {
@@ -166,7 +166,7 @@ impl Store {
             .bind(user_id)
             .execute(&self.writer)
             .await?;
-        Ok(())
+        self.changed().await
     }
 
     /// Turns the pending key into the user's TOTP key, provided it is still
@@ -198,6 +198,7 @@ impl Store {
         }
         super::recovery_codes::replace(&mut tx, user_id, recovery_code_hashes, now).await?;
         tx.commit().await?;
+        self.changed().await?;
         Ok(true)
     }
 
@@ -216,7 +217,7 @@ impl Store {
         .await?;
         super::recovery_codes::replace(&mut tx, user_id, &[], now).await?;
         tx.commit().await?;
-        Ok(())
+        self.changed().await
     }
 
     /// Changes the user's display name and email address.
@@ -253,7 +254,7 @@ impl Store {
         .bind(user_id)
         .execute(&self.writer)
         .await?;
-        Ok(())
+        self.changed().await
     }
 
     /// Creates a user; `None` if the username is taken.
@@ -379,7 +380,7 @@ impl Store {
         .bind(user_id)
         .execute(&self.writer)
         .await?;
-        Ok(())
+        self.changed().await
     }
 
     /// Deletes a user; their sessions, grants, codes and consents go with

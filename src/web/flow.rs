@@ -46,8 +46,10 @@ pub async fn current_session(
         Err(crate::account::AccountError::Store(e)) => return Err(e),
         Err(_) => return Ok(None),
     };
-    let user = provider.store.user_by_id(&session.user_id).await?;
-    Ok(user.filter(|u| !u.disabled).map(|u| (session, u)))
+    let user = provider.store.cached_user(&session.user_id).await?;
+    Ok(user
+        .filter(|u| !u.disabled)
+        .map(|u| (session, UserRecord::clone(&u))))
 }
 
 /// Sends the client its answer: `params` appended to the redirect URI's
@@ -160,14 +162,15 @@ async fn proceed_inner(
     request_id: Option<String>,
 ) -> Result<HttpResponse, StoreError> {
     let now = provider.now();
+    // Only a client that asks for consent needs to know what was given.
     let consented = match session {
-        Some((_, user)) => {
+        Some((_, user)) if client.require_consent => {
             provider
                 .store
                 .consented_scopes(&user.id, &client.client_id)
                 .await?
         }
-        None => Vec::new(),
+        _ => Vec::new(),
     };
     let base = provider.config.base_path();
     match next_step(request, client, signed_in(session), &consented, now) {
