@@ -36,6 +36,12 @@ use std::time::{Duration, Instant};
 /// memory; a refill costs one query per key).
 const SHELF_CAPACITY: usize = 20_000;
 
+/// The longest an answer is kept, whatever else happens. It bounds the
+/// damage of the one failure the counter cannot cover: a write that
+/// committed, then could not move the counter (the database went away in
+/// between), so other servers never heard of it.
+const MAX_AGE: Duration = Duration::from_secs(10);
+
 /// How long a writer waits for other servers to act on its change.
 pub const PROPAGATION_WAIT: Duration = Duration::from_secs(2);
 
@@ -55,7 +61,7 @@ pub(super) struct TokenState {
 
 /// One kind of cached answer, keyed by id.
 pub(super) struct Shelf<V> {
-    entries: Mutex<HashMap<String, (u64, V)>>,
+    entries: Mutex<HashMap<String, (u64, Instant, V)>>,
 }
 
 impl<V: Clone> Shelf<V> {
@@ -68,7 +74,9 @@ impl<V: Clone> Shelf<V> {
     pub(super) fn get(&self, key: &str, generation: u64) -> Option<V> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         match entries.get(key) {
-            Some((stamp, value)) if *stamp == generation => Some(value.clone()),
+            Some((stamp, filled, value)) if *stamp == generation && filled.elapsed() < MAX_AGE => {
+                Some(value.clone())
+            }
             _ => None,
         }
     }
@@ -78,7 +86,7 @@ impl<V: Clone> Shelf<V> {
         if entries.len() >= SHELF_CAPACITY {
             entries.clear();
         }
-        entries.insert(key.to_string(), (generation, value));
+        entries.insert(key.to_string(), (generation, Instant::now(), value));
     }
 
     fn clear(&self) {
@@ -224,16 +232,53 @@ impl Store {
     /// Records that cached answers may be wrong now: drops this process's
     /// cache, moves the shared counter, and waits until every other live
     /// server has dropped its own (or [`PROPAGATION_WAIT`] passed). Call it
-    /// after the write has committed.
-    pub(crate) async fn changed(&self) -> Result<(), StoreError> {
+    /// after the write has committed. It cannot fail the write it follows:
+    /// when the counter cannot be moved, that is retried in the background
+    /// and logged, and other servers drop the answer after [`MAX_AGE`] at
+    /// the latest.
+    pub(crate) async fn changed(&self) {
         self.cache.invalidate();
+        let n = match self.bump().await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not tell other servers of a change; retrying");
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    let store = self.clone();
+                    runtime.spawn(async move {
+                        for attempt in 1..=5u32 {
+                            tokio::time::sleep(Duration::from_millis(200) * attempt).await;
+                            if store.bump().await.is_ok() {
+                                return;
+                            }
+                        }
+                        tracing::warn!(
+                            "other servers were not told of a change; they drop it within {} s",
+                            MAX_AGE.as_secs()
+                        );
+                    });
+                }
+                return;
+            }
+        };
+        if let Err(e) = self.await_acknowledgements(n).await {
+            tracing::warn!(error = %e, "could not check that other servers saw a change");
+        }
+    }
+
+    /// Moves the shared counter; returns its new value.
+    async fn bump(&self) -> Result<i64, StoreError> {
         let row = sqlx::query(
             "INSERT INTO cache_epoch (id, n) VALUES (1, 1)
              ON CONFLICT (id) DO UPDATE SET n = cache_epoch.n + 1 RETURNING n",
         )
         .fetch_one(&self.writer)
         .await?;
-        let n: i64 = row.try_get("n")?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Waits until every other server whose row is valid has acted on
+    /// counter value `n`, or [`PROPAGATION_WAIT`] passed.
+    async fn await_acknowledgements(&self, n: i64) -> Result<(), StoreError> {
         let deadline = Instant::now() + PROPAGATION_WAIT;
         loop {
             let lagging = sqlx::query(
@@ -290,7 +335,9 @@ impl Store {
             Some(row) => row.try_get("n")?,
             None => 0,
         };
-        let moved = cache.seen.swap(n, Ordering::AcqRel) != n;
+        // `seen` moves only once the row says so too: if writing it fails,
+        // the next poll tries again rather than finding nothing new.
+        let moved = cache.seen.load(Ordering::Acquire) != n;
         if moved {
             cache.invalidate();
         }
@@ -313,6 +360,7 @@ impl Store {
             .await?;
             cache.last_heartbeat_ms.store(now, Ordering::Relaxed);
         }
+        cache.seen.store(n, Ordering::Release);
         cache.synced_at_ms.store(began, Ordering::Release);
         Ok(())
     }

@@ -190,7 +190,8 @@ impl Store {
         .bind(i64::from(client.is_admin))
         .execute(&self.writer)
         .await?;
-        self.changed().await
+        self.changed().await;
+        Ok(())
     }
 
     /// Creates a client; false if the id is taken.
@@ -253,7 +254,8 @@ impl Store {
             .bind(client_id)
             .execute(&self.writer)
             .await?;
-        self.changed().await
+        self.changed().await;
+        Ok(())
     }
 
     /// Deletes a client with its grants, codes, consents and pending
@@ -274,7 +276,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        self.changed().await?;
+        self.changed().await;
         Ok(done.rows_affected() > 0)
     }
 }

@@ -100,7 +100,7 @@ impl Store {
         .await?
         .rows_affected();
         tx.commit().await?;
-        self.changed().await?;
+        self.changed().await;
         Ok(consents + grants > 0)
     }
 }

@@ -87,7 +87,8 @@ impl Store {
             .bind(grant_id)
             .execute(&self.writer)
             .await?;
-        self.changed().await
+        self.changed().await;
+        Ok(())
     }
 }
 
@@ -236,7 +237,8 @@ impl Store {
         .bind(expires_at)
         .execute(&self.writer)
         .await?;
-        self.changed().await
+        self.changed().await;
+        Ok(())
     }
 
     /// Whether an access token may still be used: its `jti` was not revoked
@@ -349,7 +351,7 @@ impl Store {
         .bind(user_id)
         .execute(&self.writer)
         .await?;
-        self.changed().await?;
+        self.changed().await;
         Ok(done.rows_affected())
     }
 }

@@ -192,7 +192,6 @@ impl Store {
             ("auth_requests", 0),
             ("mfa_challenges", 0),
             ("browser_sessions", 0),
-            ("refresh_tokens", 0),
             ("revoked_access_tokens", 0),
         ] {
             let sql = format!("DELETE FROM {table} WHERE expires_at < $1");
@@ -202,6 +201,20 @@ impl Store {
                 .await?
                 .rows_affected();
         }
+        // A token counts as rotated out because its successor exists, so a
+        // successor stays while the token it replaced could be presented
+        // (its idle lifetime can outlast the successor's, after a client's
+        // lifetimes were shortened).
+        removed += sqlx::query(
+            "DELETE FROM refresh_tokens WHERE expires_at < $1
+             AND NOT EXISTS (SELECT 1 FROM refresh_tokens p
+                             WHERE p.token_hash = refresh_tokens.rotated_from
+                               AND p.expires_at >= $1)",
+        )
+        .bind(now)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
         // Failure counters a day old no longer slow anyone down.
         removed += self.prune_sign_in_failures(now - DAY).await?;
         removed += self.prune_replicas().await?;

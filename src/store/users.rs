@@ -134,7 +134,7 @@ impl Store {
         .bind(now)
         .fetch_one(&self.writer)
         .await?;
-        self.changed().await?;
+        self.changed().await;
         Ok(row.try_get("id")?)
     }
 
@@ -166,7 +166,8 @@ impl Store {
             .bind(user_id)
             .execute(&self.writer)
             .await?;
-        self.changed().await
+        self.changed().await;
+        Ok(())
     }
 
     /// Turns the pending key into the user's TOTP key, provided it is still
@@ -198,7 +199,7 @@ impl Store {
         }
         super::recovery_codes::replace(&mut tx, user_id, recovery_code_hashes, now).await?;
         tx.commit().await?;
-        self.changed().await?;
+        self.changed().await;
         Ok(true)
     }
 
@@ -217,7 +218,8 @@ impl Store {
         .await?;
         super::recovery_codes::replace(&mut tx, user_id, &[], now).await?;
         tx.commit().await?;
-        self.changed().await
+        self.changed().await;
+        Ok(())
     }
 
     /// Changes the user's display name and email address.
@@ -235,7 +237,8 @@ impl Store {
             .bind(user_id)
             .execute(&self.writer)
             .await?;
-        self.changed().await
+        self.changed().await;
+        Ok(())
     }
 
     /// Replaces the user's password hash with one they chose.
@@ -254,7 +257,8 @@ impl Store {
         .bind(user_id)
         .execute(&self.writer)
         .await?;
-        self.changed().await
+        self.changed().await;
+        Ok(())
     }
 
     /// Creates a user; `None` if the username is taken.
@@ -342,7 +346,8 @@ impl Store {
         .bind(user_id)
         .execute(&self.writer)
         .await?;
-        self.changed().await
+        self.changed().await;
+        Ok(())
     }
 
     /// Disables or enables a user.
@@ -358,7 +363,8 @@ impl Store {
             .bind(user_id)
             .execute(&self.writer)
             .await?;
-        self.changed().await
+        self.changed().await;
+        Ok(())
     }
 
     /// Sets a password an admin chose or generated; `must_change` makes the
@@ -380,7 +386,8 @@ impl Store {
         .bind(user_id)
         .execute(&self.writer)
         .await?;
-        self.changed().await
+        self.changed().await;
+        Ok(())
     }
 
     /// Deletes a user; their sessions, grants, codes and consents go with
@@ -405,7 +412,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        self.changed().await?;
+        self.changed().await;
         Ok(done.rows_affected() > 0)
     }
 

@@ -89,3 +89,32 @@ async fn in_memory_sqlite_serves_a_whole_flow() {
         .await;
     assert!(tokens["id_token"].is_string());
 }
+
+#[tokio::test]
+async fn pruning_never_makes_a_rotated_out_refresh_token_usable_again() {
+    let app = spawn_app().await;
+    let tokens = app
+        .tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
+        .await;
+    let first = tokens["refresh_token"].as_str().unwrap();
+    let rotated = app.refresh(first, WEBAPP).await;
+    assert_eq!(rotated.status(), reqwest::StatusCode::OK);
+    // The successor ends before the token it replaced, as after a client's
+    // idle lifetime was shortened; pruning runs past its end.
+    let now = app.provider.now();
+    rows(
+        &app.database_url,
+        &format!(
+            "UPDATE refresh_tokens SET expires_at = {} WHERE rotated_from IS NOT NULL",
+            now - 10
+        ),
+    )
+    .await;
+    app.provider.store.prune_expired(now).await.unwrap();
+    let replayed = app.refresh(first, WEBAPP).await;
+    assert_eq!(
+        replayed.status(),
+        reqwest::StatusCode::BAD_REQUEST,
+        "the first token was rotated out and stays so"
+    );
+}
