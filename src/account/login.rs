@@ -8,18 +8,18 @@ use crate::store::{Store, UserRecord};
 use std::sync::OnceLock;
 use tokio::sync::Semaphore;
 
-/// How many argon2 computations run at once: one a core, in threads at a
-/// lower priority (`crate::crypto::lower_priority`), so a storm of sign-ins
-/// uses whatever CPU is idle but yields to every other request; memory stays
-/// bounded (each takes 19 MiB). More sign-ins wait their turn here, without
-/// holding a thread. Measured on two cores under a storm: one slot at
-/// normal priority gave 43 sign-ins/s, two at the lower priority 73/s, with
-/// JWKS p99 at 2.9 ms and client_credentials p99 at 6.3 ms during it.
+/// How many argon2 computations run at once: one fewer than the cores (at
+/// least one), in threads at a lower priority (`crate::crypto::lower_priority`),
+/// so that a storm of sign-ins leaves a core for everything else, and memory
+/// stays bounded (each takes 19 MiB). More sign-ins wait their turn here,
+/// without holding a thread. One a core was tried: on two cores it took
+/// sign-ins from 42 to 70 a second, but the benchmark's storm probe saw JWKS
+/// p99 go from 4.8 to 22 ms on SQLite, so the rest comes first.
 fn argon2_slots() -> &'static Semaphore {
     static SLOTS: OnceLock<Semaphore> = OnceLock::new();
     SLOTS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Semaphore::new(cores)
+        Semaphore::new(cores.saturating_sub(1).max(1))
     })
 }
 
