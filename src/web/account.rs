@@ -9,7 +9,6 @@ use super::cookies;
 use super::display;
 use super::flow::{current_session, redirect};
 use super::pages::Pages;
-use super::params;
 use crate::account::profile;
 use crate::oauth::params::Params;
 use crate::state::Provider;
@@ -158,8 +157,7 @@ pub async fn read_form(
     provider: &Provider,
     pages: &Pages,
 ) -> Result<(Params, SessionRecord, UserRecord), HttpResponse> {
-    let params = params::form(req, body)
-        .map_err(|why| pages.error(StatusCode::BAD_REQUEST, "This form could not be read", &why))?;
+    let params = pages.posted_form(req, body).map_err(|page| *page)?;
     let (session, user) = match current_session(req, provider).await {
         Ok(Some(found)) => found,
         Ok(None) => return Err(sign_in_first(provider, StatusCode::SEE_OTHER)),

@@ -6,7 +6,6 @@ use super::audit;
 use super::cookies;
 use super::flow::{self, current_session, redirect};
 use super::pages::Pages;
-use super::params;
 use crate::crypto::token_hash;
 use crate::oauth::authorize::AuthorizeRequest;
 use crate::oauth::error::ErrorCode;
@@ -126,11 +125,9 @@ pub async fn submit(
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let params = match params::form(&req, &body) {
+    let params = match pages.posted_form(&req, &body) {
         Ok(p) => p,
-        Err(why) => {
-            return pages.error(StatusCode::BAD_REQUEST, "This form could not be read", &why)
-        }
+        Err(page) => return *page,
     };
     let field = |name: &str| params.get(name).ok().flatten();
     let Some(id) = field("request") else {

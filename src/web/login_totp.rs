@@ -7,7 +7,6 @@ use super::audit;
 use super::cookies;
 use super::flow::{self, redirect};
 use super::pages::Pages;
-use super::params;
 use super::rate_limit::client_address;
 use super::sign_in::{destination, next_after_sign_in, screen_query, start_session};
 use crate::account::mfa::{self, CodeCheck, Factor};
@@ -85,11 +84,9 @@ pub async fn submit_totp(
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let params = match params::form(&req, &body) {
+    let params = match pages.posted_form(&req, &body) {
         Ok(p) => p,
-        Err(why) => {
-            return pages.error(StatusCode::BAD_REQUEST, "This form could not be read", &why)
-        }
+        Err(page) => return *page,
     };
     let field = |name: &str| params.get(name).ok().flatten();
     let request = field("request");

@@ -81,11 +81,9 @@ pub async fn confirm(
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match params::form(&req, &body) {
+    let form = match pages.posted_form(&req, &body) {
         Ok(p) => p,
-        Err(why) => {
-            return pages.error(StatusCode::BAD_REQUEST, "This form could not be read", &why)
-        }
+        Err(page) => return *page,
     };
     let field = |name: &str| form.get(name).ok().flatten();
     if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {

@@ -6,7 +6,6 @@ use super::audit;
 use super::cookies;
 use super::flow::{self, current_session, redirect};
 use super::pages::Pages;
-use super::params;
 use super::sign_in::{after_sign_in, destination, screen_query};
 use crate::account::login::{hash_password, verify_hash};
 use crate::account::profile::check_new_password;
@@ -79,11 +78,9 @@ pub async fn submit(
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match params::form(&req, &body) {
+    let form = match pages.posted_form(&req, &body) {
         Ok(p) => p,
-        Err(why) => {
-            return pages.error(StatusCode::BAD_REQUEST, "This form could not be read", &why)
-        }
+        Err(page) => return *page,
     };
     let field = |name: &str| form.get(name).ok().flatten();
     let request = field("request");

@@ -10,7 +10,6 @@ use crate::web::audit;
 use crate::web::cookies;
 use crate::web::flow::{current_session, redirect};
 use crate::web::pages::Pages;
-use crate::web::params;
 use crate::web::rate_limit::client_address;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -150,9 +149,7 @@ pub fn form(
     provider: &Provider,
     pages: &Pages,
 ) -> Result<crate::oauth::params::Params, Box<HttpResponse>> {
-    let fields = params::form(req, body).map_err(|why| {
-        Box::new(pages.error(StatusCode::BAD_REQUEST, "This form could not be read", &why))
-    })?;
+    let fields = pages.posted_form(req, body)?;
     if !cookies::csrf_ok(req, &provider.config, fields.get("csrf").ok().flatten()) {
         return Err(Box::new(pages.error(
             StatusCode::FORBIDDEN,
