@@ -26,6 +26,13 @@ async fn userinfo_json(app: &TestApp, access: &str) -> (StatusCode, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// Userinfo refuses `access` and introspection calls it inactive.
+async fn assert_refused(app: &TestApp, access: &str) {
+    let userinfo = app.userinfo(access).await.status();
+    assert_eq!(userinfo, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.introspect(access, WEBAPP).await["active"], json!(false));
+}
+
 #[tokio::test]
 async fn a_revoked_access_token_stops_working_after_it_was_cached() {
     let app = spawn_app().await;
@@ -49,11 +56,7 @@ async fn a_revoked_access_token_stops_working_after_it_was_cached() {
         .back_channel("/revoke", &[("token", access)], WEBAPP)
         .await;
     assert_eq!(revoked.status(), StatusCode::OK);
-    assert_eq!(
-        app.userinfo(access).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(app.introspect(access, WEBAPP).await["active"], json!(false));
+    assert_refused(&app, access).await;
 }
 
 #[tokio::test]
@@ -69,11 +72,7 @@ async fn revoking_the_grant_ends_cached_access_tokens() {
         .back_channel("/revoke", &[("token", refresh)], WEBAPP)
         .await;
     assert_eq!(revoked.status(), StatusCode::OK);
-    assert_eq!(
-        app.userinfo(access).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(app.introspect(access, WEBAPP).await["active"], json!(false));
+    assert_refused(&app, access).await;
 }
 
 #[tokio::test]
@@ -191,20 +190,9 @@ async fn a_verified_token_is_still_checked_for_tampering_and_expiry() {
         b64.encode(serde_json::to_vec(&claims).unwrap()),
         parts[2]
     );
-    assert_eq!(
-        app.userinfo(&forged).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.introspect(&forged, WEBAPP).await["active"],
-        json!(false)
-    );
+    assert_refused(&app, &forged).await;
 
     // Nor does it outlive the token.
     app.clock.advance(3_600);
-    assert_eq!(
-        app.userinfo(access).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(app.introspect(access, WEBAPP).await["active"], json!(false));
+    assert_refused(&app, access).await;
 }
