@@ -306,7 +306,7 @@ pub async fn update(
     let name = form.get("name").ok().flatten();
     let email = form.get("email").ok().flatten();
     match users::update(&ctx, &path, name, email, is_admin).await {
-        Ok(()) => ui::done(&provider, &format!("/users/{path}"), "user-saved"),
+        Ok(()) => ui::done(&provider, &format!("/users/{}", target.id), "user-saved"),
         Err(AdminError::Invalid(why)) => problem(why).await,
         Err(e) => ui::failed(&pages, &e),
     }
