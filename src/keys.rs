@@ -39,9 +39,17 @@ async fn fresh_key(alg: &str, state: &str, now: i64) -> Result<KeyRecord, LoadEr
 }
 
 async fn store_key(store: &Store, key: &KeyRecord) -> Result<String, LoadError> {
-    store.insert_signing_key(key).await?;
-    tracing::info!(kid = %key.kid, alg = %key.alg, state = %key.state, "generated a new signing key");
+    publish(store, key).await?;
     Ok(key.kid.clone())
+}
+
+/// Stores `key`; false when another server stored one for its state first.
+async fn publish(store: &Store, key: &KeyRecord) -> Result<bool, LoadError> {
+    let added = store.insert_signing_key(key).await?;
+    if added {
+        tracing::info!(kid = %key.kid, alg = %key.alg, state = %key.state, "generated a new signing key");
+    }
+    Ok(added)
 }
 
 async fn generate(store: &Store, alg: &str, state: &str, now: i64) -> Result<String, LoadError> {
@@ -78,13 +86,7 @@ pub async fn publish_next(store: &Store, alg: &str, now: i64) -> Result<bool, Lo
     if has_next(&store.signing_keys().await?) {
         return Ok(false);
     }
-    let key = fresh_key(alg, "next", now).await?;
-    store.insert_signing_key(&key).await?;
-    let added = store.signing_keys().await?.iter().any(|k| k.kid == key.kid);
-    if added {
-        tracing::info!(kid = %key.kid, alg = %key.alg, state = "next", "generated a new signing key");
-    }
-    Ok(added)
+    publish(store, &fresh_key(alg, "next", now).await?).await
 }
 
 /// Builds the key set from what is stored: the newest `current` key signs;

@@ -191,7 +191,10 @@ fn serve_metrics(listener: TcpListener, provider: Arc<Provider>) -> anyhow::Resu
 /// replica; every five minutes, removes expired rows, retired keys and audit
 /// events past their retention.
 async fn prune_periodically(provider: Arc<Provider>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    // The first round comes after 30 s: `build` has just loaded the keys
+    // and the allowed origins.
+    let period = Duration::from_secs(30);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     let mut round: u64 = 0;
     loop {
         tick.tick().await;
@@ -243,11 +246,13 @@ async fn publish_next_key(provider: Arc<Provider>) {
 pub async fn reload_keys(provider: &Provider) {
     match crate::keys::load(&provider.store).await {
         Ok(keys) => {
-            if keys.signing.kid != provider.keys().signing.kid
-                || keys.jwks_json != provider.keys().jwks_json
-            {
-                tracing::info!(kid = %keys.signing.kid, "signing keys reloaded");
+            let held = provider.keys();
+            if keys.signing.kid == held.signing.kid && keys.jwks_json == held.jwks_json {
+                // Unchanged: the key set in force stays, and with it the
+                // memo of tokens it verified.
+                return;
             }
+            tracing::info!(kid = %keys.signing.kid, "signing keys reloaded");
             provider.set_keys(keys);
         }
         Err(e) => tracing::warn!(error = %e, "reloading the signing keys failed"),

@@ -50,9 +50,8 @@ pub async fn revoke_grant(ctx: &Context<'_>, grant_id: &str) -> Result<(), Admin
 /// Rotates the signing keys (see [`crate::keys::rotate`]); servers pick
 /// the change up within 30 seconds, the caller's at once if it reloads.
 pub async fn rotate_keys(ctx: &Context<'_>, alg: &str) -> Result<Rotation, AdminError> {
-    crate::keys::load_or_create(ctx.store, alg, ctx.now)
-        .await
-        .map_err(from_load)?;
+    // `rotate` makes whatever keys are missing itself; loading (or creating)
+    // them first would rotate twice after a change of algorithm.
     let rotation = crate::keys::rotate(ctx.store, alg, ctx.now)
         .await
         .map_err(from_load)?;

@@ -49,8 +49,8 @@ impl Store {
 
     /// Stores a new key. Nothing happens when a key with the same kid exists,
     /// or when another key already holds its state (`current` or `next`).
-    pub async fn insert_signing_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
-        sqlx::query(
+    pub async fn insert_signing_key(&self, key: &KeyRecord) -> Result<bool, StoreError> {
+        let done = sqlx::query(
             "INSERT INTO signing_keys (kid, alg, private_key, public_jwk, state, created_at)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
         )
@@ -62,7 +62,7 @@ impl Store {
         .bind(key.created_at)
         .execute(&self.writer)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 }
 
