@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use tokio::sync::Semaphore;
 
 /// How many argon2 computations run at once: one fewer than the cores (at
-/// least one), in threads at a lower priority (`crate::crypto::lower_priority`),
+/// least one), in threads at a lower priority (`crate::crypto::run_heavy`),
 /// so that a storm of sign-ins leaves a core for everything else, and memory
 /// stays bounded (each takes 19 MiB). More sign-ins wait their turn here,
 /// without holding a thread. One a core was tried: on two cores it took
@@ -31,12 +31,9 @@ async fn with_argon2<T: Send + 'static>(
         .acquire()
         .await
         .map_err(|_| AccountError::Cancelled)?;
-    tokio::task::spawn_blocking(move || {
-        crate::crypto::lower_priority();
-        work()
-    })
-    .await
-    .map_err(|_| AccountError::Cancelled)
+    crate::crypto::run_heavy(work)
+        .await
+        .map_err(|_| AccountError::Cancelled)
 }
 
 /// Whether `password` matches the PHC string `hash`.

@@ -35,11 +35,23 @@ pub fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Runs heavy work (signatures, password hashes) on the blocking pool, in a
+/// thread at a lower priority, so it neither holds up the async workers nor
+/// delays the threads that serve requests and talk to the database.
+pub async fn run_heavy<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    tokio::task::spawn_blocking(move || {
+        lower_priority();
+        work()
+    })
+    .await
+}
+
 /// Makes the calling thread yield the CPU to the threads that serve
 /// requests and talk to the database (Linux nice +10; elsewhere nothing).
-/// For blocking-pool threads about to sign or hash a password: that work
-/// is heavy, and the requests it would delay are not.
-pub fn lower_priority() {
+/// The blocking pool's threads keep it once set.
+fn lower_priority() {
     thread_local! {
         static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }

@@ -86,12 +86,7 @@ pub fn mint_access_token(
 pub async fn off_worker<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, KeyError> + Send + 'static,
 ) -> Result<T, TokenError> {
-    match tokio::task::spawn_blocking(move || {
-        crate::crypto::lower_priority();
-        work()
-    })
-    .await
-    {
+    match crate::crypto::run_heavy(work).await {
         Ok(result) => Ok(result?),
         Err(e) => Err(TokenError::Server(format!("signing task failed: {e}"))),
     }
