@@ -175,19 +175,28 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         ..Config::default()
     };
     adjust(&mut config);
-    // The issuer needs the port, which is known only after binding: bind
-    // first on a free port, then build with the issuer that names it.
-    let port = free_port();
-    config.listen = format!("127.0.0.1:{port}");
-    // A test that names its own issuer host (an https one behind a proxy,
-    // say) keeps it; the default host gets the real port.
-    if let Some(prefix) = config.issuer.strip_prefix("http://127.0.0.1:8080") {
-        config.issuer = format!("http://127.0.0.1:{port}{prefix}");
-    }
+    let named_issuer = config.issuer.clone();
     let clock = ManualClock::default();
-    let app = Application::build_with_clock(config.clone(), Arc::new(clock.clone()))
-        .await
-        .expect("the application builds");
+    // The issuer needs the port, which is known only after binding: pick a
+    // free port, then build with the issuer that names it. Another test may
+    // take the port in between; then pick again.
+    let mut attempts = 0;
+    let (app, port) = loop {
+        let port = free_port();
+        config.listen = format!("127.0.0.1:{port}");
+        // A test that names its own issuer host (an https one behind a
+        // proxy, say) keeps it; the default host gets the real port.
+        if let Some(prefix) = named_issuer.strip_prefix("http://127.0.0.1:8080") {
+            config.issuer = format!("http://127.0.0.1:{port}{prefix}");
+        }
+        match Application::build_with_clock(config.clone(), Arc::new(clock.clone())).await {
+            Ok(app) => break (app, port),
+            Err(e) if attempts < 3 && format!("{e:#}").contains("cannot listen") => {
+                attempts += 1;
+            }
+            Err(e) => panic!("the application builds: {e:#}"),
+        }
+    };
     let provider = app.provider();
     let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
