@@ -2,8 +2,7 @@
 //! place of a TOTP code. Each carries 60 random bits; only a SHA-256 of the
 //! user id and the code is stored, so a leaked table yields no usable code.
 
-use crate::crypto::token_hash;
-use rand::Rng;
+use crate::crypto::{random_string, token_hash};
 
 /// How many codes a set has.
 pub const COUNT: usize = 10;
@@ -16,12 +15,9 @@ const LENGTH: usize = 12;
 
 /// A new set: the codes to show once, and the hashes to store.
 pub fn generate(user_id: &str) -> (Vec<String>, Vec<String>) {
-    let mut rng = rand::rngs::OsRng;
     let codes: Vec<String> = (0..COUNT)
         .map(|_| {
-            let raw: String = (0..LENGTH)
-                .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-                .collect();
+            let raw = random_string(ALPHABET, LENGTH);
             format!("{}-{}-{}", &raw[0..4], &raw[4..8], &raw[8..12])
         })
         .collect();

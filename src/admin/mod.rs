@@ -89,10 +89,6 @@ impl<T> Page<T> {
 /// A random password for a new or reset account: 20 characters from an
 /// alphabet without look-alikes, about 115 bits.
 pub fn generate_password() -> String {
-    use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rngs::OsRng;
-    (0..20)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect()
+    crate::crypto::random_string(ALPHABET, 20)
 }

@@ -19,6 +19,16 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// `len` characters drawn uniformly from `alphabet` with the OS generator:
+/// for secrets a person reads or types (passwords, recovery codes).
+pub fn random_string(alphabet: &[u8], len: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rngs::OsRng;
+    (0..len)
+        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
+        .collect()
+}
+
 /// SHA-256 of `value`, base64url without padding: how tokens are stored.
 pub fn token_hash(value: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(value.as_bytes()))
