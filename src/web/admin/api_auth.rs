@@ -24,11 +24,15 @@ pub struct ApiClient {
     pub ip: String,
 }
 
-/// A JSON error answer (`error`, `error_description`), never cached.
+/// A JSON error answer (`error`, `error_description`), never cached; a 503
+/// says when to try again, as the protocol endpoints' do.
 pub fn error(status: StatusCode, code: &str, description: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({ "error": code, "error_description": description }))
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.insert_header((header::RETRY_AFTER, "5"));
+    }
+    response.json(json!({ "error": code, "error_description": description }))
 }
 
 fn challenge(status: StatusCode, params: &str, code: &str, description: &str) -> HttpResponse {
