@@ -4,7 +4,8 @@
 //! task, so issuing a token never waits for an insert; readers flush the
 //! queue first, so what a request did is visible to the next one.
 
-use crate::store::{AuditRecord, Store};
+use crate::model::AuditRecord;
+use crate::store::Store;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 

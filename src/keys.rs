@@ -7,7 +7,8 @@
 //! already know it, and publishes a fresh `next` key for the rotation after.
 
 use crate::crypto::keys::{self as crypto_keys, KeyError, KeySet, SigningKey};
-use crate::store::{KeyRecord, Store, StoreError};
+use crate::model::KeyRecord;
+use crate::store::{Store, StoreError};
 
 /// Why the keys could not be loaded or rotated.
 #[derive(Debug, thiserror::Error)]

@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod domain;
 pub mod keys;
 pub mod metrics;
+pub mod model;
 pub mod oauth;
 pub mod seed;
 pub mod startup;

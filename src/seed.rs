@@ -5,7 +5,8 @@
 use crate::account::login::hash_password;
 use crate::admin::clients::ClientSpec;
 use crate::crypto::{token_hash, totp};
-use crate::store::{Lifetimes, NewUser, Store};
+use crate::model::{Lifetimes, NewUser};
+use crate::store::Store;
 use serde::Deserialize;
 use std::path::Path;
 

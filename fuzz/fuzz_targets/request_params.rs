@@ -6,7 +6,7 @@
 
 use gatehouse::oauth::authorize::validate;
 use gatehouse::oauth::params::Params;
-use gatehouse::store::{ClientRecord, Lifetimes};
+use gatehouse::model::{ClientRecord, Lifetimes};
 use libfuzzer_sys::fuzz_target;
 
 fn client() -> ClientRecord {

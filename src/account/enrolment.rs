@@ -6,7 +6,8 @@
 use super::mfa::{verify_factor, Factor};
 use super::{recovery, AccountError};
 use crate::crypto::totp;
-use crate::store::{Store, UserRecord};
+use crate::model::UserRecord;
+use crate::store::Store;
 
 /// What the enrolment screen shows.
 #[derive(Debug, Clone)]

@@ -4,7 +4,8 @@
 
 use super::AccountError;
 use crate::crypto::password;
-use crate::store::{Store, UserRecord};
+use crate::model::UserRecord;
+use crate::store::Store;
 use std::sync::OnceLock;
 use tokio::sync::Semaphore;
 

@@ -4,7 +4,8 @@
 
 use super::{recovery, AccountError};
 use crate::crypto::{random_token, token_hash, totp};
-use crate::store::{MfaChallenge, Store, UserRecord};
+use crate::model::{MfaChallenge, UserRecord};
+use crate::store::Store;
 
 /// Codes that may be tried per challenge before the password must be
 /// entered again.

@@ -2,7 +2,8 @@
 //! are checked here, so the screens only have to show the sentence.
 
 use super::{login, AccountError};
-use crate::store::{Store, UserRecord};
+use crate::model::UserRecord;
+use crate::store::Store;
 
 /// Shortest password accepted (NIST SP 800-63B §5.1.1.2: at least 8).
 pub const MIN_PASSWORD: usize = 8;

@@ -2,7 +2,8 @@
 
 use super::AccountError;
 use crate::crypto::{random_token, token_hash};
-use crate::store::{Device, SessionRecord, Store};
+use crate::model::{Device, SessionRecord};
+use crate::store::Store;
 
 /// Opens a session for `user_id` authenticated with `amr` at `now`; returns
 /// the cookie value (the only copy of it) and the record.

@@ -4,7 +4,7 @@
 
 use super::{AdminError, Context};
 use crate::crypto::{random_token, token_hash};
-use crate::store::{ClientRecord, Lifetimes, NewClient};
+use crate::model::{ClientRecord, Lifetimes, NewClient};
 
 /// Grant types a client may register.
 pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];

@@ -5,7 +5,8 @@
 use super::{generate_password, AdminError, Context, Page};
 use crate::account::{login::hash_password, profile, throttle};
 use crate::audit::{Actor, AuditLog, Event};
-use crate::store::{NewUser, Store, UserRecord};
+use crate::model::{NewUser, UserRecord};
+use crate::store::Store;
 
 /// What creating a user takes besides the password.
 #[derive(Debug, Clone, Default)]

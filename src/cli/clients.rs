@@ -3,7 +3,7 @@
 use super::CliError;
 use crate::admin::clients::{self, ClientSpec};
 use crate::admin::Context;
-use crate::store::Lifetimes;
+use crate::model::Lifetimes;
 use clap::Subcommand;
 
 /// What `gatehouse client` does.

@@ -7,7 +7,7 @@
 
 use super::error::ErrorCode;
 use super::params::Params;
-use crate::store::ClientRecord;
+use crate::model::ClientRecord;
 use serde::{Deserialize, Serialize};
 
 /// How the response reaches the client.

@@ -5,7 +5,8 @@
 use super::params::Params;
 use super::token_error::TokenError;
 use crate::crypto::{constant_time_eq, token_hash};
-use crate::store::{ClientRecord, Store};
+use crate::model::ClientRecord;
+use crate::store::Store;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 

@@ -7,8 +7,8 @@ use super::token::TokenResponse;
 use super::token_error::TokenError;
 use super::tokens::{mint_access_token, AccessClaims};
 use crate::admin::clients::ADMIN_SCOPE;
+use crate::model::ClientRecord;
 use crate::state::Provider;
-use crate::store::ClientRecord;
 
 /// Scopes that only make sense with a user.
 const USER_SCOPES: &[&str] = &["openid", "offline_access", "profile", "email"];

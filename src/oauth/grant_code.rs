@@ -10,8 +10,9 @@ use super::token::TokenResponse;
 use super::token_error::TokenError;
 use crate::audit::{Actor, Event};
 use crate::crypto::{random_token, token_hash};
+use crate::model::{ClientRecord, NewGrant};
 use crate::state::Provider;
-use crate::store::{ClientRecord, NewGrant, Redemption};
+use crate::store::Redemption;
 
 /// Records a replayed code, which revoked what its first use issued.
 async fn record_replay(provider: &Provider, client: &ClientRecord, grant_id: &str, ip: &str) {

@@ -9,14 +9,14 @@ use super::token::TokenResponse;
 use super::token_error::TokenError;
 use crate::audit::{Actor, Event};
 use crate::crypto::{random_token, token_hash};
+use crate::model::ClientRecord;
 use crate::state::Provider;
-use crate::store::ClientRecord;
 
 /// Records a detected reuse, which revoked the family.
 async fn record_reuse(
     provider: &Provider,
     client: &ClientRecord,
-    grant: &crate::store::GrantRecord,
+    grant: &crate::model::GrantRecord,
     ip: &str,
     how: &'static str,
 ) {

@@ -6,8 +6,8 @@ use super::access_token;
 use super::params::Params;
 use super::token_error::TokenError;
 use crate::crypto::token_hash;
+use crate::model::ClientRecord;
 use crate::state::Provider;
-use crate::store::ClientRecord;
 use serde_json::{json, Value};
 
 /// The answer for every token the caller may not learn about.

@@ -8,8 +8,8 @@ use super::tokens::{
     at_hash, mint_access_token, mint_id_token, off_worker, AccessClaims, IdClaims,
 };
 use crate::config::Config;
+use crate::model::ClientRecord;
 use crate::state::Provider;
-use crate::store::ClientRecord;
 
 /// A client's token lifetimes, its own settings over the server defaults.
 #[derive(Debug, Clone, Copy)]

@@ -6,8 +6,9 @@
 
 use super::params::Params;
 use crate::crypto::jwt::{self, Expect, JwtError};
+use crate::model::ClientRecord;
 use crate::state::Provider;
-use crate::store::{ClientRecord, StoreError};
+use crate::store::StoreError;
 use serde_json::Value;
 
 /// What the ID token hint says.

@@ -5,7 +5,7 @@
 
 use super::authorize::{AuthorizeRequest, ErrorRedirect};
 use super::error::ErrorCode;
-use crate::store::{ClientRecord, SessionRecord};
+use crate::model::{ClientRecord, SessionRecord};
 
 /// What the user must do before a code can be issued.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use super::tokens::AccessClaims;
 use crate::audit::{Actor, Event};
 use crate::crypto::jwt::{self, Expect};
 use crate::crypto::token_hash;
+use crate::model::ClientRecord;
 use crate::state::Provider;
-use crate::store::ClientRecord;
 
 /// Records a revocation.
 async fn record_revocation(

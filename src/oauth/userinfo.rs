@@ -3,8 +3,9 @@
 //! preferred_username; `email` → email and email_verified.
 
 use super::access_token;
+use crate::model::UserRecord;
 use crate::state::Provider;
-use crate::store::{StoreError, UserRecord};
+use crate::store::StoreError;
 use serde_json::{json, Map, Value};
 
 /// Why a UserInfo request failed (RFC 6750 §3.1).

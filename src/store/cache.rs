@@ -25,7 +25,8 @@
 //! Entries are stamped with the generation current *before* the database was
 //! read, so an answer read before an invalidation can never outlive it.
 
-use super::{ClientRecord, Store, StoreError, UserRecord};
+use super::{Store, StoreError};
+use crate::model::{ClientRecord, UserRecord};
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};

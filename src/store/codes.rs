@@ -2,39 +2,10 @@
 //! short-lived, bound to client, redirect_uri, PKCE challenge and nonce.
 
 use super::grants::insert_grant;
-use super::{NewGrant, Store, StoreError};
+use super::{Store, StoreError};
+use crate::model::{CodeRecord, NewCode, NewGrant};
 use sqlx::any::AnyRow;
 use sqlx::Row;
-
-/// A code as stored.
-#[derive(Debug, Clone)]
-pub struct CodeRecord {
-    /// Client the code was issued to.
-    pub client_id: String,
-    /// User who authorized.
-    pub user_id: String,
-    /// Browser session it came from.
-    pub sid: String,
-    /// The redirect_uri of the authorization request.
-    pub redirect_uri: String,
-    /// Granted scopes, space-separated.
-    pub scope: String,
-    /// Nonce of the authorization request.
-    pub nonce: Option<String>,
-    /// PKCE S256 challenge.
-    pub code_challenge: Option<String>,
-    /// When the user authenticated.
-    pub auth_time: i64,
-    /// Methods used, space-separated.
-    pub amr: String,
-    /// When the code stops being redeemable.
-    pub expires_at: i64,
-    /// The grant its redemption produced (set once used; ignored on insert).
-    pub grant_id: Option<String>,
-}
-
-/// What issuing a code takes.
-pub type NewCode = CodeRecord;
 
 /// The outcome of trying to redeem a code.
 #[derive(Debug)]

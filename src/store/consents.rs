@@ -1,6 +1,7 @@
 //! Consents: which scopes a user has agreed to share with a client.
 
 use super::{Store, StoreError};
+use crate::model::ConsentSummary;
 use sqlx::Row;
 
 impl Store {
@@ -103,17 +104,4 @@ impl Store {
         self.changed().await;
         Ok(consents + grants > 0)
     }
-}
-
-/// An application the user has agreed to share their account with.
-#[derive(Debug, Clone)]
-pub struct ConsentSummary {
-    /// The client.
-    pub client_id: String,
-    /// Its display name.
-    pub client_name: String,
-    /// The scopes agreed to.
-    pub scopes: Vec<String>,
-    /// When consent was last given.
-    pub granted_at: i64,
 }

@@ -4,18 +4,8 @@
 //! Both are keyed by the SHA-256 of a random value held by the browser.
 
 use super::{Store, StoreError};
+use crate::model::MfaChallenge;
 use sqlx::Row;
-
-/// A password was accepted; the second factor is still due.
-#[derive(Debug, Clone)]
-pub struct MfaChallenge {
-    /// Whose password was accepted.
-    pub user_id: String,
-    /// Codes tried so far.
-    pub failures: i64,
-    /// When the password was accepted.
-    pub created_at: i64,
-}
 
 impl Store {
     /// Stores a validated authorization request as JSON.

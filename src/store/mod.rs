@@ -20,16 +20,8 @@ mod sessions;
 mod throttle;
 mod users;
 
-pub use audit::{AuditFilter, AuditRecord};
 pub use cache::ReadCacheStats;
-pub use clients::{ClientRecord, Lifetimes, NewClient};
-pub use codes::{CodeRecord, NewCode, Redemption};
-pub use consents::ConsentSummary;
-pub use grants::{GrantRecord, GrantSummary, NewGrant, RefreshRecord};
-pub use interactions::MfaChallenge;
-pub use keys::KeyRecord;
-pub use sessions::{Device, SessionRecord, SessionSummary};
-pub use users::{NewUser, UserRecord};
+pub use codes::Redemption;
 
 pub use migrate::count as migration_count;
 

@@ -3,8 +3,8 @@
 
 use super::rate_limit::client_address;
 use crate::audit::{Actor, Event};
+use crate::model::UserRecord;
 use crate::state::Provider;
-use crate::store::UserRecord;
 use actix_web::HttpRequest;
 
 /// Records `event` with the request's client address.

@@ -6,8 +6,8 @@
 use super::cookies;
 use super::rate_limit::client_address;
 use crate::account::session;
+use crate::model::Device;
 use crate::state::Provider;
-use crate::store::Device;
 use actix_web::HttpRequest;
 
 /// Opens a session for the user and ends the one this browser had, so a new
@@ -47,7 +47,7 @@ pub async fn start_session(
 /// the current one; then on as usual.
 pub fn next_after_sign_in(
     provider: &Provider,
-    user: &crate::store::UserRecord,
+    user: &crate::model::UserRecord,
     request: Option<&str>,
     then: Option<&'static str>,
 ) -> String {

@@ -5,12 +5,12 @@
 
 use super::params;
 use super::rate_limit::client_address;
+use crate::model::ClientRecord;
 use crate::oauth::client_auth::{self, parse_basic, Presented};
 use crate::oauth::params::Params;
 use crate::oauth::token_error::TokenError;
 use crate::oauth::{introspect, revoke, token};
 use crate::state::Provider;
-use crate::store::ClientRecord;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;

@@ -665,7 +665,7 @@ impl TestApp {
         let hash = gatehouse::account::login::hash_password(password.to_string())
             .await
             .unwrap();
-        let user = gatehouse::store::NewUser {
+        let user = gatehouse::model::NewUser {
             username: username.into(),
             email: Some(format!("{username}@example.com")),
             name: Some("Site Admin".into()),

@@ -3,8 +3,8 @@
 use super::api::{context, fail, no_content, ok};
 use super::api_auth::ApiClient;
 use crate::admin::tokens;
+use crate::model::AuditFilter;
 use crate::state::Provider;
-use crate::store::AuditFilter;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;

@@ -4,8 +4,8 @@
 //! shown after a change.
 
 use crate::admin::{AdminError, Context};
+use crate::model::UserRecord;
 use crate::state::Provider;
-use crate::store::UserRecord;
 use crate::web::audit;
 use crate::web::cookies;
 use crate::web::flow::{current_session, redirect};

@@ -3,9 +3,9 @@
 
 use super::ui::{self, AdminUser};
 use crate::admin::tokens;
+use crate::model::{AuditFilter, AuditRecord};
 use crate::oauth::params::Params;
 use crate::state::Provider;
-use crate::store::{AuditFilter, AuditRecord};
 use crate::web::display;
 use crate::web::pages::Pages;
 use actix_web::http::StatusCode;

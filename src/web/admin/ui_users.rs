@@ -6,9 +6,9 @@
 use super::ui::{self, AdminUser};
 use crate::admin::users::{self, NewPassword, UserInput};
 use crate::admin::{tokens, AdminError};
+use crate::model::{AuditFilter, UserRecord};
 use crate::oauth::params::Params;
 use crate::state::Provider;
-use crate::store::{AuditFilter, UserRecord};
 use crate::web::display;
 use crate::web::pages::Pages;
 use actix_web::http::StatusCode;

@@ -1,0 +1,43 @@
+//! Browser sessions and the device that opened them.
+
+/// A signed-in browser.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    /// Public session id, used as the `sid` claim.
+    pub sid: String,
+    /// Who signed in.
+    pub user_id: String,
+    /// When the user last authenticated (unix seconds).
+    pub auth_time: i64,
+    /// Authentication methods used, space-separated (`pwd otp`).
+    pub amr: String,
+    /// When the session ends.
+    pub expires_at: i64,
+}
+
+/// What the browser said about itself when the session began, so that its
+/// owner can recognise it on the account page.
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    /// The User-Agent header, shortened.
+    pub user_agent: Option<String>,
+    /// The client address.
+    pub ip: Option<String>,
+}
+
+/// A session as listed on the account page.
+#[derive(Debug, Clone)]
+pub struct SessionSummary {
+    /// Public session id.
+    pub sid: String,
+    /// When the user authenticated.
+    pub auth_time: i64,
+    /// Methods used, space-separated.
+    pub amr: String,
+    /// When the session began.
+    pub created_at: i64,
+    /// When it ends.
+    pub expires_at: i64,
+    /// The browser, as it described itself.
+    pub device: Device,
+}
