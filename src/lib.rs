@@ -6,18 +6,20 @@
 
 pub mod account;
 pub mod admin;
-pub mod audit;
+pub mod audit_log;
 pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
-pub mod domain;
-pub mod keys;
+pub mod key_lifecycle;
 pub mod metrics;
 pub mod model;
 pub mod oauth;
+pub mod rate_limiter;
+pub mod redirect_uri;
 pub mod seed;
+pub mod sign_in;
 pub mod startup;
 pub mod state;
 pub mod store;

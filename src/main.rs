@@ -155,7 +155,8 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let now = gatehouse::clock::unix_now();
             match action {
                 KeysAction::List => {
-                    gatehouse::keys::load_or_create(&store, &config.signing_alg, now).await?;
+                    gatehouse::key_lifecycle::load_or_create(&store, &config.signing_alg, now)
+                        .await?;
                     println!(
                         "{:<45} {:<6} {:<8} {:<20} RETIRED",
                         "KID", "ALG", "STATE", "CREATED"

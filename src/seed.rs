@@ -2,7 +2,7 @@
 //! `gatehouse seed FILE`. Loading is idempotent: records are matched by
 //! `client_id` and `username` and updated in place, never duplicated.
 
-use crate::account::login::hash_password;
+use crate::account::password::hash_password;
 use crate::admin::clients::ClientSpec;
 use crate::crypto::{token_hash, totp};
 use crate::model::{Lifetimes, NewUser};

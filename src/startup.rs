@@ -47,7 +47,7 @@ impl Application {
             anyhow::Ok(())
         };
         let loading_keys = async {
-            crate::keys::load_or_create(&store, &config.signing_alg, clock.now())
+            crate::key_lifecycle::load_or_create(&store, &config.signing_alg, clock.now())
                 .await
                 .context("cannot load the signing keys")
         };
@@ -210,7 +210,7 @@ async fn prune_periodically(provider: Arc<Provider>) {
                 .config
                 .access_token_ttl
                 .max(provider.config.id_token_ttl);
-            if let Err(e) = crate::keys::prune(&provider.store, longest, now).await {
+            if let Err(e) = crate::key_lifecycle::prune(&provider.store, longest, now).await {
                 tracing::warn!(error = %e, "pruning retired keys failed");
             }
             let keep_days = provider.config.audit_retention_days;
@@ -221,7 +221,7 @@ async fn prune_periodically(provider: Arc<Provider>) {
                 }
             }
         }
-        reload_keys(&provider).await;
+        crate::key_lifecycle::reload_keys(&provider).await;
         if let Err(e) = provider.refresh_cors_origins().await {
             tracing::warn!(error = %e, "reloading the allowed origins failed");
         }
@@ -234,28 +234,11 @@ async fn publish_next_key(provider: Arc<Provider>) {
     let alg = provider.config.signing_alg.clone();
     // Reloaded whether or not this server stored the key: a replica that
     // lost the race, or found the key there, may have loaded before it was.
-    match crate::keys::publish_next(&provider.store, &alg, provider.now()).await {
-        Ok(_) => reload_keys(&provider).await,
+    match crate::key_lifecycle::publish_next(&provider.store, &alg, provider.now()).await {
+        Ok(_) => crate::key_lifecycle::reload_keys(&provider).await,
         Err(e) => {
             tracing::warn!(error = %e, "publishing the next signing key failed; the next rotation will make one")
         }
-    }
-}
-
-/// Reloads the signing keys from the database.
-pub async fn reload_keys(provider: &Provider) {
-    match crate::keys::load(&provider.store).await {
-        Ok(keys) => {
-            let held = provider.keys();
-            if keys.signing.kid == held.signing.kid && keys.jwks_json == held.jwks_json {
-                // Unchanged: the key set in force stays, and with it the
-                // memo of tokens it verified.
-                return;
-            }
-            tracing::info!(kid = %keys.signing.kid, "signing keys reloaded");
-            provider.set_keys(keys);
-        }
-        Err(e) => tracing::warn!(error = %e, "reloading the signing keys failed"),
     }
 }
 

@@ -3,10 +3,10 @@
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::crypto::keys::KeySet;
+use crate::crypto::key_set::KeySet;
 use crate::metrics::Metrics;
+use crate::rate_limiter::RateLimiter;
 use crate::store::Store;
-use crate::web::rate_limit::RateLimiter;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -25,9 +25,9 @@ pub struct Provider {
     /// Per-address request budgets.
     pub rate_limiter: RateLimiter,
     /// Where sign-ins, tokens and admin actions are recorded.
-    pub audit: crate::audit::AuditLog,
+    pub audit: crate::audit_log::AuditLog,
     /// Access tokens whose signatures already verified.
-    pub verified_tokens: crate::oauth::verified_tokens::VerifiedTokens,
+    pub verified_tokens: crate::crypto::verified_tokens::VerifiedTokens,
     keys: RwLock<Arc<KeySet>>,
     starting: AtomicBool,
     cors_origins: RwLock<Arc<HashSet<String>>>,
@@ -38,7 +38,7 @@ impl Provider {
     pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>, keys: KeySet) -> Provider {
         Provider {
             rate_limiter: RateLimiter::new(&config),
-            audit: crate::audit::AuditLog::start(store.clone()),
+            audit: crate::audit_log::AuditLog::start(store.clone()),
             verified_tokens: Default::default(),
             config,
             store,
@@ -90,7 +90,7 @@ impl Provider {
             .all_redirect_uris()
             .await?
             .iter()
-            .filter_map(|uri| crate::web::cors::origin_of(uri))
+            .filter_map(|uri| crate::redirect_uri::origin_of(uri))
             .collect();
         let origins = Arc::new(origins);
         match self.cors_origins.write() {

@@ -6,8 +6,8 @@
 #![no_main]
 
 use gatehouse::crypto::jwt::{self, Expect};
-use gatehouse::crypto::keys::{self, KeySet, SigningKey};
-use gatehouse::oauth::tokens::{AccessClaims, IdClaims};
+use gatehouse::crypto::key_set::{self, KeySet, SigningKey};
+use gatehouse::model::{AccessClaims, IdClaims};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 

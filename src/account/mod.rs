@@ -3,8 +3,8 @@
 //! HTTP types in here.
 
 pub mod enrolment;
-pub mod login;
 pub mod mfa;
+pub mod password;
 pub mod profile;
 pub mod recovery;
 pub mod session;

@@ -1,7 +1,7 @@
 //! The profile and password a user manages from the account page. Inputs
 //! are checked here, so the screens only have to show the sentence.
 
-use super::{login, AccountError};
+use super::{password, AccountError};
 use crate::model::UserRecord;
 use crate::store::Store;
 
@@ -86,14 +86,14 @@ pub async fn change_password(
     repeated: &str,
     now: i64,
 ) -> Result<PasswordChange, AccountError> {
-    let current_ok = login::verify_hash(user.password_hash.clone(), current.to_string()).await?;
+    let current_ok = password::verify_hash(user.password_hash.clone(), current.to_string()).await?;
     if !current_ok {
         return Ok(PasswordChange::WrongCurrent);
     }
     if let Err(why) = check_new_password(&user.username, new, repeated) {
         return Ok(PasswordChange::Refused(why));
     }
-    let hash = login::hash_password(new.to_string()).await?;
+    let hash = password::hash_password(new.to_string()).await?;
     store.set_password_hash(&user.id, &hash, now).await?;
     tracing::info!(user_id = %user.id, "password changed");
     Ok(PasswordChange::Changed)

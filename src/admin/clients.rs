@@ -5,12 +5,10 @@
 use super::{AdminError, Context};
 use crate::crypto::{random_token, token_hash};
 use crate::model::{ClientRecord, Lifetimes, NewClient};
+use crate::oauth::scopes::ADMIN_SCOPE;
 
 /// Grant types a client may register.
 pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
-
-/// The scope that opens the JSON admin API; only admin clients may hold it.
-pub const ADMIN_SCOPE: &str = "gatehouse:admin";
 
 /// Everything that describes a client but its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +106,7 @@ impl ClientSpec {
             .iter()
             .chain(&self.post_logout_redirect_uris)
         {
-            if let Err(why) = crate::domain::validate_redirect_uri(uri) {
+            if let Err(why) = crate::redirect_uri::validate_redirect_uri(uri) {
                 return invalid(format!("redirect URI {uri:?}: {why}"));
             }
         }

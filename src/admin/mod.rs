@@ -6,7 +6,7 @@ pub mod clients;
 pub mod tokens;
 pub mod users;
 
-use crate::audit::{Actor, AuditLog, Event};
+use crate::audit_log::{Actor, AuditLog, Event};
 use crate::store::{Store, StoreError};
 
 /// Errors crossing the admin boundary; `Display` is the sentence to show.

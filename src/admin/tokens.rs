@@ -2,7 +2,7 @@
 //! admin's request.
 
 use super::{AdminError, Context};
-use crate::keys::{LoadError, Rotation};
+use crate::key_lifecycle::{LoadError, Rotation};
 use crate::store::StoreError;
 
 fn from_load(e: LoadError) -> AdminError {
@@ -47,12 +47,12 @@ pub async fn revoke_grant(ctx: &Context<'_>, grant_id: &str) -> Result<(), Admin
     Ok(())
 }
 
-/// Rotates the signing keys (see [`crate::keys::rotate`]); servers pick
+/// Rotates the signing keys (see [`crate::key_lifecycle::rotate`]); servers pick
 /// the change up within 30 seconds, the caller's at once if it reloads.
 pub async fn rotate_keys(ctx: &Context<'_>, alg: &str) -> Result<Rotation, AdminError> {
     // `rotate` makes whatever keys are missing itself; loading (or creating)
     // them first would rotate twice after a change of algorithm.
-    let rotation = crate::keys::rotate(ctx.store, alg, ctx.now)
+    let rotation = crate::key_lifecycle::rotate(ctx.store, alg, ctx.now)
         .await
         .map_err(from_load)?;
     ctx.record("admin.keys.rotated", |e| {

@@ -3,8 +3,8 @@
 //! factor, delete; and the first admin on an empty database.
 
 use super::{generate_password, AdminError, Context, Page};
-use crate::account::{login::hash_password, profile, throttle};
-use crate::audit::{Actor, AuditLog, Event};
+use crate::account::{password::hash_password, profile, throttle};
+use crate::audit_log::{Actor, AuditLog, Event};
 use crate::model::{NewUser, UserRecord};
 use crate::store::Store;
 

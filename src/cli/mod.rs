@@ -14,7 +14,7 @@ pub use clients::ClientAction;
 pub use users::UserAction;
 
 use crate::admin::{AdminError, Context};
-use crate::audit::{Actor, AuditLog};
+use crate::audit_log::{Actor, AuditLog};
 use crate::config::Config;
 use crate::store::Store;
 
@@ -96,7 +96,7 @@ pub async fn run_user(config: &Config, action: UserAction) -> Result<(), CliErro
 }
 
 /// Runs `gatehouse keys rotate`.
-pub async fn rotate_keys(config: &Config) -> Result<crate::keys::Rotation, CliError> {
+pub async fn rotate_keys(config: &Config) -> Result<crate::key_lifecycle::Rotation, CliError> {
     with_context(config, async |ctx| {
         Ok(crate::admin::tokens::rotate_keys(ctx, &config.signing_alg).await?)
     })

@@ -6,7 +6,7 @@
 //! `alg: none`, HMAC confusion and token-type confusion are all refused.
 
 use super::b64url;
-use super::keys::{KeyError, KeySet, SigningKey};
+use super::key_set::{KeyError, KeySet, SigningKey};
 use jsonwebtoken::Validation;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -102,7 +102,7 @@ pub fn verify<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::keys::generate_rsa;
+    use crate::crypto::key_set::generate_rsa;
     use serde_json::Value;
 
     fn keyset() -> KeySet {

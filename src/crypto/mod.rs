@@ -2,9 +2,10 @@
 //! hashing, signing keys and JWTs, TOTP. No HTTP and no storage in here.
 
 pub mod jwt;
-pub mod keys;
+pub mod key_set;
 pub mod password;
 pub mod totp;
+pub mod verified_tokens;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

@@ -11,6 +11,7 @@ mod grant;
 mod mfa_challenge;
 mod session;
 mod signing_key;
+mod token_claims;
 mod user;
 
 pub use audit_event::{AuditFilter, AuditRecord};
@@ -21,4 +22,5 @@ pub use grant::{GrantRecord, GrantSummary, NewGrant, RefreshRecord};
 pub use mfa_challenge::MfaChallenge;
 pub use session::{Device, SessionRecord, SessionSummary};
 pub use signing_key::KeyRecord;
+pub use token_claims::{AccessClaims, IdClaims};
 pub use user::{NewUser, UserRecord};

@@ -42,10 +42,12 @@ pub async fn authenticate_recorded(
 ) -> Result<ClientRecord, TokenError> {
     let result = authenticate(&provider.store, presented).await;
     if let Err(TokenError::InvalidClient { .. }) = &result {
-        let event =
-            crate::audit::Event::new("token.client_auth_failure", crate::audit::Actor::Anonymous)
-                .client(presented.client_id())
-                .ip(ip);
+        let event = crate::audit_log::Event::new(
+            "token.client_auth_failure",
+            crate::audit_log::Actor::Anonymous,
+        )
+        .client(presented.client_id())
+        .ip(ip);
         provider.audit.record(provider.now(), event).await;
     }
     result

@@ -3,11 +3,12 @@
 //! is the client_id (RFC 9068 §2.2), which is never a UUID like a user's.
 
 use super::params::Params;
-use super::token::TokenResponse;
 use super::token_error::TokenError;
-use super::tokens::{mint_access_token, AccessClaims};
-use crate::admin::clients::ADMIN_SCOPE;
+use super::token_minting::mint_access_token;
+use super::token_response::TokenResponse;
+use crate::model::AccessClaims;
 use crate::model::ClientRecord;
+use crate::oauth::scopes::ADMIN_SCOPE;
 use crate::state::Provider;
 
 /// Scopes that only make sense with a user.

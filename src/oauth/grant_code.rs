@@ -3,12 +3,12 @@
 //! redemption is one conditional UPDATE, and a replay revokes what the first
 //! redemption issued (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
 
-use super::issue::{user_tokens, Lifetimes, Subject};
 use super::params::Params;
 use super::pkce;
-use super::token::TokenResponse;
 use super::token_error::TokenError;
-use crate::audit::{Actor, Event};
+use super::token_issuing::{user_tokens, Lifetimes, Subject};
+use super::token_response::TokenResponse;
+use crate::audit_log::{Actor, Event};
 use crate::crypto::{random_token, token_hash};
 use crate::model::{ClientRecord, NewGrant};
 use crate::state::Provider;

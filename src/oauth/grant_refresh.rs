@@ -3,11 +3,11 @@
 //! that was already rotated out revokes its whole family (the grant), with
 //! every refresh and access token descended from that authorization.
 
-use super::issue::{user_tokens, Lifetimes, Subject};
 use super::params::Params;
-use super::token::TokenResponse;
 use super::token_error::TokenError;
-use crate::audit::{Actor, Event};
+use super::token_issuing::{user_tokens, Lifetimes, Subject};
+use super::token_response::TokenResponse;
+use crate::audit_log::{Actor, Event};
 use crate::crypto::{random_token, token_hash};
 use crate::model::ClientRecord;
 use crate::state::Provider;

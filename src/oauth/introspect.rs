@@ -2,9 +2,9 @@
 //! learns about its own tokens only: anything expired, revoked, malformed,
 //! unknown or issued to another client is exactly `{"active": false}` (§2.2).
 
-use super::access_token;
 use super::params::Params;
 use super::token_error::TokenError;
+use super::token_validation;
 use crate::crypto::token_hash;
 use crate::model::ClientRecord;
 use crate::state::Provider;
@@ -59,10 +59,10 @@ async fn access_token(
     if token.split('.').count() != 3 {
         return Ok(None);
     }
-    let claims = match access_token::validate(provider, token).await {
+    let claims = match token_validation::validate(provider, token).await {
         Ok(c) => c,
-        Err(access_token::Invalid::Token(_)) => return Ok(Some(inactive())),
-        Err(access_token::Invalid::Store(e)) => return Err(e.into()),
+        Err(token_validation::Invalid::Token(_)) => return Ok(Some(inactive())),
+        Err(token_validation::Invalid::Store(e)) => return Err(e.into()),
     };
     if claims.client_id != client.client_id {
         return Ok(Some(inactive()));

@@ -1,7 +1,6 @@
 //! OAuth 2.0 and OpenID Connect protocol logic, free of HTTP types: plain
 //! parameters in, values or typed RFC errors out.
 
-pub mod access_token;
 pub mod authorize;
 pub mod client_auth;
 pub mod discovery;
@@ -10,14 +9,16 @@ pub mod grant_client_credentials;
 pub mod grant_code;
 pub mod grant_refresh;
 pub mod introspect;
-pub mod issue;
 pub mod logout;
 pub mod next_step;
 pub mod params;
 pub mod pkce;
 pub mod revoke;
-pub mod token;
+pub mod scopes;
+pub mod token_endpoint;
 pub mod token_error;
-pub mod tokens;
+pub mod token_issuing;
+pub mod token_minting;
+pub mod token_response;
+pub mod token_validation;
 pub mod userinfo;
-pub mod verified_tokens;

@@ -5,10 +5,10 @@
 
 use super::params::Params;
 use super::token_error::TokenError;
-use super::tokens::AccessClaims;
-use crate::audit::{Actor, Event};
+use crate::audit_log::{Actor, Event};
 use crate::crypto::jwt::{self, Expect};
 use crate::crypto::token_hash;
+use crate::model::AccessClaims;
 use crate::model::ClientRecord;
 use crate::state::Provider;
 

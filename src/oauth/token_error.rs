@@ -101,8 +101,8 @@ impl From<StoreError> for TokenError {
     }
 }
 
-impl From<crate::crypto::keys::KeyError> for TokenError {
-    fn from(e: crate::crypto::keys::KeyError) -> Self {
+impl From<crate::crypto::key_set::KeyError> for TokenError {
+    fn from(e: crate::crypto::key_set::KeyError) -> Self {
         TokenError::Server(e.to_string())
     }
 }

@@ -2,7 +2,7 @@
 //! (RFC 6750). Claims are released by scope (§5.4): `profile` → name and
 //! preferred_username; `email` → email and email_verified.
 
-use super::access_token;
+use super::token_validation;
 use crate::model::UserRecord;
 use crate::state::Provider;
 use crate::store::StoreError;
@@ -43,11 +43,11 @@ impl From<StoreError> for UserinfoError {
 
 /// The claims the token's scopes release about its user.
 pub async fn userinfo(provider: &Provider, token: &str) -> Result<Value, UserinfoError> {
-    let claims = access_token::validate(provider, token)
+    let claims = token_validation::validate(provider, token)
         .await
         .map_err(|e| match e {
-            access_token::Invalid::Token(why) => UserinfoError::InvalidToken(why),
-            access_token::Invalid::Store(e) => e.into(),
+            token_validation::Invalid::Token(why) => UserinfoError::InvalidToken(why),
+            token_validation::Invalid::Store(e) => e.into(),
         })?;
     let scopes: Vec<&str> = claims.scope.split(' ').collect();
     // Tokens of the client_credentials grant speak for a client, not a user.

@@ -6,17 +6,17 @@
 //! where the engines differ (connection URL handling, pragmas) live in
 //! [`connect`] and nowhere else.
 
-mod audit;
+mod audit_events;
 mod cache;
 mod clients;
 mod codes;
 mod consents;
 mod grants;
 mod interactions;
-mod keys;
 mod migrate;
 mod recovery_codes;
 mod sessions;
+mod signing_keys;
 mod throttle;
 mod users;
 

@@ -243,7 +243,12 @@ pub async fn update_profile(
                 .await;
             match saved {
                 Ok(()) => {
-                    audit::record(&req, &provider, audit::by_user("profile.updated", &user)).await;
+                    audit::record(
+                        &req,
+                        &provider,
+                        crate::audit_log::Event::by_user("profile.updated", &user),
+                    )
+                    .await;
                     done(&provider, "profile", "profile")
                 }
                 Err(e) => pages.fail(&e),
@@ -269,7 +274,7 @@ pub async fn end_sessions(
         return match store.delete_other_sessions(&user.id, &session.sid).await {
             Ok(n) => {
                 tracing::info!(user_id = %user.id, sessions = n, "other sessions signed out");
-                let event = audit::by_user("session.ended", &user)
+                let event = crate::audit_log::Event::by_user("session.ended", &user)
                     .detail("how", "account_page")
                     .detail("sessions", n.to_string());
                 audit::record(&req, &provider, event).await;
@@ -294,7 +299,7 @@ pub async fn end_sessions(
     match store.delete_session_of_user(&user.id, sid).await {
         Ok(true) => {
             tracing::info!(user_id = %user.id, sid, "session signed out from the account page");
-            let event = audit::by_user("session.ended", &user)
+            let event = crate::audit_log::Event::by_user("session.ended", &user)
                 .detail("how", "account_page")
                 .detail("sessions", "1");
             audit::record(&req, &provider, event).await;
@@ -335,7 +340,8 @@ pub async fn revoke_application(
     {
         Ok(true) => {
             tracing::info!(user_id = %user.id, client_id, "application access revoked by the user");
-            let event = audit::by_user("consent.revoked", &user).client(client_id);
+            let event =
+                crate::audit_log::Event::by_user("consent.revoked", &user).client(client_id);
             audit::record(&req, &provider, event).await;
             done(&provider, "application", "applications")
         }

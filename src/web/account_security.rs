@@ -54,7 +54,8 @@ async fn guarded<T>(
         Ok(Outcome::Refused(why)) => Err(again(why.to_string()).await),
         Ok(Outcome::WrongSecret(why)) => {
             tracing::info!(user_id = %user.id, "wrong password or code on the account page");
-            let event = audit::by_user("account.check_failure", user).detail("form", req.path());
+            let event = crate::audit_log::Event::by_user("account.check_failure", user)
+                .detail("form", req.path());
             audit::record(req, provider, event).await;
             throttle::record_failure(&provider.store, &user.username, &address, now)
                 .await
@@ -110,7 +111,12 @@ pub async fn change_password(
     };
     match cleanup.await {
         Ok(()) => {
-            audit::record(&req, &provider, audit::by_user("password.changed", &user)).await;
+            audit::record(
+                &req,
+                &provider,
+                crate::audit_log::Event::by_user("password.changed", &user),
+            )
+            .await;
             done(&provider, "password", "password")
         }
         Err(e) => pages.fail(&e),
@@ -144,7 +150,12 @@ pub async fn disable_mfa(
     };
     match guarded(&req, &provider, &pages, (&session, &user), "mfa", remove).await {
         Ok(()) => {
-            audit::record(&req, &provider, audit::by_user("mfa.removed", &user)).await;
+            audit::record(
+                &req,
+                &provider,
+                crate::audit_log::Event::by_user("mfa.removed", &user),
+            )
+            .await;
             done(&provider, "mfa-off", "mfa")
         }
         Err(page) => page,
@@ -170,7 +181,7 @@ pub async fn renew_recovery_codes(
     };
     match guarded(&req, &provider, &pages, (&session, &user), "mfa", renew).await {
         Ok(codes) => {
-            let event = audit::by_user("mfa.recovery_codes_renewed", &user);
+            let event = crate::audit_log::Event::by_user("mfa.recovery_codes_renewed", &user);
             audit::record(&req, &provider, event).await;
             let base = provider.config.base_path();
             show_recovery_codes(&pages, &codes, false, &format!("{base}/account#mfa"))

@@ -2,8 +2,7 @@
 //! address the browser came from.
 
 use super::rate_limit::client_address;
-use crate::audit::{Actor, Event};
-use crate::model::UserRecord;
+use crate::audit_log::Event;
 use crate::state::Provider;
 use actix_web::HttpRequest;
 
@@ -11,17 +10,4 @@ use actix_web::HttpRequest;
 pub async fn record(req: &HttpRequest, provider: &Provider, event: Event) {
     let ip = client_address(req, provider.config.trust_forwarded_for);
     provider.audit.record(provider.now(), event.ip(&ip)).await;
-}
-
-/// The signed-in user as the one acting.
-pub fn actor(user: &UserRecord) -> Actor {
-    Actor::User {
-        id: user.id.clone(),
-        name: user.username.clone(),
-    }
-}
-
-/// An event by `user` about themselves.
-pub fn by_user(name: &'static str, user: &UserRecord) -> Event {
-    Event::new(name, actor(user)).user(&user.id, &user.username)
 }

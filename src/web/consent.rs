@@ -188,7 +188,7 @@ pub async fn submit(
                     .await?;
                 provider.store.delete_auth_request(&token_hash(id)).await?;
                 tracing::info!(user_id = %user.id, client_id = %client.client_id, "consent given");
-                let event = audit::by_user("consent.given", &user)
+                let event = crate::audit_log::Event::by_user("consent.given", &user)
                     .client(&client.client_id)
                     .detail("scope", request.scopes.join(" "));
                 audit::record(&req, &provider, event).await;
@@ -197,7 +197,8 @@ pub async fn submit(
             Some("deny") => {
                 provider.store.delete_auth_request(&token_hash(id)).await?;
                 tracing::info!(user_id = %user.id, client_id = %client.client_id, "consent denied");
-                let event = audit::by_user("consent.denied", &user).client(&client.client_id);
+                let event = crate::audit_log::Event::by_user("consent.denied", &user)
+                    .client(&client.client_id);
                 audit::record(&req, &provider, event).await;
                 let e = request.error(
                     ErrorCode::AccessDenied,

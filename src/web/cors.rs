@@ -20,15 +20,6 @@ const CORS_PATHS: &[&str] = &[
     "/.well-known/oauth-authorization-server",
 ];
 
-/// The origin (`scheme://host[:port]`) of a URL, as browsers send it.
-pub fn origin_of(uri: &str) -> Option<String> {
-    let url = url::Url::parse(uri).ok()?;
-    match url.origin() {
-        url::Origin::Tuple(..) => Some(url.origin().ascii_serialization()),
-        url::Origin::Opaque(_) => None,
-    }
-}
-
 fn allowed_origin(req: &ServiceRequest) -> Option<HeaderValue> {
     let path = req.path();
     if !CORS_PATHS.iter().any(|p| path.ends_with(p)) {
@@ -82,26 +73,4 @@ pub async fn apply(
         headers.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     Ok(response.map_into_left_body())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origins_are_scheme_host_and_port() {
-        assert_eq!(
-            origin_of("http://localhost:5173/callback").as_deref(),
-            Some("http://localhost:5173")
-        );
-        assert_eq!(
-            origin_of("https://app.example/cb?x=1").as_deref(),
-            Some("https://app.example")
-        );
-        assert_eq!(
-            origin_of("https://app.example:443/cb").as_deref(),
-            Some("https://app.example")
-        );
-        assert_eq!(origin_of("com.example.app:/cb"), None);
-    }
 }

@@ -131,7 +131,8 @@ async fn sign_out_and_finish(
         }
         tracing::info!("browser session ended by RP-initiated logout");
         if let Some(user) = user {
-            let mut event = audit::by_user("session.ended", &user).detail("how", "logout");
+            let mut event =
+                crate::audit_log::Event::by_user("session.ended", &user).detail("how", "logout");
             if let Some(client) = &request.client {
                 event = event.client(&client.client_id);
             }

@@ -11,13 +11,9 @@ pub mod cookies;
 pub mod cors;
 mod discovery;
 mod display;
-mod enrol;
 mod flow;
 mod home;
-mod login;
-mod login_totp;
 mod logout;
-mod new_password;
 pub mod ops;
 pub mod pages;
 mod params;
@@ -53,12 +49,18 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         .route("/authorize", web::get().to(authorize::authorize))
         .route("/authorize", web::post().to(authorize::authorize))
         .route("/authorize/resume", web::get().to(authorize::resume))
-        .route("/login", web::get().to(login::show))
-        .route("/login", web::post().to(login::submit))
-        .route("/login/totp", web::get().to(login_totp::show_totp))
-        .route("/login/totp", web::post().to(login_totp::submit_totp))
-        .route("/login/new-password", web::get().to(new_password::show))
-        .route("/login/new-password", web::post().to(new_password::submit))
+        .route("/login", web::get().to(sign_in::password::show))
+        .route("/login", web::post().to(sign_in::password::submit))
+        .route("/login/totp", web::get().to(sign_in::totp::show))
+        .route("/login/totp", web::post().to(sign_in::totp::submit))
+        .route(
+            "/login/new-password",
+            web::get().to(sign_in::new_password::show),
+        )
+        .route(
+            "/login/new-password",
+            web::post().to(sign_in::new_password::submit),
+        )
         .route("/account", web::get().to(account::show))
         .route("/account/profile", web::post().to(account::update_profile))
         .route(
@@ -73,8 +75,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
             "/account/applications/revoke",
             web::post().to(account::revoke_application),
         )
-        .route("/account/mfa/enrol", web::get().to(enrol::show))
-        .route("/account/mfa/enrol", web::post().to(enrol::confirm))
+        .route(
+            "/account/mfa/enrol",
+            web::get().to(sign_in::mfa_enrol::show),
+        )
+        .route(
+            "/account/mfa/enrol",
+            web::post().to(sign_in::mfa_enrol::confirm),
+        )
         .route(
             "/account/mfa/disable",
             web::post().to(account_security::disable_mfa),

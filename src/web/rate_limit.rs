@@ -4,90 +4,15 @@
 //! address and class, in memory: each replica limits what it sees. Over the
 //! limit: 429 with `Retry-After` (RFC 6585 §4).
 
-use crate::config::Config;
+use crate::rate_limiter::Class;
 use crate::state::Provider;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse};
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::time::Instant;
-
-/// Which budget a request draws on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Class {
-    /// Password and TOTP form posts.
-    SignIn,
-    /// Token, introspection and revocation requests.
-    BackChannel,
-}
-
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    updated: Instant,
-}
-
-/// The buckets of one server.
-#[derive(Debug)]
-pub struct RateLimiter {
-    sign_in_per_minute: u32,
-    back_channel_per_minute: u32,
-    buckets: Mutex<HashMap<(Class, IpAddr), Bucket>>,
-}
-
-/// Buckets kept before idle ones are swept.
-const SWEEP_AT: usize = 50_000;
-
-impl RateLimiter {
-    /// Limits from the configuration (0 turns a class off).
-    pub fn new(config: &Config) -> RateLimiter {
-        RateLimiter {
-            sign_in_per_minute: config.rate_limit_sign_in,
-            back_channel_per_minute: config.rate_limit_back_channel,
-            buckets: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Takes one request from the bucket; `Err(seconds)` to wait when empty.
-    pub fn take(&self, class: Class, address: IpAddr, now: Instant) -> Result<(), u64> {
-        let per_minute = match class {
-            Class::SignIn => self.sign_in_per_minute,
-            Class::BackChannel => self.back_channel_per_minute,
-        };
-        if per_minute == 0 {
-            return Ok(());
-        }
-        let capacity = f64::from(per_minute);
-        let per_second = capacity / 60.0;
-        let mut buckets = match self.buckets.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if buckets.len() > SWEEP_AT {
-            // Full buckets carry no information: forget them.
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.updated).as_secs_f64() * per_second < capacity
-            });
-        }
-        let bucket = buckets.entry((class, address)).or_insert(Bucket {
-            tokens: capacity,
-            updated: now,
-        });
-        let refill = now.duration_since(bucket.updated).as_secs_f64() * per_second;
-        bucket.tokens = (bucket.tokens + refill).min(capacity);
-        bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
-        }
-    }
-}
 
 fn class_of(req: &ServiceRequest) -> Option<Class> {
     if req.method() != Method::POST {
@@ -170,46 +95,4 @@ pub async fn apply(
         return Ok(req.into_response(response).map_into_right_body());
     }
     Ok(next.call(req).await?.map_into_left_body())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    fn limiter(sign_in: u32) -> RateLimiter {
-        let config = Config {
-            rate_limit_sign_in: sign_in,
-            ..Config::default()
-        };
-        RateLimiter::new(&config)
-    }
-
-    #[test]
-    fn a_bucket_empties_and_refills() {
-        let l = limiter(6);
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let t0 = Instant::now();
-        for _ in 0..6 {
-            assert!(l.take(Class::SignIn, ip, t0).is_ok());
-        }
-        assert_eq!(l.take(Class::SignIn, ip, t0), Err(10), "one token per 10 s");
-        assert!(
-            l.take(Class::SignIn, "192.0.2.2".parse().unwrap(), t0)
-                .is_ok(),
-            "per address"
-        );
-        assert!(l
-            .take(Class::SignIn, ip, t0 + Duration::from_secs(10))
-            .is_ok());
-    }
-
-    #[test]
-    fn zero_turns_the_limit_off() {
-        let l = limiter(0);
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        for _ in 0..1000 {
-            assert!(l.take(Class::SignIn, ip, Instant::now()).is_ok());
-        }
-    }
 }

@@ -9,7 +9,7 @@ use crate::model::ClientRecord;
 use crate::oauth::client_auth::{self, parse_basic, Presented};
 use crate::oauth::params::Params;
 use crate::oauth::token_error::TokenError;
-use crate::oauth::{introspect, revoke, token};
+use crate::oauth::{introspect, revoke, token_endpoint};
 use crate::state::Provider;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -60,7 +60,7 @@ pub async fn token(
     let result = async {
         let (params, basic) = read(&req, &body)?;
         let ip = client_address(&req, provider.config.trust_forwarded_for);
-        token::handle(&provider, basic, &params, &ip).await
+        token_endpoint::handle(&provider, basic, &params, &ip).await
     }
     .await;
     match result {

@@ -230,8 +230,8 @@ async fn hostile_tokens(app: &TestApp) -> Vec<(&'static str, String)> {
         &jsonwebtoken::EncodingKey::from_secret(&public),
     )
     .unwrap();
-    let other = gatehouse::crypto::keys::generate("ES256").unwrap();
-    let foreign_key = gatehouse::crypto::keys::SigningKey::from_pkcs8_base64(
+    let other = gatehouse::crypto::key_set::generate("ES256").unwrap();
+    let foreign_key = gatehouse::crypto::key_set::SigningKey::from_pkcs8_base64(
         &other.kid,
         "ES256",
         &other.private_key,

@@ -81,7 +81,7 @@ async fn jwks_publishes_the_current_and_the_next_rsa_key() {
         let n = key["n"].as_str().unwrap();
         assert_eq!(
             key["kid"],
-            gatehouse::crypto::keys::rsa_thumbprint(n, key["e"].as_str().unwrap())
+            gatehouse::crypto::key_set::rsa_thumbprint(n, key["e"].as_str().unwrap())
         );
         use base64::Engine;
         let modulus = base64::engine::general_purpose::URL_SAFE_NO_PAD

@@ -37,7 +37,7 @@ async fn code_flow_with_pkce_consent_and_userinfo() {
     }
     assert_eq!(
         id["at_hash"],
-        gatehouse::oauth::tokens::at_hash(tokens["access_token"].as_str().unwrap())
+        gatehouse::oauth::token_minting::at_hash(tokens["access_token"].as_str().unwrap())
     );
 
     let access = tokens["access_token"].as_str().unwrap();

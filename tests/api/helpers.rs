@@ -662,7 +662,7 @@ impl TestApp {
 
     /// Makes `username` (with `password`) an admin user, straight in the store.
     pub async fn create_admin_user(&self, username: &str, password: &str) -> String {
-        let hash = gatehouse::account::login::hash_password(password.to_string())
+        let hash = gatehouse::account::password::hash_password(password.to_string())
             .await
             .unwrap();
         let user = gatehouse::model::NewUser {

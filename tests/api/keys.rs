@@ -36,7 +36,7 @@ async fn rotate_with_the_cli_then_prune_retired_keys() {
     let rotated_at = gatehouse::clock::unix_now();
     let printed = cli(&app, &["keys", "rotate"]).await;
     assert!(printed.contains(&format!("Retired {old_kid}")), "{printed}");
-    gatehouse::startup::reload_keys(&app.provider).await;
+    gatehouse::key_lifecycle::reload_keys(&app.provider).await;
 
     let kids = jwks_kids(&app).await;
     assert_eq!(
@@ -83,16 +83,16 @@ async fn rotate_with_the_cli_then_prune_retired_keys() {
     // Once every token the old key signed has expired, it leaves the JWKS.
     // Retired keys stay for the token lifetime plus the replicas' reload
     // margin (120 s) after they were retired...
-    let kept = gatehouse::keys::prune(&app.provider.store, 3600, rotated_at + 3600 + 119)
+    let kept = gatehouse::key_lifecycle::prune(&app.provider.store, 3600, rotated_at + 3600 + 119)
         .await
         .unwrap();
     assert_eq!(kept, 0);
     // ...and then leave.
     let later = gatehouse::clock::unix_now() + 3600 + 121;
-    gatehouse::keys::prune(&app.provider.store, 3600, later)
+    gatehouse::key_lifecycle::prune(&app.provider.store, 3600, later)
         .await
         .unwrap();
-    gatehouse::startup::reload_keys(&app.provider).await;
+    gatehouse::key_lifecycle::reload_keys(&app.provider).await;
     let kids = jwks_kids(&app).await;
     assert!(!kids.contains(&old_kid), "{kids:?}");
 }
@@ -147,7 +147,7 @@ async fn switching_algorithm_rotates_and_keeps_the_old_key_published() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    gatehouse::startup::reload_keys(&app.provider).await;
+    gatehouse::key_lifecycle::reload_keys(&app.provider).await;
     let jwks: Value = app.get("/jwks").await.json().await.unwrap();
     let types: Vec<&str> = jwks["keys"]
         .as_array()

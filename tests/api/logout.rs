@@ -209,8 +209,8 @@ async fn a_hint_signed_by_a_key_no_longer_published_asks_the_user() {
     signed_in_with_id_token(&app).await;
     // An ID token in this issuer's name, signed by a key that is not (or no
     // longer) in the JWKS: it cannot be checked, so it proves nothing.
-    let generated = gatehouse::crypto::keys::generate_rsa().unwrap();
-    let key = gatehouse::crypto::keys::SigningKey::from_pkcs8_base64(
+    let generated = gatehouse::crypto::key_set::generate_rsa().unwrap();
+    let key = gatehouse::crypto::key_set::SigningKey::from_pkcs8_base64(
         &generated.kid,
         "RS256",
         &generated.private_key,

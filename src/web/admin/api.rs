@@ -6,7 +6,7 @@
 use super::api_auth::{error, ApiClient};
 use super::{api_clients, api_system, api_users};
 use crate::admin::{AdminError, Context};
-use crate::audit::Actor;
+use crate::audit_log::Actor;
 use crate::state::Provider;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};

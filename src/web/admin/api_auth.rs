@@ -3,8 +3,8 @@
 //! scope. Users' tokens never qualify, even an admin's: the API is for
 //! automation, and people have the admin screens.
 
-use crate::admin::clients::ADMIN_SCOPE;
-use crate::oauth::access_token::{self, Invalid};
+use crate::oauth::scopes::ADMIN_SCOPE;
+use crate::oauth::token_validation::{self, Invalid};
 use crate::state::Provider;
 use crate::web::flow::current_session;
 use crate::web::rate_limit::client_address;
@@ -76,7 +76,7 @@ async fn authorize(req: &HttpRequest) -> Result<ApiClient, HttpResponse> {
             "a bearer token with the gatehouse:admin scope is required",
         ));
     };
-    let claims = match access_token::validate(provider, &token).await {
+    let claims = match token_validation::validate(provider, &token).await {
         Ok(claims) => claims,
         Err(Invalid::Token(why)) => {
             tracing::info!(reason = %why, "admin API token refused");

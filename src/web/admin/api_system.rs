@@ -40,7 +40,7 @@ pub(super) async fn rotate_keys(client: ApiClient, provider: web::Data<Provider>
     let ctx = context(&provider, &client);
     match tokens::rotate_keys(&ctx, &provider.config.signing_alg).await {
         Ok(rotation) => {
-            crate::startup::reload_keys(&provider).await;
+            crate::key_lifecycle::reload_keys(&provider).await;
             ok(
                 StatusCode::OK,
                 json!({

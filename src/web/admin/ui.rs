@@ -6,7 +6,6 @@
 use crate::admin::{AdminError, Context};
 use crate::model::UserRecord;
 use crate::state::Provider;
-use crate::web::audit;
 use crate::web::cookies;
 use crate::web::flow::{current_session, redirect};
 use crate::web::pages::Pages;
@@ -30,7 +29,7 @@ impl AdminUser {
         Context {
             store: &provider.store,
             audit: &provider.audit,
-            actor: audit::actor(&self.user),
+            actor: crate::audit_log::Actor::user(&self.user),
             ip: Some(client_address(req, provider.config.trust_forwarded_for)),
             now: provider.now(),
         }

@@ -38,7 +38,7 @@ fn fields(spec: &ClientSpec) -> Value {
         "scopes": spec
             .scopes
             .iter()
-            .filter(|s| *s != clients::ADMIN_SCOPE)
+            .filter(|s| *s != crate::oauth::scopes::ADMIN_SCOPE)
             .cloned()
             .collect::<Vec<_>>()
             .join(" "),

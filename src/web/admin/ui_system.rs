@@ -68,7 +68,7 @@ pub async fn rotate(
     let ctx = admin.context(&req, &provider);
     match tokens::rotate_keys(&ctx, &provider.config.signing_alg).await {
         Ok(_) => {
-            crate::startup::reload_keys(&provider).await;
+            crate::key_lifecycle::reload_keys(&provider).await;
             ui::done(&provider, "/keys", "keys-rotated")
         }
         Err(e) => ui::failed(&pages, &e),

@@ -2,67 +2,10 @@
 //! tokens per OpenID Connect Core §2 and §3.1.3.6 (`at_hash`).
 
 use super::token_error::TokenError;
-use crate::crypto::keys::{KeyError, SigningKey};
+use crate::crypto::key_set::{KeyError, SigningKey};
 use crate::crypto::{b64url, jwt, random_token};
-use serde::{Deserialize, Serialize};
+use crate::model::{AccessClaims, IdClaims};
 use sha2::{Digest, Sha256};
-
-/// Claims of an access token (RFC 9068 §2.2).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AccessClaims {
-    /// Issuer.
-    pub iss: String,
-    /// The user, or the client itself for client_credentials.
-    pub sub: String,
-    /// Audience.
-    pub aud: String,
-    /// Expiry.
-    pub exp: i64,
-    /// Issued at.
-    pub iat: i64,
-    /// Unique id, for revocation.
-    pub jti: String,
-    /// The client the token was issued to.
-    pub client_id: String,
-    /// Granted scopes, space-separated.
-    pub scope: String,
-    /// When the user authenticated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_time: Option<i64>,
-    /// The grant (token family) the token belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grant_id: Option<String>,
-}
-
-/// Claims of an ID token (OpenID Connect Core §2).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct IdClaims {
-    /// Issuer.
-    pub iss: String,
-    /// The user.
-    pub sub: String,
-    /// The client.
-    pub aud: String,
-    /// Authorized party: the client.
-    pub azp: String,
-    /// Expiry.
-    pub exp: i64,
-    /// Issued at.
-    pub iat: i64,
-    /// When the user authenticated.
-    pub auth_time: i64,
-    /// The request's nonce.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nonce: Option<String>,
-    /// Left half of SHA-256 of the access token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub at_hash: Option<String>,
-    /// Authentication methods (RFC 8176).
-    pub amr: Vec<String>,
-    /// Browser session id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
-}
 
 /// Signs an access token; returns it with its claims.
 pub fn mint_access_token(

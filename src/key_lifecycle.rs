@@ -6,8 +6,9 @@
 //! Rotation promotes the `next` key, so relying parties that cached the JWKS
 //! already know it, and publishes a fresh `next` key for the rotation after.
 
-use crate::crypto::keys::{self as crypto_keys, KeyError, KeySet, SigningKey};
+use crate::crypto::key_set::{self as crypto_keys, KeyError, KeySet, SigningKey};
 use crate::model::KeyRecord;
+use crate::state::Provider;
 use crate::store::{Store, StoreError};
 
 /// Why the keys could not be loaded or rotated.
@@ -189,4 +190,21 @@ pub async fn prune(store: &Store, longest_token_ttl: i64, now: i64) -> Result<u6
         tracing::info!(pruned, "removed retired signing keys from the JWKS");
     }
     Ok(pruned)
+}
+
+/// Reloads the signing keys from the database.
+pub async fn reload_keys(provider: &Provider) {
+    match load(&provider.store).await {
+        Ok(keys) => {
+            let held = provider.keys();
+            if keys.signing.kid == held.signing.kid && keys.jwks_json == held.jwks_json {
+                // Unchanged: the key set in force stays, and with it the
+                // memo of tokens it verified.
+                return;
+            }
+            tracing::info!(kid = %keys.signing.kid, "signing keys reloaded");
+            provider.set_keys(keys);
+        }
+        Err(e) => tracing::warn!(error = %e, "reloading the signing keys failed"),
+    }
 }

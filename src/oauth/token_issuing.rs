@@ -2,13 +2,12 @@
 //! an ID token when `openid` is in scope (OpenID Connect Core §3.1.3.3,
 //! §12.2 for refreshes), and the refresh token the grant already decided on.
 
-use super::token::TokenResponse;
 use super::token_error::TokenError;
-use super::tokens::{
-    at_hash, mint_access_token, mint_id_token, off_worker, AccessClaims, IdClaims,
-};
+use super::token_minting::{at_hash, mint_access_token, mint_id_token, off_worker};
+use super::token_response::TokenResponse;
 use crate::config::Config;
 use crate::model::ClientRecord;
+use crate::model::{AccessClaims, IdClaims};
 use crate::state::Provider;
 
 /// A client's token lifetimes, its own settings over the server defaults.

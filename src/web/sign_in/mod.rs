@@ -1,53 +1,65 @@
-//! Finishing a sign-in: the new browser session (replacing the one the
-//! browser had), and where the browser goes next: the pending
-//! authorization request, or one of a fixed set of internal pages named in
-//! `then`, so no link can turn a sign-in into an open redirect.
+//! The sign-in screens: the password screen (`password`), the second-factor
+//! step (`totp`), the forced password change (`new_password`) and two-step
+//! set-up (`mfa_enrol`). Each reads the form, calls the sign-in use case
+//! (`crate::sign_in`) and renders its outcome; what they share is here: who
+//! the browser is, the cookies a finished sign-in sets, and where the
+//! browser goes next: the pending authorization request, or one of a fixed
+//! set of internal pages named in `then`, so no link can turn a sign-in into
+//! an open redirect.
+
+pub mod mfa_enrol;
+pub mod new_password;
+pub mod password;
+pub mod totp;
 
 use super::cookies;
+use super::flow::redirect;
 use super::rate_limit::client_address;
-use crate::account::session;
-use crate::model::Device;
+use crate::model::UserRecord;
+use crate::sign_in::{SignedIn, Visitor};
 use crate::state::Provider;
-use actix_web::HttpRequest;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
 
-/// Opens a session for the user and ends the one this browser had, so a new
-/// sign-in (perhaps as someone else) replaces it instead of leaving it
-/// behind; returns the new cookie value.
-pub async fn start_session(
-    req: &HttpRequest,
-    provider: &Provider,
-    user_id: &str,
-    amr: &[&str],
-    now: i64,
-) -> Result<String, crate::account::AccountError> {
-    if let Some(old) = cookies::value(req, &provider.config, cookies::SESSION) {
-        session::close(&provider.store, &old).await?;
-    }
-    let device = Device {
+/// The browser as the sign-in use case sees it.
+pub fn visitor(req: &HttpRequest, provider: &Provider) -> Visitor {
+    Visitor {
+        ip: client_address(req, provider.config.trust_forwarded_for),
         user_agent: req
             .headers()
             .get(actix_web::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(200).collect()),
-        ip: Some(client_address(req, provider.config.trust_forwarded_for)),
-    };
-    let (cookie, _) = session::open(
-        &provider.store,
-        user_id,
-        amr,
-        &device,
-        now,
-        provider.config.session_ttl,
-    )
-    .await?;
-    Ok(cookie)
+        session: cookies::value(req, &provider.config, cookies::SESSION),
+    }
+}
+
+/// The answer to a finished sign-in: the session cookie, and on to the
+/// next screen.
+pub fn signed_in(
+    provider: &Provider,
+    done: SignedIn,
+    request: Option<&str>,
+    then: Option<&'static str>,
+) -> HttpResponse {
+    let mut response = redirect(
+        StatusCode::SEE_OTHER,
+        &next_after_sign_in(provider, &done.user, request, then),
+    );
+    let _ = response.add_cookie(&cookies::build(
+        &provider.config,
+        cookies::SESSION,
+        done.cookie,
+        None,
+    ));
+    response
 }
 
 /// Where a fresh sign-in goes: first to choose a password, if an admin set
 /// the current one; then on as usual.
 pub fn next_after_sign_in(
     provider: &Provider,
-    user: &crate::model::UserRecord,
+    user: &UserRecord,
     request: Option<&str>,
     then: Option<&'static str>,
 ) -> String {

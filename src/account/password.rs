@@ -1,6 +1,7 @@
-//! Password sign-in. argon2id runs on the blocking pool; an unknown or
-//! disabled user costs the same time as a wrong password, and gets the same
-//! answer, so neither timing nor wording reveals which usernames exist.
+//! Passwords: hashing, verifying, and checking one at sign-in. argon2id runs
+//! on the blocking pool; an unknown or disabled user costs the same time as
+//! a wrong password, and gets the same answer, so neither timing nor wording
+//! reveals which usernames exist.
 
 use super::AccountError;
 use crate::crypto::password;
@@ -42,24 +43,26 @@ pub async fn verify_hash(hash: String, password: String) -> Result<bool, Account
     with_argon2(move || password::verify_password(&hash, &password)).await
 }
 
-/// Checks a username and password; `Some(user)` only for an enabled user
-/// whose password matches.
+/// Checks a username and password: the user of that name, if there is one,
+/// and whether the password matches their hash. An unknown name costs a
+/// hash against a dummy all the same. Whether a disabled user may go on is
+/// the caller's decision.
 #[tracing::instrument(skip(store, password), fields(username = %username))]
 pub async fn check_password(
     store: &Store,
     username: &str,
     password: &str,
-) -> Result<Option<UserRecord>, AccountError> {
+) -> Result<(Option<UserRecord>, bool), AccountError> {
     let user = store.user_by_username(username.trim()).await?;
     let password = password.to_string();
     match user {
         Some(user) => {
-            let ok = verify_hash(user.password_hash.clone(), password).await?;
-            Ok((ok && !user.disabled).then_some(user))
+            let matches = verify_hash(user.password_hash.clone(), password).await?;
+            Ok((Some(user), matches))
         }
         None => {
             with_argon2(move || password::verify_against_dummy(&password)).await?;
-            Ok(None)
+            Ok((None, false))
         }
     }
 }

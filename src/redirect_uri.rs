@@ -1,6 +1,6 @@
-//! Validation of values that come from outside: redirect URIs (RFC 6749
-//! §3.1.2, RFC 8252 §7.3 and §8.3 for loopback, RFC 9700 §2.1 for exact
-//! matching).
+//! Redirect URIs: the rules a registered one must follow (RFC 6749 §3.1.2,
+//! RFC 8252 §7.3 and §8.3 for loopback, RFC 9700 §2.1 for exact matching),
+//! and the browser origin each stands for (CORS).
 
 /// Checks a redirect URI a client registers: absolute, no fragment, no
 /// wildcard, https unless it points at the loopback interface (or is a
@@ -25,6 +25,15 @@ pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
     }
 }
 
+/// The origin (`scheme://host[:port]`) of a URL, as browsers send it.
+pub fn origin_of(uri: &str) -> Option<String> {
+    let url = url::Url::parse(uri).ok()?;
+    match url.origin() {
+        url::Origin::Tuple(..) => Some(url.origin().ascii_serialization()),
+        url::Origin::Opaque(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +49,22 @@ mod tests {
         assert!(validate_redirect_uri("https://*.example/cb").is_err());
         assert!(validate_redirect_uri("/relative").is_err());
         assert!(validate_redirect_uri("javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn origins_are_scheme_host_and_port() {
+        assert_eq!(
+            origin_of("http://localhost:5173/callback").as_deref(),
+            Some("http://localhost:5173")
+        );
+        assert_eq!(
+            origin_of("https://app.example/cb?x=1").as_deref(),
+            Some("https://app.example")
+        );
+        assert_eq!(
+            origin_of("https://app.example:443/cb").as_deref(),
+            Some("https://app.example")
+        );
+        assert_eq!(origin_of("com.example.app:/cb"), None);
     }
 }

@@ -2,9 +2,9 @@
 //! a published key, `typ: at+jwt`, issuer, expiry, and that neither the token
 //! (by `jti`) nor its grant has been revoked.
 
-use super::tokens::AccessClaims;
-use super::verified_tokens;
 use crate::crypto::jwt::{self, Expect};
+use crate::crypto::verified_tokens;
+use crate::model::AccessClaims;
 use crate::state::Provider;
 use crate::store::StoreError;
 use std::sync::Arc;
@@ -24,7 +24,7 @@ pub enum Invalid {
 /// force already verified is not verified again (see [`VerifiedTokens`]);
 /// its expiry is.
 ///
-/// [`VerifiedTokens`]: super::verified_tokens::VerifiedTokens
+/// [`VerifiedTokens`]: crate::crypto::verified_tokens::VerifiedTokens
 pub async fn validate(provider: &Provider, token: &str) -> Result<Arc<AccessClaims>, Invalid> {
     let now = provider.now();
     let keys = provider.keys();

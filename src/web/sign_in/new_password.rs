@@ -1,15 +1,14 @@
 //! The screen that replaces a password an admin set (a new account's
 //! temporary password, or a reset): right after signing in, before anything
-//! else, the user chooses their own.
+//! else, the user chooses their own (`crate::sign_in::new_password`).
 
-use super::audit;
-use super::cookies;
-use super::flow::{self, current_session, redirect};
-use super::pages::Pages;
-use super::sign_in::{after_sign_in, destination, screen_query};
-use crate::account::login::{hash_password, verify_hash};
-use crate::account::profile::check_new_password;
+use super::super::cookies;
+use super::super::flow::{self, current_session, redirect};
+use super::super::pages::Pages;
+use super::super::rate_limit::client_address;
+use super::{after_sign_in, destination, screen_query};
 use crate::oauth::params::Params;
+use crate::sign_in::new_password::{choose, Change};
 use crate::state::Provider;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -115,44 +114,15 @@ pub async fn submit(
             "This form had expired, so nothing was changed. Please try again.",
         );
     }
-    if !user.must_change_password {
-        return redirect(
+    let new = field("new_password").unwrap_or("");
+    let repeated = field("repeat_password").unwrap_or("");
+    let ip = client_address(&req, provider.config.trust_forwarded_for);
+    match choose(&provider, &user, new, repeated, &ip).await {
+        Ok(Change::Changed | Change::NotDue) => redirect(
             StatusCode::SEE_OTHER,
             &after_sign_in(&provider, request, then),
-        );
+        ),
+        Ok(Change::Refused(why)) => refuse(StatusCode::BAD_REQUEST, why),
+        Err(e) => pages.fail(&e),
     }
-    let new = field("new_password").unwrap_or("");
-    if let Err(why) =
-        check_new_password(&user.username, new, field("repeat_password").unwrap_or(""))
-    {
-        return refuse(StatusCode::BAD_REQUEST, why);
-    }
-    let same = match verify_hash(user.password_hash.clone(), new.to_string()).await {
-        Ok(same) => same,
-        Err(e) => return pages.fail(&e),
-    };
-    if same {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            "Choose a new password, not the one you were given.",
-        );
-    }
-    let saved = async {
-        let hash = hash_password(new.to_string()).await?;
-        provider
-            .store
-            .set_password_hash(&user.id, &hash, provider.now())
-            .await?;
-        Ok::<_, crate::account::AccountError>(())
-    }
-    .await;
-    if let Err(e) = saved {
-        return pages.fail(&e);
-    }
-    let event = audit::by_user("password.changed", &user).detail("how", "required_change");
-    audit::record(&req, &provider, event).await;
-    redirect(
-        StatusCode::SEE_OTHER,
-        &after_sign_in(&provider, request, then),
-    )
 }

@@ -4,15 +4,16 @@
 //! requires two-step verification and the user has none yet; then the
 //! request resumes once the key is confirmed.
 
-use super::account::{read_form, sign_in_first};
-use super::account_security::show_recovery_codes;
-use super::audit;
-use super::flow::{self, current_session, redirect};
-use super::pages::Pages;
-use super::qr;
-use crate::account::enrolment::{self, Confirmation};
+use super::super::account::{read_form, sign_in_first};
+use super::super::account_security::show_recovery_codes;
+use super::super::flow::{self, current_session, redirect};
+use super::super::pages::Pages;
+use super::super::qr;
+use super::super::rate_limit::client_address;
+use crate::account::enrolment::Confirmation;
 use crate::model::{SessionRecord, UserRecord};
 use crate::oauth::params::Params;
+use crate::sign_in::enrolment;
 use crate::state::Provider;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -56,14 +57,7 @@ async fn enrol_page(
     request: Option<&(String, String)>,
     error: Option<&str>,
 ) -> HttpResponse {
-    let key = match enrolment::begin(
-        &provider.store,
-        user,
-        &provider.config.product_name,
-        provider.now(),
-    )
-    .await
-    {
+    let key = match enrolment::begin(provider, user).await {
         Ok(Some(key)) => key,
         Ok(None) => return onward(provider, request, StatusCode::FOUND),
         Err(e) => return pages.fail(&e),
@@ -164,8 +158,8 @@ pub async fn confirm(
         Err(page) => return page,
     };
     let code = params.get("code").ok().flatten().unwrap_or("");
-    let now = provider.now();
-    let codes = match enrolment::confirm(&provider.store, &user, code, now).await {
+    let ip = client_address(&req, provider.config.trust_forwarded_for);
+    let codes = match enrolment::confirm(&provider, &session, &user, code, &ip).await {
         Ok(Confirmation::Enrolled(codes)) => codes,
         Ok(Confirmation::Rejected(why)) => {
             return enrol_page(
@@ -184,15 +178,6 @@ pub async fn confirm(
         }
         Err(e) => return pages.fail(&e),
     };
-    audit::record(&req, &provider, audit::by_user("mfa.enrolled", &user)).await;
-    // The code just proved the second factor in this browser: the session
-    // now counts as two-step for clients that require it.
-    if !session.amr.split(' ').any(|m| m == "otp") {
-        let amr = format!("{} otp", session.amr);
-        if let Err(e) = provider.store.set_session_amr(&session.sid, &amr).await {
-            return pages.fail(&e);
-        }
-    }
     let base = provider.config.base_path();
     let continue_to = match &request {
         Some((id, _)) => format!("{base}/authorize/resume?request={id}"),

@@ -4,7 +4,7 @@
 //! task, so issuing a token never waits for an insert; readers flush the
 //! queue first, so what a request did is visible to the next one.
 
-use crate::model::AuditRecord;
+use crate::model::{AuditRecord, UserRecord};
 use crate::store::Store;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -30,6 +30,14 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// A signed-in user as the one acting.
+    pub fn user(user: &UserRecord) -> Actor {
+        Actor::User {
+            id: user.id.clone(),
+            name: user.username.clone(),
+        }
+    }
+
     fn columns(&self) -> (String, Option<String>) {
         match self {
             Actor::User { id, name } => (format!("user:{id}"), Some(name.clone())),
@@ -65,6 +73,11 @@ impl Event {
             ip: None,
             detail: Vec::new(),
         }
+    }
+
+    /// An event by `user` about themselves.
+    pub fn by_user(name: &'static str, user: &UserRecord) -> Event {
+        Event::new(name, Actor::user(user)).user(&user.id, &user.username)
     }
 
     /// The user the event concerns (id, username).

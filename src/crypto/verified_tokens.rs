@@ -9,8 +9,8 @@
 //! so a token that differs in any byte is verified afresh, and they belong to
 //! the key set that verified them: a new key set starts an empty memo.
 
-use super::tokens::AccessClaims;
-use crate::crypto::keys::KeySet;
+use super::key_set::KeySet;
+use crate::model::AccessClaims;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,204 @@
+//! The sign-in state machine's shared steps: the throttle before a method
+//! runs, what a refusal costs (a failure counted against the account, an
+//! audit event, a metric), the second-factor challenge, and the session a
+//! sign-in ends in. Methods plug in as closures that return a [`Verdict`].
+
+use super::{Outcome, Proof, Refusal, SignInError, SignedIn, Verdict, Visitor};
+use crate::account::{mfa, session, throttle};
+use crate::audit_log::{Actor, Event};
+use crate::model::{Device, UserRecord};
+use crate::state::Provider;
+use std::future::Future;
+
+/// The `amr` of the first factor behind a second-factor challenge. Only the
+/// password opens challenges: a method that identifies the user with more
+/// than one factor (a passkey with user verification) finishes at once.
+const CHALLENGED_FIRST_FACTOR: &str = "pwd";
+
+/// Records `event` as coming from the visitor's address.
+async fn record(provider: &Provider, visitor: &Visitor, event: Event) {
+    provider
+        .audit
+        .record(provider.now(), event.ip(&visitor.ip))
+        .await;
+}
+
+/// A refused first-factor attempt for the name `claimed`, as the audit log
+/// keeps it: the user when the method knows one, the name tried otherwise.
+fn first_factor_failure(claimed: &str, user: Option<&UserRecord>, reason: &str) -> Event {
+    let event = Event::new("sign_in.failure", Actor::Anonymous).detail("reason", reason);
+    match user {
+        Some(user) => event.user(&user.id, &user.username),
+        None => event.attempted_username(claimed),
+    }
+}
+
+/// Runs a method that identifies the user (`claimed` is the name typed,
+/// which the throttle counts against, known or not). A wrong answer counts
+/// as a failure for that name; a right one opens a session, or a
+/// second-factor challenge for a user who has a second factor.
+pub async fn first_factor<Check>(
+    provider: &Provider,
+    visitor: &Visitor,
+    claimed: &str,
+    check: Check,
+) -> Result<Outcome, SignInError>
+where
+    Check: Future<Output = Result<Verdict, SignInError>>,
+{
+    let store = &provider.store;
+    let wait = throttle::wait_before_attempt(store, claimed, &visitor.ip, provider.now()).await?;
+    if wait > 0 {
+        tracing::warn!(
+            username = claimed,
+            wait,
+            "sign-in refused: account throttled after failures"
+        );
+        let known = store.user_by_username(claimed.trim()).await?;
+        let event = first_factor_failure(claimed, known.as_ref(), "throttled");
+        record(provider, visitor, event).await;
+        return Ok(Outcome::Refused(Refusal::Throttled { wait }));
+    }
+    let proof = match check.await? {
+        Verdict::Proved(proof) => proof,
+        Verdict::Refused {
+            user,
+            reason,
+            problem,
+        } => {
+            tracing::info!(username = claimed, reason, "sign-in failed");
+            let event = first_factor_failure(claimed, user.as_ref(), reason);
+            record(provider, visitor, event).await;
+            throttle::record_failure(store, claimed, &visitor.ip, provider.now()).await?;
+            provider
+                .metrics
+                .sign_ins
+                .with_label_values(&["failure"])
+                .inc();
+            return Ok(Outcome::Refused(Refusal::Wrong { problem }));
+        }
+        Verdict::StartAgain => return Ok(Outcome::StartAgain),
+    };
+    provider
+        .metrics
+        .sign_ins
+        .with_label_values(&["success"])
+        .inc();
+    if proof.user.totp_secret.is_some() && !proof.multi_factor {
+        let challenge = mfa::open_challenge(store, &proof.user.id, provider.now()).await?;
+        record(
+            provider,
+            visitor,
+            Event::by_user("mfa.challenged", &proof.user),
+        )
+        .await;
+        return Ok(Outcome::SecondFactorDue { challenge });
+    }
+    finish(provider, visitor, proof.user, proof.amr).await
+}
+
+/// Runs a method that confirms the user of the challenge named by the
+/// cookie value `challenge`. Wrong answers count against the account like
+/// wrong passwords; the challenge itself allows only a few.
+pub async fn second_factor<Check, Checking>(
+    provider: &Provider,
+    visitor: &Visitor,
+    challenge: &str,
+    check: Check,
+) -> Result<Outcome, SignInError>
+where
+    Check: FnOnce(UserRecord) -> Checking,
+    Checking: Future<Output = Result<Verdict, SignInError>>,
+{
+    let store = &provider.store;
+    let now = provider.now();
+    let Some(open) = mfa::challenge(store, challenge, now).await? else {
+        return Ok(Outcome::StartAgain);
+    };
+    let user = match store.user_by_id(&open.user_id).await? {
+        Some(user) if !user.disabled => user,
+        _ => return Ok(Outcome::StartAgain),
+    };
+    let wait = throttle::wait_before_attempt(store, &user.username, &visitor.ip, now).await?;
+    if wait > 0 {
+        tracing::warn!(user_id = %user.id, wait, "second factor refused: account throttled after failures");
+        let event = Event::by_user("mfa.failure", &user).detail("reason", "throttled");
+        record(provider, visitor, event).await;
+        return Ok(Outcome::Refused(Refusal::Throttled { wait }));
+    }
+    let mfa_metric = |result: &str| {
+        provider
+            .metrics
+            .mfa_challenges
+            .with_label_values(&[result])
+            .inc()
+    };
+    match check(user.clone()).await? {
+        Verdict::Proved(Proof {
+            user, amr, factor, ..
+        }) => {
+            let event = Event::by_user("mfa.success", &user).detail("factor", factor);
+            record(provider, visitor, event).await;
+            mfa_metric("success");
+            let mut all = vec![CHALLENGED_FIRST_FACTOR];
+            all.extend(
+                amr.iter()
+                    .copied()
+                    .filter(|m| *m != CHALLENGED_FIRST_FACTOR),
+            );
+            finish(provider, visitor, user, &all).await
+        }
+        Verdict::Refused {
+            reason, problem, ..
+        } => {
+            throttle::record_failure(store, &user.username, &visitor.ip, now).await?;
+            mfa_metric("failure");
+            tracing::info!(user_id = %user.id, reason, "second-factor code rejected");
+            let event = Event::by_user("mfa.failure", &user).detail("reason", reason);
+            record(provider, visitor, event).await;
+            Ok(Outcome::Refused(Refusal::Wrong { problem }))
+        }
+        Verdict::StartAgain => {
+            mfa_metric("exhausted");
+            tracing::warn!(user_id = %user.id, "too many wrong second-factor codes; the first factor is needed again");
+            let event = Event::by_user("mfa.failure", &user).detail("reason", "too_many_attempts");
+            record(provider, visitor, event).await;
+            Ok(Outcome::StartAgain)
+        }
+    }
+}
+
+/// Ends a sign-in: opens a session for `user` authenticated with `amr`,
+/// closing the one this browser had (a new sign-in, perhaps as someone
+/// else, replaces it instead of leaving it behind), clears the account's
+/// failure counters and records the success.
+pub async fn finish(
+    provider: &Provider,
+    visitor: &Visitor,
+    user: UserRecord,
+    amr: &[&str],
+) -> Result<Outcome, SignInError> {
+    let store = &provider.store;
+    if let Some(old) = &visitor.session {
+        session::close(store, old).await?;
+    }
+    let device = Device {
+        user_agent: visitor.user_agent.clone(),
+        ip: Some(visitor.ip.clone()),
+    };
+    let (cookie, _) = session::open(
+        store,
+        &user.id,
+        amr,
+        &device,
+        provider.now(),
+        provider.config.session_ttl,
+    )
+    .await?;
+    throttle::record_success(store, &user.username).await?;
+    let amr = amr.join(" ");
+    tracing::info!(user_id = %user.id, amr, "signed in");
+    let event = Event::by_user("sign_in.success", &user).detail("amr", amr);
+    record(provider, visitor, event).await;
+    Ok(Outcome::SignedIn(SignedIn { cookie, user }))
+}

@@ -1,0 +1,189 @@
+//! The sign-in screen: username and password (a CSRF-protected form), the
+//! first factor of `crate::sign_in::password`. Users with a second factor go
+//! on to the code step (`totp`); the others are signed in here.
+
+use super::super::cookies;
+use super::super::flow::{self, redirect};
+use super::super::pages::Pages;
+use super::{destination, screen_query, signed_in, visitor};
+use crate::account::mfa;
+use crate::sign_in::{self, Outcome, Refusal};
+use crate::state::Provider;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+/// The `request` parameter, if it names a live pending request; `Err` holds
+/// the page to show when it does not.
+async fn pending_client_name(
+    provider: &Provider,
+    pages: &Pages,
+    request: Option<&str>,
+) -> Result<Option<String>, HttpResponse> {
+    let Some(id) = request else { return Ok(None) };
+    match flow::load_request(provider, id).await {
+        Ok(Some((_, client))) => Ok(Some(client.name)),
+        Ok(None) => Err(flow::expired_request(pages)),
+        Err(e) => Err(pages.fail(&e)),
+    }
+}
+
+/// What the login form shows besides its fields.
+struct LoginView<'a> {
+    request: Option<&'a str>,
+    then: Option<&'static str>,
+    client_name: Option<String>,
+    username: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+fn login_page(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    status: StatusCode,
+    view: LoginView<'_>,
+) -> HttpResponse {
+    pages.form(
+        req,
+        &provider.config,
+        status,
+        "login.html",
+        json!({
+            "request": view.request, "then": view.then, "client_name": view.client_name,
+            "username": view.username, "error": view.error,
+        }),
+    )
+}
+
+/// GET /login
+pub async fn show(
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
+    let request = params.get("request").ok().flatten();
+    let then = destination(params.get("then").ok().flatten());
+    let client_name = match pending_client_name(&provider, &pages, request).await {
+        Ok(name) => name,
+        Err(page) => return page,
+    };
+    let hint = match (request, client_name.is_some()) {
+        (Some(id), true) => flow::load_request(&provider, id)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|(r, _)| r.login_hint),
+        _ => None,
+    };
+    login_page(
+        &req,
+        &provider,
+        &pages,
+        StatusCode::OK,
+        LoginView {
+            request,
+            then,
+            client_name,
+            username: hint.as_deref(),
+            error: None,
+        },
+    )
+}
+
+/// POST /login
+pub async fn submit(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let params = match pages.posted_form(&req, &body) {
+        Ok(p) => p,
+        Err(page) => return *page,
+    };
+    let field = |name: &str| params.get(name).ok().flatten();
+    let request = field("request");
+    let then = destination(field("then"));
+    let client_name = match pending_client_name(&provider, &pages, request).await {
+        Ok(name) => name,
+        Err(page) => return page,
+    };
+    if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {
+        return login_page(
+            &req,
+            &provider,
+            &pages,
+            StatusCode::FORBIDDEN,
+            LoginView {
+                request,
+                then,
+                client_name,
+                username: field("username"),
+                error: Some("This form had expired, so nothing was sent. Please sign in again."),
+            },
+        );
+    }
+    let (Some(username), Some(password)) = (field("username"), field("password")) else {
+        return login_page(
+            &req,
+            &provider,
+            &pages,
+            StatusCode::BAD_REQUEST,
+            LoginView {
+                request,
+                then,
+                client_name,
+                username: field("username"),
+                error: Some("Enter your username and your password."),
+            },
+        );
+    };
+    let outcome =
+        match sign_in::password::sign_in(&provider, &visitor(&req, &provider), username, password)
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(e) => return pages.fail(&e),
+        };
+    let refused = |status: StatusCode, message: &str| {
+        login_page(
+            &req,
+            &provider,
+            &pages,
+            status,
+            LoginView {
+                request,
+                then,
+                client_name: client_name.clone(),
+                username: Some(username),
+                error: Some(message),
+            },
+        )
+    };
+    match outcome {
+        Outcome::SignedIn(done) => signed_in(&provider, done, request, then),
+        Outcome::SecondFactorDue { challenge } => {
+            let base = provider.config.base_path();
+            let next = format!("{base}/login/totp{}", screen_query(request, then));
+            let mut response = redirect(StatusCode::SEE_OTHER, &next);
+            let _ = response.add_cookie(&cookies::build(
+                &provider.config,
+                cookies::MFA,
+                challenge,
+                Some(mfa::CHALLENGE_TTL),
+            ));
+            response
+        }
+        Outcome::Refused(why @ Refusal::Throttled { .. }) => {
+            refused(StatusCode::TOO_MANY_REQUESTS, &why.message())
+        }
+        Outcome::Refused(why) => refused(StatusCode::UNAUTHORIZED, &why.message()),
+        // The password method has no challenge to lose.
+        Outcome::StartAgain => refused(
+            StatusCode::UNAUTHORIZED,
+            sign_in::password::WRONG_CREDENTIALS,
+        ),
+    }
+}

@@ -1,0 +1,136 @@
+//! The second sign-in step: a TOTP code or a recovery code
+//! (`crate::sign_in::totp`) for users who have a second factor, after their
+//! password was accepted. The challenge cookie ties the browser to that user.
+
+use super::super::cookies;
+use super::super::flow::{self, redirect};
+use super::super::pages::Pages;
+use super::{destination, screen_query, signed_in, visitor};
+use crate::sign_in::{self, Outcome, Refusal};
+use crate::state::Provider;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+fn totp_page(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    status: StatusCode,
+    (request, then): (Option<&str>, Option<&'static str>),
+    error: Option<&str>,
+) -> HttpResponse {
+    pages.form(
+        req,
+        &provider.config,
+        status,
+        "totp.html",
+        json!({ "request": request, "then": then, "error": error }),
+    )
+}
+
+fn back_to_login(
+    provider: &Provider,
+    request: Option<&str>,
+    then: Option<&'static str>,
+) -> HttpResponse {
+    let base = provider.config.base_path();
+    let to = format!("{base}/login{}", screen_query(request, then));
+    let mut response = redirect(StatusCode::SEE_OTHER, &to);
+    let _ = response.add_cookie(&cookies::removal(&provider.config, cookies::MFA));
+    response
+}
+
+/// GET /login/totp
+pub async fn show(
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
+    let request = params.get("request").ok().flatten();
+    let then = destination(params.get("then").ok().flatten());
+    if request.is_some_and(|r| !flow::is_request_id(r)) {
+        return flow::expired_request(&pages);
+    }
+    let live = match cookies::value(&req, &provider.config, cookies::MFA) {
+        Some(token) => matches!(
+            sign_in::totp::challenge_open(&provider, &token).await,
+            Ok(true)
+        ),
+        None => false,
+    };
+    if !live {
+        return back_to_login(&provider, request, then);
+    }
+    totp_page(
+        &req,
+        &provider,
+        &pages,
+        StatusCode::OK,
+        (request, then),
+        None,
+    )
+}
+
+/// POST /login/totp
+pub async fn submit(
+    req: HttpRequest,
+    body: web::Bytes,
+    provider: web::Data<Provider>,
+    pages: web::Data<Pages>,
+) -> HttpResponse {
+    let params = match pages.posted_form(&req, &body) {
+        Ok(p) => p,
+        Err(page) => return *page,
+    };
+    let field = |name: &str| params.get(name).ok().flatten();
+    let request = field("request");
+    let then = destination(field("then"));
+    if request.is_some_and(|r| !flow::is_request_id(r)) {
+        return flow::expired_request(&pages);
+    }
+    if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {
+        return totp_page(
+            &req,
+            &provider,
+            &pages,
+            StatusCode::FORBIDDEN,
+            (request, then),
+            Some("This form had expired, so nothing was sent. Please enter the code again."),
+        );
+    }
+    let Some(token) = cookies::value(&req, &provider.config, cookies::MFA) else {
+        return back_to_login(&provider, request, then);
+    };
+    let code = field("code").unwrap_or("");
+    let outcome =
+        match sign_in::totp::sign_in(&provider, &visitor(&req, &provider), &token, code).await {
+            Ok(outcome) => outcome,
+            Err(e) => return pages.fail(&e),
+        };
+    let refused = |status: StatusCode, why: &Refusal| {
+        totp_page(
+            &req,
+            &provider,
+            &pages,
+            status,
+            (request, then),
+            Some(&why.message()),
+        )
+    };
+    match outcome {
+        Outcome::SignedIn(done) => {
+            let mut response = signed_in(&provider, done, request, then);
+            let _ = response.add_cookie(&cookies::removal(&provider.config, cookies::MFA));
+            response
+        }
+        Outcome::Refused(why @ Refusal::Throttled { .. }) => {
+            refused(StatusCode::TOO_MANY_REQUESTS, &why)
+        }
+        Outcome::Refused(why) => refused(StatusCode::UNAUTHORIZED, &why),
+        Outcome::StartAgain | Outcome::SecondFactorDue { .. } => {
+            back_to_login(&provider, request, then)
+        }
+    }
+}
