@@ -2,8 +2,9 @@
 
 use super::AccountError;
 use crate::crypto::{random_token, token_hash};
-use crate::model::{Device, SessionRecord};
-use crate::store::Store;
+use crate::model::{Device, SessionRecord, UserRecord};
+use crate::state::Provider;
+use crate::store::{Store, StoreError};
 
 /// Opens a session for `user_id` authenticated with `amr` at `now`; returns
 /// the cookie value (the only copy of it) and the record.
@@ -41,4 +42,22 @@ pub async fn find(
 /// Ends the session behind a cookie value.
 pub async fn close(store: &Store, cookie: &str) -> Result<(), AccountError> {
     Ok(store.delete_session(&token_hash(cookie)).await?)
+}
+
+/// The live session behind a cookie value and its user, when that user is
+/// still enabled. A cookie that is malformed or names nothing is no session.
+pub async fn current(
+    provider: &Provider,
+    cookie: &str,
+) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+    let session = match find(&provider.store, cookie, provider.now()).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Ok(None),
+        Err(AccountError::Store(e)) => return Err(e),
+        Err(_) => return Ok(None),
+    };
+    let user = provider.store.cached_user(&session.user_id).await?;
+    Ok(user
+        .filter(|u| !u.disabled)
+        .map(|u| (session, UserRecord::clone(&u))))
 }

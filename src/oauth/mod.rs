@@ -2,16 +2,21 @@
 //! parameters in, values or typed RFC errors out.
 
 pub mod authorize;
+pub mod client_answer;
 pub mod client_auth;
+pub mod code_issuing;
+pub mod consent;
 pub mod discovery;
 pub mod error;
 pub mod grant_client_credentials;
 pub mod grant_code;
 pub mod grant_refresh;
 pub mod introspect;
+pub mod journey;
 pub mod logout;
 pub mod next_step;
 pub mod params;
+pub mod pending_requests;
 pub mod pkce;
 pub mod revoke;
 pub mod scopes;

@@ -7,7 +7,7 @@ use super::audit;
 use super::consent::describe_scope;
 use super::cookies;
 use super::display;
-use super::flow::{current_session, redirect};
+use super::onward::{current_session, redirect};
 use super::pages::Pages;
 use crate::account::profile;
 use crate::model::{SessionRecord, UserRecord};

@@ -1,16 +1,13 @@
 //! The consent screen (OpenID Connect Core §3.1.2.4): the client's name and
-//! the requested scopes in plain words; Allow records the consent and issues
-//! the code, Deny answers the client with `access_denied`.
+//! the requested scopes in plain words. The decision is
+//! `crate::oauth::consent`'s; this renders it and reads the answer.
 
-use super::audit;
 use super::cookies;
-use super::flow::{self, current_session, redirect};
+use super::onward::{self, current_session, redirect};
 use super::pages::Pages;
-use crate::crypto::token_hash;
-use crate::model::{ClientRecord, SessionRecord, UserRecord};
-use crate::oauth::authorize::AuthorizeRequest;
-use crate::oauth::error::ErrorCode;
-use crate::oauth::next_step::{next_step, NextStep};
+use super::rate_limit::client_address;
+use crate::oauth::consent;
+use crate::oauth::pending_requests;
 use crate::state::Provider;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -27,40 +24,6 @@ pub fn describe_scope(scope: &str) -> String {
     }
 }
 
-/// Lets the consent screen go ahead only when consent is what the request
-/// needs next (`None`); otherwise answers with where the browser should go
-/// instead.
-fn gate(
-    provider: &Provider,
-    pages: &Pages,
-    (request, client): (&AuthorizeRequest, &ClientRecord),
-    signed_in: Option<&(SessionRecord, UserRecord)>,
-    consented: &[String],
-    id: &str,
-    status: StatusCode,
-) -> Option<HttpResponse> {
-    let base = provider.config.base_path();
-    match next_step(
-        request,
-        client,
-        flow::signed_in(signed_in),
-        consented,
-        provider.now(),
-    ) {
-        Ok(NextStep::Consent) | Ok(NextStep::Issue) => None,
-        Ok(NextStep::Login) => Some(redirect(status, &format!("{base}/login?request={id}"))),
-        Ok(NextStep::ChangePassword) => Some(redirect(
-            status,
-            &format!("{base}/login/new-password?request={id}"),
-        )),
-        Ok(NextStep::EnrolMfa) => Some(redirect(
-            status,
-            &format!("{base}/account/mfa/enrol?request={id}"),
-        )),
-        Err(e) => Some(flow::error_to_client(pages, provider, status, &e)),
-    }
-}
-
 /// GET /consent
 pub async fn show(
     req: HttpRequest,
@@ -69,11 +32,11 @@ pub async fn show(
 ) -> HttpResponse {
     let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
     let Some(id) = params.get("request").ok().flatten() else {
-        return flow::expired_request(&pages);
+        return onward::expired_request(&pages);
     };
-    let (request, client) = match flow::load_request(&provider, id).await {
+    let (request, client) = match pending_requests::load(&provider, id).await {
         Ok(Some(found)) => found,
-        Ok(None) => return flow::expired_request(&pages),
+        Ok(None) => return onward::expired_request(&pages),
         Err(e) => return pages.fail(&e),
     };
     let signed_in = match current_session(&req, &provider).await {
@@ -81,29 +44,23 @@ pub async fn show(
         Err(e) => return pages.fail(&e),
     };
     let consented = match &signed_in {
-        Some((_, user)) => match provider
-            .store
-            .consented_scopes(&user.id, &client.client_id)
-            .await
-        {
+        Some((_, user)) => match consent::consented_scopes(&provider, user, &client).await {
             Ok(scopes) => scopes,
             Err(e) => return pages.fail(&e),
         },
         None => Vec::new(),
     };
-    if let Some(elsewhere) = gate(
+    if let Some(elsewhere) = consent::gate(
         &provider,
-        &pages,
         (&request, &client),
         signed_in.as_ref(),
         &consented,
         id,
-        StatusCode::FOUND,
     ) {
-        return elsewhere;
+        return onward::go(&pages, &provider, StatusCode::FOUND, elsewhere);
     }
     let Some((_, user)) = signed_in else {
-        return flow::expired_request(&pages);
+        return onward::expired_request(&pages);
     };
     let scopes: Vec<String> = request.scopes.iter().map(|s| describe_scope(s)).collect();
     pages.form(
@@ -131,7 +88,7 @@ pub async fn submit(
     };
     let field = |name: &str| params.get(name).ok().flatten();
     let Some(id) = field("request") else {
-        return flow::expired_request(&pages);
+        return onward::expired_request(&pages);
     };
     if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {
         return pages.error(
@@ -140,9 +97,9 @@ pub async fn submit(
             "Nothing was shared. Go back to the application and sign in again.",
         );
     }
-    let (request, client) = match flow::load_request(&provider, id).await {
+    let (request, client) = match pending_requests::load(&provider, id).await {
         Ok(Some(found)) => found,
-        Ok(None) => return flow::expired_request(&pages),
+        Ok(None) => return onward::expired_request(&pages),
         Err(e) => return pages.fail(&e),
     };
     let signed_in = match current_session(&req, &provider).await {
@@ -150,74 +107,37 @@ pub async fn submit(
         Err(e) => return pages.fail(&e),
     };
     // Allowing counts as consent to every requested scope; everything else
-    // (a fresh sign-in for prompt=login or max_age, a second factor) must
-    // still hold, so the form cannot short-cut the login screen.
+    // must still hold, so the form cannot short-cut the login screen.
     if field("decision") == Some("allow") {
-        if let Some(elsewhere) = gate(
+        if let Some(elsewhere) = consent::gate(
             &provider,
-            &pages,
             (&request, &client),
             signed_in.as_ref(),
             &request.scopes,
             id,
-            StatusCode::SEE_OTHER,
         ) {
-            return elsewhere;
+            return onward::go(&pages, &provider, StatusCode::SEE_OTHER, elsewhere);
         }
     }
     let Some((session, user)) = signed_in else {
         let base = provider.config.base_path();
         return redirect(StatusCode::SEE_OTHER, &format!("{base}/login?request={id}"));
     };
-    let now = provider.now();
-    let result = async {
-        match field("decision") {
-            Some("allow") => {
-                let mut scopes = provider
-                    .store
-                    .consented_scopes(&user.id, &client.client_id)
-                    .await?;
-                for s in &request.scopes {
-                    if !scopes.contains(s) {
-                        scopes.push(s.clone());
-                    }
-                }
-                provider
-                    .store
-                    .save_consent(&user.id, &client.client_id, &scopes, now)
-                    .await?;
-                provider.store.delete_auth_request(&token_hash(id)).await?;
-                tracing::info!(user_id = %user.id, client_id = %client.client_id, "consent given");
-                let event = crate::audit_log::Event::by_user("consent.given", &user)
-                    .client(&client.client_id)
-                    .detail("scope", request.scopes.join(" "));
-                audit::record(&req, &provider, event).await;
-                flow::issue_code(&provider, &pages, StatusCode::SEE_OTHER, &request, &session).await
-            }
-            Some("deny") => {
-                provider.store.delete_auth_request(&token_hash(id)).await?;
-                tracing::info!(user_id = %user.id, client_id = %client.client_id, "consent denied");
-                let event = crate::audit_log::Event::by_user("consent.denied", &user)
-                    .client(&client.client_id);
-                audit::record(&req, &provider, event).await;
-                let e = request.error(
-                    ErrorCode::AccessDenied,
-                    "sign-in cancelled: the user chose not to share their account",
-                );
-                Ok(flow::error_to_client(
-                    &pages,
-                    &provider,
-                    StatusCode::SEE_OTHER,
-                    &e,
-                ))
-            }
-            _ => Ok(pages.error(
+    let ip = client_address(&req, provider.config.trust_forwarded_for);
+    let pending = (&request, &client);
+    let answer = match field("decision") {
+        Some("allow") => consent::allow(&provider, id, pending, (&session, &user), &ip).await,
+        Some("deny") => consent::deny(&provider, id, pending, &user, &ip).await,
+        _ => {
+            return pages.error(
                 StatusCode::BAD_REQUEST,
                 "Choose Allow or Deny",
                 "Go back and choose whether to share your account.",
-            )),
+            )
         }
+    };
+    match answer {
+        Ok(answer) => onward::to_client(&pages, StatusCode::SEE_OTHER, &answer),
+        Err(e) => pages.fail(&e),
     }
-    .await;
-    result.unwrap_or_else(|e: crate::store::StoreError| pages.fail(&e))
 }

@@ -1,6 +1,6 @@
 //! The home page and the embedded static files.
 
-use super::flow::current_session;
+use super::onward::current_session;
 use super::pages::Pages;
 use crate::state::Provider;
 use actix_web::http::{header, StatusCode};

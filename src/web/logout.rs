@@ -5,7 +5,7 @@
 
 use super::audit;
 use super::cookies;
-use super::flow::{current_session, redirect, redirect_status};
+use super::onward::{current_session, redirect, redirect_status};
 use super::pages::Pages;
 use super::params;
 use crate::account::session;

@@ -6,7 +6,7 @@
 use crate::oauth::scopes::ADMIN_SCOPE;
 use crate::oauth::token_validation::{self, Invalid};
 use crate::state::Provider;
-use crate::web::flow::current_session;
+use crate::web::onward::current_session;
 use crate::web::rate_limit::client_address;
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};

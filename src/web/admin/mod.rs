@@ -48,7 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// GET /admin: the users list.
 async fn index(_admin: ui::AdminUser, provider: web::Data<crate::state::Provider>) -> HttpResponse {
     let base = provider.config.base_path();
-    crate::web::flow::redirect(StatusCode::FOUND, &format!("{base}/admin/users"))
+    crate::web::onward::redirect(StatusCode::FOUND, &format!("{base}/admin/users"))
 }
 
 /// Anything else under /admin: still only for admins.

@@ -7,7 +7,7 @@ use crate::admin::{AdminError, Context};
 use crate::model::UserRecord;
 use crate::state::Provider;
 use crate::web::cookies;
-use crate::web::flow::{current_session, redirect};
+use crate::web::onward::{current_session, redirect};
 use crate::web::pages::Pages;
 use crate::web::rate_limit::client_address;
 use actix_web::dev::Payload;

@@ -6,7 +6,7 @@
 
 use super::super::account::{read_form, sign_in_first};
 use super::super::account_security::show_recovery_codes;
-use super::super::flow::{self, current_session, redirect};
+use super::super::onward::{self, current_session, redirect};
 use super::super::pages::Pages;
 use super::super::qr;
 use super::super::rate_limit::client_address;
@@ -27,9 +27,9 @@ async fn pending(
     request: Option<&str>,
 ) -> Result<Option<(String, String)>, HttpResponse> {
     let Some(id) = request else { return Ok(None) };
-    match flow::load_request(provider, id).await {
+    match crate::oauth::pending_requests::load(provider, id).await {
         Ok(Some((_, client))) => Ok(Some((id.to_string(), client.name))),
-        Ok(None) => Err(flow::expired_request(pages)),
+        Ok(None) => Err(onward::expired_request(pages)),
         Err(e) => Err(pages.fail(&e)),
     }
 }

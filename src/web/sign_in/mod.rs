@@ -13,7 +13,7 @@ pub mod password;
 pub mod totp;
 
 use super::cookies;
-use super::flow::redirect;
+use super::onward::redirect;
 use super::rate_limit::client_address;
 use crate::model::UserRecord;
 use crate::sign_in::{SignedIn, Visitor};

@@ -3,7 +3,7 @@
 //! else, the user chooses their own (`crate::sign_in::new_password`).
 
 use super::super::cookies;
-use super::super::flow::{self, current_session, redirect};
+use super::super::onward::{self, current_session, redirect};
 use super::super::pages::Pages;
 use super::super::rate_limit::client_address;
 use super::{after_sign_in, destination, screen_query};
@@ -44,8 +44,8 @@ pub async fn show(
     let query = Params::parse(req.query_string().as_bytes());
     let request = query.get("request").ok().flatten();
     let then = destination(query.get("then").ok().flatten());
-    if request.is_some_and(|r| !flow::is_request_id(r)) {
-        return flow::expired_request(&pages);
+    if request.is_some_and(|r| !onward::is_request_id(r)) {
+        return onward::expired_request(&pages);
     }
     let base = provider.config.base_path();
     let user = match current_session(&req, &provider).await {
@@ -84,8 +84,8 @@ pub async fn submit(
     let field = |name: &str| form.get(name).ok().flatten();
     let request = field("request");
     let then = destination(field("then"));
-    if request.is_some_and(|r| !flow::is_request_id(r)) {
-        return flow::expired_request(&pages);
+    if request.is_some_and(|r| !onward::is_request_id(r)) {
+        return onward::expired_request(&pages);
     }
     let base = provider.config.base_path();
     let user = match current_session(&req, &provider).await {

@@ -3,7 +3,7 @@
 //! on to the code step (`totp`); the others are signed in here.
 
 use super::super::cookies;
-use super::super::flow::{self, redirect};
+use super::super::onward::{self, redirect};
 use super::super::pages::Pages;
 use super::{destination, screen_query, signed_in, visitor};
 use crate::account::mfa;
@@ -21,9 +21,9 @@ async fn pending_client_name(
     request: Option<&str>,
 ) -> Result<Option<String>, HttpResponse> {
     let Some(id) = request else { return Ok(None) };
-    match flow::load_request(provider, id).await {
+    match crate::oauth::pending_requests::load(provider, id).await {
         Ok(Some((_, client))) => Ok(Some(client.name)),
-        Ok(None) => Err(flow::expired_request(pages)),
+        Ok(None) => Err(onward::expired_request(pages)),
         Err(e) => Err(pages.fail(&e)),
     }
 }
@@ -70,7 +70,7 @@ pub async fn show(
         Err(page) => return page,
     };
     let hint = match (request, client_name.is_some()) {
-        (Some(id), true) => flow::load_request(&provider, id)
+        (Some(id), true) => crate::oauth::pending_requests::load(&provider, id)
             .await
             .ok()
             .flatten()

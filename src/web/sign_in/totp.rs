@@ -3,7 +3,7 @@
 //! password was accepted. The challenge cookie ties the browser to that user.
 
 use super::super::cookies;
-use super::super::flow::{self, redirect};
+use super::super::onward::{self, redirect};
 use super::super::pages::Pages;
 use super::{destination, screen_query, signed_in, visitor};
 use crate::sign_in::{self, Outcome, Refusal};
@@ -50,8 +50,8 @@ pub async fn show(
     let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
     let request = params.get("request").ok().flatten();
     let then = destination(params.get("then").ok().flatten());
-    if request.is_some_and(|r| !flow::is_request_id(r)) {
-        return flow::expired_request(&pages);
+    if request.is_some_and(|r| !onward::is_request_id(r)) {
+        return onward::expired_request(&pages);
     }
     let live = match cookies::value(&req, &provider.config, cookies::MFA) {
         Some(token) => matches!(
@@ -87,8 +87,8 @@ pub async fn submit(
     let field = |name: &str| params.get(name).ok().flatten();
     let request = field("request");
     let then = destination(field("then"));
-    if request.is_some_and(|r| !flow::is_request_id(r)) {
-        return flow::expired_request(&pages);
+    if request.is_some_and(|r| !onward::is_request_id(r)) {
+        return onward::expired_request(&pages);
     }
     if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {
         return totp_page(

@@ -1,0 +1,181 @@
+//! An authorization request's way through Gatehouse (RFC 6749 §4.1, OpenID
+//! Connect Core §3.1.2): validated at `/authorize`, then, as
+//! `next_step` decides, saved while the user is sent to a screen (sign-in,
+//! new password, two-step set-up, consent) and resumed after it, until the
+//! client gets its answer: a code, or an error at its redirect URI.
+
+use super::authorize::{self, AuthorizeError, AuthorizeRequest};
+use super::client_answer::ClientAnswer;
+use super::code_issuing::issue_code;
+use super::next_step::{next_step, NextStep, SignedIn};
+use super::params::Params;
+use super::pending_requests;
+use crate::model::{ClientRecord, SessionRecord, UserRecord};
+use crate::state::Provider;
+use crate::store::StoreError;
+
+/// A screen the user must pass before the client can be answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    /// Sign in (again).
+    Login,
+    /// Replace a password an admin set.
+    NewPassword,
+    /// Set up two-step verification.
+    EnrolMfa,
+    /// Agree to share the requested scopes.
+    Consent,
+}
+
+/// Where a request goes next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Onward {
+    /// To a screen, carrying the saved request's id.
+    Screen {
+        /// Which screen.
+        screen: Screen,
+        /// The pending request's id.
+        request: String,
+    },
+    /// Back to the client, with a code or an error.
+    Client(ClientAnswer),
+}
+
+/// How `/authorize` ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begin {
+    /// The client or redirect URI cannot be trusted: the reason is shown to
+    /// the user and nothing goes to the client (RFC 6749 §4.1.2.1).
+    Untrusted(String),
+    /// The request is valid (or its error may go to the client).
+    Onward(Onward),
+}
+
+/// The browser's session as the next-step decision sees it.
+pub fn signed_in(session: Option<&(SessionRecord, UserRecord)>) -> Option<SignedIn<'_>> {
+    session.map(|(session, user)| SignedIn {
+        session,
+        has_totp: user.totp_secret.is_some(),
+        must_change_password: user.must_change_password,
+    })
+}
+
+/// Validates an authorization request and moves it forward.
+pub async fn begin(
+    provider: &Provider,
+    params: &Params,
+    session: Option<&(SessionRecord, UserRecord)>,
+) -> Result<Begin, StoreError> {
+    let client_id = match authorize::client_id(params) {
+        Ok(id) => id,
+        Err(why) => return Ok(Begin::Untrusted(why)),
+    };
+    let client = provider.store.client(client_id).await?;
+    let mut request = match authorize::validate(params, client.as_ref()) {
+        Ok(r) => r,
+        Err(AuthorizeError::Untrusted(why)) => return Ok(Begin::Untrusted(why)),
+        Err(AuthorizeError::Redirect(e)) => {
+            return Ok(Begin::Onward(Onward::Client(ClientAnswer::error(
+                &e,
+                &provider.config.issuer,
+            ))))
+        }
+    };
+    let Some(client) = client else {
+        return Ok(Begin::Untrusted(
+            "The application is not registered with this sign-in service.".into(),
+        ));
+    };
+    if request.prompts("login") {
+        request.reauth_of = session.map(|(s, _)| s.sid.clone());
+    }
+    request.requested_at = provider.now();
+    let onward = proceed(provider, &request, &client, session, None).await?;
+    Ok(Begin::Onward(onward))
+}
+
+/// Moves a saved request on after a screen; `None` when the id names no
+/// live request.
+pub async fn resume(
+    provider: &Provider,
+    id: &str,
+    session: Option<&(SessionRecord, UserRecord)>,
+) -> Result<Option<Onward>, StoreError> {
+    let Some((request, client)) = pending_requests::load(provider, id).await? else {
+        return Ok(None);
+    };
+    let onward = proceed(provider, &request, &client, session, Some(id.to_string())).await?;
+    Ok(Some(onward))
+}
+
+/// The screen for a step, with the request saved (once) under its id.
+async fn screen(
+    provider: &Provider,
+    screen: Screen,
+    request: &AuthorizeRequest,
+    id: Option<String>,
+) -> Result<Onward, StoreError> {
+    let request = match id {
+        Some(id) => id,
+        None => pending_requests::save(provider, request).await?,
+    };
+    Ok(Onward::Screen { screen, request })
+}
+
+/// Moves a validated request forward: to a screen, or to the client with a
+/// code or an error. `request_id` is set when the request is already saved
+/// (resuming after a screen); it is forgotten once the client is answered.
+pub async fn proceed(
+    provider: &Provider,
+    request: &AuthorizeRequest,
+    client: &ClientRecord,
+    session: Option<&(SessionRecord, UserRecord)>,
+    request_id: Option<String>,
+) -> Result<Onward, StoreError> {
+    // Only a client that asks for consent needs to know what was given.
+    let consented = match session {
+        Some((_, user)) if client.require_consent => {
+            provider
+                .store
+                .consented_scopes(&user.id, &client.client_id)
+                .await?
+        }
+        _ => Vec::new(),
+    };
+    let step = next_step(
+        request,
+        client,
+        signed_in(session),
+        &consented,
+        provider.now(),
+    );
+    let to = match step {
+        Ok(NextStep::Login) => Screen::Login,
+        Ok(NextStep::ChangePassword) => Screen::NewPassword,
+        Ok(NextStep::EnrolMfa) => Screen::EnrolMfa,
+        Ok(NextStep::Consent) => Screen::Consent,
+        Err(e) => {
+            if let Some(id) = &request_id {
+                pending_requests::forget(provider, id).await?;
+            }
+            return Ok(Onward::Client(ClientAnswer::error(
+                &e,
+                &provider.config.issuer,
+            )));
+        }
+        Ok(NextStep::Issue) => {
+            let Some((session, _)) = session else {
+                return Err(StoreError::Corrupt(
+                    "a code was due without a session".into(),
+                ));
+            };
+            if let Some(id) = &request_id {
+                pending_requests::forget(provider, id).await?;
+            }
+            return Ok(Onward::Client(
+                issue_code(provider, request, session).await?,
+            ));
+        }
+    };
+    screen(provider, to, request, request_id).await
+}
