@@ -12,6 +12,8 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod failure;
+pub mod health;
 pub mod key_lifecycle;
 pub mod metrics;
 pub mod model;

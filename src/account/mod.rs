@@ -7,6 +7,8 @@ pub mod mfa;
 pub mod password;
 pub mod profile;
 pub mod recovery;
+pub mod secret_forms;
+pub mod self_service;
 pub mod session;
 pub mod throttle;
 
@@ -19,4 +21,10 @@ pub enum AccountError {
     /// The blocking pool could not run the password check.
     #[error("password check was cancelled")]
     Cancelled,
+}
+
+impl crate::failure::Failure for AccountError {
+    fn is_unavailable(&self) -> bool {
+        matches!(self, AccountError::Store(e) if e.is_unavailable())
+    }
 }

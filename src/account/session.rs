@@ -1,6 +1,7 @@
 //! Browser sessions: a random cookie value, stored only as its SHA-256.
 
 use super::AccountError;
+use crate::audit_log::Event;
 use crate::crypto::{random_token, token_hash};
 use crate::model::{Device, SessionRecord, UserRecord};
 use crate::state::Provider;
@@ -60,4 +61,28 @@ pub async fn current(
     Ok(user
         .filter(|u| !u.disabled)
         .map(|u| (session, UserRecord::clone(&u))))
+}
+
+/// Signs the browser out: ends the session behind the cookie value and
+/// records it for its user; `client_id` names the client that asked
+/// (RP-initiated logout), `ip` the browser's address.
+pub async fn sign_out(
+    provider: &Provider,
+    cookie: &str,
+    client_id: Option<&str>,
+    ip: &str,
+) -> Result<(), AccountError> {
+    let user = current(provider, cookie).await?.map(|(_, user)| user);
+    close(&provider.store, cookie).await?;
+    tracing::info!("browser session ended by RP-initiated logout");
+    if let Some(user) = user {
+        let mut event = Event::by_user("session.ended", &user)
+            .detail("how", "logout")
+            .ip(ip);
+        if let Some(client_id) = client_id {
+            event = event.client(client_id);
+        }
+        provider.audit.record(provider.now(), event).await;
+    }
+    Ok(())
 }

@@ -181,6 +181,11 @@ impl ClientSpec {
     }
 }
 
+/// Every registered client.
+pub async fn list(ctx: &Context<'_>) -> Result<Vec<ClientRecord>, AdminError> {
+    Ok(ctx.store.list_clients().await?)
+}
+
 /// A stored client, or `NotFound`.
 pub async fn find(ctx: &Context<'_>, client_id: &str) -> Result<ClientRecord, AdminError> {
     ctx.store

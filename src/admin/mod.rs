@@ -2,11 +2,14 @@
 //! and the command line: each checks its input, changes the store and
 //! records an audit event. No HTTP types in here.
 
+pub mod api_access;
+pub mod audit;
 pub mod clients;
 pub mod tokens;
 pub mod users;
 
 use crate::audit_log::{Actor, AuditLog, Event};
+use crate::state::Provider;
 use crate::store::{Store, StoreError};
 
 /// Errors crossing the admin boundary; `Display` is the sentence to show.
@@ -55,7 +58,19 @@ pub struct Context<'a> {
     pub now: i64,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The context of a request served by `provider`, made by `actor` from
+    /// `ip`, now.
+    pub fn new(provider: &'a Provider, actor: Actor, ip: Option<String>) -> Context<'a> {
+        Context {
+            store: &provider.store,
+            audit: &provider.audit,
+            actor,
+            ip,
+            now: provider.now(),
+        }
+    }
+
     /// Records an admin action.
     pub async fn record(&self, name: &'static str, build: impl FnOnce(Event) -> Event) {
         let mut event = Event::new(name, self.actor.clone());

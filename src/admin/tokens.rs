@@ -1,8 +1,9 @@
-//! Ending sessions, revoking grants and rotating signing keys on an
-//! admin's request.
+//! Sessions, grants and signing keys as admins see them: listing live grants
+//! and keys, ending sessions, revoking grants and rotating keys.
 
 use super::{AdminError, Context};
 use crate::key_lifecycle::{LoadError, Rotation};
+use crate::model::{GrantSummary, KeyRecord};
 use crate::store::StoreError;
 
 fn from_load(e: LoadError) -> AdminError {
@@ -12,9 +13,23 @@ fn from_load(e: LoadError) -> AdminError {
     }
 }
 
+/// The live grants of a user, of a client, or of both.
+pub async fn live_grants(
+    ctx: &Context<'_>,
+    user_id: Option<&str>,
+    client_id: Option<&str>,
+) -> Result<Vec<GrantSummary>, AdminError> {
+    Ok(ctx.store.live_grants(user_id, client_id, ctx.now).await?)
+}
+
+/// Every signing key that is not pruned, newest first.
+pub async fn signing_keys(ctx: &Context<'_>) -> Result<Vec<KeyRecord>, AdminError> {
+    Ok(ctx.store.signing_keys().await?)
+}
+
 /// Ends one browser session of a user.
 pub async fn end_session(ctx: &Context<'_>, user_id: &str, sid: &str) -> Result<(), AdminError> {
-    let user = super::users::find(ctx.store, user_id).await?;
+    let user = super::users::find(ctx, user_id).await?;
     if !ctx.store.delete_session_of_user(&user.id, sid).await? {
         return Err(AdminError::NotFound(
             "That session does not exist or has ended.".into(),

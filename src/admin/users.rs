@@ -5,7 +5,7 @@
 use super::{generate_password, AdminError, Context, Page};
 use crate::account::{password::hash_password, profile, throttle};
 use crate::audit_log::{Actor, AuditLog, Event};
-use crate::model::{NewUser, UserRecord};
+use crate::model::{NewUser, SessionSummary, UserRecord};
 use crate::store::Store;
 
 /// What creating a user takes besides the password.
@@ -46,11 +46,11 @@ pub fn check_username(username: &str) -> Result<(), AdminError> {
 }
 
 /// A user by id or username, or `NotFound`.
-pub async fn find(store: &Store, id_or_username: &str) -> Result<UserRecord, AdminError> {
-    if let Some(user) = store.user_by_id(id_or_username).await? {
+pub async fn find(ctx: &Context<'_>, id_or_username: &str) -> Result<UserRecord, AdminError> {
+    if let Some(user) = ctx.store.user_by_id(id_or_username).await? {
         return Ok(user);
     }
-    store
+    ctx.store
         .user_by_username(id_or_username)
         .await?
         .ok_or_else(|| AdminError::NotFound(format!("There is no user {id_or_username:?}.")))
@@ -58,7 +58,7 @@ pub async fn find(store: &Store, id_or_username: &str) -> Result<UserRecord, Adm
 
 /// Users whose username, name or email contains `search`, by username.
 pub async fn list(
-    store: &Store,
+    ctx: &Context<'_>,
     search: Option<&str>,
     page: i64,
     per_page: i64,
@@ -66,7 +66,8 @@ pub async fn list(
     let search = search.map(str::trim).filter(|s| !s.is_empty());
     let page = page.clamp(1, 1_000_000);
     let per_page = per_page.clamp(1, 200);
-    let (items, total) = store
+    let (items, total) = ctx
+        .store
         .list_users(search, per_page, (page - 1) * per_page)
         .await?;
     Ok(Page {
@@ -75,6 +76,11 @@ pub async fn list(
         page,
         per_page,
     })
+}
+
+/// The user's live browser sessions.
+pub async fn sessions(ctx: &Context<'_>, user_id: &str) -> Result<Vec<SessionSummary>, AdminError> {
+    Ok(ctx.store.sessions_of_user(user_id, ctx.now).await?)
 }
 
 /// The hash of the password to set, and the password to show if generated.
@@ -121,7 +127,7 @@ pub async fn create(
             "The username {username:?} is taken."
         )));
     };
-    let user = find(ctx.store, &id).await?;
+    let user = find(ctx, &id).await?;
     ctx.record("admin.user.created", |e| {
         e.user(&user.id, &user.username)
             .detail("admin", user.is_admin.to_string())
@@ -138,7 +144,7 @@ pub async fn update(
     email: Option<&str>,
     is_admin: bool,
 ) -> Result<(), AdminError> {
-    let user = find(ctx.store, user_id).await?;
+    let user = find(ctx, user_id).await?;
     let (name, email) =
         profile::check_profile(name, email).map_err(|why| AdminError::Invalid(why.into()))?;
     ctx.store
@@ -165,7 +171,7 @@ pub async fn set_disabled(
     user_id: &str,
     disabled: bool,
 ) -> Result<(), AdminError> {
-    let user = find(ctx.store, user_id).await?;
+    let user = find(ctx, user_id).await?;
     ctx.store
         .set_user_disabled(&user.id, disabled, ctx.now)
         .await?;
@@ -189,7 +195,7 @@ pub async fn reset_password(
     user_id: &str,
     password: NewPassword,
 ) -> Result<Option<String>, AdminError> {
-    let user = find(ctx.store, user_id).await?;
+    let user = find(ctx, user_id).await?;
     let (hash, shown, must_change) = choose_password(&user.username, password).await?;
     ctx.store
         .reset_password_hash(&user.id, &hash, must_change, ctx.now)
@@ -207,7 +213,7 @@ pub async fn reset_password(
 /// Removes the user's second factor (they can enrol again from their
 /// account page, or are asked to by clients that require it).
 pub async fn reset_mfa(ctx: &Context<'_>, user_id: &str) -> Result<(), AdminError> {
-    let user = find(ctx.store, user_id).await?;
+    let user = find(ctx, user_id).await?;
     ctx.store.remove_totp(&user.id, ctx.now).await?;
     ctx.record("admin.user.mfa_reset", |e| e.user(&user.id, &user.username))
         .await;
@@ -216,7 +222,7 @@ pub async fn reset_mfa(ctx: &Context<'_>, user_id: &str) -> Result<(), AdminErro
 
 /// Deletes a user with their sessions, grants and consents.
 pub async fn delete(ctx: &Context<'_>, user_id: &str) -> Result<(), AdminError> {
-    let user = find(ctx.store, user_id).await?;
+    let user = find(ctx, user_id).await?;
     ctx.store.delete_user(&user.id).await?;
     ctx.record("admin.user.deleted", |e| e.user(&user.id, &user.username))
         .await;

@@ -99,7 +99,7 @@ pub(super) async fn run(ctx: &Context<'_>, action: UserAction) -> Result<(), Cli
             let mut page = 1;
             println!("{:<24} {:<32} {:<24} FLAGS", "USERNAME", "EMAIL", "NAME");
             loop {
-                let found = users::list(ctx.store, search.as_deref(), page, 200).await?;
+                let found = users::list(ctx, search.as_deref(), page, 200).await?;
                 for u in &found.items {
                     let mut flags = Vec::new();
                     if u.is_admin {
@@ -133,12 +133,12 @@ pub(super) async fn run(ctx: &Context<'_>, action: UserAction) -> Result<(), Cli
             }
         }
         UserAction::Disable { username } => {
-            let user = users::find(ctx.store, &username).await?;
+            let user = users::find(ctx, &username).await?;
             users::set_disabled(ctx, &user.id, true).await?;
             println!("Disabled {username}: their sessions ended and their tokens were revoked.");
         }
         UserAction::Enable { username } => {
-            let user = users::find(ctx.store, &username).await?;
+            let user = users::find(ctx, &username).await?;
             users::set_disabled(ctx, &user.id, false).await?;
             println!("Enabled {username}.");
         }
@@ -146,7 +146,7 @@ pub(super) async fn run(ctx: &Context<'_>, action: UserAction) -> Result<(), Cli
             username,
             generate_password,
         } => {
-            let user = users::find(ctx.store, &username).await?;
+            let user = users::find(ctx, &username).await?;
             let chosen = password(&username, generate_password)?;
             let shown = users::reset_password(ctx, &user.id, chosen).await?;
             println!("Set a new password for {username}; their sessions ended.");
@@ -155,12 +155,12 @@ pub(super) async fn run(ctx: &Context<'_>, action: UserAction) -> Result<(), Cli
             }
         }
         UserAction::ResetMfa { username } => {
-            let user = users::find(ctx.store, &username).await?;
+            let user = users::find(ctx, &username).await?;
             users::reset_mfa(ctx, &user.id).await?;
             println!("Removed two-step verification for {username}.");
         }
         UserAction::Delete { username } => {
-            let user = users::find(ctx.store, &username).await?;
+            let user = users::find(ctx, &username).await?;
             users::delete(ctx, &user.id).await?;
             println!("Deleted {username}.");
         }

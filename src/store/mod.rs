@@ -51,6 +51,12 @@ pub enum StoreError {
     },
 }
 
+impl crate::failure::Failure for StoreError {
+    fn is_unavailable(&self) -> bool {
+        StoreError::is_unavailable(self)
+    }
+}
+
 impl StoreError {
     /// Whether the database could not be reached (down, restarting, pool
     /// exhausted): worth a 503 and a retry, not a 500.

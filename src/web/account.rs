@@ -3,17 +3,16 @@
 //! Every change is a CSRF-protected form that redirects back with a notice
 //! (POST/redirect/GET), or re-renders the page with the problem in words.
 
-use super::audit;
 use super::consent::describe_scope;
 use super::cookies;
 use super::display;
 use super::onward::{current_session, redirect};
 use super::pages::Pages;
-use crate::account::profile;
+use super::rate_limit::client_address;
+use crate::account::{profile, self_service, AccountError};
 use crate::model::{SessionRecord, UserRecord};
 use crate::oauth::params::Params;
 use crate::state::Provider;
-use crate::store::StoreError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -58,13 +57,11 @@ pub async fn render(
     (session, user): (&SessionRecord, &UserRecord),
     notice: Option<&str>,
     problem: Option<Problem<'_>>,
-) -> Result<HttpResponse, StoreError> {
-    let store = &provider.store;
-    let now = provider.now();
-    let recovery_left = store.recovery_codes_left(&user.id).await?;
-    let sessions: Vec<_> = store
-        .sessions_of_user(&user.id, now)
-        .await?
+) -> Result<HttpResponse, AccountError> {
+    let overview = self_service::overview(provider, user).await?;
+    let recovery_left = overview.recovery_left;
+    let sessions: Vec<_> = overview
+        .sessions
         .into_iter()
         .map(|s| {
             json!({
@@ -77,9 +74,8 @@ pub async fn render(
             })
         })
         .collect();
-    let applications: Vec<_> = store
-        .consents_of_user(&user.id)
-        .await?
+    let applications: Vec<_> = overview
+        .applications
         .into_iter()
         .map(|c| {
             json!({
@@ -237,20 +233,10 @@ pub async fn update_profile(
     let field = |name: &str| params.get(name).ok().flatten();
     match profile::check_profile(field("name"), field("email")) {
         Ok((name, email)) => {
-            let saved = provider
-                .store
-                .update_profile(&user.id, name.as_deref(), email.as_deref(), provider.now())
-                .await;
-            match saved {
-                Ok(()) => {
-                    audit::record(
-                        &req,
-                        &provider,
-                        crate::audit_log::Event::by_user("profile.updated", &user),
-                    )
-                    .await;
-                    done(&provider, "profile", "profile")
-                }
+            let ip = client_address(&req, provider.config.trust_forwarded_for);
+            let profile = (name.as_deref(), email.as_deref());
+            match self_service::update_profile(&provider, &user, profile, &ip).await {
+                Ok(()) => done(&provider, "profile", "profile"),
                 Err(e) => pages.fail(&e),
             }
         }
@@ -269,17 +255,10 @@ pub async fn end_sessions(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let store = &provider.store;
+    let ip = client_address(&req, provider.config.trust_forwarded_for);
     if params.get("scope").ok().flatten() == Some("others") {
-        return match store.delete_other_sessions(&user.id, &session.sid).await {
-            Ok(n) => {
-                tracing::info!(user_id = %user.id, sessions = n, "other sessions signed out");
-                let event = crate::audit_log::Event::by_user("session.ended", &user)
-                    .detail("how", "account_page")
-                    .detail("sessions", n.to_string());
-                audit::record(&req, &provider, event).await;
-                done(&provider, "sessions", "sessions")
-            }
+        return match self_service::end_other_sessions(&provider, &user, &session.sid, &ip).await {
+            Ok(_) => done(&provider, "sessions", "sessions"),
             Err(e) => pages.fail(&e),
         };
     }
@@ -296,15 +275,8 @@ pub async fn end_sessions(
         )
         .await;
     }
-    match store.delete_session_of_user(&user.id, sid).await {
-        Ok(true) => {
-            tracing::info!(user_id = %user.id, sid, "session signed out from the account page");
-            let event = crate::audit_log::Event::by_user("session.ended", &user)
-                .detail("how", "account_page")
-                .detail("sessions", "1");
-            audit::record(&req, &provider, event).await;
-            done(&provider, "session", "sessions")
-        }
+    match self_service::end_session(&provider, &user, sid, &ip).await {
+        Ok(true) => done(&provider, "session", "sessions"),
         Ok(false) => {
             let message = "That session had already ended.";
             problem(
@@ -333,18 +305,9 @@ pub async fn revoke_application(
         Err(response) => return response,
     };
     let client_id = params.get("client_id").ok().flatten().unwrap_or("");
-    match provider
-        .store
-        .revoke_application(&user.id, client_id, provider.now())
-        .await
-    {
-        Ok(true) => {
-            tracing::info!(user_id = %user.id, client_id, "application access revoked by the user");
-            let event =
-                crate::audit_log::Event::by_user("consent.revoked", &user).client(client_id);
-            audit::record(&req, &provider, event).await;
-            done(&provider, "application", "applications")
-        }
+    let ip = client_address(&req, provider.config.trust_forwarded_for);
+    match self_service::revoke_application(&provider, &user, client_id, &ip).await {
+        Ok(true) => done(&provider, "application", "applications"),
         Ok(false) => {
             let message = "That application had no access to remove.";
             problem(

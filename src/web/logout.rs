@@ -3,11 +3,11 @@
 //! at once; any other asks the user first, so that a third-party page cannot
 //! sign people out behind their backs.
 
-use super::audit;
 use super::cookies;
 use super::onward::{current_session, redirect, redirect_status};
 use super::pages::Pages;
 use super::params;
+use super::rate_limit::client_address;
 use crate::account::session;
 use crate::oauth::logout::{self, LogoutError, LogoutRequest};
 use crate::oauth::params::Params;
@@ -122,21 +122,10 @@ async fn sign_out_and_finish(
     request: &LogoutRequest,
 ) -> HttpResponse {
     if let Some(cookie) = cookies::value(req, &provider.config, cookies::SESSION) {
-        let user = match current_session(req, provider).await {
-            Ok(found) => found.map(|(_, user)| user),
-            Err(e) => return pages.fail(&e),
-        };
-        if let Err(e) = session::close(&provider.store, &cookie).await {
+        let ip = client_address(req, provider.config.trust_forwarded_for);
+        let client_id = request.client.as_ref().map(|c| c.client_id.as_str());
+        if let Err(e) = session::sign_out(provider, &cookie, client_id, &ip).await {
             return pages.fail(&e);
-        }
-        tracing::info!("browser session ended by RP-initiated logout");
-        if let Some(user) = user {
-            let mut event =
-                crate::audit_log::Event::by_user("session.ended", &user).detail("how", "logout");
-            if let Some(client) = &request.client {
-                event = event.client(&client.client_id);
-            }
-            audit::record(req, provider, event).await;
         }
     }
     signed_out(

@@ -4,13 +4,13 @@
 mod account;
 mod account_security;
 pub mod admin;
-mod audit;
 mod authorize;
 mod consent;
 pub mod cookies;
 pub mod cors;
 mod discovery;
 mod display;
+pub mod error;
 mod home;
 mod logout;
 mod onward;

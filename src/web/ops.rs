@@ -2,6 +2,7 @@
 //! is up), `/readyz` (database reachable, signing key loaded), `/metrics`
 //! (Prometheus), and a request id on every log line and response.
 
+use crate::health;
 use crate::state::Provider;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -25,24 +26,12 @@ pub async fn healthz() -> HttpResponse {
 /// GET /readyz: ready to serve sign-ins: the database answers and a signing
 /// key is loaded. 503 otherwise, so a load balancer routes around it.
 pub async fn readyz(provider: web::Data<Provider>) -> HttpResponse {
-    // A load balancer wants a quick answer, not one after the pool's
-    // acquire timeout.
-    let database = match tokio::time::timeout(
-        std::time::Duration::from_secs(2),
-        provider.store.ping(),
-    )
-    .await
-    {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(_) => Err("the database did not answer within 2 s".to_string()),
-    };
-    let signing_key = provider.keys().signing.kid.clone();
-    let starting = provider.is_starting();
-    let ready = database.is_ok() && !signing_key.is_empty() && !starting;
+    let found = health::readiness(&provider).await;
+    let ready = found.ready();
     let body = json!({
-        "status": if ready { "ready" } else if starting { "starting" } else { "unavailable" },
-        "database": match &database { Ok(()) => "ok".to_string(), Err(e) => e.clone() },
-        "signing_key": signing_key,
+        "status": if ready { "ready" } else if found.starting { "starting" } else { "unavailable" },
+        "database": match &found.database { Ok(()) => "ok".to_string(), Err(e) => e.clone() },
+        "signing_key": found.signing_key,
     });
     let mut response = if ready {
         HttpResponse::Ok()
@@ -56,25 +45,10 @@ pub async fn readyz(provider: web::Data<Provider>) -> HttpResponse {
 
 /// GET /metrics: Prometheus text format.
 pub async fn metrics(provider: web::Data<Provider>) -> HttpResponse {
-    let (open, idle) = provider.store.pool_stats();
-    provider.metrics.db_connections.set(i64::from(open));
-    provider.metrics.db_idle_connections.set(idle as i64);
-    let cache = provider.store.read_cache_stats();
-    for (result, total) in [
-        ("hit", cache.hits),
-        ("miss", cache.misses),
-        ("bypassed", cache.bypassed),
-    ] {
-        let counter = provider
-            .metrics
-            .read_cache_lookups
-            .with_label_values(&[result]);
-        counter.inc_by(total.saturating_sub(counter.get()));
-    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
-        .body(provider.metrics.render())
+        .body(health::metrics_text(&provider))
 }
 
 /// A caller-supplied request id is kept when it is short and plain (so a

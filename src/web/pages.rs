@@ -6,24 +6,6 @@ use actix_web::HttpResponse;
 use serde::Serialize;
 use tera::{Context, Tera};
 
-/// An error a screen cannot recover from, which may be a passing outage.
-pub trait Failure: std::fmt::Display {
-    /// Whether it is the database being unreachable.
-    fn unavailable(&self) -> bool;
-}
-
-impl Failure for crate::store::StoreError {
-    fn unavailable(&self) -> bool {
-        self.is_unavailable()
-    }
-}
-
-impl Failure for crate::account::AccountError {
-    fn unavailable(&self) -> bool {
-        matches!(self, crate::account::AccountError::Store(e) if e.is_unavailable())
-    }
-}
-
 /// (name, source) of every template, embedded so the binary runs anywhere.
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
@@ -253,39 +235,19 @@ impl Pages {
     }
 
     /// The page for a failure behind a screen: 503 "try again shortly" when
-    /// the database is unreachable, otherwise the 500 apology.
-    pub fn fail(&self, failure: &impl Failure) -> HttpResponse {
-        if failure.unavailable() {
-            let error_id = uuid::Uuid::new_v4().to_string();
-            tracing::warn!(%error_id, detail = %failure, "database unavailable");
-            let mut response = self.error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Sign-in is unavailable for a moment",
-                "The service cannot reach its database right now. Please try again in a minute.",
-                &error_id,
-            );
-            response.headers_mut().insert(
-                actix_web::http::header::RETRY_AFTER,
-                actix_web::http::header::HeaderValue::from_static("5"),
-            );
-            return response;
-        }
-        self.internal_error(&failure.to_string())
+    /// the database is unreachable, otherwise the 500 apology
+    /// (`HttpError::page`).
+    pub fn fail(&self, failure: &dyn crate::failure::Failure) -> HttpResponse {
+        super::error::classify(failure).page(self)
     }
 
     /// Logs `detail` under a fresh error id and shows a plain apology.
     pub fn internal_error(&self, detail: &str) -> HttpResponse {
-        let error_id = uuid::Uuid::new_v4().to_string();
-        tracing::error!(%error_id, detail, "internal error");
-        self.error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong on our side",
-            "Please try again in a moment. If it keeps happening, tell your administrator the error id below.",
-            &error_id,
-        )
+        super::error::HttpError::Internal(detail.to_string()).page(self)
     }
 
-    fn error_page(
+    /// The error page itself, under `error_id`.
+    pub(super) fn error_page(
         &self,
         status: StatusCode,
         title: &str,

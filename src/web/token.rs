@@ -1,8 +1,9 @@
 //! The back-channel endpoints that authenticate a client: POST /token,
 //! /introspect (RFC 7662) and /revoke (RFC 7009). They read the form and the
-//! Basic header, call the protocol logic, and map [`TokenError`] to RFC 6749
-//! §5.2 JSON in one place.
+//! Basic header, call the protocol logic, and answer errors through
+//! [`HttpError`] (RFC 6749 §5.2 JSON).
 
+use super::error::HttpError;
 use super::params;
 use super::rate_limit::client_address;
 use crate::model::ClientRecord;
@@ -11,9 +12,8 @@ use crate::oauth::params::Params;
 use crate::oauth::token_error::TokenError;
 use crate::oauth::{introspect, revoke, token_endpoint};
 use crate::state::Provider;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
 
 /// The form and the decoded Basic credentials of a back-channel request.
 fn read(req: &HttpRequest, body: &[u8]) -> Result<(Params, Option<(String, String)>), TokenError> {
@@ -65,7 +65,7 @@ pub async fn token(
     .await;
     match result {
         Ok(response) => no_store(HttpResponse::Ok()).json(response),
-        Err(e) => error_response(&e),
+        Err(e) => HttpError::from(e).json(),
     }
 }
 
@@ -83,7 +83,7 @@ pub async fn introspect(
     .await;
     match result {
         Ok(answer) => no_store(HttpResponse::Ok()).json(answer),
-        Err(e) => error_response(&e),
+        Err(e) => HttpError::from(e).json(),
     }
 }
 
@@ -102,41 +102,6 @@ pub async fn revoke(
     .await;
     match result {
         Ok(()) => no_store(HttpResponse::Ok()).finish(),
-        Err(e) => error_response(&e),
+        Err(e) => HttpError::from(e).json(),
     }
-}
-
-/// RFC 6749 §5.2: JSON error, 400 (401 for client authentication, with
-/// `WWW-Authenticate` when Basic was tried), `Cache-Control: no-store`.
-pub fn error_response(e: &TokenError) -> HttpResponse {
-    let status = match e {
-        TokenError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
-        TokenError::Server(detail) => {
-            let error_id = uuid::Uuid::new_v4();
-            tracing::error!(%error_id, detail, "token endpoint failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-        TokenError::Unavailable(detail) => {
-            tracing::warn!(detail, "database unavailable");
-            StatusCode::SERVICE_UNAVAILABLE
-        }
-        _ => StatusCode::BAD_REQUEST,
-    };
-    if !matches!(e, TokenError::Server(_) | TokenError::Unavailable(_)) {
-        tracing::info!(error = %e, description = e.description(), "token request refused");
-    }
-    let mut response = HttpResponse::build(status);
-    response
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"));
-    if let TokenError::Unavailable(_) = e {
-        response.insert_header((header::RETRY_AFTER, "5"));
-    }
-    if let TokenError::InvalidClient { basic: true, .. } = e {
-        response.insert_header((
-            header::WWW_AUTHENTICATE,
-            r#"Basic realm="gatehouse", charset="UTF-8""#,
-        ));
-    }
-    response.json(json!({ "error": e.to_string(), "error_description": e.description() }))
 }

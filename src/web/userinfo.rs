@@ -1,10 +1,11 @@
 //! GET and POST /userinfo with a Bearer token (RFC 6750 §2.1 header, §2.2
 //! form body), errors per RFC 6750 §3.
 
+use super::error::HttpError;
 use super::params;
 use crate::oauth::userinfo::{self, UserinfoError};
 use crate::state::Provider;
-use actix_web::http::{header, Method, StatusCode};
+use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 /// The Bearer token from the header or (POST) the form body.
@@ -60,62 +61,6 @@ pub async fn userinfo(
         Ok(claims) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(claims),
-        Err(e) => error_response(&e),
+        Err(e) => HttpError::from(e).json(),
     }
-}
-
-fn error_response(e: &UserinfoError) -> HttpResponse {
-    let (status, challenge) = match e {
-        UserinfoError::Missing => (
-            StatusCode::UNAUTHORIZED,
-            r#"Bearer realm="gatehouse""#.to_string(),
-        ),
-        UserinfoError::InvalidRequest(d) => (
-            StatusCode::BAD_REQUEST,
-            format!(
-                r#"Bearer realm="gatehouse", error="invalid_request", error_description="{}""#,
-                quote_safe(d)
-            ),
-        ),
-        UserinfoError::InvalidToken(d) => {
-            tracing::info!(reason = %d, "userinfo refused a token");
-            (
-                StatusCode::UNAUTHORIZED,
-                r#"Bearer realm="gatehouse", error="invalid_token", error_description="the access token is invalid or has expired""#.to_string(),
-            )
-        }
-        UserinfoError::InsufficientScope => (
-            StatusCode::FORBIDDEN,
-            r#"Bearer realm="gatehouse", error="insufficient_scope", scope="openid""#.to_string(),
-        ),
-        UserinfoError::Server(detail) => {
-            let error_id = uuid::Uuid::new_v4();
-            tracing::error!(%error_id, detail, "userinfo failed");
-            return HttpResponse::InternalServerError()
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .json(serde_json::json!({ "error": "server_error" }));
-        }
-        UserinfoError::Unavailable(detail) => {
-            tracing::warn!(detail, "database unavailable");
-            return HttpResponse::ServiceUnavailable()
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .insert_header((header::RETRY_AFTER, "5"))
-                .json(serde_json::json!({ "error": "temporarily_unavailable" }));
-        }
-    };
-    let mut response = HttpResponse::build(status);
-    response
-        .insert_header((header::WWW_AUTHENTICATE, challenge))
-        .insert_header((header::CACHE_CONTROL, "no-store"));
-    match e {
-        UserinfoError::Missing => response.finish(),
-        other => response.json(serde_json::json!({ "error": other.to_string() })),
-    }
-}
-
-/// Keeps a description inside a quoted-string (RFC 6750 §3: no `"` or `\`).
-fn quote_safe(s: &str) -> String {
-    s.chars()
-        .filter(|c| *c != '"' && *c != '\\' && (' '..='~').contains(c))
-        .collect()
 }

@@ -5,9 +5,11 @@
 
 use super::api_auth::{error, ApiClient};
 use super::{api_clients, api_system, api_users};
+use crate::admin::tokens;
 use crate::admin::{AdminError, Context};
 use crate::audit_log::Actor;
 use crate::state::Provider;
+use crate::web::error::HttpError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -115,33 +117,16 @@ async fn unknown(_client: ApiClient) -> HttpResponse {
 }
 
 pub(super) fn context<'a>(provider: &'a Provider, client: &ApiClient) -> Context<'a> {
-    Context {
-        store: &provider.store,
-        audit: &provider.audit,
-        actor: Actor::Client(client.client_id.clone()),
-        ip: Some(client.ip.clone()),
-        now: provider.now(),
-    }
+    Context::new(
+        provider,
+        Actor::Client(client.client_id.clone()),
+        Some(client.ip.clone()),
+    )
 }
 
+/// The JSON answer for an admin error (`HttpError::json`).
 pub(super) fn fail(e: AdminError) -> HttpResponse {
-    let status = match &e {
-        AdminError::NotFound(_) => StatusCode::NOT_FOUND,
-        AdminError::Conflict(_) => StatusCode::CONFLICT,
-        AdminError::Invalid(_) => StatusCode::BAD_REQUEST,
-        AdminError::Store(s) if s.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
-        AdminError::Store(_) | AdminError::Account(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    if status.is_server_error() {
-        let error_id = uuid::Uuid::new_v4().to_string();
-        tracing::error!(%error_id, error = %e, "admin API call failed");
-        return error(
-            status,
-            e.code(),
-            &format!("the operation failed; error id {error_id}"),
-        );
-    }
-    error(status, e.code(), &e.to_string())
+    HttpError::from(e).json()
 }
 
 pub(super) fn ok(status: StatusCode, body: Value) -> HttpResponse {
@@ -192,17 +177,13 @@ pub(super) fn body<T: for<'de> Deserialize<'de>>(
 
 /// The live grants of a user or of a client.
 pub(super) async fn grants(
-    provider: &Provider,
+    ctx: &Context<'_>,
     user_id: Option<&str>,
     client_id: Option<&str>,
 ) -> HttpResponse {
-    match provider
-        .store
-        .live_grants(user_id, client_id, provider.now())
-        .await
-    {
+    match tokens::live_grants(ctx, user_id, client_id).await {
         Ok(items) => ok(StatusCode::OK, json!({ "items": items })),
-        Err(e) => fail(e.into()),
+        Err(e) => fail(e),
     }
 }
 

@@ -1,17 +1,15 @@
-//! Who may call the JSON admin API: a bearer access token (RFC 6750) that an
-//! admin client obtained with client_credentials and the `gatehouse:admin`
-//! scope. Users' tokens never qualify, even an admin's: the API is for
-//! automation, and people have the admin screens.
+//! The admin API's door: reads the bearer token (RFC 6750 §2.1) and lets
+//! the call through when `crate::admin::api_access` grants it, with the
+//! RFC 6750 §3 challenge otherwise.
 
-use crate::oauth::scopes::ADMIN_SCOPE;
-use crate::oauth::token_validation::{self, Invalid};
+use crate::admin::api_access::{self, Access};
 use crate::state::Provider;
+use crate::web::error::HttpError;
 use crate::web::onward::current_session;
 use crate::web::rate_limit::client_address;
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
-use serde_json::json;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -24,18 +22,17 @@ pub struct ApiClient {
     pub ip: String,
 }
 
-/// A JSON error answer (`error`, `error_description`), never cached; a 503
-/// says when to try again, as the protocol endpoints' do.
-pub fn error(status: StatusCode, code: &str, description: &str) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    response.insert_header((header::CACHE_CONTROL, "no-store"));
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response.insert_header((header::RETRY_AFTER, "5"));
-    }
-    response.json(json!({ "error": code, "error_description": description }))
+/// A JSON error answer (`error`, `error_description`), never cached.
+pub fn error(status: StatusCode, code: &'static str, description: &str) -> HttpResponse {
+    HttpError::refused(status, code, description).json()
 }
 
-fn challenge(status: StatusCode, params: &str, code: &str, description: &str) -> HttpResponse {
+fn challenge(
+    status: StatusCode,
+    params: &str,
+    code: &'static str,
+    description: &str,
+) -> HttpResponse {
     let mut response = error(status, code, description);
     let value = format!("Bearer realm=\"gatehouse-admin\"{params}");
     if let Ok(v) = header::HeaderValue::from_str(&value) {
@@ -76,9 +73,9 @@ async fn authorize(req: &HttpRequest) -> Result<ApiClient, HttpResponse> {
             "a bearer token with the gatehouse:admin scope is required",
         ));
     };
-    let claims = match token_validation::validate(provider, &token).await {
-        Ok(claims) => claims,
-        Err(Invalid::Token(why)) => {
+    let client_id = match api_access::check(provider, &token).await {
+        Ok(Access::Granted { client_id }) => client_id,
+        Ok(Access::InvalidToken(why)) => {
             tracing::info!(reason = %why, "admin API token refused");
             return Err(challenge(
                 StatusCode::UNAUTHORIZED,
@@ -87,39 +84,18 @@ async fn authorize(req: &HttpRequest) -> Result<ApiClient, HttpResponse> {
                 "the access token is invalid, expired or revoked",
             ));
         }
-        Err(Invalid::Store(e)) => {
-            let status = if e.is_unavailable() {
-                StatusCode::SERVICE_UNAVAILABLE
-            } else {
-                StatusCode::INTERNAL_SERVER_ERROR
-            };
-            tracing::error!(error = %e, "admin API token check failed");
-            return Err(error(status, "server_error", "try again shortly"));
+        Ok(Access::InsufficientScope) => {
+            return Err(challenge(
+                StatusCode::FORBIDDEN,
+                ", error=\"insufficient_scope\", scope=\"gatehouse:admin\"",
+                "insufficient_scope",
+                "the token must be an admin client's own, with the gatehouse:admin scope",
+            ))
         }
+        Err(e) => return Err(HttpError::from(e).json()),
     };
-    let has_scope = claims.scope.split(' ').any(|s| s == ADMIN_SCOPE);
-    let own_token = claims.sub == claims.client_id && claims.grant_id.is_none();
-    let still_admin = match provider.store.client(&claims.client_id).await {
-        Ok(client) => client.is_some_and(|c| c.is_admin),
-        Err(e) => {
-            tracing::error!(error = %e, "admin API client check failed");
-            return Err(error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "server_error",
-                "try again shortly",
-            ));
-        }
-    };
-    if !(has_scope && own_token && still_admin) {
-        return Err(challenge(
-            StatusCode::FORBIDDEN,
-            ", error=\"insufficient_scope\", scope=\"gatehouse:admin\"",
-            "insufficient_scope",
-            "the token must be an admin client's own, with the gatehouse:admin scope",
-        ));
-    }
     Ok(ApiClient {
-        client_id: claims.client_id.clone(),
+        client_id,
         ip: client_address(req, provider.config.trust_forwarded_for),
     })
 }

@@ -31,16 +31,13 @@ pub fn client_json(c: &ClientRecord) -> Value {
     })
 }
 
-pub(super) async fn list_clients(
-    _client: ApiClient,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
-    match provider.store.list_clients().await {
+pub(super) async fn list_clients(client: ApiClient, provider: web::Data<Provider>) -> HttpResponse {
+    match clients::list(&context(&provider, &client)).await {
         Ok(list) => ok(
             StatusCode::OK,
             json!({ "items": list.iter().map(client_json).collect::<Vec<_>>() }),
         ),
-        Err(e) => fail(e.into()),
+        Err(e) => fail(e),
     }
 }
 
@@ -199,8 +196,9 @@ pub(super) async fn client_grants(
     path: web::Path<String>,
     provider: web::Data<Provider>,
 ) -> HttpResponse {
-    match clients::find(&context(&provider, &client), &path).await {
-        Ok(record) => grants(&provider, None, Some(&record.client_id)).await,
+    let ctx = context(&provider, &client);
+    match clients::find(&ctx, &path).await {
+        Ok(record) => grants(&ctx, None, Some(&record.client_id)).await,
         Err(e) => fail(e),
     }
 }

@@ -2,7 +2,7 @@
 
 use super::api::{context, fail, no_content, ok};
 use super::api_auth::ApiClient;
-use crate::admin::tokens;
+use crate::admin::{audit, tokens};
 use crate::model::AuditFilter;
 use crate::state::Provider;
 use actix_web::http::StatusCode;
@@ -18,8 +18,8 @@ pub(super) async fn revoke_grant(
     no_content(tokens::revoke_grant(&context(&provider, &client), &path).await)
 }
 
-pub(super) async fn list_keys(_client: ApiClient, provider: web::Data<Provider>) -> HttpResponse {
-    match provider.store.signing_keys().await {
+pub(super) async fn list_keys(client: ApiClient, provider: web::Data<Provider>) -> HttpResponse {
+    match tokens::signing_keys(&context(&provider, &client)).await {
         Ok(keys) => {
             let items: Vec<Value> = keys
                 .iter()
@@ -32,7 +32,7 @@ pub(super) async fn list_keys(_client: ApiClient, provider: web::Data<Provider>)
                 .collect();
             ok(StatusCode::OK, json!({ "items": items }))
         }
-        Err(e) => fail(e.into()),
+        Err(e) => fail(e),
     }
 }
 
@@ -66,7 +66,7 @@ pub(super) struct AuditQuery {
 }
 
 pub(super) async fn audit(
-    _client: ApiClient,
+    client: ApiClient,
     query: web::Query<AuditQuery>,
     provider: web::Data<Provider>,
 ) -> HttpResponse {
@@ -80,9 +80,7 @@ pub(super) async fn audit(
         before_id: query.before.filter(|s| !s.is_empty()),
     };
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    // What this replica has queued is written before it is read.
-    provider.audit.flush().await;
-    match provider.store.audit_events(&filter, limit).await {
+    match audit::events(&context(&provider, &client), &filter, limit).await {
         Ok(items) => {
             let next_before = (items.len() as i64 == limit)
                 .then(|| items.last().map(|e| e.id.clone()))
@@ -92,6 +90,6 @@ pub(super) async fn audit(
                 json!({ "items": items, "next_before": next_before }),
             )
         }
-        Err(e) => fail(e.into()),
+        Err(e) => fail(e),
     }
 }

@@ -35,13 +35,20 @@ pub(super) struct ListQuery {
 }
 
 pub(super) async fn list_users(
-    _client: ApiClient,
+    client: ApiClient,
     query: web::Query<ListQuery>,
     provider: web::Data<Provider>,
 ) -> HttpResponse {
     let page = query.page.unwrap_or(1);
     let per_page = query.per_page.unwrap_or(50);
-    match users::list(&provider.store, query.q.as_deref(), page, per_page).await {
+    match users::list(
+        &context(&provider, &client),
+        query.q.as_deref(),
+        page,
+        per_page,
+    )
+    .await
+    {
         Ok(found) => ok(
             StatusCode::OK,
             json!({
@@ -95,11 +102,11 @@ pub(super) async fn create_user(
 }
 
 pub(super) async fn get_user(
-    _client: ApiClient,
+    client: ApiClient,
     path: web::Path<String>,
     provider: web::Data<Provider>,
 ) -> HttpResponse {
-    match users::find(&provider.store, &path).await {
+    match users::find(&context(&provider, &client), &path).await {
         Ok(user) => ok(StatusCode::OK, user_json(&user)),
         Err(e) => fail(e),
     }
@@ -144,7 +151,7 @@ pub(super) async fn update_user(
             &format!("{key} cannot be changed here"),
         );
     }
-    let user = match users::find(&provider.store, &path).await {
+    let user = match users::find(&context(&provider, &client), &path).await {
         Ok(u) => u,
         Err(e) => return fail(e),
     };
@@ -172,7 +179,7 @@ pub(super) async fn update_user(
     {
         return fail(e);
     }
-    match users::find(&provider.store, &user.id).await {
+    match users::find(&context(&provider, &client), &user.id).await {
         Ok(user) => ok(StatusCode::OK, user_json(&user)),
         Err(e) => fail(e),
     }
@@ -241,19 +248,16 @@ pub(super) async fn reset_mfa(
 }
 
 pub(super) async fn user_sessions(
-    _client: ApiClient,
+    client: ApiClient,
     path: web::Path<String>,
     provider: web::Data<Provider>,
 ) -> HttpResponse {
-    let user = match users::find(&provider.store, &path).await {
+    let ctx = context(&provider, &client);
+    let user = match users::find(&ctx, &path).await {
         Ok(u) => u,
         Err(e) => return fail(e),
     };
-    match provider
-        .store
-        .sessions_of_user(&user.id, provider.now())
-        .await
-    {
+    match users::sessions(&ctx, &user.id).await {
         Ok(sessions) => {
             let items: Vec<Value> = sessions
                 .iter()
@@ -271,7 +275,7 @@ pub(super) async fn user_sessions(
                 .collect();
             ok(StatusCode::OK, json!({ "items": items }))
         }
-        Err(e) => fail(e.into()),
+        Err(e) => fail(e),
     }
 }
 
@@ -285,12 +289,13 @@ pub(super) async fn end_session(
 }
 
 pub(super) async fn user_grants(
-    _client: ApiClient,
+    client: ApiClient,
     path: web::Path<String>,
     provider: web::Data<Provider>,
 ) -> HttpResponse {
-    match users::find(&provider.store, &path).await {
-        Ok(user) => grants(&provider, Some(&user.id), None).await,
+    let ctx = context(&provider, &client);
+    match users::find(&ctx, &path).await {
+        Ok(user) => grants(&ctx, Some(&user.id), None).await,
         Err(e) => fail(e),
     }
 }

@@ -26,13 +26,11 @@ pub struct AdminUser {
 impl AdminUser {
     /// The context admin actions run in, as this admin from this request.
     pub fn context<'a>(&self, req: &HttpRequest, provider: &'a Provider) -> Context<'a> {
-        Context {
-            store: &provider.store,
-            audit: &provider.audit,
-            actor: crate::audit_log::Actor::user(&self.user),
-            ip: Some(client_address(req, provider.config.trust_forwarded_for)),
-            now: provider.now(),
-        }
+        Context::new(
+            provider,
+            crate::audit_log::Actor::user(&self.user),
+            Some(client_address(req, provider.config.trust_forwarded_for)),
+        )
     }
 }
 

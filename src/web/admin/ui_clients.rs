@@ -7,7 +7,7 @@ use super::refresh_origins;
 use super::ui::{self, AdminUser};
 use super::ui_users::show_secret;
 use crate::admin::clients::{self, ClientSpec, GRANT_TYPES};
-use crate::admin::AdminError;
+use crate::admin::{tokens, AdminError};
 use crate::model::{ClientRecord, Lifetimes};
 use crate::oauth::params::Params;
 use crate::state::Provider;
@@ -110,9 +110,9 @@ pub async fn list(
     pages: web::Data<Pages>,
 ) -> HttpResponse {
     let query = Params::parse(req.query_string().as_bytes());
-    let all = match provider.store.list_clients().await {
+    let all = match clients::list(&admin.context(&req, &provider)).await {
         Ok(all) => all,
-        Err(e) => return pages.fail(&e),
+        Err(e) => return ui::failed(&pages, &e),
     };
     ui::render(
         &req,
@@ -275,13 +275,10 @@ async fn client_page(
     shown: Option<Value>,
     (status, notice, problem): (StatusCode, Option<&str>, Option<&str>),
 ) -> HttpResponse {
-    let grants = match provider
-        .store
-        .live_grants(None, Some(&record.client_id), provider.now())
-        .await
-    {
+    let ctx = admin.context(req, provider);
+    let grants = match tokens::live_grants(&ctx, None, Some(&record.client_id)).await {
         Ok(g) => g,
-        Err(e) => return pages.fail(&e),
+        Err(e) => return ui::failed(pages, &e),
     };
     let grants = Value::Array(
         grants

@@ -2,7 +2,7 @@
 //! grant from a user's or a client's page.
 
 use super::ui::{self, AdminUser};
-use crate::admin::tokens;
+use crate::admin::{audit, tokens};
 use crate::model::{AuditFilter, AuditRecord};
 use crate::oauth::params::Params;
 use crate::state::Provider;
@@ -31,9 +31,9 @@ pub async fn keys(
     pages: web::Data<Pages>,
 ) -> HttpResponse {
     let query = Params::parse(req.query_string().as_bytes());
-    let keys = match provider.store.signing_keys().await {
+    let keys = match tokens::signing_keys(&admin.context(&req, &provider)).await {
         Ok(k) => k,
-        Err(e) => return pages.fail(&e),
+        Err(e) => return ui::failed(&pages, &e),
     };
     let signing = provider.keys().signing.kid.clone();
     ui::render(
@@ -145,10 +145,9 @@ pub async fn audit(
             .map(|start| start + 86_399),
         before_id: text("before"),
     };
-    provider.audit.flush().await;
-    let events = match provider.store.audit_events(&filter, PAGE).await {
+    let events = match audit::events(&admin.context(&req, &provider), &filter, PAGE).await {
         Ok(e) => e,
-        Err(e) => return pages.fail(&e),
+        Err(e) => return ui::failed(&pages, &e),
     };
     let older = (events.len() as i64 == PAGE)
         .then(|| events.last().map(|e| e.id.clone()))

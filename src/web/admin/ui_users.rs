@@ -5,7 +5,7 @@
 
 use super::ui::{self, AdminUser};
 use crate::admin::users::{self, NewPassword, UserInput};
-use crate::admin::{tokens, AdminError};
+use crate::admin::{audit, tokens, AdminError};
 use crate::model::{AuditFilter, UserRecord};
 use crate::oauth::params::Params;
 use crate::state::Provider;
@@ -41,7 +41,14 @@ pub async fn list(
     let page = query_value(&query, "page")
         .and_then(|p| p.parse::<i64>().ok())
         .unwrap_or(1);
-    let found = match users::list(&provider.store, Some(&search), page, PER_PAGE).await {
+    let found = match users::list(
+        &admin.context(&req, &provider),
+        Some(&search),
+        page,
+        PER_PAGE,
+    )
+    .await
+    {
         Ok(found) => found,
         Err(e) => return ui::failed(&pages, &e),
     };
@@ -193,29 +200,25 @@ async fn user_page(
     id: &str,
     (status, notice, problem): (StatusCode, Option<&str>, Option<&str>),
 ) -> HttpResponse {
-    let user = match users::find(&provider.store, id).await {
+    let ctx = admin.context(req, provider);
+    let user = match users::find(&ctx, id).await {
         Ok(u) => u,
         Err(e) => return ui::failed(pages, &e),
     };
-    let now = provider.now();
-    provider.audit.flush().await;
     let filter = AuditFilter {
         user: Some(user.id.clone()),
         ..Default::default()
     };
     let loaded = async {
-        let sessions = provider.store.sessions_of_user(&user.id, now).await?;
-        let grants = provider
-            .store
-            .live_grants(Some(&user.id), None, now)
-            .await?;
-        let events = provider.store.audit_events(&filter, 20).await?;
-        Ok::<_, crate::store::StoreError>((sessions, grants, events))
+        let sessions = users::sessions(&ctx, &user.id).await?;
+        let grants = tokens::live_grants(&ctx, Some(&user.id), None).await?;
+        let events = audit::events(&ctx, &filter, 20).await?;
+        Ok::<_, crate::admin::AdminError>((sessions, grants, events))
     }
     .await;
     let (sessions, grants, events) = match loaded {
         Ok(found) => found,
-        Err(e) => return pages.fail(&e),
+        Err(e) => return ui::failed(pages, &e),
     };
     ui::render(
         req,
@@ -294,7 +297,7 @@ pub async fn update(
         }
     };
     // The URL may name the user by id or by username.
-    let target = match users::find(&provider.store, &path).await {
+    let target = match users::find(&admin.context(&req, &provider), &path).await {
         Ok(u) => u,
         Err(e) => return ui::failed(&pages, &e),
     };
@@ -327,7 +330,7 @@ pub async fn act(
     };
     let (named, action) = path.into_inner();
     // The URL may name the user by id or by username.
-    let id = match users::find(&provider.store, &named).await {
+    let id = match users::find(&admin.context(&req, &provider), &named).await {
         Ok(u) => u.id,
         Err(e) => return ui::failed(&pages, &e),
     };
@@ -367,7 +370,7 @@ pub async fn act(
         }
         "delete" if own => return problem("You can't delete your own account.").await,
         "delete" => {
-            let user = match users::find(&provider.store, &id).await {
+            let user = match users::find(&admin.context(&req, &provider), &id).await {
                 Ok(u) => u,
                 Err(e) => return ui::failed(&pages, &e),
             };
@@ -381,7 +384,7 @@ pub async fn act(
         "reset-password" => match users::reset_password(&ctx, &id, NewPassword::Temporary).await {
             Ok(shown) => {
                 let base = provider.config.base_path();
-                let user = users::find(&provider.store, &id).await;
+                let user = users::find(&admin.context(&req, &provider), &id).await;
                 let name = user.map(|u| u.username).unwrap_or_default();
                 return show_secret(
                     &req,

@@ -1,0 +1,107 @@
+//! The account page's plain changes and what it shows: the profile, the
+//! user's browser sessions, the applications they let in (consents, OpenID
+//! Connect Core §3.1.2.4) and how many recovery codes are left. Every
+//! change is recorded in the audit log.
+
+use super::AccountError;
+use crate::audit_log::Event;
+use crate::model::{ConsentSummary, SessionSummary, UserRecord};
+use crate::state::Provider;
+use crate::store::StoreError;
+
+/// What the account page lists besides the profile.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    /// Recovery codes not used yet.
+    pub recovery_left: i64,
+    /// The user's live sessions.
+    pub sessions: Vec<SessionSummary>,
+    /// The applications the user has let in.
+    pub applications: Vec<ConsentSummary>,
+}
+
+/// The lists on `user`'s account page.
+pub async fn overview(provider: &Provider, user: &UserRecord) -> Result<Overview, StoreError> {
+    let store = &provider.store;
+    Ok(Overview {
+        recovery_left: store.recovery_codes_left(&user.id).await?,
+        sessions: store.sessions_of_user(&user.id, provider.now()).await?,
+        applications: store.consents_of_user(&user.id).await?,
+    })
+}
+
+async fn record(provider: &Provider, ip: &str, event: Event) {
+    provider.audit.record(provider.now(), event.ip(ip)).await;
+}
+
+/// Saves a checked name and email (`profile::check_profile`).
+pub async fn update_profile(
+    provider: &Provider,
+    user: &UserRecord,
+    (name, email): (Option<&str>, Option<&str>),
+    ip: &str,
+) -> Result<(), AccountError> {
+    provider
+        .store
+        .update_profile(&user.id, name, email, provider.now())
+        .await?;
+    record(provider, ip, Event::by_user("profile.updated", user)).await;
+    Ok(())
+}
+
+/// Ends every session of `user` but `current`; returns how many ended.
+pub async fn end_other_sessions(
+    provider: &Provider,
+    user: &UserRecord,
+    current: &str,
+    ip: &str,
+) -> Result<u64, AccountError> {
+    let n = provider
+        .store
+        .delete_other_sessions(&user.id, current)
+        .await?;
+    tracing::info!(user_id = %user.id, sessions = n, "other sessions signed out");
+    let event = Event::by_user("session.ended", user)
+        .detail("how", "account_page")
+        .detail("sessions", n.to_string());
+    record(provider, ip, event).await;
+    Ok(n)
+}
+
+/// Ends one session of `user`; `false` when it had already ended.
+pub async fn end_session(
+    provider: &Provider,
+    user: &UserRecord,
+    sid: &str,
+    ip: &str,
+) -> Result<bool, AccountError> {
+    if !provider.store.delete_session_of_user(&user.id, sid).await? {
+        return Ok(false);
+    }
+    tracing::info!(user_id = %user.id, sid, "session signed out from the account page");
+    let event = Event::by_user("session.ended", user)
+        .detail("how", "account_page")
+        .detail("sessions", "1");
+    record(provider, ip, event).await;
+    Ok(true)
+}
+
+/// Takes back an application's access: its consent and every grant it
+/// holds for `user`; `false` when it had none.
+pub async fn revoke_application(
+    provider: &Provider,
+    user: &UserRecord,
+    client_id: &str,
+    ip: &str,
+) -> Result<bool, AccountError> {
+    let revoked = provider
+        .store
+        .revoke_application(&user.id, client_id, provider.now())
+        .await?;
+    if revoked {
+        tracing::info!(user_id = %user.id, client_id, "application access revoked by the user");
+        let event = Event::by_user("consent.revoked", user).client(client_id);
+        record(provider, ip, event).await;
+    }
+    Ok(revoked)
+}
