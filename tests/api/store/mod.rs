@@ -12,8 +12,10 @@
 //! (`helpers::database`). Concurrency tests race several tasks on two
 //! stores, as two replicas would, on a multi-threaded runtime.
 
+mod cache;
 mod codes;
 mod grants;
+mod pruning;
 mod refresh;
 
 use crate::helpers::fresh_database;
