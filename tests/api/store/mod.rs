@@ -13,10 +13,15 @@
 //! stores, as two replicas would, on a multi-threaded runtime.
 
 mod cache;
+mod clients;
 mod codes;
 mod grants;
+mod keys;
 mod pruning;
 mod refresh;
+mod sessions;
+mod sign_in;
+mod users;
 
 use crate::helpers::fresh_database;
 use gatehouse::store::{NewClient, NewCode, NewGrant, NewUser, Redemption, Store};
