@@ -371,7 +371,6 @@ async fn a_distributed_attack_delays_the_owner_but_never_locks_them_out() {
 
 #[tokio::test]
 async fn a_new_sign_in_replaces_the_browser_session() {
-    use sqlx::Row;
     let app = spawn_app().await;
     let tokens = app
         .tokens_for(&AuthRequest::confidential(), "alice", ALICE_PASSWORD)
@@ -386,30 +385,18 @@ async fn a_new_sign_in_replaces_the_browser_session() {
     let back = app.follow(&signed_in).await;
     assert!(param(&location_params(&back), "code").is_some());
 
-    sqlx::any::install_default_drivers();
-    let url = if app.database_url.starts_with("sqlite") {
-        format!("{}?mode=rw", app.database_url)
-    } else {
-        app.database_url.clone()
-    };
-    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    let count = |sql: &'static str| {
-        let pool = pool.clone();
-        let old_sid = old_sid.clone();
-        async move {
-            let n: i64 = sqlx::query(sql)
-                .bind(old_sid)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-                .try_get("n")
-                .unwrap();
-            n
-        }
-    };
-    let sessions = count("SELECT COUNT(*) AS n FROM browser_sessions WHERE sid <> $1").await;
-    let old = count("SELECT COUNT(*) AS n FROM browser_sessions WHERE sid = $1").await;
-    pool.close().await;
+    let sessions = count_with(
+        &app.database_url,
+        "SELECT COUNT(*) AS n FROM browser_sessions WHERE sid <> $1",
+        &[&old_sid],
+    )
+    .await;
+    let old = count_with(
+        &app.database_url,
+        "SELECT COUNT(*) AS n FROM browser_sessions WHERE sid = $1",
+        &[&old_sid],
+    )
+    .await;
     assert_eq!(sessions, 1, "one browser, one session");
     assert_eq!(old, 0, "the old session is gone");
 }

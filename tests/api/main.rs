@@ -1,7 +1,8 @@
 //! Integration tests: a real server on port 0 with a fresh database per test,
 //! driven over HTTP. SQLite by default; set GATEHOUSE_TEST_POSTGRES to a
 //! server URL (postgres://postgres@127.0.0.1:5432/postgres) to run every
-//! test on Postgres instead.
+//! test on Postgres instead. The `store` module tests the storage layer on
+//! its own, with no server in front of it.
 
 mod account;
 mod admin_api;
@@ -24,5 +25,6 @@ mod refresh;
 mod replicas;
 mod security;
 mod storage;
+mod store;
 mod token;
 mod userinfo;

@@ -6,19 +6,6 @@ use gatehouse::config::Config;
 use gatehouse::startup::Application;
 use sqlx::Row;
 
-async fn rows(url: &str, sql: &str) -> Vec<sqlx::any::AnyRow> {
-    sqlx::any::install_default_drivers();
-    let url = if url.starts_with("sqlite") {
-        format!("{url}?mode=rw")
-    } else {
-        url.to_string()
-    };
-    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
-    pool.close().await;
-    rows
-}
-
 #[tokio::test]
 async fn keys_persist_and_the_seed_is_idempotent_across_restarts() {
     let app = spawn_app().await;
@@ -34,10 +21,10 @@ async fn keys_persist_and_the_seed_is_idempotent_across_restarts() {
         .expect("restarts on the same database");
     let keys = second.provider().keys();
     assert_eq!(keys.signing.kid, signing_before);
-    let users = rows(&app.database_url, "SELECT COUNT(*) AS n FROM users").await;
-    assert_eq!(users[0].try_get::<i64, _>("n").unwrap(), 2);
-    let clients = rows(&app.database_url, "SELECT COUNT(*) AS n FROM clients").await;
-    assert_eq!(clients[0].try_get::<i64, _>("n").unwrap(), 7);
+    let users = count(&app.database_url, "SELECT COUNT(*) AS n FROM users").await;
+    assert_eq!(users, 2);
+    let clients = count(&app.database_url, "SELECT COUNT(*) AS n FROM clients").await;
+    assert_eq!(clients, 7);
 }
 
 #[tokio::test]
@@ -102,7 +89,7 @@ async fn pruning_never_makes_a_rotated_out_refresh_token_usable_again() {
     // The successor ends before the token it replaced, as after a client's
     // idle lifetime was shortened; pruning runs past its end.
     let now = app.provider.now();
-    rows(
+    let shortened = execute(
         &app.database_url,
         &format!(
             "UPDATE refresh_tokens SET expires_at = {} WHERE rotated_from IS NOT NULL",
@@ -110,6 +97,7 @@ async fn pruning_never_makes_a_rotated_out_refresh_token_usable_again() {
         ),
     )
     .await;
+    assert_eq!(shortened, 1, "one successor");
     app.provider.store.prune_expired(now).await.unwrap();
     let replayed = app.refresh(first, WEBAPP).await;
     assert_eq!(

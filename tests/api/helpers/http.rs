@@ -1,0 +1,183 @@
+//! Requests like a browser (no redirects followed, cookies kept, forms
+//! filled in from the page) and like a relying party on the back channel.
+
+use super::app::TestApp;
+use reqwest::header::LOCATION;
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+
+/// The value of a hidden input in an HTML page.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(
+        html[start..end]
+            .replace("&#x2F;", "/")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// The query parameters of a Location header.
+pub fn location_params(response: &Response) -> Vec<(String, String)> {
+    let location = location(response);
+    let url = url::Url::parse(&location)
+        .unwrap_or_else(|_| url::Url::parse(&format!("http://x{location}")).unwrap());
+    url.query_pairs().into_owned().collect()
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get(LOCATION)
+        .unwrap_or_else(|| panic!("no Location header on a {} answer", response.status()))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+pub fn param(params: &[(String, String)], name: &str) -> Option<String> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.browser.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Follows a same-server relative redirect.
+    pub async fn follow(&self, response: &Response) -> Response {
+        let to = location(response);
+        let url = if to.starts_with("http") {
+            to
+        } else {
+            format!("http://127.0.0.1:{}{to}", self.port)
+        };
+        self.browser.get(url).send().await.unwrap()
+    }
+
+    /// Fills in and submits a form page at `path` with `fields` (CSRF, the
+    /// request id and the destination are copied from the page).
+    pub async fn submit_form(
+        &self,
+        page: Response,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        assert_eq!(page.status(), StatusCode::OK, "form page status");
+        let html = page.text().await.unwrap();
+        let mut form: Vec<(String, String)> = vec![(
+            "csrf".into(),
+            hidden_field(&html, "csrf").expect("csrf field"),
+        )];
+        for carried in ["request", "then"] {
+            if let Some(value) = hidden_field(&html, carried) {
+                form.push((carried.into(), value));
+            }
+        }
+        form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self.browser
+            .post(self.url(action))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a raw form to the token endpoint.
+    pub async fn token_form(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Response {
+        let mut builder = self.api.post(self.url("/token")).form(form);
+        if let Some((id, secret)) = basic {
+            builder = builder.basic_auth(id, Some(secret));
+        }
+        builder.send().await.unwrap()
+    }
+
+    /// POSTs to a client-authenticated back-channel endpoint.
+    pub async fn back_channel(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        client: (&str, &str),
+    ) -> Response {
+        self.api
+            .post(self.url(path))
+            .basic_auth(client.0, Some(client.1))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Refreshes as `client`.
+    pub async fn refresh(&self, refresh_token: &str, client: (&str, &str)) -> Response {
+        self.back_channel(
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ],
+            client,
+        )
+        .await
+    }
+
+    /// Introspects as `client` and returns the JSON answer.
+    pub async fn introspect(&self, token: &str, client: (&str, &str)) -> Value {
+        let response = self
+            .back_channel("/introspect", &[("token", token)], client)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        response.json().await.unwrap()
+    }
+
+    pub async fn userinfo(&self, access_token: &str) -> Response {
+        self.api
+            .get(self.url("/userinfo"))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A client_credentials token for `client`, asking for `scope`.
+    pub async fn client_token(&self, client: (&str, &str), scope: &str) -> Response {
+        self.token_form(
+            &[("grant_type", "client_credentials"), ("scope", scope)],
+            Some(client),
+        )
+        .await
+    }
+}
+
+/// Verifies a JWT against the server's published JWKS with jsonwebtoken's
+/// own JWK support, independently of Gatehouse's verification code.
+pub async fn verify_with_jwks(app: &TestApp, jwt: &str, audience: &str) -> Value {
+    let jwks: jsonwebtoken::jwk::JwkSet = app
+        .api
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let header = jsonwebtoken::decode_header(jwt).unwrap();
+    let kid = header.kid.clone().expect("kid in the header");
+    let jwk = jwks.find(&kid).expect("the kid is published");
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[&app.address]);
+    jsonwebtoken::decode::<Value>(jwt, &key, &validation)
+        .expect("valid signature and claims")
+        .claims
+}

@@ -1,0 +1,23 @@
+//! Spawns a real Gatehouse on port 0 with a fresh database (SQLite by
+//! default; Postgres when GATEHOUSE_TEST_POSTGRES names a server) and drives
+//! it over HTTP like a browser and like a relying party.
+//!
+//! - `seed`: the clients and users every app starts with, and their secrets;
+//! - `app`: spawning the app on a fresh database, and running the CLI;
+//! - `http`: browser-like requests and back-channel calls;
+//! - `authorize`: authorization requests and the sign-in flow that answers them;
+//! - `admin`: admin API tokens and admin users;
+//! - `database`: reading and changing a test database directly.
+
+mod admin;
+mod app;
+mod authorize;
+mod database;
+mod http;
+mod seed;
+
+pub use app::*;
+pub use authorize::*;
+pub use database::*;
+pub use http::*;
+pub use seed::*;

@@ -1,0 +1,188 @@
+//! What guards a sign-in: failure counters count every failure, even
+//! parallel ones, and a block only ever moves later; a recovery code works
+//! exactly once, for its own user.
+
+use super::*;
+
+#[tokio::test]
+async fn failures_are_counted_per_account_and_source() {
+    let (store, _url) = fresh_store().await;
+    for expected in 1..=3 {
+        let n = store.add_sign_in_failure("acct", "*", NOW).await.unwrap();
+        assert_eq!(n, expected);
+    }
+    assert_eq!(
+        store
+            .add_sign_in_failure("acct", "192.0.2.1", NOW)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store.add_sign_in_failure("other", "*", NOW).await.unwrap(),
+        1
+    );
+
+    store.clear_sign_in_failures("acct").await.unwrap();
+    assert_eq!(
+        store.add_sign_in_failure("acct", "*", NOW).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.add_sign_in_failure("other", "*", NOW).await.unwrap(),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_failures_are_each_counted() {
+    let (store, url) = fresh_store().await;
+    let other = replica(&url).await;
+    let racers: Vec<_> = (0..RACERS)
+        .map(|i| {
+            let store = if i % 2 == 0 {
+                store.clone()
+            } else {
+                other.clone()
+            };
+            tokio::spawn(async move { store.add_sign_in_failure("acct", "*", NOW).await })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for racer in racers {
+        counts.push(
+            racer
+                .await
+                .unwrap()
+                .expect("no failure is lost to an error"),
+        );
+    }
+    counts.sort();
+    let expected: Vec<i64> = (1..=RACERS as i64).collect();
+    assert_eq!(counts, expected);
+}
+
+#[tokio::test]
+async fn a_block_only_moves_later_and_the_latest_source_counts() {
+    let (store, _url) = fresh_store().await;
+    assert_eq!(
+        store
+            .sign_in_blocked_until("acct", &["*", "ip"])
+            .await
+            .unwrap(),
+        0
+    );
+    store.add_sign_in_failure("acct", "*", NOW).await.unwrap();
+    store.add_sign_in_failure("acct", "ip", NOW).await.unwrap();
+    store.block_sign_in("acct", "*", NOW + 60).await.unwrap();
+    store.block_sign_in("acct", "*", NOW + 30).await.unwrap();
+    store.block_sign_in("acct", "ip", NOW + 90).await.unwrap();
+    assert_eq!(
+        store.sign_in_blocked_until("acct", &["*"]).await.unwrap(),
+        NOW + 60
+    );
+    assert_eq!(
+        store
+            .sign_in_blocked_until("acct", &["*", "ip"])
+            .await
+            .unwrap(),
+        NOW + 90
+    );
+    assert_eq!(
+        store
+            .sign_in_blocked_until("acct", &["elsewhere"])
+            .await
+            .unwrap(),
+        0
+    );
+    store.clear_sign_in_failures("acct").await.unwrap();
+    assert_eq!(
+        store
+            .sign_in_blocked_until("acct", &["*", "ip"])
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_recovery_code_works_once_and_for_its_own_user() {
+    let (store, _url) = fresh_store().await;
+    let alice = user(&store, "alice").await;
+    let bob = user(&store, "bob").await;
+    let codes = vec![hash(), hash(), hash()];
+    store
+        .replace_recovery_codes(&alice, &codes, NOW)
+        .await
+        .unwrap();
+    assert_eq!(store.recovery_codes_left(&alice).await.unwrap(), 3);
+
+    assert!(
+        !store.use_recovery_code(&bob, &codes[0], NOW).await.unwrap(),
+        "not bob's"
+    );
+    assert!(store
+        .use_recovery_code(&alice, &codes[0], NOW)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .use_recovery_code(&alice, &codes[0], NOW + 1)
+            .await
+            .unwrap(),
+        "used"
+    );
+    assert!(
+        !store.use_recovery_code(&alice, &hash(), NOW).await.unwrap(),
+        "unknown"
+    );
+    assert_eq!(store.recovery_codes_left(&alice).await.unwrap(), 2);
+
+    // A new set replaces the old one, used or not.
+    let fresh = vec![hash()];
+    store
+        .replace_recovery_codes(&alice, &fresh, NOW)
+        .await
+        .unwrap();
+    assert_eq!(store.recovery_codes_left(&alice).await.unwrap(), 1);
+    assert!(!store
+        .use_recovery_code(&alice, &codes[1], NOW)
+        .await
+        .unwrap());
+    assert!(store
+        .use_recovery_code(&alice, &fresh[0], NOW)
+        .await
+        .unwrap());
+    assert_eq!(store.recovery_codes_left(&alice).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_parallel_uses_of_one_recovery_code_exactly_one_succeeds() {
+    let (store, url) = fresh_store().await;
+    let other = replica(&url).await;
+    let alice = user(&store, "alice").await;
+    let code = hash();
+    store
+        .replace_recovery_codes(&alice, &[code.clone(), hash()], NOW)
+        .await
+        .unwrap();
+    let racers: Vec<_> = (0..RACERS)
+        .map(|i| {
+            let store = if i % 2 == 0 {
+                store.clone()
+            } else {
+                other.clone()
+            };
+            let (alice, code) = (alice.clone(), code.clone());
+            tokio::spawn(async move { store.use_recovery_code(&alice, &code, NOW).await })
+        })
+        .collect();
+    let mut accepted = 0;
+    for racer in racers {
+        if racer.await.unwrap().expect("no use fails") {
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 1);
+    assert_eq!(store.recovery_codes_left(&alice).await.unwrap(), 1);
+}
