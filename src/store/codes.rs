@@ -84,6 +84,8 @@ impl Store {
     /// transaction: of any number of concurrent callers exactly one gets
     /// [`Redemption::Redeemed`], and its grant (with the first refresh token,
     /// if any) exists from that instant, so a replay can always revoke it.
+    /// An expired code redeems no more, even between the caller's check of
+    /// its expiry and this call.
     pub async fn redeem_code(
         &self,
         code_hash: &str,
@@ -94,7 +96,7 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let won = sqlx::query(
             "UPDATE authorization_codes SET used_at = $1, grant_id = $2
-             WHERE code_hash = $3 AND used_at IS NULL",
+             WHERE code_hash = $3 AND used_at IS NULL AND expires_at > $1",
         )
         .bind(now)
         .bind(&grant.id)
@@ -108,10 +110,15 @@ impl Store {
             return Ok(Redemption::Redeemed);
         }
         tx.rollback().await?;
-        let row = sqlx::query("SELECT grant_id FROM authorization_codes WHERE code_hash = $1")
-            .bind(code_hash)
-            .fetch_optional(&self.pool)
-            .await?;
+        // Lost: used before (a replay, naming what the first use created),
+        // or expired unused, which is as good as unknown.
+        let row = sqlx::query(
+            "SELECT grant_id FROM authorization_codes
+             WHERE code_hash = $1 AND used_at IS NOT NULL",
+        )
+        .bind(code_hash)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(match row {
             Some(row) => Redemption::AlreadyUsed {
                 grant_id: row.try_get("grant_id")?,

@@ -121,8 +121,10 @@ impl Store {
     ///
     /// One statement: the successor is inserted only while `old_hash` is
     /// unexpired and has no successor yet (the unique index on
-    /// `rotated_from` settles a race), so there is no transaction to hold
-    /// open across round trips and no state in which one half is done.
+    /// `rotated_from` settles a race) and its grant is neither revoked nor
+    /// over, so there is no transaction to hold open across round trips, no
+    /// state in which one half is done, and a family revoked after the
+    /// caller read it issues nothing more.
     pub async fn rotate_refresh_token(
         &self,
         old_hash: &str,
@@ -135,6 +137,8 @@ impl Store {
             "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, rotated_from)
              SELECT $1, grant_id, $2, $3, token_hash FROM refresh_tokens
              WHERE token_hash = $4 AND grant_id = $5 AND used_at IS NULL AND expires_at > $2
+               AND EXISTS (SELECT 1 FROM grants g
+                           WHERE g.id = $5 AND g.revoked_at IS NULL AND g.expires_at > $2)
              ON CONFLICT (rotated_from) DO NOTHING",
         )
         .bind(new_hash)

@@ -197,8 +197,6 @@ async fn concurrent_redemptions_of_one_code_have_exactly_one_winner() {
 }
 
 #[tokio::test]
-#[ignore = "store bug: Store::redeem_code does not check expires_at, so an expired code \
-            redeems (the token endpoint checks expiry itself before calling it)"]
 async fn an_expired_code_does_not_redeem() {
     let (store, url) = fresh_store().await;
     let user_id = user(&store, "alice").await;
