@@ -4,8 +4,8 @@
 //! (POST/redirect/GET), or re-renders the page with the problem in words.
 
 use super::consent::describe_scope;
-use super::cookies;
 use super::display;
+use super::form::PostedForm;
 use super::onward::{current_session, redirect};
 use super::pages::Pages;
 use super::rate_limit::client_address;
@@ -150,11 +150,10 @@ pub async fn show(
 /// response to send instead (sign in, expired form, unreadable body).
 pub async fn read_form(
     req: &HttpRequest,
-    body: &[u8],
+    posted: PostedForm,
     provider: &Provider,
     pages: &Pages,
 ) -> Result<(Params, SessionRecord, UserRecord), HttpResponse> {
-    let params = pages.posted_form(req, body).map_err(|page| *page)?;
     let (session, user) = match current_session(req, provider).await {
         Ok(Some(found)) => found,
         Ok(None) => return Err(sign_in_first(provider, StatusCode::SEE_OTHER)),
@@ -169,7 +168,7 @@ pub async fn read_form(
             &format!("{base}/login/new-password?then=account"),
         ));
     }
-    if !cookies::csrf_ok(req, &provider.config, params.get("csrf").ok().flatten()) {
+    if !posted.csrf_ok() {
         let page = render(
             req,
             provider,
@@ -185,7 +184,7 @@ pub async fn read_form(
         .await;
         return Err(page.unwrap_or_else(|e| pages.fail(&e)));
     }
-    Ok((params, session, user))
+    Ok((posted.into_fields(), session, user))
 }
 
 /// Back to the account page with a notice.
@@ -222,11 +221,11 @@ pub async fn problem(
 /// POST /account/profile
 pub async fn update_profile(
     req: HttpRequest,
-    body: web::Bytes,
+    posted: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
+    let (params, session, user) = match read_form(&req, posted, &provider, &pages).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -247,11 +246,11 @@ pub async fn update_profile(
 /// POST /account/sessions/end: one session by `sid`, or `others`.
 pub async fn end_sessions(
     req: HttpRequest,
-    body: web::Bytes,
+    posted: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
+    let (params, session, user) = match read_form(&req, posted, &provider, &pages).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -296,11 +295,11 @@ pub async fn end_sessions(
 /// POST /account/applications/revoke
 pub async fn revoke_application(
     req: HttpRequest,
-    body: web::Bytes,
+    posted: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
+    let (params, session, user) = match read_form(&req, posted, &provider, &pages).await {
         Ok(found) => found,
         Err(response) => return response,
     };

@@ -4,6 +4,7 @@
 //! `crate::account::secret_forms`'s; this reads the forms and renders.
 
 use super::account::{done, problem, read_form};
+use super::form::PostedForm;
 use super::pages::Pages;
 use super::rate_limit::client_address;
 use crate::account::secret_forms::{self, Asker, Checked};
@@ -34,11 +35,11 @@ async fn settled<T>(
 /// POST /account/password
 pub async fn change_password(
     req: HttpRequest,
-    body: web::Bytes,
+    posted: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
+    let (params, session, user) = match read_form(&req, posted, &provider, &pages).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -65,11 +66,11 @@ pub async fn change_password(
 /// POST /account/mfa/disable
 pub async fn disable_mfa(
     req: HttpRequest,
-    body: web::Bytes,
+    posted: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
+    let (params, session, user) = match read_form(&req, posted, &provider, &pages).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -90,11 +91,11 @@ pub async fn disable_mfa(
 /// POST /account/mfa/recovery-codes: a new set, shown once.
 pub async fn renew_recovery_codes(
     req: HttpRequest,
-    body: web::Bytes,
+    posted: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
+    let (params, session, user) = match read_form(&req, posted, &provider, &pages).await {
         Ok(found) => found,
         Err(response) => return response,
     };

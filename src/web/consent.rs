@@ -2,7 +2,7 @@
 //! the requested scopes in plain words. The decision is
 //! `crate::oauth::consent`'s; this renders it and reads the answer.
 
-use super::cookies;
+use super::form::PostedForm;
 use super::onward::{self, current_session, redirect};
 use super::pages::Pages;
 use super::rate_limit::client_address;
@@ -78,19 +78,15 @@ pub async fn show(
 /// POST /consent
 pub async fn submit(
     req: HttpRequest,
-    body: web::Bytes,
+    form: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let params = match pages.posted_form(&req, &body) {
-        Ok(p) => p,
-        Err(page) => return *page,
-    };
-    let field = |name: &str| params.get(name).ok().flatten();
+    let field = |name: &str| form.field(name);
     let Some(id) = field("request") else {
         return onward::expired_request(&pages);
     };
-    if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {
+    if !form.csrf_ok() {
         return pages.error(
             StatusCode::FORBIDDEN,
             "This form had expired",

@@ -4,6 +4,7 @@
 //! sign people out behind their backs.
 
 use super::cookies;
+use super::form::PostedForm;
 use super::onward::{current_session, redirect, redirect_status};
 use super::pages::Pages;
 use super::params;
@@ -77,16 +78,12 @@ pub async fn end_session(
 /// POST /end_session/confirm
 pub async fn confirm(
     req: HttpRequest,
-    body: web::Bytes,
+    form: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match pages.posted_form(&req, &body) {
-        Ok(p) => p,
-        Err(page) => return *page,
-    };
-    let field = |name: &str| form.get(name).ok().flatten();
-    if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {
+    let field = |name: &str| form.field(name);
+    if !form.csrf_ok() {
         return pages.error(
             StatusCode::FORBIDDEN,
             "This form had expired",

@@ -11,6 +11,7 @@ pub mod cors;
 mod discovery;
 mod display;
 pub mod error;
+pub mod form;
 mod home;
 mod logout;
 mod onward;

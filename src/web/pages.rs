@@ -194,18 +194,6 @@ impl Pages {
         }
     }
 
-    /// The fields of a posted form, or the page saying the body could not
-    /// be read (boxed: an `HttpResponse` is large).
-    pub fn posted_form(
-        &self,
-        req: &actix_web::HttpRequest,
-        body: &[u8],
-    ) -> Result<crate::oauth::params::Params, Box<HttpResponse>> {
-        super::params::form(req, body).map_err(|why| {
-            Box::new(self.error(StatusCode::BAD_REQUEST, "This form could not be read", &why))
-        })
-    }
-
     /// Renders a page with a form: `values` plus the browser's CSRF token
     /// (`csrf`), setting the token's cookie when the browser had none.
     pub fn form(

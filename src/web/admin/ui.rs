@@ -6,7 +6,7 @@
 use crate::admin::{AdminError, Context};
 use crate::model::UserRecord;
 use crate::state::Provider;
-use crate::web::cookies;
+use crate::web::form::PostedForm;
 use crate::web::onward::{current_session, redirect};
 use crate::web::pages::Pages;
 use crate::web::rate_limit::client_address;
@@ -141,20 +141,17 @@ pub fn render(
 /// A posted admin form after its CSRF token is checked; the 4xx page
 /// otherwise (boxed: an `HttpResponse` is large).
 pub fn form(
-    req: &HttpRequest,
-    body: &[u8],
-    provider: &Provider,
+    posted: PostedForm,
     pages: &Pages,
 ) -> Result<crate::oauth::params::Params, Box<HttpResponse>> {
-    let fields = pages.posted_form(req, body)?;
-    if !cookies::csrf_ok(req, &provider.config, fields.get("csrf").ok().flatten()) {
+    if !posted.csrf_ok() {
         return Err(Box::new(pages.error(
             StatusCode::FORBIDDEN,
             "This form had expired",
             "Nothing was changed. Go back, reload the page and try again.",
         )));
     }
-    Ok(fields)
+    Ok(posted.into_fields())
 }
 
 /// Back to an admin page with a notice.

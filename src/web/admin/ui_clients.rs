@@ -12,6 +12,7 @@ use crate::model::{ClientRecord, Lifetimes};
 use crate::oauth::params::Params;
 use crate::state::Provider;
 use crate::web::display;
+use crate::web::form::PostedForm;
 use crate::web::pages::Pages;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -197,11 +198,11 @@ pub async fn new(
 pub async fn create(
     admin: AdminUser,
     req: HttpRequest,
-    body: web::Bytes,
+    posted: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match ui::form(&req, &body, &provider, &pages) {
+    let form = match ui::form(posted, &pages) {
         Ok(f) => f,
         Err(page) => return *page,
     };
@@ -336,11 +337,11 @@ pub async fn update(
     admin: AdminUser,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
+    posted: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match ui::form(&req, &body, &provider, &pages) {
+    let form = match ui::form(posted, &pages) {
         Ok(f) => f,
         Err(page) => return *page,
     };
@@ -387,11 +388,11 @@ pub async fn act(
     admin: AdminUser,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    posted: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match ui::form(&req, &body, &provider, &pages) {
+    let form = match ui::form(posted, &pages) {
         Ok(f) => f,
         Err(page) => return *page,
     };

@@ -7,6 +7,7 @@ use crate::model::{AuditFilter, AuditRecord};
 use crate::oauth::params::Params;
 use crate::state::Provider;
 use crate::web::display;
+use crate::web::form::PostedForm;
 use crate::web::pages::Pages;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -58,11 +59,11 @@ pub async fn keys(
 pub async fn rotate(
     admin: AdminUser,
     req: HttpRequest,
-    body: web::Bytes,
+    posted: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    if let Err(page) = ui::form(&req, &body, &provider, &pages) {
+    if let Err(page) = ui::form(posted, &pages) {
         return *page;
     }
     let ctx = admin.context(&req, &provider);
@@ -80,11 +81,11 @@ pub async fn rotate(
 pub async fn revoke_grant(
     admin: AdminUser,
     req: HttpRequest,
-    body: web::Bytes,
+    posted: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match ui::form(&req, &body, &provider, &pages) {
+    let form = match ui::form(posted, &pages) {
         Ok(f) => f,
         Err(page) => return *page,
     };

@@ -6,6 +6,7 @@
 
 use super::super::account::{read_form, sign_in_first};
 use super::super::account_security::show_recovery_codes;
+use super::super::form::PostedForm;
 use super::super::onward::{self, current_session, redirect};
 use super::super::pages::Pages;
 use super::super::qr;
@@ -145,11 +146,11 @@ pub async fn show(
 /// POST /account/mfa/enrol
 pub async fn confirm(
     req: HttpRequest,
-    body: web::Bytes,
+    posted: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, &body, &provider, &pages).await {
+    let (params, session, user) = match read_form(&req, posted, &provider, &pages).await {
         Ok(found) => found,
         Err(response) => return response,
     };

@@ -2,7 +2,7 @@
 //! temporary password, or a reset): right after signing in, before anything
 //! else, the user chooses their own (`crate::sign_in::new_password`).
 
-use super::super::cookies;
+use super::super::form::PostedForm;
 use super::super::onward::{self, current_session, redirect};
 use super::super::pages::Pages;
 use super::super::rate_limit::client_address;
@@ -73,15 +73,11 @@ pub async fn show(
 /// POST /login/new-password
 pub async fn submit(
     req: HttpRequest,
-    body: web::Bytes,
+    form: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match pages.posted_form(&req, &body) {
-        Ok(p) => p,
-        Err(page) => return *page,
-    };
-    let field = |name: &str| form.get(name).ok().flatten();
+    let field = |name: &str| form.field(name);
     let request = field("request");
     let then = destination(field("then"));
     if request.is_some_and(|r| !onward::is_request_id(r)) {
@@ -108,7 +104,7 @@ pub async fn submit(
             Some(why),
         )
     };
-    if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {
+    if !form.csrf_ok() {
         return refuse(
             StatusCode::FORBIDDEN,
             "This form had expired, so nothing was changed. Please try again.",

@@ -3,6 +3,7 @@
 //! on to the code step (`totp`); the others are signed in here.
 
 use super::super::cookies;
+use super::super::form::PostedForm;
 use super::super::onward::{self, redirect};
 use super::super::pages::Pages;
 use super::{destination, screen_query, signed_in, visitor};
@@ -95,22 +96,18 @@ pub async fn show(
 /// POST /login
 pub async fn submit(
     req: HttpRequest,
-    body: web::Bytes,
+    form: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let params = match pages.posted_form(&req, &body) {
-        Ok(p) => p,
-        Err(page) => return *page,
-    };
-    let field = |name: &str| params.get(name).ok().flatten();
+    let field = |name: &str| form.field(name);
     let request = field("request");
     let then = destination(field("then"));
     let client_name = match pending_client_name(&provider, &pages, request).await {
         Ok(name) => name,
         Err(page) => return page,
     };
-    if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {
+    if !form.csrf_ok() {
         return login_page(
             &req,
             &provider,

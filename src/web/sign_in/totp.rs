@@ -3,6 +3,7 @@
 //! password was accepted. The challenge cookie ties the browser to that user.
 
 use super::super::cookies;
+use super::super::form::PostedForm;
 use super::super::onward::{self, redirect};
 use super::super::pages::Pages;
 use super::{destination, screen_query, signed_in, visitor};
@@ -76,21 +77,17 @@ pub async fn show(
 /// POST /login/totp
 pub async fn submit(
     req: HttpRequest,
-    body: web::Bytes,
+    form: PostedForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let params = match pages.posted_form(&req, &body) {
-        Ok(p) => p,
-        Err(page) => return *page,
-    };
-    let field = |name: &str| params.get(name).ok().flatten();
+    let field = |name: &str| form.field(name);
     let request = field("request");
     let then = destination(field("then"));
     if request.is_some_and(|r| !onward::is_request_id(r)) {
         return onward::expired_request(&pages);
     }
-    if !cookies::csrf_ok(&req, &provider.config, field("csrf")) {
+    if !form.csrf_ok() {
         return totp_page(
             &req,
             &provider,
