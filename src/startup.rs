@@ -163,7 +163,7 @@ fn serve(
             .app_data(actix_web::web::PayloadConfig::new(web::MAX_BODY))
             .wrap(middleware::from_fn(web::rate_limit::apply))
             .wrap(middleware::from_fn(web::cors::apply))
-            .wrap(web::security::headers(&provider.config))
+            .wrap(web::security_headers::headers(&provider.config))
             .wrap(middleware::from_fn(web::ops::observe))
             .configure(|cfg| web::routes(cfg, &base_path, with_metrics))
             .default_service(actix_web::web::to(web::not_found))

@@ -2,7 +2,6 @@
 //! they read the request, call protocol or account logic, and render.
 
 mod account;
-mod account_security;
 pub mod admin;
 mod authorize;
 mod consent;
@@ -20,7 +19,7 @@ pub mod pages;
 mod params;
 mod qr;
 pub mod rate_limit;
-pub mod security;
+pub mod security_headers;
 mod sign_in;
 mod token;
 mod userinfo;
@@ -62,19 +61,22 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
             "/login/new-password",
             web::post().to(sign_in::new_password::submit),
         )
-        .route("/account", web::get().to(account::show))
-        .route("/account/profile", web::post().to(account::update_profile))
+        .route("/account", web::get().to(account::page::show))
+        .route(
+            "/account/profile",
+            web::post().to(account::page::update_profile),
+        )
         .route(
             "/account/password",
-            web::post().to(account_security::change_password),
+            web::post().to(account::secret_forms::change_password),
         )
         .route(
             "/account/sessions/end",
-            web::post().to(account::end_sessions),
+            web::post().to(account::page::end_sessions),
         )
         .route(
             "/account/applications/revoke",
-            web::post().to(account::revoke_application),
+            web::post().to(account::page::revoke_application),
         )
         .route(
             "/account/mfa/enrol",
@@ -86,11 +88,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         )
         .route(
             "/account/mfa/disable",
-            web::post().to(account_security::disable_mfa),
+            web::post().to(account::secret_forms::disable_mfa),
         )
         .route(
             "/account/mfa/recovery-codes",
-            web::post().to(account_security::renew_recovery_codes),
+            web::post().to(account::secret_forms::renew_recovery_codes),
         )
         .route("/consent", web::get().to(consent::show))
         .route("/consent", web::post().to(consent::submit))

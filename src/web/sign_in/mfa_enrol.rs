@@ -4,18 +4,18 @@
 //! requires two-step verification and the user has none yet; then the
 //! request resumes once the key is confirmed.
 
-use super::super::account::{read_form, sign_in_first};
-use super::super::account_security::show_recovery_codes;
-use super::super::form::PostedForm;
-use super::super::onward::{self, current_session, redirect};
-use super::super::pages::Pages;
-use super::super::qr;
-use super::super::rate_limit::client_address;
 use crate::account::enrolment::Confirmation;
 use crate::model::{SessionRecord, UserRecord};
 use crate::oauth::params::Params;
 use crate::sign_in::enrolment;
 use crate::state::Provider;
+use crate::web::account::show_recovery_codes;
+use crate::web::account::{read_form, sign_in_first};
+use crate::web::form::PostedForm;
+use crate::web::onward::{self, current_session, redirect};
+use crate::web::pages::Pages;
+use crate::web::qr;
+use crate::web::rate_limit::client_address;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;

@@ -2,14 +2,14 @@
 //! temporary password, or a reset): right after signing in, before anything
 //! else, the user chooses their own (`crate::sign_in::new_password`).
 
-use super::super::form::PostedForm;
-use super::super::onward::{self, current_session, redirect};
-use super::super::pages::Pages;
-use super::super::rate_limit::client_address;
 use super::{after_sign_in, destination, screen_query};
 use crate::oauth::params::Params;
 use crate::sign_in::new_password::{choose, Change};
 use crate::state::Provider;
+use crate::web::form::PostedForm;
+use crate::web::onward::{self, current_session, redirect};
+use crate::web::pages::Pages;
+use crate::web::rate_limit::client_address;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;

@@ -2,14 +2,14 @@
 //! first factor of `crate::sign_in::password`. Users with a second factor go
 //! on to the code step (`totp`); the others are signed in here.
 
-use super::super::cookies;
-use super::super::form::PostedForm;
-use super::super::onward::{self, redirect};
-use super::super::pages::Pages;
 use super::{destination, screen_query, signed_in, visitor};
 use crate::account::mfa;
 use crate::sign_in::{self, Outcome, Refusal};
 use crate::state::Provider;
+use crate::web::cookies;
+use crate::web::form::PostedForm;
+use crate::web::onward::{self, redirect};
+use crate::web::pages::Pages;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;

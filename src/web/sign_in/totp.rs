@@ -2,13 +2,13 @@
 //! (`crate::sign_in::totp`) for users who have a second factor, after their
 //! password was accepted. The challenge cookie ties the browser to that user.
 
-use super::super::cookies;
-use super::super::form::PostedForm;
-use super::super::onward::{self, redirect};
-use super::super::pages::Pages;
 use super::{destination, screen_query, signed_in, visitor};
 use crate::sign_in::{self, Outcome, Refusal};
 use crate::state::Provider;
+use crate::web::cookies;
+use crate::web::form::PostedForm;
+use crate::web::onward::{self, redirect};
+use crate::web::pages::Pages;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;

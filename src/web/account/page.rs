@@ -3,16 +3,16 @@
 //! Every change is a CSRF-protected form that redirects back with a notice
 //! (POST/redirect/GET), or re-renders the page with the problem in words.
 
-use super::consent::describe_scope;
-use super::display;
-use super::form::PostedForm;
-use super::onward::{current_session, redirect};
-use super::pages::Pages;
-use super::rate_limit::client_address;
 use crate::account::{profile, self_service, AccountError};
 use crate::model::{SessionRecord, UserRecord};
 use crate::oauth::params::Params;
 use crate::state::Provider;
+use crate::web::consent::describe_scope;
+use crate::web::display;
+use crate::web::form::PostedForm;
+use crate::web::onward::{current_session, redirect};
+use crate::web::pages::Pages;
+use crate::web::rate_limit::client_address;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;

@@ -3,13 +3,13 @@
 //! checks, the throttle and the audit events are
 //! `crate::account::secret_forms`'s; this reads the forms and renders.
 
-use super::account::{done, problem, read_form};
-use super::form::PostedForm;
-use super::pages::Pages;
-use super::rate_limit::client_address;
+use super::page::{done, problem, read_form};
 use crate::account::secret_forms::{self, Asker, Checked};
 use crate::model::{SessionRecord, UserRecord};
 use crate::state::Provider;
+use crate::web::form::PostedForm;
+use crate::web::pages::Pages;
+use crate::web::rate_limit::client_address;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
