@@ -9,6 +9,16 @@ const COLUMNS: &str =
     "id, username, email, name, password_hash, is_admin, disabled, totp_secret, totp_pending_secret,
      must_change_password";
 
+/// A value for one column of a user row.
+#[derive(Clone, Copy)]
+enum Column<'a> {
+    /// TEXT, or NULL.
+    Text(Option<&'a str>),
+    /// An INTEGER 0/1 flag.
+    Flag(bool),
+}
+use Column::{Flag, Text};
+
 fn from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
         id: row.try_get("id")?,
@@ -119,14 +129,8 @@ impl Store {
         secret: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET totp_pending_secret = $1, updated_at = $2 WHERE id = $3")
-            .bind(secret)
-            .bind(now)
-            .bind(user_id)
-            .execute(&self.writer)
-            .await?;
-        self.changed().await;
-        Ok(())
+        self.set_user_columns(user_id, &[("totp_pending_secret", Text(Some(secret)))], now)
+            .await
     }
 
     /// Turns the pending key into the user's TOTP key, provided it is still
@@ -189,15 +193,12 @@ impl Store {
         email: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET name = $1, email = $2, updated_at = $3 WHERE id = $4")
-            .bind(name)
-            .bind(email)
-            .bind(now)
-            .bind(user_id)
-            .execute(&self.writer)
-            .await?;
-        self.changed().await;
-        Ok(())
+        self.set_user_columns(
+            user_id,
+            &[("name", Text(name)), ("email", Text(email))],
+            now,
+        )
+        .await
     }
 
     /// Replaces the user's password hash with one they chose.
@@ -207,17 +208,11 @@ impl Store {
         password_hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE users SET password_hash = $1, must_change_password = 0, updated_at = $2
-             WHERE id = $3",
-        )
-        .bind(password_hash)
-        .bind(now)
-        .bind(user_id)
-        .execute(&self.writer)
-        .await?;
-        self.changed().await;
-        Ok(())
+        let columns = [
+            ("password_hash", Text(Some(password_hash))),
+            ("must_change_password", Flag(false)),
+        ];
+        self.set_user_columns(user_id, &columns, now).await
     }
 
     /// Creates a user; `None` if the username is taken.
@@ -295,18 +290,12 @@ impl Store {
         is_admin: bool,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE users SET name = $1, email = $2, is_admin = $3, updated_at = $4 WHERE id = $5",
-        )
-        .bind(name)
-        .bind(email)
-        .bind(i64::from(is_admin))
-        .bind(now)
-        .bind(user_id)
-        .execute(&self.writer)
-        .await?;
-        self.changed().await;
-        Ok(())
+        let columns = [
+            ("name", Text(name)),
+            ("email", Text(email)),
+            ("is_admin", Flag(is_admin)),
+        ];
+        self.set_user_columns(user_id, &columns, now).await
     }
 
     /// Disables or enables a user.
@@ -316,14 +305,8 @@ impl Store {
         disabled: bool,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
-            .bind(i64::from(disabled))
-            .bind(now)
-            .bind(user_id)
-            .execute(&self.writer)
-            .await?;
-        self.changed().await;
-        Ok(())
+        self.set_user_columns(user_id, &[("disabled", Flag(disabled))], now)
+            .await
     }
 
     /// Sets a password an admin chose or generated; `must_change` makes the
@@ -335,18 +318,11 @@ impl Store {
         must_change: bool,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3
-             WHERE id = $4",
-        )
-        .bind(password_hash)
-        .bind(i64::from(must_change))
-        .bind(now)
-        .bind(user_id)
-        .execute(&self.writer)
-        .await?;
-        self.changed().await;
-        Ok(())
+        let columns = [
+            ("password_hash", Text(Some(password_hash))),
+            ("must_change_password", Flag(must_change)),
+        ];
+        self.set_user_columns(user_id, &columns, now).await
     }
 
     /// Deletes a user; their sessions, grants, codes and consents go with
@@ -382,5 +358,40 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?;
         Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+}
+
+impl Store {
+    /// Sets `columns` of user `user_id`, stamps `updated_at` and tells the
+    /// read cache: the one shape of every plain change to a user. Column
+    /// names come from the setters above, never from input.
+    async fn set_user_columns(
+        &self,
+        user_id: &str,
+        columns: &[(&'static str, Column<'_>)],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let assignments: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, (column, _))| format!("{column} = ${}", i + 1))
+            .collect();
+        let n = columns.len();
+        let sql = format!(
+            "UPDATE users SET {}, updated_at = ${} WHERE id = ${}",
+            assignments.join(", "),
+            n + 1,
+            n + 2
+        );
+        let mut query = sqlx::query(&sql);
+        for (_, value) in columns {
+            query = match *value {
+                Text(text) => query.bind(text),
+                Flag(flag) => query.bind(i64::from(flag)),
+            };
+        }
+        query.bind(now).bind(user_id).execute(&self.writer).await?;
+        self.changed().await;
+        Ok(())
     }
 }
