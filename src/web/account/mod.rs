@@ -1,8 +1,10 @@
 //! The self-service account page, `/account`: the page and its plain
 //! changes (`page`), and the changes that take a secret (`secret_forms`).
 
+pub mod form;
 pub mod page;
 pub mod secret_forms;
 
-pub use page::{read_form, sign_in_first};
+pub use form::AccountForm;
+pub use page::sign_in_first;
 pub use secret_forms::show_recovery_codes;

@@ -3,6 +3,7 @@
 //! Every change is a CSRF-protected form that redirects back with a notice
 //! (POST/redirect/GET), or re-renders the page with the problem in words.
 
+use super::form::AccountForm;
 use crate::account::{profile, self_service, AccountError};
 use crate::model::{SessionRecord, UserRecord};
 use crate::oauth::params::Params;
@@ -12,7 +13,6 @@ use crate::web::display;
 use crate::web::form::PostedForm;
 use crate::web::onward::{current_session, redirect};
 use crate::web::pages::Pages;
-use crate::web::rate_limit::client_address;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -221,18 +221,19 @@ pub async fn problem(
 /// POST /account/profile
 pub async fn update_profile(
     req: HttpRequest,
-    posted: PostedForm,
+    form: AccountForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, posted, &provider, &pages).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let AccountForm {
+        fields: params,
+        session,
+        user,
+        ip,
+    } = form;
     let field = |name: &str| params.get(name).ok().flatten();
     match profile::check_profile(field("name"), field("email")) {
         Ok((name, email)) => {
-            let ip = client_address(&req, provider.config.trust_forwarded_for);
             let profile = (name.as_deref(), email.as_deref());
             match self_service::update_profile(&provider, &user, profile, &ip).await {
                 Ok(()) => done(&provider, "profile", "profile"),
@@ -246,15 +247,16 @@ pub async fn update_profile(
 /// POST /account/sessions/end: one session by `sid`, or `others`.
 pub async fn end_sessions(
     req: HttpRequest,
-    posted: PostedForm,
+    form: AccountForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, posted, &provider, &pages).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let ip = client_address(&req, provider.config.trust_forwarded_for);
+    let AccountForm {
+        fields: params,
+        session,
+        user,
+        ip,
+    } = form;
     if params.get("scope").ok().flatten() == Some("others") {
         return match self_service::end_other_sessions(&provider, &user, &session.sid, &ip).await {
             Ok(_) => done(&provider, "sessions", "sessions"),
@@ -295,16 +297,17 @@ pub async fn end_sessions(
 /// POST /account/applications/revoke
 pub async fn revoke_application(
     req: HttpRequest,
-    posted: PostedForm,
+    form: AccountForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, posted, &provider, &pages).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let AccountForm {
+        fields: params,
+        session,
+        user,
+        ip,
+    } = form;
     let client_id = params.get("client_id").ok().flatten().unwrap_or("");
-    let ip = client_address(&req, provider.config.trust_forwarded_for);
     match self_service::revoke_application(&provider, &user, client_id, &ip).await {
         Ok(true) => done(&provider, "application", "applications"),
         Ok(false) => {

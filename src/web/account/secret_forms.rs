@@ -3,13 +3,12 @@
 //! checks, the throttle and the audit events are
 //! `crate::account::secret_forms`'s; this reads the forms and renders.
 
-use super::page::{done, problem, read_form};
+use super::form::AccountForm;
+use super::page::{done, problem};
 use crate::account::secret_forms::{self, Asker, Checked};
 use crate::model::{SessionRecord, UserRecord};
 use crate::state::Provider;
-use crate::web::form::PostedForm;
 use crate::web::pages::Pages;
-use crate::web::rate_limit::client_address;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -35,16 +34,17 @@ async fn settled<T>(
 /// POST /account/password
 pub async fn change_password(
     req: HttpRequest,
-    posted: PostedForm,
+    form: AccountForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, posted, &provider, &pages).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let AccountForm {
+        fields: params,
+        session,
+        user,
+        ip,
+    } = form;
     let field = |name: &str| params.get(name).ok().flatten().unwrap_or("");
-    let ip = client_address(&req, provider.config.trust_forwarded_for);
     let asker = Asker {
         user: &user,
         ip: &ip,
@@ -66,16 +66,17 @@ pub async fn change_password(
 /// POST /account/mfa/disable
 pub async fn disable_mfa(
     req: HttpRequest,
-    posted: PostedForm,
+    form: AccountForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, posted, &provider, &pages).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let AccountForm {
+        fields: params,
+        session,
+        user,
+        ip,
+    } = form;
     let code = params.get("code").ok().flatten().unwrap_or("");
-    let ip = client_address(&req, provider.config.trust_forwarded_for);
     let asker = Asker {
         user: &user,
         ip: &ip,
@@ -91,16 +92,17 @@ pub async fn disable_mfa(
 /// POST /account/mfa/recovery-codes: a new set, shown once.
 pub async fn renew_recovery_codes(
     req: HttpRequest,
-    posted: PostedForm,
+    form: AccountForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, posted, &provider, &pages).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let AccountForm {
+        fields: params,
+        session,
+        user,
+        ip,
+    } = form;
     let code = params.get("code").ok().flatten().unwrap_or("");
-    let ip = client_address(&req, provider.config.trust_forwarded_for);
     let asker = Asker {
         user: &user,
         ip: &ip,

@@ -129,6 +129,18 @@ pub(super) fn fail(e: AdminError) -> HttpResponse {
     HttpError::from(e).json()
 }
 
+/// `status` with the value as JSON, or the error's answer.
+pub(super) fn answer<T>(
+    status: StatusCode,
+    result: Result<T, AdminError>,
+    body: impl FnOnce(T) -> Value,
+) -> HttpResponse {
+    match result {
+        Ok(value) => ok(status, body(value)),
+        Err(e) => fail(e),
+    }
+}
+
 pub(super) fn ok(status: StatusCode, body: Value) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))

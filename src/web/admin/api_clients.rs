@@ -1,7 +1,7 @@
 //! The admin API's client operations: list, register, get, replace,
 //! delete, rotate the secret, and the client's grants.
 
-use super::api::{body, context, fail, grants, no_content, ok};
+use super::api::{answer, body, context, fail, grants, no_content};
 use super::api_auth::{error, ApiClient};
 use super::refresh_origins;
 use crate::admin::clients::{self, ClientSpec};
@@ -32,13 +32,11 @@ pub fn client_json(c: &ClientRecord) -> Value {
 }
 
 pub(super) async fn list_clients(client: ApiClient, provider: web::Data<Provider>) -> HttpResponse {
-    match clients::list(&context(&provider, &client)).await {
-        Ok(list) => ok(
-            StatusCode::OK,
-            json!({ "items": list.iter().map(client_json).collect::<Vec<_>>() }),
-        ),
-        Err(e) => fail(e),
-    }
+    answer(
+        StatusCode::OK,
+        clients::list(&context(&provider, &client)).await,
+        |list| json!({ "items": list.iter().map(client_json).collect::<Vec<_>>() }),
+    )
 }
 
 /// A client as the API takes it; absent fields get the usual defaults.
@@ -113,13 +111,11 @@ pub(super) async fn create_client(
         Err(e) => return fail(e),
     };
     refresh_origins(&provider).await;
-    match clients::find(&ctx, &client_id).await {
-        Ok(record) => ok(
-            StatusCode::CREATED,
-            json!({ "client": client_json(&record), "client_secret": secret }),
-        ),
-        Err(e) => fail(e),
-    }
+    answer(
+        StatusCode::CREATED,
+        clients::find(&ctx, &client_id).await,
+        |record| json!({ "client": client_json(&record), "client_secret": secret }),
+    )
 }
 
 pub(super) async fn get_client(
@@ -127,10 +123,11 @@ pub(super) async fn get_client(
     path: web::Path<String>,
     provider: web::Data<Provider>,
 ) -> HttpResponse {
-    match clients::find(&context(&provider, &client), &path).await {
-        Ok(record) => ok(StatusCode::OK, client_json(&record)),
-        Err(e) => fail(e),
-    }
+    answer(
+        StatusCode::OK,
+        clients::find(&context(&provider, &client), &path).await,
+        |record| client_json(&record),
+    )
 }
 
 pub(super) async fn update_client(
@@ -160,10 +157,9 @@ pub(super) async fn update_client(
         return fail(e);
     }
     refresh_origins(&provider).await;
-    match clients::find(&ctx, &path).await {
-        Ok(record) => ok(StatusCode::OK, client_json(&record)),
-        Err(e) => fail(e),
-    }
+    answer(StatusCode::OK, clients::find(&ctx, &path).await, |record| {
+        client_json(&record)
+    })
 }
 
 pub(super) async fn delete_client(
@@ -185,10 +181,11 @@ pub(super) async fn rotate_secret(
     path: web::Path<String>,
     provider: web::Data<Provider>,
 ) -> HttpResponse {
-    match clients::rotate_secret(&context(&provider, &client), &path).await {
-        Ok(secret) => ok(StatusCode::OK, json!({ "client_secret": secret })),
-        Err(e) => fail(e),
-    }
+    answer(
+        StatusCode::OK,
+        clients::rotate_secret(&context(&provider, &client), &path).await,
+        |secret| json!({ "client_secret": secret }),
+    )
 }
 
 pub(super) async fn client_grants(

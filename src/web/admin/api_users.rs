@@ -1,7 +1,7 @@
 //! The admin API's user operations: list, create, get, change, delete,
 //! disable, enable, reset the password or MFA, sessions and grants.
 
-use super::api::{body, context, fail, grants, no_content, ok, Refusal};
+use super::api::{answer, body, context, fail, grants, no_content, ok, Refusal};
 use super::api_auth::{error, ApiClient};
 use crate::admin::tokens;
 use crate::admin::users::{self, NewPassword, UserInput};
@@ -106,10 +106,11 @@ pub(super) async fn get_user(
     path: web::Path<String>,
     provider: web::Data<Provider>,
 ) -> HttpResponse {
-    match users::find(&context(&provider, &client), &path).await {
-        Ok(user) => ok(StatusCode::OK, user_json(&user)),
-        Err(e) => fail(e),
-    }
+    answer(
+        StatusCode::OK,
+        users::find(&context(&provider, &client), &path).await,
+        |user| user_json(&user),
+    )
 }
 
 /// A text field of a PATCH body: absent keeps the value, `null` clears it.
@@ -179,10 +180,11 @@ pub(super) async fn update_user(
     {
         return fail(e);
     }
-    match users::find(&context(&provider, &client), &user.id).await {
-        Ok(user) => ok(StatusCode::OK, user_json(&user)),
-        Err(e) => fail(e),
-    }
+    answer(
+        StatusCode::OK,
+        users::find(&context(&provider, &client), &user.id).await,
+        |user| user_json(&user),
+    )
 }
 
 pub(super) async fn delete_user(
@@ -233,10 +235,11 @@ pub(super) async fn reset_password(
     let password = reset
         .password
         .map_or(NewPassword::Temporary, NewPassword::Given);
-    match users::reset_password(&context(&provider, &client), &path, password).await {
-        Ok(shown) => ok(StatusCode::OK, json!({ "temporary_password": shown })),
-        Err(e) => fail(e),
-    }
+    answer(
+        StatusCode::OK,
+        users::reset_password(&context(&provider, &client), &path, password).await,
+        |shown| json!({ "temporary_password": shown }),
+    )
 }
 
 pub(super) async fn reset_mfa(

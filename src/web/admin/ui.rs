@@ -5,6 +5,7 @@
 
 use crate::admin::{AdminError, Context};
 use crate::model::UserRecord;
+use crate::oauth::params::Params;
 use crate::state::Provider;
 use crate::web::form::PostedForm;
 use crate::web::onward::{current_session, redirect};
@@ -138,20 +139,41 @@ pub fn render(
     )
 }
 
-/// A posted admin form after its CSRF token is checked; the 4xx page
-/// otherwise (boxed: an `HttpResponse` is large).
-pub fn form(
-    posted: PostedForm,
-    pages: &Pages,
-) -> Result<crate::oauth::params::Params, Box<HttpResponse>> {
-    if !posted.csrf_ok() {
-        return Err(Box::new(pages.error(
-            StatusCode::FORBIDDEN,
-            "This form had expired",
-            "Nothing was changed. Go back, reload the page and try again.",
-        )));
+/// A posted admin form whose CSRF token checked out; any other gets the
+/// 403 page (after `AdminUser`, when a handler takes both).
+pub struct AdminForm(Params);
+
+impl std::ops::Deref for AdminForm {
+    type Target = Params;
+
+    fn deref(&self) -> &Params {
+        &self.0
     }
-    Ok(posted.into_fields())
+}
+
+impl FromRequest for AdminForm {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let posted = PostedForm::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let posted = posted.await?;
+            if posted.csrf_ok() {
+                return Ok(AdminForm(posted.into_fields()));
+            }
+            let Some(pages) = req.app_data::<web::Data<Pages>>() else {
+                return Err(actix_web::error::ErrorForbidden("the form had expired"));
+            };
+            let page = pages.error(
+                StatusCode::FORBIDDEN,
+                "This form had expired",
+                "Nothing was changed. Go back, reload the page and try again.",
+            );
+            Err(actix_web::error::InternalError::from_response("expired form", page).into())
+        })
+    }
 }
 
 /// Back to an admin page with a notice.

@@ -4,7 +4,7 @@
 //! client's live grants.
 
 use super::refresh_origins;
-use super::ui::{self, AdminUser};
+use super::ui::{self, AdminForm, AdminUser};
 use super::ui_users::show_secret;
 use crate::admin::clients::{self, ClientSpec, GRANT_TYPES};
 use crate::admin::{tokens, AdminError};
@@ -12,7 +12,6 @@ use crate::model::{ClientRecord, Lifetimes};
 use crate::oauth::params::Params;
 use crate::state::Provider;
 use crate::web::display;
-use crate::web::form::PostedForm;
 use crate::web::pages::Pages;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -198,14 +197,10 @@ pub async fn new(
 pub async fn create(
     admin: AdminUser,
     req: HttpRequest,
-    posted: PostedForm,
+    form: AdminForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match ui::form(posted, &pages) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let client_id = form
         .get("client_id")
         .ok()
@@ -337,14 +332,10 @@ pub async fn update(
     admin: AdminUser,
     req: HttpRequest,
     path: web::Path<String>,
-    posted: PostedForm,
+    form: AdminForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match ui::form(posted, &pages) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let ctx = admin.context(&req, &provider);
     let record = match clients::find(&ctx, &path).await {
         Ok(r) => r,
@@ -388,14 +379,10 @@ pub async fn act(
     admin: AdminUser,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    posted: PostedForm,
+    form: AdminForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match ui::form(posted, &pages) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let (client_id, action) = path.into_inner();
     let ctx = admin.context(&req, &provider);
     let record = match clients::find(&ctx, &client_id).await {

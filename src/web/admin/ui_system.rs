@@ -1,13 +1,12 @@
 //! The admin screens for signing keys and the audit log, and revoking a
 //! grant from a user's or a client's page.
 
-use super::ui::{self, AdminUser};
+use super::ui::{self, AdminForm, AdminUser};
 use crate::admin::{audit, tokens};
 use crate::model::{AuditFilter, AuditRecord};
 use crate::oauth::params::Params;
 use crate::state::Provider;
 use crate::web::display;
-use crate::web::form::PostedForm;
 use crate::web::pages::Pages;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -59,13 +58,10 @@ pub async fn keys(
 pub async fn rotate(
     admin: AdminUser,
     req: HttpRequest,
-    posted: PostedForm,
+    _form: AdminForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    if let Err(page) = ui::form(posted, &pages) {
-        return *page;
-    }
     let ctx = admin.context(&req, &provider);
     match tokens::rotate_keys(&ctx, &provider.config.signing_alg).await {
         Ok(_) => {
@@ -81,14 +77,10 @@ pub async fn rotate(
 pub async fn revoke_grant(
     admin: AdminUser,
     req: HttpRequest,
-    posted: PostedForm,
+    form: AdminForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match ui::form(posted, &pages) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let grant_id = form.get("grant_id").ok().flatten().unwrap_or("");
     let back = match form
         .get("back")

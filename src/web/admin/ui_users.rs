@@ -3,14 +3,13 @@
 //! the second factor, delete; with each user's sessions, grants and recent
 //! audit events.
 
-use super::ui::{self, AdminUser};
+use super::ui::{self, AdminForm, AdminUser};
 use crate::admin::users::{self, NewPassword, UserInput};
 use crate::admin::{audit, tokens, AdminError};
 use crate::model::{AuditFilter, UserRecord};
 use crate::oauth::params::Params;
 use crate::state::Provider;
 use crate::web::display;
-use crate::web::form::PostedForm;
 use crate::web::pages::Pages;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -135,14 +134,10 @@ pub fn show_secret(
 pub async fn create(
     admin: AdminUser,
     req: HttpRequest,
-    posted: PostedForm,
+    form: AdminForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match ui::form(posted, &pages) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let input = UserInput {
         username: query_value(&form, "username").unwrap_or_default(),
         email: query_value(&form, "email"),
@@ -274,14 +269,10 @@ pub async fn update(
     admin: AdminUser,
     req: HttpRequest,
     path: web::Path<String>,
-    posted: PostedForm,
+    form: AdminForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match ui::form(posted, &pages) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let is_admin = form.get("is_admin").ok().flatten() == Some("on");
     let problem = |why: String| {
         let (req, provider, pages, admin, path) = (&req, &provider, &pages, &admin, &path);
@@ -321,14 +312,10 @@ pub async fn act(
     admin: AdminUser,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    posted: PostedForm,
+    form: AdminForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let form = match ui::form(posted, &pages) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let (named, action) = path.into_inner();
     // The URL may name the user by id or by username.
     let id = match users::find(&admin.context(&req, &provider), &named).await {

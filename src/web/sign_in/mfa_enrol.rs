@@ -10,12 +10,10 @@ use crate::oauth::params::Params;
 use crate::sign_in::enrolment;
 use crate::state::Provider;
 use crate::web::account::show_recovery_codes;
-use crate::web::account::{read_form, sign_in_first};
-use crate::web::form::PostedForm;
+use crate::web::account::{sign_in_first, AccountForm};
 use crate::web::onward::{self, current_session, redirect};
 use crate::web::pages::Pages;
 use crate::web::qr;
-use crate::web::rate_limit::client_address;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -146,20 +144,21 @@ pub async fn show(
 /// POST /account/mfa/enrol
 pub async fn confirm(
     req: HttpRequest,
-    posted: PostedForm,
+    form: AccountForm,
     provider: web::Data<Provider>,
     pages: web::Data<Pages>,
 ) -> HttpResponse {
-    let (params, session, user) = match read_form(&req, posted, &provider, &pages).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let AccountForm {
+        fields: params,
+        session,
+        user,
+        ip,
+    } = form;
     let request = match pending(&provider, &pages, params.get("request").ok().flatten()).await {
         Ok(r) => r,
         Err(page) => return page,
     };
     let code = params.get("code").ok().flatten().unwrap_or("");
-    let ip = client_address(&req, provider.config.trust_forwarded_for);
     let codes = match enrolment::confirm(&provider, &session, &user, code, &ip).await {
         Ok(Confirmation::Enrolled(codes)) => codes,
         Ok(Confirmation::Rejected(why)) => {

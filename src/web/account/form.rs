@@ -1,0 +1,63 @@
+//! The extractor every account-page form goes through: the signed-in user
+//! (anonymous visitors go to the sign-in page, and a user whose password an
+//! admin set goes to choose their own first: nothing changes on an account
+//! until its owner has), and a form whose CSRF token checked out (the page
+//! again with the problem, otherwise).
+
+use super::page::read_form;
+use crate::model::{SessionRecord, UserRecord};
+use crate::oauth::params::Params;
+use crate::state::Provider;
+use crate::web::form::PostedForm;
+use crate::web::pages::Pages;
+use crate::web::rate_limit::client_address;
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use std::future::Future;
+use std::pin::Pin;
+
+/// A checked account form and who sent it.
+pub struct AccountForm {
+    /// The form's fields.
+    pub fields: Params,
+    /// The browser's session.
+    pub session: SessionRecord,
+    /// Its user.
+    pub user: UserRecord,
+    /// The browser's address.
+    pub ip: String,
+}
+
+impl FromRequest for AccountForm {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let posted = PostedForm::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let posted = posted.await?;
+            let (Some(provider), Some(pages)) = (
+                req.app_data::<web::Data<Provider>>(),
+                req.app_data::<web::Data<Pages>>(),
+            ) else {
+                return Err(actix_web::error::ErrorInternalServerError(
+                    "the provider is not configured",
+                ));
+            };
+            match read_form(&req, posted, provider, pages).await {
+                Ok((fields, session, user)) => Ok(AccountForm {
+                    fields,
+                    session,
+                    user,
+                    ip: client_address(&req, provider.config.trust_forwarded_for),
+                }),
+                Err(response) => Err(actix_web::error::InternalError::from_response(
+                    "account form",
+                    response,
+                )
+                .into()),
+            }
+        })
+    }
+}
