@@ -264,6 +264,7 @@ async fn a_lost_database_gives_503s_not_500s() {
     let page = app.get("/login").await;
     let html = page.text().await.unwrap();
     let csrf = hidden_field(&html, "csrf").unwrap();
+    let admin_token = app.admin_token().await;
     app.provider.store.close().await;
 
     let token = app
@@ -301,6 +302,21 @@ async fn a_lost_database_gives_503s_not_500s() {
         .back_channel("/introspect", &[("token", "x")], WEBAPP)
         .await;
     assert_eq!(introspect.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    // One rule for every JSON answer: 503, Retry-After, temporarily_unavailable.
+    for path in ["/admin/api/v1/users", "/userinfo"] {
+        let answer = app
+            .browser
+            .get(app.url(path))
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert_eq!(answer.headers()["retry-after"], "5", "{path}");
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["error"], "temporarily_unavailable", "{path}");
+    }
 }
 
 #[tokio::test]
