@@ -107,7 +107,7 @@ pub fn next_step(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::authorize::test_fixtures::{client, params};
+    use crate::oauth::authorize::tests::test_fixtures::{client, params};
     use crate::oauth::authorize::validate;
 
     #[test]

@@ -25,7 +25,7 @@
 //! Entries are stamped with the generation current *before* the database was
 //! read, so an answer read before an invalidation can never outlive it.
 
-use super::{Store, StoreError};
+use super::{ReadCacheStats, Store, StoreError};
 use crate::model::{ClientRecord, UserRecord};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -203,19 +203,6 @@ fn wall_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-}
-
-/// How the read cache has served, for /metrics and tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReadCacheStats {
-    /// Whether lookups use the cache now (a poller runs and is in step).
-    pub active: bool,
-    /// Lookups answered from memory.
-    pub hits: u64,
-    /// Lookups that read the database and kept the answer.
-    pub misses: u64,
-    /// Lookups that read the database because the cache was not in use.
-    pub bypassed: u64,
 }
 
 impl Store {

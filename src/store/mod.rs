@@ -20,7 +20,6 @@ mod signing_keys;
 mod throttle;
 mod users;
 
-pub use cache::ReadCacheStats;
 pub use codes::Redemption;
 
 pub use migrate::count as migration_count;
@@ -78,6 +77,19 @@ impl StoreError {
             _ => false,
         }
     }
+}
+
+/// How the read cache has served, for /metrics and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadCacheStats {
+    /// Whether lookups use the cache now (a poller runs and is in step).
+    pub active: bool,
+    /// Lookups answered from memory.
+    pub hits: u64,
+    /// Lookups that read the database and kept the answer.
+    pub misses: u64,
+    /// Lookups that read the database because the cache was not in use.
+    pub bypassed: u64,
 }
 
 /// Which database engine a [`Store`] talks to.

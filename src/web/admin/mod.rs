@@ -7,6 +7,7 @@ mod api_clients;
 mod api_system;
 mod api_users;
 mod ui;
+mod ui_client_form;
 mod ui_clients;
 mod ui_system;
 mod ui_users;

@@ -197,3 +197,22 @@ pub fn failed(pages: &Pages, e: &AdminError) -> HttpResponse {
         AdminError::Account(a) => pages.fail(a),
     }
 }
+
+/// The page that shows a new password or secret, once.
+pub fn show_secret(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    admin: &AdminUser,
+    section: &str,
+    values: Value,
+) -> HttpResponse {
+    render(
+        req,
+        provider,
+        pages,
+        admin,
+        (StatusCode::OK, "admin_secret.html", section),
+        values,
+    )
+}

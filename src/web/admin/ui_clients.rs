@@ -4,9 +4,10 @@
 //! client's live grants.
 
 use super::refresh_origins;
-use super::ui::{self, AdminForm, AdminUser};
-use super::ui_users::show_secret;
-use crate::admin::clients::{self, ClientSpec, GRANT_TYPES};
+use super::ui::{self, show_secret, AdminForm, AdminUser};
+use super::ui_client_form::{client_form, fields, read_spec};
+
+use crate::admin::clients::{self, ClientSpec};
 use crate::admin::{tokens, AdminError};
 use crate::model::{ClientRecord, Lifetimes};
 use crate::oauth::params::Params;
@@ -22,83 +23,6 @@ fn client_row(c: &ClientRecord) -> Value {
         "client_id": c.client_id, "name": c.name, "public": c.is_public(),
         "is_admin": c.is_admin, "grant_types": c.grant_types.join(", "),
         "redirect_uris": c.redirect_uris,
-    })
-}
-
-/// The form's fields for a spec (what the edit screen shows).
-fn fields(spec: &ClientSpec) -> Value {
-    let lifetime = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
-    json!({
-        "client_id": spec.client_id,
-        "name": spec.name,
-        "public": spec.public,
-        "redirect_uris": spec.redirect_uris.join("\n"),
-        "post_logout_redirect_uris": spec.post_logout_redirect_uris.join("\n"),
-        "grant_types": spec.grant_types,
-        "scopes": spec
-            .scopes
-            .iter()
-            .filter(|s| *s != crate::oauth::scopes::ADMIN_SCOPE)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" "),
-        "require_consent": spec.require_consent,
-        "require_mfa": spec.require_mfa,
-        "is_admin": spec.is_admin,
-        "access_token_ttl": lifetime(spec.lifetimes.access_token),
-        "refresh_token_idle_ttl": lifetime(spec.lifetimes.refresh_token_idle),
-        "refresh_token_absolute_ttl": lifetime(spec.lifetimes.refresh_token_absolute),
-    })
-}
-
-/// Reads the client form; the sentence if a lifetime is not a number.
-fn read_spec(form: &Params, client_id: String, public: bool) -> Result<ClientSpec, String> {
-    let text = |name: &str| form.get(name).ok().flatten().unwrap_or("").to_string();
-    let checked = |name: &str| form.get(name).ok().flatten() == Some("on");
-    let lines = |name: &str| -> Vec<String> {
-        text(name)
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect()
-    };
-    let lifetime = |name: &str, label: &str| -> Result<Option<i64>, String> {
-        let value = text(name);
-        let value = value.trim();
-        if value.is_empty() {
-            return Ok(None);
-        }
-        value.parse::<i64>().map(Some).map_err(|_| {
-            format!("The {label} must be a whole number of seconds, or empty for the default.")
-        })
-    };
-    Ok(ClientSpec {
-        client_id,
-        name: text("name"),
-        public,
-        redirect_uris: lines("redirect_uris"),
-        post_logout_redirect_uris: lines("post_logout_redirect_uris"),
-        grant_types: GRANT_TYPES
-            .iter()
-            .filter(|g| checked(&format!("grant_{g}")))
-            .map(|g| g.to_string())
-            .collect(),
-        scopes: text("scopes")
-            .split_whitespace()
-            .map(str::to_string)
-            .collect(),
-        require_consent: checked("require_consent"),
-        require_mfa: checked("require_mfa"),
-        is_admin: checked("is_admin"),
-        lifetimes: Lifetimes {
-            access_token: lifetime("access_token_ttl", "access token lifetime")?,
-            refresh_token_idle: lifetime("refresh_token_idle_ttl", "refresh token idle lifetime")?,
-            refresh_token_absolute: lifetime(
-                "refresh_token_absolute_ttl",
-                "refresh token absolute lifetime",
-            )?,
-        },
     })
 }
 
@@ -123,35 +47,6 @@ pub async fn list(
         json!({
             "clients": all.iter().map(client_row).collect::<Vec<_>>(),
             "notice": ui::notice(query.get("done").ok().flatten()),
-        }),
-    )
-}
-
-/// The client form: new (`grants` is None) or an existing client.
-#[allow(clippy::too_many_arguments)]
-fn client_form(
-    req: &HttpRequest,
-    provider: &Provider,
-    pages: &Pages,
-    admin: &AdminUser,
-    status: StatusCode,
-    fields: Value,
-    grants: Option<Value>,
-    (notice, problem): (Option<&str>, Option<&str>),
-) -> HttpResponse {
-    ui::render(
-        req,
-        provider,
-        pages,
-        admin,
-        (status, "admin_client.html", "clients"),
-        json!({
-            "creating": grants.is_none(),
-            "client": fields,
-            "grants": grants.unwrap_or(Value::Null),
-            "grant_types": GRANT_TYPES,
-            "notice": notice,
-            "problem": problem,
         }),
     )
 }

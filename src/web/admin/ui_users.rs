@@ -3,7 +3,7 @@
 //! the second factor, delete; with each user's sessions, grants and recent
 //! audit events.
 
-use super::ui::{self, AdminForm, AdminUser};
+use super::ui::{self, show_secret, AdminForm, AdminUser};
 use crate::admin::users::{self, NewPassword, UserInput};
 use crate::admin::{audit, tokens, AdminError};
 use crate::model::{AuditFilter, UserRecord};
@@ -108,25 +108,6 @@ pub async fn new(
         StatusCode::OK,
         json!({}),
         None,
-    )
-}
-
-/// The page that shows a new password or secret, once.
-pub fn show_secret(
-    req: &HttpRequest,
-    provider: &Provider,
-    pages: &Pages,
-    admin: &AdminUser,
-    section: &str,
-    values: Value,
-) -> HttpResponse {
-    ui::render(
-        req,
-        provider,
-        pages,
-        admin,
-        (StatusCode::OK, "admin_secret.html", section),
-        values,
     )
 }
 

@@ -1,0 +1,122 @@
+//! The client form of the admin screens: a spec's values as the form shows
+//! them, and the posted form read back into a spec.
+
+use super::ui::{self, AdminUser};
+use crate::admin::clients::{ClientSpec, GRANT_TYPES};
+use crate::model::Lifetimes;
+use crate::oauth::params::Params;
+use crate::state::Provider;
+use crate::web::pages::Pages;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+/// The form's fields for a spec (what the edit screen shows).
+pub(super) fn fields(spec: &ClientSpec) -> Value {
+    let lifetime = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    json!({
+        "client_id": spec.client_id,
+        "name": spec.name,
+        "public": spec.public,
+        "redirect_uris": spec.redirect_uris.join("\n"),
+        "post_logout_redirect_uris": spec.post_logout_redirect_uris.join("\n"),
+        "grant_types": spec.grant_types,
+        "scopes": spec
+            .scopes
+            .iter()
+            .filter(|s| *s != crate::oauth::scopes::ADMIN_SCOPE)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" "),
+        "require_consent": spec.require_consent,
+        "require_mfa": spec.require_mfa,
+        "is_admin": spec.is_admin,
+        "access_token_ttl": lifetime(spec.lifetimes.access_token),
+        "refresh_token_idle_ttl": lifetime(spec.lifetimes.refresh_token_idle),
+        "refresh_token_absolute_ttl": lifetime(spec.lifetimes.refresh_token_absolute),
+    })
+}
+
+/// Reads the client form; the sentence if a lifetime is not a number.
+pub(super) fn read_spec(
+    form: &Params,
+    client_id: String,
+    public: bool,
+) -> Result<ClientSpec, String> {
+    let text = |name: &str| form.get(name).ok().flatten().unwrap_or("").to_string();
+    let checked = |name: &str| form.get(name).ok().flatten() == Some("on");
+    let lines = |name: &str| -> Vec<String> {
+        text(name)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let lifetime = |name: &str, label: &str| -> Result<Option<i64>, String> {
+        let value = text(name);
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        value.parse::<i64>().map(Some).map_err(|_| {
+            format!("The {label} must be a whole number of seconds, or empty for the default.")
+        })
+    };
+    Ok(ClientSpec {
+        client_id,
+        name: text("name"),
+        public,
+        redirect_uris: lines("redirect_uris"),
+        post_logout_redirect_uris: lines("post_logout_redirect_uris"),
+        grant_types: GRANT_TYPES
+            .iter()
+            .filter(|g| checked(&format!("grant_{g}")))
+            .map(|g| g.to_string())
+            .collect(),
+        scopes: text("scopes")
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+        require_consent: checked("require_consent"),
+        require_mfa: checked("require_mfa"),
+        is_admin: checked("is_admin"),
+        lifetimes: Lifetimes {
+            access_token: lifetime("access_token_ttl", "access token lifetime")?,
+            refresh_token_idle: lifetime("refresh_token_idle_ttl", "refresh token idle lifetime")?,
+            refresh_token_absolute: lifetime(
+                "refresh_token_absolute_ttl",
+                "refresh token absolute lifetime",
+            )?,
+        },
+    })
+}
+
+/// The client form: new (`grants` is None) or an existing client.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn client_form(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    admin: &AdminUser,
+    status: StatusCode,
+    fields: Value,
+    grants: Option<Value>,
+    (notice, problem): (Option<&str>, Option<&str>),
+) -> HttpResponse {
+    ui::render(
+        req,
+        provider,
+        pages,
+        admin,
+        (status, "admin_client.html", "clients"),
+        json!({
+            "creating": grants.is_none(),
+            "client": fields,
+            "grants": grants.unwrap_or(Value::Null),
+            "grant_types": GRANT_TYPES,
+            "notice": notice,
+            "problem": problem,
+        }),
+    )
+}
