@@ -1,8 +1,9 @@
 //! Gatehouse: a self-hosted OpenID Connect provider.
 //!
-//! Layers point one way: `web` (actix handlers) → `oauth` / `account`
-//! (protocol and account logic, no HTTP types) → `store` (sqlx), with
-//! `crypto` beside them.
+//! Layers point one way: `web` (actix handlers) → the use cases
+//! (`sign_in`, `admin`, `oauth`, `account`; no HTTP types) → `store` (sqlx),
+//! with `model` and `crypto` below them all. ARCHITECTURE.md is the map;
+//! `scripts/check-layers` keeps it true.
 
 pub mod account;
 pub mod admin;
