@@ -16,7 +16,7 @@ use super::cookies;
 use super::onward::redirect;
 use super::rate_limit::client_address;
 use crate::model::UserRecord;
-use crate::sign_in::{SignedIn, Visitor};
+use crate::sign_in::{Refusal, SignedIn, Visitor};
 use crate::state::Provider;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
@@ -31,6 +31,15 @@ pub fn visitor(req: &HttpRequest, provider: &Provider) -> Visitor {
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(200).collect()),
         session: cookies::value(req, &provider.config, cookies::SESSION),
+    }
+}
+
+/// The status of a refused attempt: 429 while the account must wait, 401
+/// for a wrong answer.
+pub fn refusal_status(refusal: &Refusal) -> StatusCode {
+    match refusal {
+        Refusal::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Refusal::Wrong { .. } => StatusCode::UNAUTHORIZED,
     }
 }
 

@@ -2,9 +2,10 @@
 //! first factor of `crate::sign_in::password`. Users with a second factor go
 //! on to the code step (`totp`); the others are signed in here.
 
-use super::{destination, screen_query, signed_in, visitor};
+use super::{destination, refusal_status, screen_query, signed_in, visitor};
 use crate::account::mfa;
-use crate::sign_in::{self, Outcome, Refusal};
+use crate::oauth::pending_requests;
+use crate::sign_in::{self, Outcome};
 use crate::state::Provider;
 use crate::web::cookies;
 use crate::web::form::PostedForm;
@@ -14,16 +15,19 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-/// The `request` parameter, if it names a live pending request; `Err` holds
-/// the page to show when it does not.
-async fn pending_client_name(
+/// The client's name and the `login_hint` of the pending request named by
+/// the `request` parameter, if there is one; `Err` holds the page to show
+/// when it names no live request.
+async fn pending(
     provider: &Provider,
     pages: &Pages,
     request: Option<&str>,
-) -> Result<Option<String>, HttpResponse> {
-    let Some(id) = request else { return Ok(None) };
-    match crate::oauth::pending_requests::load(provider, id).await {
-        Ok(Some((_, client))) => Ok(Some(client.name)),
+) -> Result<(Option<String>, Option<String>), HttpResponse> {
+    let Some(id) = request else {
+        return Ok((None, None));
+    };
+    match pending_requests::load(provider, id).await {
+        Ok(Some((request, client))) => Ok((Some(client.name), request.login_hint)),
         Ok(None) => Err(onward::expired_request(pages)),
         Err(e) => Err(pages.fail(&e)),
     }
@@ -66,17 +70,9 @@ pub async fn show(
     let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
     let request = params.get("request").ok().flatten();
     let then = destination(params.get("then").ok().flatten());
-    let client_name = match pending_client_name(&provider, &pages, request).await {
-        Ok(name) => name,
+    let (client_name, hint) = match pending(&provider, &pages, request).await {
+        Ok(found) => found,
         Err(page) => return page,
-    };
-    let hint = match (request, client_name.is_some()) {
-        (Some(id), true) => crate::oauth::pending_requests::load(&provider, id)
-            .await
-            .ok()
-            .flatten()
-            .and_then(|(r, _)| r.login_hint),
-        _ => None,
     };
     login_page(
         &req,
@@ -103,38 +99,33 @@ pub async fn submit(
     let field = |name: &str| form.field(name);
     let request = field("request");
     let then = destination(field("then"));
-    let client_name = match pending_client_name(&provider, &pages, request).await {
-        Ok(name) => name,
+    let (client_name, _) = match pending(&provider, &pages, request).await {
+        Ok(found) => found,
         Err(page) => return page,
     };
+    // The form again, with the name typed and what went wrong.
+    let again = |status: StatusCode, username: Option<&str>, error: &str| {
+        let view = LoginView {
+            request,
+            then,
+            client_name: client_name.clone(),
+            username,
+            error: Some(error),
+        };
+        login_page(&req, &provider, &pages, status, view)
+    };
     if !form.csrf_ok() {
-        return login_page(
-            &req,
-            &provider,
-            &pages,
+        return again(
             StatusCode::FORBIDDEN,
-            LoginView {
-                request,
-                then,
-                client_name,
-                username: field("username"),
-                error: Some("This form had expired, so nothing was sent. Please sign in again."),
-            },
+            field("username"),
+            "This form had expired, so nothing was sent. Please sign in again.",
         );
     }
     let (Some(username), Some(password)) = (field("username"), field("password")) else {
-        return login_page(
-            &req,
-            &provider,
-            &pages,
+        return again(
             StatusCode::BAD_REQUEST,
-            LoginView {
-                request,
-                then,
-                client_name,
-                username: field("username"),
-                error: Some("Enter your username and your password."),
-            },
+            field("username"),
+            "Enter your username and your password.",
         );
     };
     let outcome =
@@ -144,21 +135,6 @@ pub async fn submit(
             Ok(outcome) => outcome,
             Err(e) => return pages.fail(&e),
         };
-    let refused = |status: StatusCode, message: &str| {
-        login_page(
-            &req,
-            &provider,
-            &pages,
-            status,
-            LoginView {
-                request,
-                then,
-                client_name: client_name.clone(),
-                username: Some(username),
-                error: Some(message),
-            },
-        )
-    };
     match outcome {
         Outcome::SignedIn(done) => signed_in(&provider, done, request, then),
         Outcome::SecondFactorDue { challenge } => {
@@ -173,13 +149,11 @@ pub async fn submit(
             ));
             response
         }
-        Outcome::Refused(why @ Refusal::Throttled { .. }) => {
-            refused(StatusCode::TOO_MANY_REQUESTS, &why.message())
-        }
-        Outcome::Refused(why) => refused(StatusCode::UNAUTHORIZED, &why.message()),
+        Outcome::Refused(why) => again(refusal_status(&why), Some(username), &why.message()),
         // The password method has no challenge to lose.
-        Outcome::StartAgain => refused(
+        Outcome::StartAgain => again(
             StatusCode::UNAUTHORIZED,
+            Some(username),
             sign_in::password::WRONG_CREDENTIALS,
         ),
     }

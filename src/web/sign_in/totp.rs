@@ -2,8 +2,8 @@
 //! (`crate::sign_in::totp`) for users who have a second factor, after their
 //! password was accepted. The challenge cookie ties the browser to that user.
 
-use super::{destination, screen_query, signed_in, visitor};
-use crate::sign_in::{self, Outcome, Refusal};
+use super::{destination, refusal_status, screen_query, signed_in, visitor};
+use crate::sign_in::{self, Outcome};
 use crate::state::Provider;
 use crate::web::cookies;
 use crate::web::form::PostedForm;
@@ -87,14 +87,21 @@ pub async fn submit(
     if request.is_some_and(|r| !onward::is_request_id(r)) {
         return onward::expired_request(&pages);
     }
-    if !form.csrf_ok() {
-        return totp_page(
+    // The code screen again, with what went wrong.
+    let again = |status: StatusCode, error: &str| {
+        totp_page(
             &req,
             &provider,
             &pages,
-            StatusCode::FORBIDDEN,
+            status,
             (request, then),
-            Some("This form had expired, so nothing was sent. Please enter the code again."),
+            Some(error),
+        )
+    };
+    if !form.csrf_ok() {
+        return again(
+            StatusCode::FORBIDDEN,
+            "This form had expired, so nothing was sent. Please enter the code again.",
         );
     }
     let Some(token) = cookies::value(&req, &provider.config, cookies::MFA) else {
@@ -106,26 +113,13 @@ pub async fn submit(
             Ok(outcome) => outcome,
             Err(e) => return pages.fail(&e),
         };
-    let refused = |status: StatusCode, why: &Refusal| {
-        totp_page(
-            &req,
-            &provider,
-            &pages,
-            status,
-            (request, then),
-            Some(&why.message()),
-        )
-    };
     match outcome {
         Outcome::SignedIn(done) => {
             let mut response = signed_in(&provider, done, request, then);
             let _ = response.add_cookie(&cookies::removal(&provider.config, cookies::MFA));
             response
         }
-        Outcome::Refused(why @ Refusal::Throttled { .. }) => {
-            refused(StatusCode::TOO_MANY_REQUESTS, &why)
-        }
-        Outcome::Refused(why) => refused(StatusCode::UNAUTHORIZED, &why),
+        Outcome::Refused(why) => again(refusal_status(&why), &why.message()),
         Outcome::StartAgain | Outcome::SecondFactorDue { .. } => {
             back_to_login(&provider, request, then)
         }
