@@ -4,20 +4,14 @@
 //! sends the browser where it says.
 
 use super::onward::{self, current_session, redirect_status};
-use super::pages::Pages;
 use super::params;
 use crate::oauth::journey::{self, Begin};
-use crate::state::Provider;
+use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 
 /// The authorization endpoint (RFC 6749 §4.1.1).
-pub async fn authorize(
-    req: HttpRequest,
-    body: web::Bytes,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn authorize(body: web::Bytes, Screen(req, provider, pages): Screen) -> HttpResponse {
     if req.method() == actix_web::http::Method::POST {
         // A cross-site form POST carries no SameSite=Lax session cookie, so
         // the request continues as a top-level GET, which does.
@@ -52,11 +46,7 @@ pub async fn authorize(
 }
 
 /// Continues a saved request after a screen.
-pub async fn resume(
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn resume(Screen(req, provider, pages): Screen) -> HttpResponse {
     let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
     let Some(id) = params.get("request").ok().flatten() else {
         return onward::expired_request(&pages);

@@ -4,13 +4,12 @@
 
 use super::form::PostedForm;
 use super::onward::{self, current_session, redirect};
-use super::pages::Pages;
 use super::rate_limit::client_address;
 use crate::oauth::consent;
 use crate::oauth::pending_requests;
-use crate::state::Provider;
+use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use serde_json::json;
 
 /// A scope in words a person understands.
@@ -25,11 +24,7 @@ pub fn describe_scope(scope: &str) -> String {
 }
 
 /// GET /consent
-pub async fn show(
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
     let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
     let Some(id) = params.get("request").ok().flatten() else {
         return onward::expired_request(&pages);
@@ -76,12 +71,7 @@ pub async fn show(
 }
 
 /// POST /consent
-pub async fn submit(
-    req: HttpRequest,
-    form: PostedForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> HttpResponse {
     let field = |name: &str| form.field(name);
     let Some(id) = field("request") else {
         return onward::expired_request(&pages);

@@ -6,10 +6,9 @@
 //! check is carried, not acted on here.
 
 use super::cookies;
-use super::pages::Pages;
 use super::params;
 use crate::oauth::params::Params;
-use crate::state::Provider;
+use crate::web::screen::shared;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
@@ -48,14 +47,7 @@ impl FromRequest for PostedForm {
         let req = req.clone();
         Box::pin(async move {
             let body = body.await?;
-            let (Some(provider), Some(pages)) = (
-                req.app_data::<web::Data<Provider>>(),
-                req.app_data::<web::Data<Pages>>(),
-            ) else {
-                return Err(actix_web::error::ErrorInternalServerError(
-                    "the provider is not configured",
-                ));
-            };
+            let (provider, pages) = shared(&req)?;
             match params::form(&req, &body) {
                 Ok(fields) => {
                     let token = fields.get("csrf").ok().flatten();

@@ -2,17 +2,13 @@
 
 use super::onward::current_session;
 use super::pages::Pages;
-use crate::state::Provider;
+use crate::web::screen::Screen;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 /// GET /
-pub async fn home(
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn home(Screen(req, provider, pages): Screen) -> HttpResponse {
     let username = match current_session(&req, &provider).await {
         Ok(Some((_, user))) => Some(user.username),
         Ok(None) => None,

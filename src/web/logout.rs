@@ -13,6 +13,7 @@ use crate::account::session;
 use crate::oauth::logout::{self, LogoutError, LogoutRequest};
 use crate::oauth::params::Params;
 use crate::state::Provider;
+use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -29,12 +30,7 @@ fn refused(pages: &Pages, e: LogoutError) -> HttpResponse {
 }
 
 /// GET or POST /end_session
-pub async fn end_session(
-    req: HttpRequest,
-    body: web::Bytes,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn end_session(body: web::Bytes, Screen(req, provider, pages): Screen) -> HttpResponse {
     let params = match params::read(&req, &body) {
         Ok(p) => p,
         Err(why) => {
@@ -76,12 +72,7 @@ pub async fn end_session(
 }
 
 /// POST /end_session/confirm
-pub async fn confirm(
-    req: HttpRequest,
-    form: PostedForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn confirm(form: PostedForm, Screen(req, provider, pages): Screen) -> HttpResponse {
     let field = |name: &str| form.field(name);
     if !form.csrf_ok() {
         return pages.error(

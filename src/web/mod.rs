@@ -19,6 +19,7 @@ pub mod pages;
 mod params;
 mod qr;
 pub mod rate_limit;
+pub mod screen;
 pub mod security_headers;
 mod sign_in;
 mod token;

@@ -7,12 +7,11 @@
 use super::page::read_form;
 use crate::model::{SessionRecord, UserRecord};
 use crate::oauth::params::Params;
-use crate::state::Provider;
 use crate::web::form::PostedForm;
-use crate::web::pages::Pages;
 use crate::web::rate_limit::client_address;
+use crate::web::screen::shared;
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -37,15 +36,8 @@ impl FromRequest for AccountForm {
         let req = req.clone();
         Box::pin(async move {
             let posted = posted.await?;
-            let (Some(provider), Some(pages)) = (
-                req.app_data::<web::Data<Provider>>(),
-                req.app_data::<web::Data<Pages>>(),
-            ) else {
-                return Err(actix_web::error::ErrorInternalServerError(
-                    "the provider is not configured",
-                ));
-            };
-            match read_form(&req, posted, provider, pages).await {
+            let (provider, pages) = shared(&req)?;
+            match read_form(&req, posted, &provider, &pages).await {
                 Ok((fields, session, user)) => Ok(AccountForm {
                     fields,
                     session,

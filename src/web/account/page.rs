@@ -13,8 +13,9 @@ use crate::web::display;
 use crate::web::form::PostedForm;
 use crate::web::onward::{current_session, redirect};
 use crate::web::pages::Pages;
+use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
 /// The notices a change can leave, by the key in `?done=`. Fixed sentences:
@@ -109,11 +110,7 @@ pub async fn render(
 }
 
 /// GET /account
-pub async fn show(
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
     let signed_in = match current_session(&req, &provider).await {
         Ok(Some(found)) => found,
         Ok(None) => return sign_in_first(&provider, StatusCode::FOUND),
@@ -220,10 +217,8 @@ pub async fn problem(
 
 /// POST /account/profile
 pub async fn update_profile(
-    req: HttpRequest,
     form: AccountForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
+    Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let AccountForm {
         fields: params,
@@ -245,12 +240,7 @@ pub async fn update_profile(
 }
 
 /// POST /account/sessions/end: one session by `sid`, or `others`.
-pub async fn end_sessions(
-    req: HttpRequest,
-    form: AccountForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn end_sessions(form: AccountForm, Screen(req, provider, pages): Screen) -> HttpResponse {
     let AccountForm {
         fields: params,
         session,
@@ -296,10 +286,8 @@ pub async fn end_sessions(
 
 /// POST /account/applications/revoke
 pub async fn revoke_application(
-    req: HttpRequest,
     form: AccountForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
+    Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let AccountForm {
         fields: params,

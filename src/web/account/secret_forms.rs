@@ -9,8 +9,9 @@ use crate::account::secret_forms::{self, Asker, Checked};
 use crate::model::{SessionRecord, UserRecord};
 use crate::state::Provider;
 use crate::web::pages::Pages;
+use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
 /// Renders a change's result: `Ok` the value, `Err` the page to show.
@@ -33,10 +34,8 @@ async fn settled<T>(
 
 /// POST /account/password
 pub async fn change_password(
-    req: HttpRequest,
     form: AccountForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
+    Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let AccountForm {
         fields: params,
@@ -64,12 +63,7 @@ pub async fn change_password(
 }
 
 /// POST /account/mfa/disable
-pub async fn disable_mfa(
-    req: HttpRequest,
-    form: AccountForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn disable_mfa(form: AccountForm, Screen(req, provider, pages): Screen) -> HttpResponse {
     let AccountForm {
         fields: params,
         session,
@@ -91,10 +85,8 @@ pub async fn disable_mfa(
 
 /// POST /account/mfa/recovery-codes: a new set, shown once.
 pub async fn renew_recovery_codes(
-    req: HttpRequest,
     form: AccountForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
+    Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let AccountForm {
         fields: params,

@@ -11,6 +11,7 @@ use crate::web::form::PostedForm;
 use crate::web::onward::{current_session, redirect};
 use crate::web::pages::Pages;
 use crate::web::rate_limit::client_address;
+use crate::web::screen::shared;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
@@ -36,14 +37,12 @@ impl AdminUser {
 }
 
 async fn check(req: &HttpRequest) -> Result<AdminUser, HttpResponse> {
-    let (Some(provider), Some(pages)) = (
-        req.app_data::<web::Data<Provider>>(),
-        req.app_data::<web::Data<Pages>>(),
-    ) else {
-        return Err(HttpResponse::InternalServerError().finish());
+    let (provider, pages) = match shared(req) {
+        Ok(found) => found,
+        Err(e) => return Err(e.error_response()),
     };
     let base = provider.config.base_path();
-    match current_session(req, provider).await {
+    match current_session(req, &provider).await {
         Ok(Some((_, user))) if user.must_change_password => Err(redirect(
             StatusCode::FOUND,
             &format!("{base}/login/new-password?then=admin"),

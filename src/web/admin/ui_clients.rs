@@ -6,6 +6,7 @@
 use super::refresh_origins;
 use super::ui::{self, show_secret, AdminForm, AdminUser};
 use super::ui_client_form::{client_form, fields, read_spec};
+use crate::web::screen::Screen;
 
 use crate::admin::clients::{self, ClientSpec};
 use crate::admin::{tokens, AdminError};
@@ -27,12 +28,7 @@ fn client_row(c: &ClientRecord) -> Value {
 }
 
 /// GET /admin/clients
-pub async fn list(
-    admin: AdminUser,
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn list(admin: AdminUser, Screen(req, provider, pages): Screen) -> HttpResponse {
     let query = Params::parse(req.query_string().as_bytes());
     let all = match clients::list(&admin.context(&req, &provider)).await {
         Ok(all) => all,
@@ -52,12 +48,7 @@ pub async fn list(
 }
 
 /// GET /admin/clients/new
-pub async fn new(
-    admin: AdminUser,
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn new(admin: AdminUser, Screen(req, provider, pages): Screen) -> HttpResponse {
     let blank = ClientSpec {
         client_id: String::new(),
         name: String::new(),
@@ -91,10 +82,8 @@ pub async fn new(
 /// POST /admin/clients
 pub async fn create(
     admin: AdminUser,
-    req: HttpRequest,
     form: AdminForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
+    Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let client_id = form
         .get("client_id")
@@ -198,10 +187,8 @@ async fn client_page(
 /// GET /admin/clients/{client_id}
 pub async fn show(
     admin: AdminUser,
-    req: HttpRequest,
     path: web::Path<String>,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
+    Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let ctx = admin.context(&req, &provider);
     let record = match clients::find(&ctx, &path).await {
@@ -225,11 +212,9 @@ pub async fn show(
 /// POST /admin/clients/{client_id}
 pub async fn update(
     admin: AdminUser,
-    req: HttpRequest,
     path: web::Path<String>,
     form: AdminForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
+    Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let ctx = admin.context(&req, &provider);
     let record = match clients::find(&ctx, &path).await {
@@ -272,11 +257,9 @@ pub async fn update(
 /// POST /admin/clients/{client_id}/{action}: rotate-secret or delete.
 pub async fn act(
     admin: AdminUser,
-    req: HttpRequest,
     path: web::Path<(String, String)>,
     form: AdminForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
+    Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let (client_id, action) = path.into_inner();
     let ctx = admin.context(&req, &provider);

@@ -5,11 +5,10 @@ use super::ui::{self, AdminForm, AdminUser};
 use crate::admin::{audit, tokens};
 use crate::model::{AuditFilter, AuditRecord};
 use crate::oauth::params::Params;
-use crate::state::Provider;
 use crate::web::display;
-use crate::web::pages::Pages;
+use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use serde_json::{json, Value};
 
 /// An audit event as the screens show it.
@@ -24,12 +23,7 @@ pub fn event_row(e: &AuditRecord) -> Value {
 }
 
 /// GET /admin/keys
-pub async fn keys(
-    admin: AdminUser,
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn keys(admin: AdminUser, Screen(req, provider, pages): Screen) -> HttpResponse {
     let query = Params::parse(req.query_string().as_bytes());
     let keys = match tokens::signing_keys(&admin.context(&req, &provider)).await {
         Ok(k) => k,
@@ -57,10 +51,8 @@ pub async fn keys(
 /// POST /admin/keys/rotate
 pub async fn rotate(
     admin: AdminUser,
-    req: HttpRequest,
     _form: AdminForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
+    Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let ctx = admin.context(&req, &provider);
     match tokens::rotate_keys(&ctx, &provider.config.signing_alg).await {
@@ -76,10 +68,8 @@ pub async fn rotate(
 /// `client:ID`, the page to return to; nothing else is followed).
 pub async fn revoke_grant(
     admin: AdminUser,
-    req: HttpRequest,
     form: AdminForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
+    Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let grant_id = form.get("grant_id").ok().flatten().unwrap_or("");
     let back = match form
@@ -109,12 +99,7 @@ fn url_segment(value: &str) -> String {
 const PAGE: i64 = 50;
 
 /// GET /admin/audit
-pub async fn audit(
-    admin: AdminUser,
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn audit(admin: AdminUser, Screen(req, provider, pages): Screen) -> HttpResponse {
     let query = Params::parse(req.query_string().as_bytes());
     let text = |name: &str| {
         query

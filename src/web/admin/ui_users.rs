@@ -11,6 +11,7 @@ use crate::oauth::params::Params;
 use crate::state::Provider;
 use crate::web::display;
 use crate::web::pages::Pages;
+use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -30,12 +31,7 @@ fn query_value(params: &Params, name: &str) -> Option<String> {
 }
 
 /// GET /admin/users
-pub async fn list(
-    admin: AdminUser,
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn list(admin: AdminUser, Screen(req, provider, pages): Screen) -> HttpResponse {
     let query = Params::parse(req.query_string().as_bytes());
     let search = query_value(&query, "q").unwrap_or_default();
     let page = query_value(&query, "page")
@@ -94,12 +90,7 @@ fn new_form(
 }
 
 /// GET /admin/users/new
-pub async fn new(
-    admin: AdminUser,
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn new(admin: AdminUser, Screen(req, provider, pages): Screen) -> HttpResponse {
     new_form(
         &req,
         &provider,
@@ -114,10 +105,8 @@ pub async fn new(
 /// POST /admin/users
 pub async fn create(
     admin: AdminUser,
-    req: HttpRequest,
     form: AdminForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
+    Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let input = UserInput {
         username: query_value(&form, "username").unwrap_or_default(),
@@ -227,10 +216,8 @@ async fn user_page(
 /// GET /admin/users/{id}
 pub async fn show(
     admin: AdminUser,
-    req: HttpRequest,
     path: web::Path<String>,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
+    Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let query = Params::parse(req.query_string().as_bytes());
     let notice = ui::notice(query.get("done").ok().flatten());
@@ -248,11 +235,9 @@ pub async fn show(
 /// POST /admin/users/{id}: name, email and admin role.
 pub async fn update(
     admin: AdminUser,
-    req: HttpRequest,
     path: web::Path<String>,
     form: AdminForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
+    Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let is_admin = form.get("is_admin").ok().flatten() == Some("on");
     let problem = |why: String| {
@@ -291,11 +276,9 @@ pub async fn update(
 /// POST /admin/users/{id}/{action}
 pub async fn act(
     admin: AdminUser,
-    req: HttpRequest,
     path: web::Path<(String, String)>,
     form: AdminForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
+    Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let (named, action) = path.into_inner();
     // The URL may name the user by id or by username.

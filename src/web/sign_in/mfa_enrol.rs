@@ -14,8 +14,9 @@ use crate::web::account::{sign_in_first, AccountForm};
 use crate::web::onward::{self, current_session, redirect};
 use crate::web::pages::Pages;
 use crate::web::qr;
+use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
 /// The pending request's id and its client's name, if the enrolment is part
@@ -115,11 +116,7 @@ async fn signed_in(
 }
 
 /// GET /account/mfa/enrol
-pub async fn show(
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
     let query = Params::parse(req.query_string().as_bytes());
     let request = match pending(&provider, &pages, query.get("request").ok().flatten()).await {
         Ok(r) => r,
@@ -142,12 +139,7 @@ pub async fn show(
 }
 
 /// POST /account/mfa/enrol
-pub async fn confirm(
-    req: HttpRequest,
-    form: AccountForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn confirm(form: AccountForm, Screen(req, provider, pages): Screen) -> HttpResponse {
     let AccountForm {
         fields: params,
         session,

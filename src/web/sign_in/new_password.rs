@@ -10,8 +10,9 @@ use crate::web::form::PostedForm;
 use crate::web::onward::{self, current_session, redirect};
 use crate::web::pages::Pages;
 use crate::web::rate_limit::client_address;
+use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
 fn page(
@@ -36,11 +37,7 @@ fn page(
 }
 
 /// GET /login/new-password
-pub async fn show(
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
     let query = Params::parse(req.query_string().as_bytes());
     let request = query.get("request").ok().flatten();
     let then = destination(query.get("then").ok().flatten());
@@ -71,12 +68,7 @@ pub async fn show(
 }
 
 /// POST /login/new-password
-pub async fn submit(
-    req: HttpRequest,
-    form: PostedForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> HttpResponse {
     let field = |name: &str| form.field(name);
     let request = field("request");
     let then = destination(field("then"));

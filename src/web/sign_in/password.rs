@@ -11,8 +11,9 @@ use crate::web::cookies;
 use crate::web::form::PostedForm;
 use crate::web::onward::{self, redirect};
 use crate::web::pages::Pages;
+use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
 /// The client's name and the `login_hint` of the pending request named by
@@ -62,11 +63,7 @@ fn login_page(
 }
 
 /// GET /login
-pub async fn show(
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
     let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
     let request = params.get("request").ok().flatten();
     let then = destination(params.get("then").ok().flatten());
@@ -90,12 +87,7 @@ pub async fn show(
 }
 
 /// POST /login
-pub async fn submit(
-    req: HttpRequest,
-    form: PostedForm,
-    provider: web::Data<Provider>,
-    pages: web::Data<Pages>,
-) -> HttpResponse {
+pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> HttpResponse {
     let field = |name: &str| form.field(name);
     let request = field("request");
     let then = destination(field("then"));
