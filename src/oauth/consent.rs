@@ -7,7 +7,7 @@ use super::authorize::AuthorizeRequest;
 use super::client_answer::ClientAnswer;
 use super::code_issuing::issue_code;
 use super::error::ErrorCode;
-use super::journey::{signed_in, Onward, Screen};
+use super::journey::{signed_in, Interaction, Onward};
 use super::next_step::{next_step, NextStep};
 use super::pending_requests;
 use crate::audit_log::Event;
@@ -53,9 +53,9 @@ pub fn gate(
         provider.now(),
     ) {
         Ok(NextStep::Consent) | Ok(NextStep::Issue) => None,
-        Ok(NextStep::Login) => to(Screen::Login),
-        Ok(NextStep::ChangePassword) => to(Screen::NewPassword),
-        Ok(NextStep::EnrolMfa) => to(Screen::EnrolMfa),
+        Ok(NextStep::Login) => to(Interaction::Login),
+        Ok(NextStep::ChangePassword) => to(Interaction::NewPassword),
+        Ok(NextStep::EnrolMfa) => to(Interaction::EnrolMfa),
         Err(e) => Some(Onward::Client(ClientAnswer::error(
             &e,
             &provider.config.issuer,

@@ -14,9 +14,9 @@ use crate::model::{ClientRecord, SessionRecord, UserRecord};
 use crate::state::Provider;
 use crate::store::StoreError;
 
-/// A screen the user must pass before the client can be answered.
+/// What the user must do on a screen before the client can be answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
+pub enum Interaction {
     /// Sign in (again).
     Login,
     /// Replace a password an admin set.
@@ -33,7 +33,7 @@ pub enum Onward {
     /// To a screen, carrying the saved request's id.
     Screen {
         /// Which screen.
-        screen: Screen,
+        screen: Interaction,
         /// The pending request's id.
         request: String,
     },
@@ -111,7 +111,7 @@ pub async fn resume(
 /// The screen for a step, with the request saved (once) under its id.
 async fn screen(
     provider: &Provider,
-    screen: Screen,
+    screen: Interaction,
     request: &AuthorizeRequest,
     id: Option<String>,
 ) -> Result<Onward, StoreError> {
@@ -125,7 +125,7 @@ async fn screen(
 /// Moves a validated request forward: to a screen, or to the client with a
 /// code or an error. `request_id` is set when the request is already saved
 /// (resuming after a screen); it is forgotten once the client is answered.
-pub async fn proceed(
+async fn proceed(
     provider: &Provider,
     request: &AuthorizeRequest,
     client: &ClientRecord,
@@ -150,10 +150,10 @@ pub async fn proceed(
         provider.now(),
     );
     let to = match step {
-        Ok(NextStep::Login) => Screen::Login,
-        Ok(NextStep::ChangePassword) => Screen::NewPassword,
-        Ok(NextStep::EnrolMfa) => Screen::EnrolMfa,
-        Ok(NextStep::Consent) => Screen::Consent,
+        Ok(NextStep::Login) => Interaction::Login,
+        Ok(NextStep::ChangePassword) => Interaction::NewPassword,
+        Ok(NextStep::EnrolMfa) => Interaction::EnrolMfa,
+        Ok(NextStep::Consent) => Interaction::Consent,
         Err(e) => {
             if let Some(id) = &request_id {
                 pending_requests::forget(provider, id).await?;

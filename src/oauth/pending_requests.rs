@@ -1,7 +1,8 @@
 //! Authorization requests kept while the user is on a screen (sign-in,
 //! two-step set-up, consent). A validated request (RFC 6749 §4.1.1) is
 //! saved under a random id that only its hash is stored by; the screens
-//! carry the id and hand the request back to `journey::proceed`.
+//! carry the id, and `/authorize/resume` hands it back to
+//! `journey::resume`.
 
 use super::authorize::AuthorizeRequest;
 use crate::crypto::{random_token, token_hash};

@@ -1,7 +1,9 @@
 //! The sign-in state machine's shared steps: the throttle before a method
 //! runs, what a refusal costs (a failure counted against the account, an
 //! audit event, a metric), the second-factor challenge, and the session a
-//! sign-in ends in. Methods plug in as closures that return a [`Verdict`].
+//! sign-in ends in. A method plugs in as the check that yields its
+//! [`Verdict`]: a future for a first factor, a closure given the
+//! challenge's user for a second.
 
 use super::{Outcome, Proof, Refusal, SignInError, SignedIn, Verdict, Visitor};
 use crate::account::{mfa, session, throttle};
@@ -54,7 +56,9 @@ where
             wait,
             "sign-in refused: account throttled after failures"
         );
-        let known = store.user_by_username(claimed.trim()).await?;
+        // Only to name the user in the audit event: a lookup that fails
+        // leaves the event naming the name tried, and the refusal stands.
+        let known = store.user_by_username(claimed.trim()).await.ok().flatten();
         let event = first_factor_failure(claimed, known.as_ref(), "throttled");
         record(provider, visitor, event).await;
         return Ok(Outcome::Refused(Refusal::Throttled { wait }));

@@ -41,13 +41,14 @@ pub mod new_password;
 pub mod password;
 pub mod totp;
 
-pub use machine::{finish, first_factor, second_factor};
+pub use machine::{first_factor, second_factor};
 
 use crate::account::AccountError;
 use crate::model::UserRecord;
 
-/// What the screens know about the browser signing in.
-#[derive(Debug, Clone, Default)]
+/// What the screens know about the browser signing in. (No `Debug`: it
+/// holds a session cookie value, which must not reach a log.)
+#[derive(Clone, Default)]
 pub struct Visitor {
     /// The client address (for the throttle, the audit log and the session).
     pub ip: String,
@@ -92,8 +93,8 @@ pub struct Proof {
     pub factor: &'static str,
 }
 
-/// Where a sign-in step left the browser.
-#[derive(Debug)]
+/// Where a sign-in step left the browser. (No `Debug`: it holds cookie
+/// values.)
 pub enum Outcome {
     /// Signed in: the new session.
     SignedIn(SignedIn),
@@ -111,7 +112,6 @@ pub enum Outcome {
 }
 
 /// A finished sign-in.
-#[derive(Debug)]
 pub struct SignedIn {
     /// The new session's cookie value (the only copy of it).
     pub cookie: String,

@@ -146,7 +146,7 @@ impl HttpError {
                 tracing::warn!(detail, "database unavailable");
                 retry_later().json(json!({
                     "error": "temporarily_unavailable",
-                    "error_description": "the service cannot reach its database; try again shortly",
+                    "error_description": "the service is briefly unavailable; try again shortly",
                 }))
             }
             HttpError::Internal(detail) => server_error(detail),

@@ -9,7 +9,7 @@ use crate::account::{session, AccountError};
 use crate::model::{SessionRecord, UserRecord};
 use crate::oauth::authorize::ResponseMode;
 use crate::oauth::client_answer::ClientAnswer;
-use crate::oauth::journey::{Onward, Screen};
+use crate::oauth::journey::{Interaction, Onward};
 use crate::state::Provider;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
@@ -46,13 +46,13 @@ pub async fn current_session(
 }
 
 /// The path of a screen, for the pending request `id`.
-fn screen_path(provider: &Provider, screen: Screen, id: &str) -> String {
+fn screen_path(provider: &Provider, screen: Interaction, id: &str) -> String {
     let base = provider.config.base_path();
     let path = match screen {
-        Screen::Login => "/login",
-        Screen::NewPassword => "/login/new-password",
-        Screen::EnrolMfa => "/account/mfa/enrol",
-        Screen::Consent => "/consent",
+        Interaction::Login => "/login",
+        Interaction::NewPassword => "/login/new-password",
+        Interaction::EnrolMfa => "/account/mfa/enrol",
+        Interaction::Consent => "/consent",
     };
     format!("{base}{path}?request={id}")
 }

@@ -75,6 +75,42 @@ async fn non_admins_get_403_everywhere_under_admin() {
 }
 
 #[tokio::test]
+async fn the_admin_check_comes_before_the_form_check() {
+    let app = spawn_app().await;
+    // Anonymous, with no CSRF token at all: sent to sign in, not told that
+    // a form expired.
+    let anonymous = app
+        .browser
+        .post(app.url("/admin/users"))
+        .form(&[("username", "mallory")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::FOUND);
+    assert!(location(&anonymous).ends_with("/login?then=admin"));
+
+    // Signed in without the admin role, with a forged token: the page says
+    // the screens are for administrators.
+    let page = app.get("/login").await;
+    app.submit_form(
+        page,
+        "/login",
+        &[("username", "alice"), ("password", ALICE_PASSWORD)],
+    )
+    .await;
+    let posted = app
+        .browser
+        .post(app.url("/admin/users"))
+        .form(&[("csrf", "forged"), ("username", "mallory")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::FORBIDDEN);
+    let html = posted.text().await.unwrap();
+    assert!(html.contains("This page is for administrators"), "{html}");
+}
+
+#[tokio::test]
 async fn an_admin_manages_users_and_clients_in_the_screens() {
     let app = spawn_app().await;
     sign_in_as_admin(&app).await;

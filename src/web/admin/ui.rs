@@ -14,7 +14,7 @@ use crate::web::rate_limit::client_address;
 use crate::web::screen::shared;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 use std::future::Future;
 use std::pin::Pin;
@@ -138,17 +138,11 @@ pub fn render(
     )
 }
 
-/// A posted admin form whose CSRF token checked out; any other gets the
-/// 403 page (after `AdminUser`, when a handler takes both).
-pub struct AdminForm(Params);
-
-impl std::ops::Deref for AdminForm {
-    type Target = Params;
-
-    fn deref(&self) -> &Params {
-        &self.0
-    }
-}
+/// A posted admin form and the admin who sent it: the admin check comes
+/// first (as `AdminUser`), then the form's CSRF token; a form that fails
+/// it gets the 403 page. One extractor, so the two checks keep their order
+/// (actix polls a handler's extractors together).
+pub struct AdminForm(pub AdminUser, pub Params);
 
 impl FromRequest for AdminForm {
     type Error = actix_web::Error;
@@ -158,13 +152,14 @@ impl FromRequest for AdminForm {
         let posted = PostedForm::from_request(req, payload);
         let req = req.clone();
         Box::pin(async move {
+            let admin = check(&req).await.map_err(|response| {
+                actix_web::error::InternalError::from_response("admin screens refused", response)
+            })?;
             let posted = posted.await?;
             if posted.csrf_ok() {
-                return Ok(AdminForm(posted.into_fields()));
+                return Ok(AdminForm(admin, posted.into_fields()));
             }
-            let Some(pages) = req.app_data::<web::Data<Pages>>() else {
-                return Err(actix_web::error::ErrorForbidden("the form had expired"));
-            };
+            let (_, pages) = shared(&req)?;
             let page = pages.error(
                 StatusCode::FORBIDDEN,
                 "This form had expired",

@@ -81,8 +81,7 @@ pub async fn new(admin: AdminUser, Screen(req, provider, pages): Screen) -> Http
 
 /// POST /admin/clients
 pub async fn create(
-    admin: AdminUser,
-    form: AdminForm,
+    AdminForm(admin, form): AdminForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let client_id = form
@@ -211,9 +210,8 @@ pub async fn show(
 
 /// POST /admin/clients/{client_id}
 pub async fn update(
-    admin: AdminUser,
     path: web::Path<String>,
-    form: AdminForm,
+    AdminForm(admin, form): AdminForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let ctx = admin.context(&req, &provider);
@@ -256,9 +254,8 @@ pub async fn update(
 
 /// POST /admin/clients/{client_id}/{action}: rotate-secret or delete.
 pub async fn act(
-    admin: AdminUser,
     path: web::Path<(String, String)>,
-    form: AdminForm,
+    AdminForm(admin, form): AdminForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let (client_id, action) = path.into_inner();

@@ -50,8 +50,7 @@ pub async fn keys(admin: AdminUser, Screen(req, provider, pages): Screen) -> Htt
 
 /// POST /admin/keys/rotate
 pub async fn rotate(
-    admin: AdminUser,
-    _form: AdminForm,
+    AdminForm(admin, _): AdminForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let ctx = admin.context(&req, &provider);
@@ -67,8 +66,7 @@ pub async fn rotate(
 /// POST /admin/grants/revoke: `grant_id`, and `back` (`user:ID` or
 /// `client:ID`, the page to return to; nothing else is followed).
 pub async fn revoke_grant(
-    admin: AdminUser,
-    form: AdminForm,
+    AdminForm(admin, form): AdminForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let grant_id = form.get("grant_id").ok().flatten().unwrap_or("");

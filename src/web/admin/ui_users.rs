@@ -104,8 +104,7 @@ pub async fn new(admin: AdminUser, Screen(req, provider, pages): Screen) -> Http
 
 /// POST /admin/users
 pub async fn create(
-    admin: AdminUser,
-    form: AdminForm,
+    AdminForm(admin, form): AdminForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let input = UserInput {
@@ -234,9 +233,8 @@ pub async fn show(
 
 /// POST /admin/users/{id}: name, email and admin role.
 pub async fn update(
-    admin: AdminUser,
     path: web::Path<String>,
-    form: AdminForm,
+    AdminForm(admin, form): AdminForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let is_admin = form.get("is_admin").ok().flatten() == Some("on");
@@ -275,9 +273,8 @@ pub async fn update(
 
 /// POST /admin/users/{id}/{action}
 pub async fn act(
-    admin: AdminUser,
     path: web::Path<(String, String)>,
-    form: AdminForm,
+    AdminForm(admin, form): AdminForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let (named, action) = path.into_inner();
