@@ -7,8 +7,6 @@ use super::api_auth::{error, ApiClient};
 use super::{api_clients, api_system, api_users};
 use crate::admin::tokens;
 use crate::admin::{AdminError, Context};
-use crate::audit_log::Actor;
-use crate::state::Provider;
 use crate::web::error::HttpError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -113,14 +111,6 @@ async fn unknown(_client: ApiClient) -> HttpResponse {
         StatusCode::NOT_FOUND,
         "not_found",
         "no such operation; see /admin/api/v1/openapi.json",
-    )
-}
-
-pub(super) fn context<'a>(provider: &'a Provider, client: &ApiClient) -> Context<'a> {
-    Context::new(
-        provider,
-        Actor::Client(client.client_id.clone()),
-        Some(client.ip.clone()),
     )
 }
 

@@ -3,6 +3,8 @@
 //! RFC 6750 §3 challenge otherwise.
 
 use crate::admin::api_access::{self, Access};
+use crate::admin::Context;
+use crate::audit_log::Actor;
 use crate::state::Provider;
 use crate::web::error::HttpError;
 use crate::web::onward::current_session;
@@ -20,6 +22,19 @@ pub struct ApiClient {
     pub client_id: String,
     /// The address the call came from.
     pub ip: String,
+    /// The provider the call is served by.
+    pub provider: web::Data<Provider>,
+}
+
+impl ApiClient {
+    /// The context admin actions run in, as this client from its address.
+    pub fn context(&self) -> Context<'_> {
+        Context::new(
+            &self.provider,
+            Actor::Client(self.client_id.clone()),
+            Some(self.ip.clone()),
+        )
+    }
 }
 
 /// A JSON error answer (`error`, `error_description`), never cached.
@@ -97,6 +112,7 @@ async fn authorize(req: &HttpRequest) -> Result<ApiClient, HttpResponse> {
     Ok(ApiClient {
         client_id,
         ip: client_address(req, provider.config.trust_forwarded_for),
+        provider: provider.clone(),
     })
 }
 

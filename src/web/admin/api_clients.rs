@@ -1,12 +1,11 @@
 //! The admin API's client operations: list, register, get, replace,
 //! delete, rotate the secret, and the client's grants.
 
-use super::api::{answer, body, context, fail, grants, no_content};
+use super::api::{answer, body, fail, grants, no_content};
 use super::api_auth::{error, ApiClient};
 use super::refresh_origins;
 use crate::admin::clients::{self, ClientSpec};
 use crate::model::{ClientRecord, Lifetimes};
-use crate::state::Provider;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -31,10 +30,10 @@ pub fn client_json(c: &ClientRecord) -> Value {
     })
 }
 
-pub(super) async fn list_clients(client: ApiClient, provider: web::Data<Provider>) -> HttpResponse {
+pub(super) async fn list_clients(client: ApiClient) -> HttpResponse {
     answer(
         StatusCode::OK,
-        clients::list(&context(&provider, &client)).await,
+        clients::list(&client.context()).await,
         |list| json!({ "items": list.iter().map(client_json).collect::<Vec<_>>() }),
     )
 }
@@ -92,7 +91,6 @@ pub(super) async fn create_client(
     client: ApiClient,
     req: HttpRequest,
     bytes: web::Bytes,
-    provider: web::Data<Provider>,
 ) -> HttpResponse {
     let new: ClientBody = match body(&req, &bytes) {
         Ok(b) => b,
@@ -105,12 +103,12 @@ pub(super) async fn create_client(
             "client_id is required",
         );
     };
-    let ctx = context(&provider, &client);
+    let ctx = client.context();
     let secret = match clients::create(&ctx, new.spec(client_id.clone())).await {
         Ok(secret) => secret,
         Err(e) => return fail(e),
     };
-    refresh_origins(&provider).await;
+    refresh_origins(&client.provider).await;
     answer(
         StatusCode::CREATED,
         clients::find(&ctx, &client_id).await,
@@ -118,14 +116,10 @@ pub(super) async fn create_client(
     )
 }
 
-pub(super) async fn get_client(
-    client: ApiClient,
-    path: web::Path<String>,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
+pub(super) async fn get_client(client: ApiClient, path: web::Path<String>) -> HttpResponse {
     answer(
         StatusCode::OK,
-        clients::find(&context(&provider, &client), &path).await,
+        clients::find(&client.context(), &path).await,
         |record| client_json(&record),
     )
 }
@@ -135,7 +129,6 @@ pub(super) async fn update_client(
     req: HttpRequest,
     path: web::Path<String>,
     bytes: web::Bytes,
-    provider: web::Data<Provider>,
 ) -> HttpResponse {
     let changed: ClientBody = match body(&req, &bytes) {
         Ok(b) => b,
@@ -152,48 +145,36 @@ pub(super) async fn update_client(
             "client_id cannot be changed",
         );
     }
-    let ctx = context(&provider, &client);
+    let ctx = client.context();
     if let Err(e) = clients::update(&ctx, changed.spec(path.to_string())).await {
         return fail(e);
     }
-    refresh_origins(&provider).await;
+    refresh_origins(&client.provider).await;
     answer(StatusCode::OK, clients::find(&ctx, &path).await, |record| {
         client_json(&record)
     })
 }
 
-pub(super) async fn delete_client(
-    client: ApiClient,
-    path: web::Path<String>,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
-    match clients::delete(&context(&provider, &client), &path).await {
+pub(super) async fn delete_client(client: ApiClient, path: web::Path<String>) -> HttpResponse {
+    match clients::delete(&client.context(), &path).await {
         Ok(()) => {
-            refresh_origins(&provider).await;
+            refresh_origins(&client.provider).await;
             no_content(Ok(()))
         }
         Err(e) => fail(e),
     }
 }
 
-pub(super) async fn rotate_secret(
-    client: ApiClient,
-    path: web::Path<String>,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
+pub(super) async fn rotate_secret(client: ApiClient, path: web::Path<String>) -> HttpResponse {
     answer(
         StatusCode::OK,
-        clients::rotate_secret(&context(&provider, &client), &path).await,
+        clients::rotate_secret(&client.context(), &path).await,
         |secret| json!({ "client_secret": secret }),
     )
 }
 
-pub(super) async fn client_grants(
-    client: ApiClient,
-    path: web::Path<String>,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
-    let ctx = context(&provider, &client);
+pub(super) async fn client_grants(client: ApiClient, path: web::Path<String>) -> HttpResponse {
+    let ctx = client.context();
     match clients::find(&ctx, &path).await {
         Ok(record) => grants(&ctx, None, Some(&record.client_id)).await,
         Err(e) => fail(e),

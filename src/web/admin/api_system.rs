@@ -1,25 +1,20 @@
 //! The admin API's grant revocation, signing keys and audit log.
 
-use super::api::{context, fail, no_content, ok};
+use super::api::{fail, no_content, ok};
 use super::api_auth::ApiClient;
 use crate::admin::{audit, tokens};
 use crate::model::AuditFilter;
-use crate::state::Provider;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub(super) async fn revoke_grant(
-    client: ApiClient,
-    path: web::Path<String>,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
-    no_content(tokens::revoke_grant(&context(&provider, &client), &path).await)
+pub(super) async fn revoke_grant(client: ApiClient, path: web::Path<String>) -> HttpResponse {
+    no_content(tokens::revoke_grant(&client.context(), &path).await)
 }
 
-pub(super) async fn list_keys(client: ApiClient, provider: web::Data<Provider>) -> HttpResponse {
-    match tokens::signing_keys(&context(&provider, &client)).await {
+pub(super) async fn list_keys(client: ApiClient) -> HttpResponse {
+    match tokens::signing_keys(&client.context()).await {
         Ok(keys) => {
             let items: Vec<Value> = keys
                 .iter()
@@ -36,11 +31,11 @@ pub(super) async fn list_keys(client: ApiClient, provider: web::Data<Provider>) 
     }
 }
 
-pub(super) async fn rotate_keys(client: ApiClient, provider: web::Data<Provider>) -> HttpResponse {
-    let ctx = context(&provider, &client);
-    match tokens::rotate_keys(&ctx, &provider.config.signing_alg).await {
+pub(super) async fn rotate_keys(client: ApiClient) -> HttpResponse {
+    let ctx = client.context();
+    match tokens::rotate_keys(&ctx, &client.provider.config.signing_alg).await {
         Ok(rotation) => {
-            crate::key_lifecycle::reload_keys(&provider).await;
+            crate::key_lifecycle::reload_keys(&client.provider).await;
             ok(
                 StatusCode::OK,
                 json!({
@@ -65,11 +60,7 @@ pub(super) struct AuditQuery {
     limit: Option<i64>,
 }
 
-pub(super) async fn audit(
-    client: ApiClient,
-    query: web::Query<AuditQuery>,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
+pub(super) async fn audit(client: ApiClient, query: web::Query<AuditQuery>) -> HttpResponse {
     let query = query.into_inner();
     let filter = AuditFilter {
         user: query.user.filter(|s| !s.is_empty()),
@@ -80,7 +71,7 @@ pub(super) async fn audit(
         before_id: query.before.filter(|s| !s.is_empty()),
     };
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    match audit::events(&context(&provider, &client), &filter, limit).await {
+    match audit::events(&client.context(), &filter, limit).await {
         Ok(items) => {
             let next_before = (items.len() as i64 == limit)
                 .then(|| items.last().map(|e| e.id.clone()))

@@ -1,12 +1,11 @@
 //! The admin API's user operations: list, create, get, change, delete,
 //! disable, enable, reset the password or MFA, sessions and grants.
 
-use super::api::{answer, body, context, fail, grants, no_content, ok, Refusal};
+use super::api::{answer, body, fail, grants, no_content, ok, Refusal};
 use super::api_auth::{error, ApiClient};
 use crate::admin::tokens;
 use crate::admin::users::{self, NewPassword, UserInput};
 use crate::model::UserRecord;
-use crate::state::Provider;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -34,21 +33,10 @@ pub(super) struct ListQuery {
     per_page: Option<i64>,
 }
 
-pub(super) async fn list_users(
-    client: ApiClient,
-    query: web::Query<ListQuery>,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
+pub(super) async fn list_users(client: ApiClient, query: web::Query<ListQuery>) -> HttpResponse {
     let page = query.page.unwrap_or(1);
     let per_page = query.per_page.unwrap_or(50);
-    match users::list(
-        &context(&provider, &client),
-        query.q.as_deref(),
-        page,
-        per_page,
-    )
-    .await
-    {
+    match users::list(&client.context(), query.q.as_deref(), page, per_page).await {
         Ok(found) => ok(
             StatusCode::OK,
             json!({
@@ -77,7 +65,6 @@ pub(super) async fn create_user(
     client: ApiClient,
     req: HttpRequest,
     bytes: web::Bytes,
-    provider: web::Data<Provider>,
 ) -> HttpResponse {
     let new: NewUserBody = match body(&req, &bytes) {
         Ok(b) => b,
@@ -92,7 +79,7 @@ pub(super) async fn create_user(
     let password = new
         .password
         .map_or(NewPassword::Temporary, NewPassword::Given);
-    match users::create(&context(&provider, &client), input, password).await {
+    match users::create(&client.context(), input, password).await {
         Ok((user, shown)) => ok(
             StatusCode::CREATED,
             json!({ "user": user_json(&user), "temporary_password": shown }),
@@ -101,14 +88,10 @@ pub(super) async fn create_user(
     }
 }
 
-pub(super) async fn get_user(
-    client: ApiClient,
-    path: web::Path<String>,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
+pub(super) async fn get_user(client: ApiClient, path: web::Path<String>) -> HttpResponse {
     answer(
         StatusCode::OK,
-        users::find(&context(&provider, &client), &path).await,
+        users::find(&client.context(), &path).await,
         |user| user_json(&user),
     )
 }
@@ -136,7 +119,6 @@ pub(super) async fn update_user(
     req: HttpRequest,
     path: web::Path<String>,
     bytes: web::Bytes,
-    provider: web::Data<Provider>,
 ) -> HttpResponse {
     let changes: Map<String, Value> = match body(&req, &bytes) {
         Ok(b) => b,
@@ -152,7 +134,7 @@ pub(super) async fn update_user(
             &format!("{key} cannot be changed here"),
         );
     }
-    let user = match users::find(&context(&provider, &client), &path).await {
+    let user = match users::find(&client.context(), &path).await {
         Ok(u) => u,
         Err(e) => return fail(e),
     };
@@ -175,40 +157,28 @@ pub(super) async fn update_user(
             )
         }
     };
-    let ctx = context(&provider, &client);
+    let ctx = client.context();
     if let Err(e) = users::update(&ctx, &user.id, name.as_deref(), email.as_deref(), is_admin).await
     {
         return fail(e);
     }
     answer(
         StatusCode::OK,
-        users::find(&context(&provider, &client), &user.id).await,
+        users::find(&client.context(), &user.id).await,
         |user| user_json(&user),
     )
 }
 
-pub(super) async fn delete_user(
-    client: ApiClient,
-    path: web::Path<String>,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
-    no_content(users::delete(&context(&provider, &client), &path).await)
+pub(super) async fn delete_user(client: ApiClient, path: web::Path<String>) -> HttpResponse {
+    no_content(users::delete(&client.context(), &path).await)
 }
 
-pub(super) async fn disable_user(
-    client: ApiClient,
-    path: web::Path<String>,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
-    no_content(users::set_disabled(&context(&provider, &client), &path, true).await)
+pub(super) async fn disable_user(client: ApiClient, path: web::Path<String>) -> HttpResponse {
+    no_content(users::set_disabled(&client.context(), &path, true).await)
 }
 
-pub(super) async fn enable_user(
-    client: ApiClient,
-    path: web::Path<String>,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
-    no_content(users::set_disabled(&context(&provider, &client), &path, false).await)
+pub(super) async fn enable_user(client: ApiClient, path: web::Path<String>) -> HttpResponse {
+    no_content(users::set_disabled(&client.context(), &path, false).await)
 }
 
 #[derive(Deserialize, Default)]
@@ -222,7 +192,6 @@ pub(super) async fn reset_password(
     req: HttpRequest,
     path: web::Path<String>,
     bytes: web::Bytes,
-    provider: web::Data<Provider>,
 ) -> HttpResponse {
     let reset: ResetBody = if bytes.is_empty() {
         ResetBody::default()
@@ -237,25 +206,17 @@ pub(super) async fn reset_password(
         .map_or(NewPassword::Temporary, NewPassword::Given);
     answer(
         StatusCode::OK,
-        users::reset_password(&context(&provider, &client), &path, password).await,
+        users::reset_password(&client.context(), &path, password).await,
         |shown| json!({ "temporary_password": shown }),
     )
 }
 
-pub(super) async fn reset_mfa(
-    client: ApiClient,
-    path: web::Path<String>,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
-    no_content(users::reset_mfa(&context(&provider, &client), &path).await)
+pub(super) async fn reset_mfa(client: ApiClient, path: web::Path<String>) -> HttpResponse {
+    no_content(users::reset_mfa(&client.context(), &path).await)
 }
 
-pub(super) async fn user_sessions(
-    client: ApiClient,
-    path: web::Path<String>,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
-    let ctx = context(&provider, &client);
+pub(super) async fn user_sessions(client: ApiClient, path: web::Path<String>) -> HttpResponse {
+    let ctx = client.context();
     let user = match users::find(&ctx, &path).await {
         Ok(u) => u,
         Err(e) => return fail(e),
@@ -285,18 +246,13 @@ pub(super) async fn user_sessions(
 pub(super) async fn end_session(
     client: ApiClient,
     path: web::Path<(String, String)>,
-    provider: web::Data<Provider>,
 ) -> HttpResponse {
     let (user_id, sid) = path.into_inner();
-    no_content(tokens::end_session(&context(&provider, &client), &user_id, &sid).await)
+    no_content(tokens::end_session(&client.context(), &user_id, &sid).await)
 }
 
-pub(super) async fn user_grants(
-    client: ApiClient,
-    path: web::Path<String>,
-    provider: web::Data<Provider>,
-) -> HttpResponse {
-    let ctx = context(&provider, &client);
+pub(super) async fn user_grants(client: ApiClient, path: web::Path<String>) -> HttpResponse {
+    let ctx = client.context();
     match users::find(&ctx, &path).await {
         Ok(user) => grants(&ctx, Some(&user.id), None).await,
         Err(e) => fail(e),
