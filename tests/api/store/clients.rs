@@ -60,21 +60,15 @@ async fn a_taken_client_id_is_refused_and_the_first_kept() {
 async fn of_two_admins_racing_on_one_client_id_exactly_one_creates_it() {
     let (store, url) = fresh_store().await;
     let other = replica(&url).await;
-    let racers: Vec<_> = (0..RACERS)
-        .map(|i| {
-            let store = if i % 2 == 0 {
-                store.clone()
-            } else {
-                other.clone()
-            };
-            let mut client = new_client("webapp");
-            client.name = format!("racer {i}");
-            tokio::spawn(async move { store.insert_client(&client, NOW).await })
-        })
-        .collect();
+    let results = race((&store, &other), |store, i| {
+        let mut client = new_client("webapp");
+        client.name = format!("racer {i}");
+        async move { store.insert_client(&client, NOW).await }
+    })
+    .await;
     let mut created = 0;
-    for racer in racers {
-        if racer.await.unwrap().expect("no insert fails") {
+    for result in results {
+        if result.expect("no insert fails") {
             created += 1;
         }
     }

@@ -152,28 +152,22 @@ async fn concurrent_redemptions_of_one_code_have_exactly_one_winner() {
         .await
         .unwrap();
 
-    let racers: Vec<_> = (0..RACERS)
-        .map(|i| {
-            let store = if i % 2 == 0 {
-                store.clone()
-            } else {
-                other.clone()
-            };
-            let code_hash = code_hash.clone();
-            let grant = new_grant(&client_id, &user_id, NOW + 86_400);
-            tokio::spawn(async move {
-                let refresh = hash();
-                let outcome = store
-                    .redeem_code(&code_hash, &grant, Some((&refresh, NOW + 3_600)), NOW)
-                    .await;
-                (grant.id, outcome)
-            })
-        })
-        .collect();
+    let results = race((&store, &other), |store, _| {
+        let code_hash = code_hash.clone();
+        let grant = new_grant(&client_id, &user_id, NOW + 86_400);
+        async move {
+            let refresh = hash();
+            let outcome = store
+                .redeem_code(&code_hash, &grant, Some((&refresh, NOW + 3_600)), NOW)
+                .await;
+            (grant.id, outcome)
+        }
+    })
+    .await;
     let mut winners = Vec::new();
     let mut replays = Vec::new();
-    for racer in racers {
-        let (grant_id, outcome) = racer.await.unwrap();
+    for result in results {
+        let (grant_id, outcome) = result;
         match outcome.expect("no redemption fails") {
             Redemption::Redeemed => winners.push(grant_id),
             Redemption::AlreadyUsed { grant_id } => replays.push(grant_id),

@@ -33,6 +33,27 @@ pub const NOW: i64 = 1_700_000_000;
 /// How many tasks race in the concurrency tests.
 pub const RACERS: usize = 20;
 
+/// Runs `RACERS` tasks at once, alternating between two stores on one
+/// database (two replicas), and returns what each returned, in order.
+pub async fn race<T, Work, Task>(stores: (&Store, &Store), work: Work) -> Vec<T>
+where
+    Work: Fn(Store, usize) -> Task,
+    Task: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let racers: Vec<_> = (0..RACERS)
+        .map(|i| {
+            let store = if i % 2 == 0 { stores.0 } else { stores.1 };
+            tokio::spawn(work(store.clone(), i))
+        })
+        .collect();
+    let mut results = Vec::with_capacity(RACERS);
+    for racer in racers {
+        results.push(racer.await.expect("a racer panicked"));
+    }
+    results
+}
+
 /// A migrated store on a fresh database, and the database's URL.
 pub async fn fresh_store() -> (Store, String) {
     let url = fresh_database().await;

@@ -50,28 +50,22 @@ async fn rotation_replaces_a_token_with_its_successor() {
 async fn concurrent_rotations_of_one_token_have_exactly_one_winner() {
     let (store, url, family) = store_with_family().await;
     let other = replica(&url).await;
-    let racers: Vec<_> = (0..RACERS)
-        .map(|i| {
-            let store = if i % 2 == 0 {
-                store.clone()
-            } else {
-                other.clone()
-            };
-            let old = family.refresh_hash.clone();
-            let grant_id = family.grant_id.clone();
-            tokio::spawn(async move {
-                let successor = hash();
-                let won = store
-                    .rotate_refresh_token(&old, &successor, &grant_id, NOW + 10, NOW + 2_000)
-                    .await;
-                (successor, won)
-            })
-        })
-        .collect();
+    let results = race((&store, &other), |store, _| {
+        let old = family.refresh_hash.clone();
+        let grant_id = family.grant_id.clone();
+        async move {
+            let successor = hash();
+            let won = store
+                .rotate_refresh_token(&old, &successor, &grant_id, NOW + 10, NOW + 2_000)
+                .await;
+            (successor, won)
+        }
+    })
+    .await;
     let mut winners = Vec::new();
     let mut losers = Vec::new();
-    for racer in racers {
-        let (successor, won) = racer.await.unwrap();
+    for result in results {
+        let (successor, won) = result;
         if won.expect("no rotation fails") {
             winners.push(successor);
         } else {
