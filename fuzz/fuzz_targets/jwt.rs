@@ -21,7 +21,7 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let generated = keys::generate_p256().unwrap();
+        let generated = key_set::generate_p256().unwrap();
         let signing =
             SigningKey::from_pkcs8_base64(&generated.kid, "ES256", &generated.private_key).unwrap();
         let claims = AccessClaims {
