@@ -48,6 +48,6 @@ fuzz_target!(|data: &[u8]| {
         assert!(request.scopes.iter().all(|s| client.scopes.contains(s)));
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = gatehouse::domain::validate_redirect_uri(text);
+        let _ = gatehouse::redirect_uri::validate_redirect_uri(text);
     }
 });
