@@ -5,6 +5,7 @@
 //! again with the problem, otherwise).
 
 use super::page::read_form;
+use crate::account::secret_forms::Asker;
 use crate::model::{SessionRecord, UserRecord};
 use crate::oauth::params::Params;
 use crate::web::form::PostedForm;
@@ -25,6 +26,24 @@ pub struct AccountForm {
     pub user: UserRecord,
     /// The browser's address.
     pub ip: String,
+    /// The form's path (named in the audit event of a wrong secret).
+    pub path: String,
+}
+
+impl AccountForm {
+    /// A field's value, if it was sent once.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).ok().flatten()
+    }
+
+    /// Who is asking for a change that takes a secret.
+    pub fn asker(&self) -> Asker<'_> {
+        Asker {
+            user: &self.user,
+            ip: &self.ip,
+            form: &self.path,
+        }
+    }
 }
 
 impl FromRequest for AccountForm {
@@ -43,6 +62,7 @@ impl FromRequest for AccountForm {
                     session,
                     user,
                     ip: client_address(&req, provider.config.trust_forwarded_for),
+                    path: req.path().to_string(),
                 }),
                 Err(response) => Err(actix_web::error::InternalError::from_response(
                     "account form",

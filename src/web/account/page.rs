@@ -198,7 +198,7 @@ pub async fn problem(
     req: &HttpRequest,
     provider: &Provider,
     pages: &Pages,
-    signed_in: (&SessionRecord, &UserRecord),
+    form: &AccountForm,
     section: &str,
     message: &str,
 ) -> HttpResponse {
@@ -207,7 +207,7 @@ pub async fn problem(
         provider,
         pages,
         StatusCode::BAD_REQUEST,
-        signed_in,
+        (&form.session, &form.user),
         None,
         Some(Problem { section, message }),
     )
@@ -220,68 +220,38 @@ pub async fn update_profile(
     form: AccountForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
-    let AccountForm {
-        fields: params,
-        session,
-        user,
-        ip,
-    } = form;
-    let field = |name: &str| params.get(name).ok().flatten();
-    match profile::check_profile(field("name"), field("email")) {
+    match profile::check_profile(form.field("name"), form.field("email")) {
         Ok((name, email)) => {
             let profile = (name.as_deref(), email.as_deref());
-            match self_service::update_profile(&provider, &user, profile, &ip).await {
+            match self_service::update_profile(&provider, &form.user, profile, &form.ip).await {
                 Ok(()) => done(&provider, "profile", "profile"),
                 Err(e) => pages.fail(&e),
             }
         }
-        Err(why) => problem(&req, &provider, &pages, (&session, &user), "profile", why).await,
+        Err(why) => problem(&req, &provider, &pages, &form, "profile", why).await,
     }
 }
 
 /// POST /account/sessions/end: one session by `sid`, or `others`.
 pub async fn end_sessions(form: AccountForm, Screen(req, provider, pages): Screen) -> HttpResponse {
-    let AccountForm {
-        fields: params,
-        session,
-        user,
-        ip,
-    } = form;
-    if params.get("scope").ok().flatten() == Some("others") {
-        return match self_service::end_other_sessions(&provider, &user, &session.sid, &ip).await {
+    let (user, current, ip) = (&form.user, &form.session.sid, &form.ip);
+    if form.field("scope") == Some("others") {
+        return match self_service::end_other_sessions(&provider, user, current, ip).await {
             Ok(_) => done(&provider, "sessions", "sessions"),
             Err(e) => pages.fail(&e),
         };
     }
-    let sid = params.get("sid").ok().flatten().unwrap_or("");
-    if sid == session.sid {
-        let message = "To sign out of this browser, use Sign out at the top of the page.";
-        return problem(
-            &req,
-            &provider,
-            &pages,
-            (&session, &user),
-            "sessions",
-            message,
-        )
-        .await;
-    }
-    match self_service::end_session(&provider, &user, sid, &ip).await {
-        Ok(true) => done(&provider, "session", "sessions"),
-        Ok(false) => {
-            let message = "That session had already ended.";
-            problem(
-                &req,
-                &provider,
-                &pages,
-                (&session, &user),
-                "sessions",
-                message,
-            )
-            .await
+    let sid = form.field("sid").unwrap_or("");
+    let refused = if sid == current {
+        "To sign out of this browser, use Sign out at the top of the page."
+    } else {
+        match self_service::end_session(&provider, user, sid, ip).await {
+            Ok(true) => return done(&provider, "session", "sessions"),
+            Ok(false) => "That session had already ended.",
+            Err(e) => return pages.fail(&e),
         }
-        Err(e) => pages.fail(&e),
-    }
+    };
+    problem(&req, &provider, &pages, &form, "sessions", refused).await
 }
 
 /// POST /account/applications/revoke
@@ -289,26 +259,12 @@ pub async fn revoke_application(
     form: AccountForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
-    let AccountForm {
-        fields: params,
-        session,
-        user,
-        ip,
-    } = form;
-    let client_id = params.get("client_id").ok().flatten().unwrap_or("");
-    match self_service::revoke_application(&provider, &user, client_id, &ip).await {
+    let client_id = form.field("client_id").unwrap_or("");
+    match self_service::revoke_application(&provider, &form.user, client_id, &form.ip).await {
         Ok(true) => done(&provider, "application", "applications"),
         Ok(false) => {
             let message = "That application had no access to remove.";
-            problem(
-                &req,
-                &provider,
-                &pages,
-                (&session, &user),
-                "applications",
-                message,
-            )
-            .await
+            problem(&req, &provider, &pages, &form, "applications", message).await
         }
         Err(e) => pages.fail(&e),
     }

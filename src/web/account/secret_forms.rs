@@ -5,8 +5,7 @@
 
 use super::form::AccountForm;
 use super::page::{done, problem};
-use crate::account::secret_forms::{self, Asker, Checked};
-use crate::model::{SessionRecord, UserRecord};
+use crate::account::secret_forms::{self, Checked};
 use crate::state::Provider;
 use crate::web::pages::Pages;
 use crate::web::screen::Screen;
@@ -16,18 +15,14 @@ use serde_json::json;
 
 /// Renders a change's result: `Ok` the value, `Err` the page to show.
 async fn settled<T>(
-    req: &HttpRequest,
-    provider: &Provider,
-    pages: &Pages,
-    (session, user): (&SessionRecord, &UserRecord),
+    (req, provider, pages): (&HttpRequest, &Provider, &Pages),
+    form: &AccountForm,
     section: &str,
     result: Result<Checked<T>, crate::account::AccountError>,
 ) -> Result<T, HttpResponse> {
     match result {
         Ok(Checked::Done(value)) => Ok(value),
-        Ok(Checked::Refused(why)) => {
-            Err(problem(req, provider, pages, (session, user), section, &why).await)
-        }
+        Ok(Checked::Refused(why)) => Err(problem(req, provider, pages, form, section, &why).await),
         Err(e) => Err(pages.fail(&e)),
     }
 }
@@ -37,26 +32,15 @@ pub async fn change_password(
     form: AccountForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
-    let AccountForm {
-        fields: params,
-        session,
-        user,
-        ip,
-    } = form;
-    let field = |name: &str| params.get(name).ok().flatten().unwrap_or("");
-    let asker = Asker {
-        user: &user,
-        ip: &ip,
-        form: req.path(),
-    };
+    let field = |name: &str| form.field(name).unwrap_or("");
     let passwords = (
         field("current_password"),
         field("new_password"),
         field("repeat_password"),
     );
-    let result = secret_forms::change_password(&provider, &asker, &session, passwords).await;
-    let signed_in = (&session, &user);
-    match settled(&req, &provider, &pages, signed_in, "password", result).await {
+    let result =
+        secret_forms::change_password(&provider, &form.asker(), &form.session, passwords).await;
+    match settled((&req, &provider, &pages), &form, "password", result).await {
         Ok(()) => done(&provider, "password", "password"),
         Err(page) => page,
     }
@@ -64,20 +48,9 @@ pub async fn change_password(
 
 /// POST /account/mfa/disable
 pub async fn disable_mfa(form: AccountForm, Screen(req, provider, pages): Screen) -> HttpResponse {
-    let AccountForm {
-        fields: params,
-        session,
-        user,
-        ip,
-    } = form;
-    let code = params.get("code").ok().flatten().unwrap_or("");
-    let asker = Asker {
-        user: &user,
-        ip: &ip,
-        form: req.path(),
-    };
-    let result = secret_forms::remove_mfa(&provider, &asker, code).await;
-    match settled(&req, &provider, &pages, (&session, &user), "mfa", result).await {
+    let code = form.field("code").unwrap_or("");
+    let result = secret_forms::remove_mfa(&provider, &form.asker(), code).await;
+    match settled((&req, &provider, &pages), &form, "mfa", result).await {
         Ok(()) => done(&provider, "mfa-off", "mfa"),
         Err(page) => page,
     }
@@ -88,20 +61,9 @@ pub async fn renew_recovery_codes(
     form: AccountForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
-    let AccountForm {
-        fields: params,
-        session,
-        user,
-        ip,
-    } = form;
-    let code = params.get("code").ok().flatten().unwrap_or("");
-    let asker = Asker {
-        user: &user,
-        ip: &ip,
-        form: req.path(),
-    };
-    let result = secret_forms::renew_recovery_codes(&provider, &asker, code).await;
-    match settled(&req, &provider, &pages, (&session, &user), "mfa", result).await {
+    let code = form.field("code").unwrap_or("");
+    let result = secret_forms::renew_recovery_codes(&provider, &form.asker(), code).await;
+    match settled((&req, &provider, &pages), &form, "mfa", result).await {
         Ok(codes) => {
             let base = provider.config.base_path();
             show_recovery_codes(&pages, &codes, false, &format!("{base}/account#mfa"))

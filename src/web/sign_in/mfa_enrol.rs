@@ -145,6 +145,7 @@ pub async fn confirm(form: AccountForm, Screen(req, provider, pages): Screen) ->
         session,
         user,
         ip,
+        ..
     } = form;
     let request = match pending(&provider, &pages, params.get("request").ok().flatten()).await {
         Ok(r) => r,
