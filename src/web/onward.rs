@@ -15,8 +15,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
-pub use crate::oauth::pending_requests::is_request_id;
-
 /// How to redirect: 302 after a GET, 303 after a POSTed form.
 pub fn redirect_status(req: &HttpRequest) -> StatusCode {
     if req.method() == actix_web::http::Method::POST {

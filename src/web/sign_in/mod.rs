@@ -16,6 +16,7 @@ use super::cookies;
 use super::onward::redirect;
 use super::rate_limit::client_address;
 use crate::model::UserRecord;
+use crate::oauth::pending_requests::is_request_id;
 use crate::sign_in::{Refusal, SignedIn, Visitor};
 use crate::state::Provider;
 use actix_web::http::StatusCode;
@@ -89,6 +90,33 @@ pub fn destination(value: Option<&str>) -> Option<&'static str> {
         .iter()
         .find(|(name, _)| Some(*name) == value)
         .map(|(name, _)| *name)
+}
+
+/// What a sign-in screen carries on from the one before: the pending
+/// request and the destination.
+pub type Carried<'a> = (Option<&'a str>, Option<&'static str>);
+
+/// The `request` and `then` a screen was given, read with `field`; `None`
+/// when `request` is not shaped like a request id (the link has expired).
+pub fn carried<'a>(field: impl Fn(&str) -> Option<&'a str>) -> Option<Carried<'a>> {
+    let request = field("request");
+    if request.is_some_and(|r| !is_request_id(r)) {
+        return None;
+    }
+    Some((request, destination(field("then"))))
+}
+
+/// Back to the password screen, carrying the request or destination.
+pub fn to_login(
+    provider: &Provider,
+    (request, then): Carried<'_>,
+    status: StatusCode,
+) -> HttpResponse {
+    let base = provider.config.base_path();
+    redirect(
+        status,
+        &format!("{base}/login{}", screen_query(request, then)),
+    )
 }
 
 /// The query string that carries the pending request or destination from

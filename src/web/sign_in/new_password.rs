@@ -2,7 +2,8 @@
 //! temporary password, or a reset): right after signing in, before anything
 //! else, the user chooses their own (`crate::sign_in::new_password`).
 
-use super::{after_sign_in, destination, screen_query};
+use super::{after_sign_in, carried, to_login, Carried};
+use crate::model::UserRecord;
 use crate::oauth::params::Params;
 use crate::sign_in::new_password::{choose, Change};
 use crate::state::Provider;
@@ -20,7 +21,7 @@ fn page(
     provider: &Provider,
     pages: &Pages,
     status: StatusCode,
-    (request, then): (Option<&str>, Option<&'static str>),
+    (request, then): Carried<'_>,
     username: &str,
     error: Option<&str>,
 ) -> HttpResponse {
@@ -36,22 +37,31 @@ fn page(
     )
 }
 
+/// The signed-in user, or the way back to the password screen.
+async fn signed_in_user(
+    req: &HttpRequest,
+    provider: &Provider,
+    pages: &Pages,
+    carried: Carried<'_>,
+    status: StatusCode,
+) -> Result<UserRecord, HttpResponse> {
+    match current_session(req, provider).await {
+        Ok(Some((_, user))) => Ok(user),
+        Ok(None) => Err(to_login(provider, carried, status)),
+        Err(e) => Err(pages.fail(&e)),
+    }
+}
+
 /// GET /login/new-password
 pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
     let query = Params::parse(req.query_string().as_bytes());
-    let request = query.get("request").ok().flatten();
-    let then = destination(query.get("then").ok().flatten());
-    if request.is_some_and(|r| !onward::is_request_id(r)) {
+    let Some((request, then)) = carried(|name| query.get(name).ok().flatten()) else {
         return onward::expired_request(&pages);
-    }
-    let base = provider.config.base_path();
-    let user = match current_session(&req, &provider).await {
-        Ok(Some((_, user))) => user,
-        Ok(None) => {
-            let to = format!("{base}/login{}", screen_query(request, then));
-            return redirect(StatusCode::FOUND, &to);
-        }
-        Err(e) => return pages.fail(&e),
+    };
+    let screen = (request, then);
+    let user = match signed_in_user(&req, &provider, &pages, screen, StatusCode::FOUND).await {
+        Ok(user) => user,
+        Err(elsewhere) => return elsewhere,
     };
     if !user.must_change_password {
         return redirect(StatusCode::FOUND, &after_sign_in(&provider, request, then));
@@ -61,7 +71,7 @@ pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
         &provider,
         &pages,
         StatusCode::OK,
-        (request, then),
+        screen,
         &user.username,
         None,
     )
@@ -69,22 +79,14 @@ pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
 
 /// POST /login/new-password
 pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> HttpResponse {
-    let field = |name: &str| form.field(name);
-    let request = field("request");
-    let then = destination(field("then"));
-    if request.is_some_and(|r| !onward::is_request_id(r)) {
+    let Some((request, then)) = carried(|name| form.field(name)) else {
         return onward::expired_request(&pages);
-    }
-    let base = provider.config.base_path();
-    let user = match current_session(&req, &provider).await {
-        Ok(Some((_, user))) => user,
-        Ok(None) => {
-            let to = format!("{base}/login{}", screen_query(request, then));
-            return redirect(StatusCode::SEE_OTHER, &to);
-        }
-        Err(e) => return pages.fail(&e),
     };
     let screen = (request, then);
+    let user = match signed_in_user(&req, &provider, &pages, screen, StatusCode::SEE_OTHER).await {
+        Ok(user) => user,
+        Err(elsewhere) => return elsewhere,
+    };
     let refuse = |status: StatusCode, why: &str| {
         page(
             &req,
@@ -102,8 +104,8 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
             "This form had expired, so nothing was changed. Please try again.",
         );
     }
-    let new = field("new_password").unwrap_or("");
-    let repeated = field("repeat_password").unwrap_or("");
+    let new = form.field("new_password").unwrap_or("");
+    let repeated = form.field("repeat_password").unwrap_or("");
     let ip = client_address(&req, provider.config.trust_forwarded_for);
     match choose(&provider, &user, new, repeated, &ip).await {
         Ok(Change::Changed | Change::NotDue) => redirect(

@@ -2,12 +2,13 @@
 //! (`crate::sign_in::totp`) for users who have a second factor, after their
 //! password was accepted. The challenge cookie ties the browser to that user.
 
-use super::{destination, refusal_status, screen_query, signed_in, visitor};
+use super::{carried, refusal_status, signed_in, to_login, visitor, Carried};
+use crate::oauth::params::Params;
 use crate::sign_in::{self, Outcome};
 use crate::state::Provider;
 use crate::web::cookies;
 use crate::web::form::PostedForm;
-use crate::web::onward::{self, redirect};
+use crate::web::onward;
 use crate::web::pages::Pages;
 use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
@@ -31,26 +32,19 @@ fn totp_page(
     )
 }
 
-fn back_to_login(
-    provider: &Provider,
-    request: Option<&str>,
-    then: Option<&'static str>,
-) -> HttpResponse {
-    let base = provider.config.base_path();
-    let to = format!("{base}/login{}", screen_query(request, then));
-    let mut response = redirect(StatusCode::SEE_OTHER, &to);
+/// Back to the password screen, the challenge cookie removed.
+fn back_to_login(provider: &Provider, carried: Carried<'_>) -> HttpResponse {
+    let mut response = to_login(provider, carried, StatusCode::SEE_OTHER);
     let _ = response.add_cookie(&cookies::removal(&provider.config, cookies::MFA));
     response
 }
 
 /// GET /login/totp
 pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
-    let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
-    let request = params.get("request").ok().flatten();
-    let then = destination(params.get("then").ok().flatten());
-    if request.is_some_and(|r| !onward::is_request_id(r)) {
+    let query = Params::parse(req.query_string().as_bytes());
+    let Some((request, then)) = carried(|name| query.get(name).ok().flatten()) else {
         return onward::expired_request(&pages);
-    }
+    };
     let live = match cookies::value(&req, &provider.config, cookies::MFA) {
         Some(token) => matches!(
             sign_in::totp::challenge_open(&provider, &token).await,
@@ -59,7 +53,7 @@ pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
         None => false,
     };
     if !live {
-        return back_to_login(&provider, request, then);
+        return back_to_login(&provider, (request, then));
     }
     totp_page(
         &req,
@@ -73,12 +67,9 @@ pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
 
 /// POST /login/totp
 pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> HttpResponse {
-    let field = |name: &str| form.field(name);
-    let request = field("request");
-    let then = destination(field("then"));
-    if request.is_some_and(|r| !onward::is_request_id(r)) {
+    let Some((request, then)) = carried(|name| form.field(name)) else {
         return onward::expired_request(&pages);
-    }
+    };
     // The code screen again, with what went wrong.
     let again = |status: StatusCode, error: &str| {
         totp_page(
@@ -97,9 +88,9 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
         );
     }
     let Some(token) = cookies::value(&req, &provider.config, cookies::MFA) else {
-        return back_to_login(&provider, request, then);
+        return back_to_login(&provider, (request, then));
     };
-    let code = field("code").unwrap_or("");
+    let code = form.field("code").unwrap_or("");
     let outcome =
         match sign_in::totp::sign_in(&provider, &visitor(&req, &provider), &token, code).await {
             Ok(outcome) => outcome,
@@ -113,7 +104,7 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
         }
         Outcome::Refused(why) => again(refusal_status(&why), &why.message()),
         Outcome::StartAgain | Outcome::SecondFactorDue { .. } => {
-            back_to_login(&provider, request, then)
+            back_to_login(&provider, (request, then))
         }
     }
 }
