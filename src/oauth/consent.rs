@@ -7,8 +7,8 @@ use super::authorize::AuthorizeRequest;
 use super::client_answer::ClientAnswer;
 use super::code_issuing::issue_code;
 use super::error::ErrorCode;
-use super::journey::{signed_in, Interaction, Onward};
-use super::next_step::{next_step, NextStep};
+use super::journey::{interaction, signed_in, Interaction, Onward};
+use super::next_step::next_step;
 use super::pending_requests;
 use crate::audit_log::Event;
 use crate::model::{ClientRecord, SessionRecord, UserRecord};
@@ -39,23 +39,15 @@ pub fn gate(
     consented: &[String],
     id: &str,
 ) -> Option<Onward> {
-    let to = |screen| {
-        Some(Onward::Screen {
-            screen,
-            request: id.to_string(),
-        })
-    };
-    match next_step(
-        request,
-        client,
-        signed_in(session),
-        consented,
-        provider.now(),
-    ) {
-        Ok(NextStep::Consent) | Ok(NextStep::Issue) => None,
-        Ok(NextStep::Login) => to(Interaction::Login),
-        Ok(NextStep::ChangePassword) => to(Interaction::NewPassword),
-        Ok(NextStep::EnrolMfa) => to(Interaction::EnrolMfa),
+    let now = provider.now();
+    match next_step(request, client, signed_in(session), consented, now) {
+        Ok(step) => match interaction(&step) {
+            None | Some(Interaction::Consent) => None,
+            Some(screen) => Some(Onward::Screen {
+                screen,
+                request: id.to_string(),
+            }),
+        },
         Err(e) => Some(Onward::Client(ClientAnswer::error(
             &e,
             &provider.config.issuer,

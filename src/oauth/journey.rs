@@ -7,12 +7,14 @@
 use super::authorize::{self, AuthorizeError, AuthorizeRequest};
 use super::client_answer::ClientAnswer;
 use super::code_issuing::issue_code;
+use super::consent;
 use super::next_step::{next_step, NextStep, SignedIn};
 use super::params::Params;
 use super::pending_requests;
 use crate::model::{ClientRecord, SessionRecord, UserRecord};
 use crate::state::Provider;
 use crate::store::StoreError;
+use std::future::Future;
 
 /// What the user must do on a screen before the client can be answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,12 +62,18 @@ pub fn signed_in(session: Option<&(SessionRecord, UserRecord)>) -> Option<Signed
     })
 }
 
-/// Validates an authorization request and moves it forward.
-pub async fn begin(
+/// The browser's session and its user, as the screens find it (read only
+/// when a request is worth it).
+pub type Session = Option<(SessionRecord, UserRecord)>;
+
+/// Validates an authorization request and moves it forward. The browser's
+/// session is read (`session` awaited) only once the client and redirect
+/// URI are known good.
+pub async fn begin<E: From<StoreError>>(
     provider: &Provider,
     params: &Params,
-    session: Option<&(SessionRecord, UserRecord)>,
-) -> Result<Begin, StoreError> {
+    session: impl Future<Output = Result<Session, E>>,
+) -> Result<Begin, E> {
     let client_id = match authorize::client_id(params) {
         Ok(id) => id,
         Err(why) => return Ok(Begin::Untrusted(why)),
@@ -86,26 +94,40 @@ pub async fn begin(
             "The application is not registered with this sign-in service.".into(),
         ));
     };
+    let session = session.await?;
     if request.prompts("login") {
-        request.reauth_of = session.map(|(s, _)| s.sid.clone());
+        request.reauth_of = session.as_ref().map(|(s, _)| s.sid.clone());
     }
     request.requested_at = provider.now();
-    let onward = proceed(provider, &request, &client, session, None).await?;
+    let onward = proceed(provider, &request, &client, session.as_ref(), None).await?;
     Ok(Begin::Onward(onward))
 }
 
 /// Moves a saved request on after a screen; `None` when the id names no
-/// live request.
-pub async fn resume(
+/// live request (then the session is not read).
+pub async fn resume<E: From<StoreError>>(
     provider: &Provider,
     id: &str,
-    session: Option<&(SessionRecord, UserRecord)>,
-) -> Result<Option<Onward>, StoreError> {
+    session: impl Future<Output = Result<Session, E>>,
+) -> Result<Option<Onward>, E> {
     let Some((request, client)) = pending_requests::load(provider, id).await? else {
         return Ok(None);
     };
-    let onward = proceed(provider, &request, &client, session, Some(id.to_string())).await?;
+    let session = session.await?;
+    let id = Some(id.to_string());
+    let onward = proceed(provider, &request, &client, session.as_ref(), id).await?;
     Ok(Some(onward))
+}
+
+/// The screen a step leads to; `None` when the code is due.
+pub fn interaction(step: &NextStep) -> Option<Interaction> {
+    match step {
+        NextStep::Login => Some(Interaction::Login),
+        NextStep::ChangePassword => Some(Interaction::NewPassword),
+        NextStep::EnrolMfa => Some(Interaction::EnrolMfa),
+        NextStep::Consent => Some(Interaction::Consent),
+        NextStep::Issue => None,
+    }
 }
 
 /// The screen for a step, with the request saved (once) under its id.
@@ -135,10 +157,7 @@ async fn proceed(
     // Only a client that asks for consent needs to know what was given.
     let consented = match session {
         Some((_, user)) if client.require_consent => {
-            provider
-                .store
-                .consented_scopes(&user.id, &client.client_id)
-                .await?
+            consent::consented_scopes(provider, user, client).await?
         }
         _ => Vec::new(),
     };
@@ -149,11 +168,8 @@ async fn proceed(
         &consented,
         provider.now(),
     );
-    let to = match step {
-        Ok(NextStep::Login) => Interaction::Login,
-        Ok(NextStep::ChangePassword) => Interaction::NewPassword,
-        Ok(NextStep::EnrolMfa) => Interaction::EnrolMfa,
-        Ok(NextStep::Consent) => Interaction::Consent,
+    let step = match step {
+        Ok(step) => step,
         Err(e) => {
             if let Some(id) = &request_id {
                 pending_requests::forget(provider, id).await?;
@@ -163,19 +179,19 @@ async fn proceed(
                 &provider.config.issuer,
             )));
         }
-        Ok(NextStep::Issue) => {
-            let Some((session, _)) = session else {
-                return Err(StoreError::Corrupt(
-                    "a code was due without a session".into(),
-                ));
-            };
-            if let Some(id) = &request_id {
-                pending_requests::forget(provider, id).await?;
-            }
-            return Ok(Onward::Client(
-                issue_code(provider, request, session).await?,
+    };
+    let Some(to) = interaction(&step) else {
+        let Some((session, _)) = session else {
+            return Err(StoreError::Corrupt(
+                "a code was due without a session".into(),
             ));
+        };
+        if let Some(id) = &request_id {
+            pending_requests::forget(provider, id).await?;
         }
+        return Ok(Onward::Client(
+            issue_code(provider, request, session).await?,
+        ));
     };
     screen(provider, to, request, request_id).await
 }

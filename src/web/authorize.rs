@@ -30,11 +30,7 @@ pub async fn authorize(body: web::Bytes, Screen(req, provider, pages): Screen) -
     }
     let status = redirect_status(&req);
     let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
-    let session = match current_session(&req, &provider).await {
-        Ok(s) => s,
-        Err(e) => return pages.fail(&e),
-    };
-    match journey::begin(&provider, &params, session.as_ref()).await {
+    match journey::begin(&provider, &params, current_session(&req, &provider)).await {
         Ok(Begin::Onward(onward)) => onward::go(&pages, &provider, status, onward),
         Ok(Begin::Untrusted(why)) => pages.error(
             StatusCode::BAD_REQUEST,
@@ -51,11 +47,7 @@ pub async fn resume(Screen(req, provider, pages): Screen) -> HttpResponse {
     let Some(id) = params.get("request").ok().flatten() else {
         return onward::expired_request(&pages);
     };
-    let session = match current_session(&req, &provider).await {
-        Ok(s) => s,
-        Err(e) => return pages.fail(&e),
-    };
-    match journey::resume(&provider, id, session.as_ref()).await {
+    match journey::resume(&provider, id, current_session(&req, &provider)).await {
         Ok(Some(onward)) => onward::go(&pages, &provider, StatusCode::FOUND, onward),
         Ok(None) => onward::expired_request(&pages),
         Err(e) => pages.fail(&e),
