@@ -37,14 +37,7 @@ async fn a_code_reads_back_as_it_was_issued() {
 
 #[tokio::test]
 async fn a_code_redeems_once_and_a_replay_names_the_grant_it_created() {
-    let (store, url) = fresh_store().await;
-    let user_id = user(&store, "alice").await;
-    let client_id = client(&store, "webapp").await;
-    let code_hash = hash();
-    store
-        .create_code(&code_hash, &new_code(&client_id, &user_id, NOW + 60), NOW)
-        .await
-        .unwrap();
+    let (store, url, client_id, user_id, code_hash) = store_with_code().await;
 
     let first = new_grant(&client_id, &user_id, NOW + 86_400);
     let first_refresh = hash();
@@ -95,14 +88,7 @@ async fn a_code_redeems_once_and_a_replay_names_the_grant_it_created() {
 
 #[tokio::test]
 async fn a_code_without_refresh_token_still_records_its_grant() {
-    let (store, url) = fresh_store().await;
-    let user_id = user(&store, "alice").await;
-    let client_id = client(&store, "webapp").await;
-    let code_hash = hash();
-    store
-        .create_code(&code_hash, &new_code(&client_id, &user_id, NOW + 60), NOW)
-        .await
-        .unwrap();
+    let (store, url, client_id, user_id, code_hash) = store_with_code().await;
     let grant = new_grant(&client_id, &user_id, NOW + 86_400);
     let redeemed = store
         .redeem_code(&code_hash, &grant, None, NOW)
@@ -192,14 +178,7 @@ async fn concurrent_redemptions_of_one_code_have_exactly_one_winner() {
 
 #[tokio::test]
 async fn an_expired_code_does_not_redeem() {
-    let (store, url) = fresh_store().await;
-    let user_id = user(&store, "alice").await;
-    let client_id = client(&store, "webapp").await;
-    let code_hash = hash();
-    store
-        .create_code(&code_hash, &new_code(&client_id, &user_id, NOW + 60), NOW)
-        .await
-        .unwrap();
+    let (store, url, client_id, user_id, code_hash) = store_with_code().await;
     let grant = new_grant(&client_id, &user_id, NOW + 86_400);
     let refresh = hash();
     let outcome = store

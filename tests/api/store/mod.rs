@@ -169,14 +169,31 @@ pub struct Family {
     pub refresh_hash: String,
 }
 
-/// Issues a code for `user_id` at `client_id` and redeems it at [`NOW`]
-/// with a first refresh token.
-pub async fn redeemed(store: &Store, client_id: &str, user_id: &str) -> Family {
+/// Issues a code for `user_id` at `client_id` at [`NOW`], valid for a
+/// minute; returns its hash.
+pub async fn issued(store: &Store, client_id: &str, user_id: &str) -> String {
     let code_hash = hash();
     store
         .create_code(&code_hash, &new_code(client_id, user_id, NOW + 60), NOW)
         .await
         .unwrap();
+    code_hash
+}
+
+/// A fresh store with a user, a client and a code issued to them:
+/// (store, database URL, client id, user id, code hash).
+pub async fn store_with_code() -> (Store, String, String, String, String) {
+    let (store, url) = fresh_store().await;
+    let user_id = user(&store, "alice").await;
+    let client_id = client(&store, "webapp").await;
+    let code_hash = issued(&store, &client_id, &user_id).await;
+    (store, url, client_id, user_id, code_hash)
+}
+
+/// Issues a code for `user_id` at `client_id` and redeems it at [`NOW`]
+/// with a first refresh token.
+pub async fn redeemed(store: &Store, client_id: &str, user_id: &str) -> Family {
+    let code_hash = issued(store, client_id, user_id).await;
     let grant = new_grant(client_id, user_id, NOW + 86_400);
     let refresh_hash = hash();
     let redemption = store
