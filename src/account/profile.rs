@@ -2,7 +2,7 @@
 //! are checked here, so the screens only have to show the sentence.
 
 use super::{password, AccountError};
-use crate::model::UserRecord;
+use crate::model::{Address, Profile, UserRecord};
 use crate::store::Store;
 
 /// Shortest password accepted (NIST SP 800-63B §5.1.1.2: at least 8).
@@ -31,6 +31,142 @@ pub fn check_profile(
         }
     }
     Ok((name.map(str::to_string), email.map(str::to_string)))
+}
+
+/// Checks the standard claims (OpenID Connect Core §5.1) and puts them in
+/// canonical form: trimmed, empty values dropped. The sentence if one is
+/// not acceptable.
+pub fn check_standard_claims(mut p: Profile) -> Result<Profile, String> {
+    fn tidy(value: &mut Option<String>) {
+        *value = value
+            .take()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+    }
+    let plain = |label: &str, value: &Option<String>| -> Result<(), String> {
+        match value {
+            Some(v) if v.chars().count() > 200 || v.chars().any(char::is_control) => Err(format!(
+                "The {label} can have up to 200 characters, without line breaks."
+            )),
+            _ => Ok(()),
+        }
+    };
+    for value in [
+        &mut p.given_name,
+        &mut p.family_name,
+        &mut p.middle_name,
+        &mut p.nickname,
+        &mut p.picture,
+        &mut p.website,
+        &mut p.gender,
+        &mut p.birthdate,
+        &mut p.zoneinfo,
+        &mut p.locale,
+        &mut p.phone_number,
+    ] {
+        tidy(value);
+    }
+    for (label, value) in [
+        ("given name", &p.given_name),
+        ("family name", &p.family_name),
+        ("middle name", &p.middle_name),
+        ("nickname", &p.nickname),
+        ("gender", &p.gender),
+    ] {
+        plain(label, value)?;
+    }
+    for (label, value) in [("picture", &p.picture), ("website", &p.website)] {
+        if let Some(v) = value {
+            let web = url::Url::parse(v)
+                .ok()
+                .is_some_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some());
+            if !web || v.len() > 2000 {
+                return Err(format!(
+                    "The {label} must be a web address starting with https:// (or http://)."
+                ));
+            }
+        }
+    }
+    if let Some(b) = &p.birthdate {
+        if !is_birthdate(b) {
+            return Err(
+                "The birthdate must be written YYYY-MM-DD (or 0000-MM-DD, or just the year)."
+                    .into(),
+            );
+        }
+    }
+    if let Some(z) = &p.zoneinfo {
+        let shaped = z.len() <= 64
+            && z.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b));
+        if !shaped {
+            return Err("The time zone must be a name like Europe/Paris.".into());
+        }
+    }
+    if let Some(l) = &p.locale {
+        let shaped = l.len() <= 35
+            && l.split(['-', '_'])
+                .all(|part| !part.is_empty() && part.len() <= 8 && part.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if !shaped {
+            return Err("The locale must be a language tag like en-US.".into());
+        }
+    }
+    if let Some(n) = &p.phone_number {
+        let digits = n.chars().filter(char::is_ascii_digit).count();
+        let shaped = (4..=20).contains(&digits)
+            && n.len() <= 40
+            && n.chars()
+                .all(|c| c.is_ascii_digit() || " +-().;=x".contains(c) || c.is_ascii_alphabetic());
+        if !shaped {
+            return Err("The phone number must be like +1 555 123 4567.".into());
+        }
+    } else {
+        p.phone_number_verified = false;
+    }
+    if let Some(a) = &mut p.address {
+        for value in [
+            &mut a.formatted,
+            &mut a.street_address,
+            &mut a.locality,
+            &mut a.region,
+            &mut a.postal_code,
+            &mut a.country,
+        ] {
+            tidy(value);
+        }
+        let parts = [
+            &a.formatted,
+            &a.street_address,
+            &a.locality,
+            &a.region,
+            &a.postal_code,
+            &a.country,
+        ];
+        if parts
+            .iter()
+            .flat_map(|v| v.iter())
+            .any(|v| v.chars().count() > 500 || v.chars().any(|c| c.is_control() && c != '\n'))
+        {
+            return Err("Each part of the address can have up to 500 characters.".into());
+        }
+    }
+    if p.address.as_ref().is_some_and(Address::is_empty) {
+        p.address = None;
+    }
+    Ok(p)
+}
+
+/// `YYYY-MM-DD`, `0000-MM-DD` (year withheld) or `YYYY` (§5.1).
+fn is_birthdate(b: &str) -> bool {
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|c| c.is_ascii_digit());
+    match b.split('-').collect::<Vec<_>>().as_slice() {
+        [y] => digits(y, 4),
+        [y, m, d] if digits(y, 4) && digits(m, 2) && digits(d, 2) => {
+            let (m, d): (u32, u32) = (m.parse().unwrap_or(0), d.parse().unwrap_or(0));
+            (1..=12).contains(&m) && (1..=31).contains(&d)
+        }
+        _ => false,
+    }
 }
 
 /// A deliberately loose check (one `@`, something on each side, a dot in

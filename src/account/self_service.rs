@@ -5,7 +5,7 @@
 
 use super::AccountError;
 use crate::audit_log::Event;
-use crate::model::{ConsentSummary, SessionSummary, UserRecord};
+use crate::model::{ConsentSummary, Profile, SessionSummary, UserRecord};
 use crate::state::Provider;
 use crate::store::StoreError;
 
@@ -34,16 +34,22 @@ async fn record(provider: &Provider, ip: &str, event: Event) {
     provider.audit.record(provider.now(), event.ip(ip)).await;
 }
 
-/// Saves a checked name and email (`profile::check_profile`).
+/// Saves a checked name, email (`profile::check_profile`) and standard
+/// claims (`profile::check_standard_claims`). A changed address is no
+/// longer verified; a phone number the user types in is not verified.
 pub async fn update_profile(
     provider: &Provider,
     user: &UserRecord,
     (name, email): (Option<&str>, Option<&str>),
+    mut standard: Profile,
     ip: &str,
 ) -> Result<(), AccountError> {
+    let email_verified = user.email_verified && email == user.email.as_deref();
+    standard.phone_number_verified = user.profile.phone_number_verified
+        && standard.phone_number == user.profile.phone_number;
     provider
         .store
-        .update_profile(&user.id, name, email, provider.now())
+        .update_profile(&user.id, name, email, email_verified, &standard, provider.now())
         .await?;
     record(provider, ip, Event::by_user("profile.updated", user)).await;
     Ok(())

@@ -4,7 +4,9 @@
 
 use super::{AdminError, Context};
 use crate::crypto::{random_token, token_hash};
-use crate::model::{ClientRecord, Lifetimes, NewClient};
+use crate::model::{ClientRecord, Lifetimes, NewClient, Roles};
+use crate::oauth::{claims, resource};
+use crate::store::Store;
 use crate::oauth::scopes::ADMIN_SCOPE;
 
 /// Grant types a client may register.
@@ -35,6 +37,80 @@ pub struct ClientSpec {
     pub is_admin: bool,
     /// Token lifetimes; `None` fields use the server's.
     pub lifetimes: Lifetimes,
+    /// APIs, allowed groups, introspection and roles.
+    pub access: ClientAccess,
+}
+
+/// Who may use a client and what it may reach.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientAccess {
+    /// APIs it may ask tokens for with `resource`.
+    pub apis: Vec<String>,
+    /// When not empty, only members of these groups may sign in to it.
+    pub allowed_groups: Vec<String>,
+    /// APIs whose tokens it may introspect (confidential clients only).
+    pub introspects: Vec<String>,
+    /// Its roles and the groups that hold them.
+    pub roles: Roles,
+}
+
+impl ClientAccess {
+    /// Checks the shape of every entry, and puts lists in canonical form.
+    fn validated(mut self, public: bool) -> Result<ClientAccess, AdminError> {
+        let invalid = |why: String| Err(AdminError::Invalid(why));
+        for list in [&mut self.apis, &mut self.allowed_groups, &mut self.introspects] {
+            let mut seen: Vec<String> = Vec::new();
+            for item in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                if !seen.iter().any(|s| s == item) {
+                    seen.push(item.to_string());
+                }
+            }
+            *list = seen;
+        }
+        for api in self.apis.iter().chain(&self.introspects) {
+            if let Err(why) = resource::check_identifier(api) {
+                return invalid(format!("API {why}"));
+            }
+        }
+        if public && !self.introspects.is_empty() {
+            return invalid("a public client cannot introspect tokens: it has no secret".into());
+        }
+        for group in &self.allowed_groups {
+            claims::check_group_name(group).map_err(AdminError::Invalid)?;
+        }
+        check_roles(&mut self.roles)?;
+        Ok(self)
+    }
+
+    /// Checks that every API and group named exists.
+    pub async fn check_references(&self, store: &Store) -> Result<(), AdminError> {
+        let groups: Vec<String> = store.groups().await?.into_iter().map(|g| g.name).collect();
+        for group in self.allowed_groups.iter().chain(self.roles.values().flatten()) {
+            if !groups.contains(group) {
+                return Err(AdminError::Invalid(format!("there is no group {group:?}")));
+            }
+        }
+        for api in self.apis.iter().chain(&self.introspects) {
+            if store.api(api).await?.is_none() {
+                return Err(AdminError::Invalid(format!("there is no API {api:?}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks role names and the group names holding them; sorts and dedups
+/// the holders.
+pub fn check_roles(roles: &mut Roles) -> Result<(), AdminError> {
+    for (role, holders) in roles.iter_mut() {
+        claims::check_role_name(role).map_err(AdminError::Invalid)?;
+        for group in holders.iter() {
+            claims::check_group_name(group).map_err(AdminError::Invalid)?;
+        }
+        holders.sort();
+        holders.dedup();
+    }
+    Ok(())
 }
 
 impl ClientSpec {
@@ -52,6 +128,12 @@ impl ClientSpec {
             require_mfa: record.require_mfa,
             is_admin: record.is_admin,
             lifetimes: record.lifetimes,
+            access: ClientAccess {
+                apis: record.apis.clone(),
+                allowed_groups: record.allowed_groups.clone(),
+                introspects: record.introspects.clone(),
+                roles: record.roles.clone(),
+            },
         }
     }
 
@@ -156,6 +238,7 @@ impl ClientSpec {
                 return invalid(format!("the {name} must be a positive number of seconds"));
             }
         }
+        self.access = self.access.validated(self.public)?;
         Ok(self)
     }
 
@@ -177,6 +260,10 @@ impl ClientSpec {
             require_mfa: self.require_mfa,
             is_admin: self.is_admin,
             lifetimes: self.lifetimes,
+            apis: self.access.apis.clone(),
+            allowed_groups: self.access.allowed_groups.clone(),
+            introspects: self.access.introspects.clone(),
+            roles: self.access.roles.clone(),
         }
     }
 }
@@ -197,6 +284,7 @@ pub async fn find(ctx: &Context<'_>, client_id: &str) -> Result<ClientRecord, Ad
 /// Registers a client; returns its secret (to show once) if confidential.
 pub async fn create(ctx: &Context<'_>, spec: ClientSpec) -> Result<Option<String>, AdminError> {
     let spec = spec.validated()?;
+    spec.access.check_references(ctx.store).await?;
     let secret = (!spec.public).then(random_token);
     let row = spec.to_new_client(secret.as_deref().map(token_hash));
     if !ctx.store.insert_client(&row, ctx.now).await? {
@@ -222,6 +310,7 @@ pub async fn update(ctx: &Context<'_>, spec: ClientSpec) -> Result<(), AdminErro
         ..spec
     }
     .validated()?;
+    spec.access.check_references(ctx.store).await?;
     ctx.store
         .upsert_client(&spec.to_new_client(current.secret_hash.clone()), ctx.now)
         .await?;
@@ -280,6 +369,7 @@ mod tests {
             require_mfa: false,
             is_admin: false,
             lifetimes: Lifetimes::default(),
+            access: ClientAccess::default(),
         }
     }
 

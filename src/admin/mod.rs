@@ -3,8 +3,10 @@
 //! records an audit event. No HTTP types in here.
 
 pub mod api_access;
+pub mod apis;
 pub mod audit;
 pub mod clients;
+pub mod groups;
 pub mod tokens;
 pub mod users;
 

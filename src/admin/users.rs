@@ -5,7 +5,9 @@
 use super::{generate_password, AdminError, Context, Page};
 use crate::account::{password::hash_password, profile, throttle};
 use crate::audit_log::{Actor, AuditLog, Event};
-use crate::model::{NewUser, SessionSummary, UserRecord};
+use crate::model::{NewUser, Profile, SessionSummary, UserRecord};
+use crate::oauth::claims;
+use serde_json::{Map, Value};
 use crate::store::Store;
 
 /// What creating a user takes besides the password.
@@ -19,6 +21,29 @@ pub struct UserInput {
     pub name: Option<String>,
     /// Admin role.
     pub is_admin: bool,
+    /// Whether the email address is verified (the admin vouches for it).
+    pub email_verified: bool,
+    /// The other standard claims.
+    pub profile: Profile,
+}
+
+/// Checks a user's custom attributes: names never reserved or standard
+/// (`oauth::claims`), values any JSON but null, the lot at most 16 KiB.
+pub fn check_claims(claims: &Map<String, Value>) -> Result<(), AdminError> {
+    for (name, value) in claims {
+        claims::check_claim_name(name).map_err(AdminError::Invalid)?;
+        if value.is_null() {
+            return Err(AdminError::Invalid(format!(
+                "claim {name:?} is null; remove it instead"
+            )));
+        }
+    }
+    if Value::Object(claims.clone()).to_string().len() > 16 * 1024 {
+        return Err(AdminError::Invalid(
+            "a user's custom claims can take up to 16 KiB in all".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// How the new password is chosen.
@@ -113,14 +138,17 @@ pub async fn create(
     check_username(&username)?;
     let (name, email) = profile::check_profile(input.name.as_deref(), input.email.as_deref())
         .map_err(|why| AdminError::Invalid(why.into()))?;
+    let standard = profile::check_standard_claims(input.profile).map_err(AdminError::Invalid)?;
     let (password_hash, shown, must_change) = choose_password(&username, password).await?;
     let new = NewUser {
         username: username.clone(),
+        email_verified: input.email_verified && email.is_some(),
         email,
         name,
+        profile: standard,
         password_hash,
         is_admin: input.is_admin,
-        totp_secret: None,
+        ..NewUser::default()
     };
     let Some(id) = ctx.store.insert_user(&new, must_change, ctx.now).await? else {
         return Err(AdminError::Conflict(format!(
@@ -136,32 +164,68 @@ pub async fn create(
     Ok((user, shown))
 }
 
-/// Changes a user's name, email and admin role.
-pub async fn update(
-    ctx: &Context<'_>,
-    user_id: &str,
-    name: Option<&str>,
-    email: Option<&str>,
-    is_admin: bool,
-) -> Result<(), AdminError> {
+/// Changes a user's name, email (and whether it is verified), standard
+/// claims and admin role; `input.username` is not changed.
+pub async fn update(ctx: &Context<'_>, user_id: &str, input: UserInput) -> Result<(), AdminError> {
     let user = find(ctx, user_id).await?;
-    let (name, email) =
-        profile::check_profile(name, email).map_err(|why| AdminError::Invalid(why.into()))?;
-    ctx.store
-        .update_user(
-            &user.id,
-            name.as_deref(),
-            email.as_deref(),
-            is_admin,
-            ctx.now,
-        )
-        .await?;
+    let (name, email) = profile::check_profile(input.name.as_deref(), input.email.as_deref())
+        .map_err(|why| AdminError::Invalid(why.into()))?;
+    let standard = profile::check_standard_claims(input.profile).map_err(AdminError::Invalid)?;
+    let is_admin = input.is_admin;
+    let changes = NewUser {
+        email_verified: input.email_verified && email.is_some(),
+        email,
+        name,
+        profile: standard,
+        is_admin,
+        ..NewUser::default()
+    };
+    ctx.store.update_user(&user.id, &changes, ctx.now).await?;
     ctx.record("admin.user.updated", |e| {
         e.user(&user.id, &user.username)
             .detail("admin", is_admin.to_string())
     })
     .await;
     Ok(())
+}
+
+/// Replaces a user's custom attributes.
+pub async fn set_claims(
+    ctx: &Context<'_>,
+    user_id: &str,
+    claims: Map<String, Value>,
+) -> Result<(), AdminError> {
+    let user = find(ctx, user_id).await?;
+    check_claims(&claims)?;
+    ctx.store.set_user_claims(&user.id, &claims, ctx.now).await?;
+    let names: Vec<&str> = claims.keys().map(String::as_str).collect();
+    ctx.record("admin.user.claims_set", |e| {
+        e.user(&user.id, &user.username)
+            .detail("claims", names.join(" "))
+    })
+    .await;
+    Ok(())
+}
+
+/// Sets one custom attribute (`Some`) or removes it (`None`).
+pub async fn set_claim(
+    ctx: &Context<'_>,
+    user_id: &str,
+    name: &str,
+    value: Option<Value>,
+) -> Result<(), AdminError> {
+    let user = find(ctx, user_id).await?;
+    claims::check_claim_name(name).map_err(AdminError::Invalid)?;
+    let mut all = user.claims.clone();
+    match value {
+        Some(v) => {
+            all.insert(name.to_string(), v);
+        }
+        None => {
+            all.remove(name);
+        }
+    }
+    set_claims(ctx, &user.id, all).await
 }
 
 /// Disables or enables a user. Disabling ends their browser sessions and
@@ -262,11 +326,10 @@ pub async fn ensure_first_admin(
     };
     let new = NewUser {
         username: "admin".into(),
-        email: None,
         name: Some("Administrator".into()),
         password_hash: hash,
         is_admin: true,
-        totp_secret: None,
+        ..NewUser::default()
     };
     let Some(id) = store.insert_user(&new, true, now).await? else {
         // Another replica starting at the same moment created it first, or

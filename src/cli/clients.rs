@@ -1,7 +1,7 @@
 //! `gatehouse client add | list | remove | rotate-secret`.
 
 use super::CliError;
-use crate::admin::clients::{self, ClientSpec};
+use crate::admin::clients::{self, ClientAccess, ClientSpec};
 use crate::admin::Context;
 use crate::model::Lifetimes;
 use clap::Subcommand;
@@ -40,6 +40,15 @@ pub enum ClientAction {
         /// May obtain gatehouse:admin with client_credentials.
         #[arg(long)]
         admin: bool,
+        /// API it may ask tokens for with `resource` (repeat for several).
+        #[arg(long = "api")]
+        apis: Vec<String>,
+        /// Only members of this group may sign in (repeat for several).
+        #[arg(long = "allowed-group")]
+        allowed_groups: Vec<String>,
+        /// API whose tokens it may introspect (repeat for several).
+        #[arg(long = "introspects")]
+        introspects: Vec<String>,
     },
     /// List clients.
     List,
@@ -68,6 +77,9 @@ pub(super) async fn run(ctx: &Context<'_>, action: ClientAction) -> Result<(), C
             no_consent,
             require_mfa,
             admin,
+            apis,
+            allowed_groups,
+            introspects,
         } => {
             let spec = ClientSpec {
                 client_id: client_id.clone(),
@@ -85,6 +97,12 @@ pub(super) async fn run(ctx: &Context<'_>, action: ClientAction) -> Result<(), C
                 require_mfa,
                 is_admin: admin,
                 lifetimes: Lifetimes::default(),
+                access: ClientAccess {
+                    apis,
+                    allowed_groups,
+                    introspects,
+                    roles: Default::default(),
+                },
             };
             let secret = clients::create(ctx, spec).await?;
             println!("Registered client {client_id}.");

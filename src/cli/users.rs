@@ -87,6 +87,9 @@ pub(super) async fn run(ctx: &Context<'_>, action: UserAction) -> Result<(), Cli
                 email: Some(email),
                 name,
                 is_admin: admin,
+                // The operator typed the address and vouches for it.
+                email_verified: true,
+                profile: Default::default(),
             };
             let chosen = password(&username, generate_password)?;
             let (user, shown) = users::create(ctx, input, chosen).await?;

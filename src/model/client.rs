@@ -27,6 +27,14 @@ pub struct ClientRecord {
     pub is_admin: bool,
     /// Lifetimes for this client's tokens; `None` fields use the defaults.
     pub lifetimes: Lifetimes,
+    /// Identifiers of the APIs it may ask tokens for with `resource`.
+    pub apis: Vec<String>,
+    /// When not empty, only members of these groups may sign in to it.
+    pub allowed_groups: Vec<String>,
+    /// APIs whose tokens it may introspect (confidential clients only).
+    pub introspects: Vec<String>,
+    /// Its roles and the groups that hold them.
+    pub roles: crate::model::Roles,
 }
 
 /// Per-client token lifetimes in seconds; `None` means the server default.
@@ -44,6 +52,11 @@ impl ClientRecord {
     /// Public clients have no secret and must use PKCE.
     pub fn is_public(&self) -> bool {
         self.secret_hash.is_none()
+    }
+
+    /// Whether a member of `groups` may sign in to it.
+    pub fn admits(&self, groups: &[String]) -> bool {
+        self.allowed_groups.is_empty() || self.allowed_groups.iter().any(|g| groups.contains(g))
     }
 
     /// Whether the client registered this grant type.
@@ -77,4 +90,12 @@ pub struct NewClient {
     pub is_admin: bool,
     /// Token lifetimes.
     pub lifetimes: Lifetimes,
+    /// Identifiers of the APIs it may ask tokens for with `resource`.
+    pub apis: Vec<String>,
+    /// When not empty, only members of these groups may sign in to it.
+    pub allowed_groups: Vec<String>,
+    /// APIs whose tokens it may introspect (confidential clients only).
+    pub introspects: Vec<String>,
+    /// Its roles and the groups that hold them.
+    pub roles: crate::model::Roles,
 }

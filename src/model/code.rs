@@ -22,6 +22,8 @@ pub struct CodeRecord {
     pub auth_time: i64,
     /// Methods used, space-separated.
     pub amr: String,
+    /// The API the tokens are for (RFC 8707), if one was asked for.
+    pub resource: Option<String>,
     /// When the code stops being redeemable.
     pub expires_at: i64,
     /// The grant its redemption produced (set once used; ignored on insert).

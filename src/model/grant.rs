@@ -17,6 +17,8 @@ pub struct NewGrant {
     pub auth_time: Option<i64>,
     /// Methods used, space-separated.
     pub amr: String,
+    /// The API the tokens are for (RFC 8707), if one was asked for.
+    pub resource: Option<String>,
     /// When the whole family ends.
     pub expires_at: i64,
 }
@@ -38,6 +40,8 @@ pub struct GrantRecord {
     pub auth_time: Option<i64>,
     /// Methods used, space-separated.
     pub amr: String,
+    /// The API the tokens are for (RFC 8707), if one was asked for.
+    pub resource: Option<String>,
     /// When it was created.
     pub created_at: i64,
     /// When the whole family ends (absolute lifetime).

@@ -1,8 +1,9 @@
-//! The nouns every layer speaks of: users, clients, sessions, codes, grants,
-//! consents, signing keys and audit events, as plain values. The store reads
+//! The nouns every layer speaks of: users, groups, APIs, scopes, clients,
+//! sessions, codes, grants, consents, signing keys and audit events, as plain values. The store reads
 //! and writes them; the use cases and the screens pass them around. Nothing
 //! here talks to a database or to HTTP.
 
+mod access;
 mod audit_event;
 mod client;
 mod code;
@@ -14,6 +15,7 @@ mod signing_key;
 mod token_claims;
 mod user;
 
+pub use access::{roles_held, ApiRecord, ApiScope, GroupRecord, Roles, ScopeRecord};
 pub use audit_event::{AuditFilter, AuditRecord};
 pub use client::{ClientRecord, Lifetimes, NewClient};
 pub use code::{CodeRecord, NewCode};
@@ -23,4 +25,4 @@ pub use mfa_challenge::MfaChallenge;
 pub use session::{Device, SessionRecord, SessionSummary};
 pub use signing_key::KeyRecord;
 pub use token_claims::{AccessClaims, IdClaims};
-pub use user::{NewUser, UserRecord};
+pub use user::{Address, NewUser, Profile, UserRecord};

@@ -28,6 +28,12 @@ pub struct AccessClaims {
     /// The grant (token family) the token belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_id: Option<String>,
+    /// The user's groups, with the `groups` scope (RFC 9068 §2.2.3.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    /// The user's roles for the audience (RFC 9068 §2.2.3.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
 }
 
 /// Claims of an ID token (OpenID Connect Core §2).
@@ -58,4 +64,8 @@ pub struct IdClaims {
     /// Browser session id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The claims the scopes release about the user (OpenID Connect Core
+    /// §5.4; groups, roles and custom claims too).
+    #[serde(flatten)]
+    pub released: serde_json::Map<String, serde_json::Value>,
 }

@@ -1,5 +1,6 @@
 //! The authorization endpoint (RFC 6749 §4.1.1, OpenID Connect Core §3.1.2,
-//! RFC 7636 PKCE, RFC 9207 `iss`, OAuth 2.0 Form Post Response Mode).
+//! RFC 7636 PKCE, RFC 9207 `iss`, RFC 8707 `resource`, OAuth 2.0 Form Post
+//! Response Mode).
 //!
 //! Validation happens in RFC order: until client_id and redirect_uri are known
 //! good, errors are shown to the user and never redirected (§4.1.2.1, so the
@@ -7,7 +8,7 @@
 
 use super::error::ErrorCode;
 use super::params::Params;
-use crate::model::ClientRecord;
+use crate::model::{ApiRecord, ClientRecord};
 use serde::{Deserialize, Serialize};
 
 /// How the response reaches the client.
@@ -51,6 +52,9 @@ pub struct AuthorizeRequest {
     /// enough for any `max_age`.
     #[serde(default)]
     pub requested_at: i64,
+    /// The API the access token is for (RFC 8707), if one was named.
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 impl AuthorizeRequest {
@@ -114,10 +118,16 @@ pub fn client_id(params: &Params) -> Result<&str, String> {
     }
 }
 
-/// Validates a request from a known client (`None` when the id is unknown).
+/// The API a request's `resource` names (see [`super::resource`]): none,
+/// the API, or why it was refused (`invalid_target`).
+pub type Target<'a> = Result<Option<&'a ApiRecord>, String>;
+
+/// Validates a request from a known client (`None` when the id is unknown)
+/// for `target`, the API its `resource` names.
 pub fn validate(
     params: &Params,
     client: Option<&ClientRecord>,
+    target: Target<'_>,
 ) -> Result<AuthorizeRequest, AuthorizeError> {
     let client = client.ok_or_else(|| {
         AuthorizeError::Untrusted(
@@ -165,6 +175,7 @@ pub fn validate(
         response_mode: ResponseMode::Query,
         reauth_of: None,
         requested_at: 0,
+        resource: None,
     };
     let fail = |request: &AuthorizeRequest, code: ErrorCode, text: String| {
         Err(AuthorizeError::Redirect(request.error(code, text)))
@@ -173,6 +184,13 @@ pub fn validate(
         Ok(mode) => request.response_mode = mode,
         Err(text) => return fail(&request, ErrorCode::InvalidRequest, text),
     }
+    // Before the duplicate check: a repeated `resource` is RFC 8707's
+    // `invalid_target`, not a malformed request.
+    let api = match target {
+        Ok(api) => api,
+        Err(why) => return fail(&request, ErrorCode::InvalidTarget, why),
+    };
+    request.resource = api.map(|a| a.identifier.clone());
     if let Some(duplicate) = params.first_defect() {
         return fail(&request, ErrorCode::InvalidRequest, duplicate.to_string());
     }
@@ -223,12 +241,15 @@ pub fn validate(
     };
     let mut scopes: Vec<String> = Vec::new();
     for s in scope.split(' ').filter(|s| !s.is_empty()) {
-        if !client.scopes.iter().any(|allowed| allowed == s) {
-            return fail(
-                &request,
-                ErrorCode::InvalidScope,
-                format!("scope {s:?} is not allowed for this client"),
-            );
+        if !super::resource::scope_allowed(client, api, s) {
+            let why = match api {
+                Some(api) => format!(
+                    "scope {s:?} is neither allowed for this client nor a scope of {}",
+                    api.identifier
+                ),
+                None => format!("scope {s:?} is not allowed for this client"),
+            };
+            return fail(&request, ErrorCode::InvalidScope, why);
         }
         if !scopes.iter().any(|have| have == s) {
             scopes.push(s.to_string());

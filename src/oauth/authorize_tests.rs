@@ -19,6 +19,10 @@ pub(crate) mod test_fixtures {
             require_mfa: false,
             is_admin: false,
             lifetimes: Default::default(),
+            apis: vec![],
+            allowed_groups: vec![],
+            introspects: vec![],
+            roles: Default::default(),
         }
     }
 
@@ -55,6 +59,7 @@ mod validation {
         let r = validate(
             &params("&nonce=n&prompt=login&max_age=60"),
             Some(&client(true)),
+            Ok(None),
         )
         .unwrap();
         assert_eq!(r.scopes, vec!["openid"]);
@@ -70,11 +75,11 @@ mod validation {
             "client_id=app&redirect_uri=https%3A%2F%2Fapp.example%3A444%2Fcb",
             "client_id=app",
         ] {
-            let r = validate(&Params::parse(bad.as_bytes()), Some(&client(false)));
+            let r = validate(&Params::parse(bad.as_bytes()), Some(&client(false)), Ok(None));
             assert!(matches!(r, Err(AuthorizeError::Untrusted(_))), "{bad}");
         }
         assert!(matches!(
-            validate(&params(""), None),
+            validate(&params(""), None, Ok(None)),
             Err(AuthorizeError::Untrusted(_))
         ));
     }
@@ -83,7 +88,7 @@ mod validation {
     fn errors_after_validation_redirect() {
         let c = client(true);
         assert_eq!(
-            redirect_error(validate(&params("&scope=admin"), Some(&c))),
+            redirect_error(validate(&params("&scope=admin"), Some(&c), Ok(None))),
             ErrorCode::InvalidRequest
         );
         let only = |q: &str| {
@@ -95,39 +100,42 @@ mod validation {
         assert_eq!(
             redirect_error(validate(
                 &only("&response_type=token&scope=openid"),
-                Some(&c)
+                Some(&c),
+                Ok(None)
             )),
             ErrorCode::UnsupportedResponseType
         );
         assert_eq!(
             redirect_error(validate(
                 &only("&response_type=code&scope=openid"),
-                Some(&c)
+                Some(&c),
+                Ok(None)
             )),
             ErrorCode::InvalidRequest,
             "a public client without PKCE"
         );
         assert_eq!(
-            redirect_error(validate(&only("&response_type=code&scope=email"), Some(&c))),
+            redirect_error(validate(&only("&response_type=code&scope=email"), Some(&c), Ok(None))),
             ErrorCode::InvalidScope
         );
         assert_eq!(
             redirect_error(validate(
                 &only(&format!("&response_type=code&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=plain")),
-                Some(&c)
+                Some(&c),
+                Ok(None)
             )),
             ErrorCode::InvalidRequest
         );
         assert_eq!(
-            redirect_error(validate(&params("&prompt=none%20login"), Some(&c))),
+            redirect_error(validate(&params("&prompt=none%20login"), Some(&c), Ok(None))),
             ErrorCode::InvalidRequest
         );
         assert_eq!(
-            redirect_error(validate(&params("&max_age=-1"), Some(&c))),
+            redirect_error(validate(&params("&max_age=-1"), Some(&c), Ok(None))),
             ErrorCode::InvalidRequest
         );
         assert_eq!(
-            redirect_error(validate(&params("&request=x"), Some(&c))),
+            redirect_error(validate(&params("&request=x"), Some(&c), Ok(None))),
             ErrorCode::RequestNotSupported
         );
     }
@@ -135,6 +143,6 @@ mod validation {
     #[test]
     fn confidential_clients_may_skip_pkce() {
         let p = Params::parse(b"client_id=app&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code&scope=openid");
-        assert!(validate(&p, Some(&client(false))).is_ok());
+        assert!(validate(&p, Some(&client(false)), Ok(None)).is_ok());
     }
 }

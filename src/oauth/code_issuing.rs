@@ -35,6 +35,7 @@ pub async fn issue_code(
                 amr: session.amr.clone(),
                 expires_at: now + provider.config.code_ttl,
                 grant_id: None,
+                resource: request.resource.clone(),
             },
             now,
         )

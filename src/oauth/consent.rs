@@ -7,13 +7,71 @@ use super::authorize::AuthorizeRequest;
 use super::client_answer::ClientAnswer;
 use super::code_issuing::issue_code;
 use super::error::ErrorCode;
-use super::journey::{interaction, signed_in, Interaction, Onward};
-use super::next_step::next_step;
+use super::journey::{interaction, no_access, signed_in, Interaction, Onward};
+use super::next_step::{next_step, NextStep};
 use super::pending_requests;
 use crate::audit_log::Event;
 use crate::model::{ClientRecord, SessionRecord, UserRecord};
 use crate::state::Provider;
 use crate::store::StoreError;
+
+/// A standard scope in words a person understands; `None` for another.
+pub fn standard_words(scope: &str) -> Option<&'static str> {
+    Some(match scope {
+        "openid" => "Know who you are (your account identifier)",
+        "profile" => "See your name, username and profile details",
+        "email" => "See your email address",
+        "phone" => "See your phone number",
+        "address" => "See your postal address",
+        "groups" => "See which groups you belong to",
+        "roles" => "See your roles in this application",
+        "offline_access" => "Stay connected to your account when you are not using it",
+        _ => return None,
+    })
+}
+
+/// A scope in words, without looking anything up.
+pub fn describe_scope(scope: &str) -> String {
+    match standard_words(scope) {
+        Some(words) => words.to_string(),
+        None => format!("Use the \u{201c}{scope}\u{201d} permission"),
+    }
+}
+
+/// The requested scopes in words for the consent screen: the standard
+/// ones, the API's scopes with the API's name and its own description, and
+/// custom scopes with theirs.
+pub async fn described_scopes(
+    provider: &Provider,
+    request: &AuthorizeRequest,
+) -> Result<Vec<String>, StoreError> {
+    let api = match &request.resource {
+        Some(uri) => provider.store.api(uri).await?,
+        None => None,
+    };
+    let custom = provider.store.custom_scopes().await?;
+    let mut out = Vec::with_capacity(request.scopes.len());
+    for scope in &request.scopes {
+        if let Some(words) = standard_words(scope) {
+            out.push(words.to_string());
+        } else if let Some(s) = api
+            .as_ref()
+            .and_then(|a| a.scopes.iter().find(|s| &s.name == scope))
+        {
+            let api_name = &api.as_ref().map(|a| a.name.as_str()).unwrap_or_default();
+            out.push(if s.description.is_empty() {
+                format!("{api_name}: use the \u{201c}{scope}\u{201d} permission")
+            } else {
+                format!("{api_name}: {}", s.description)
+            });
+        } else if let Some(c) = custom.iter().find(|c| &c.name == scope && !c.description.is_empty()) {
+            out.push(c.description.clone());
+        } else {
+            out.push(describe_scope(scope));
+        }
+    }
+    Ok(out)
+}
 
 /// The scopes `user` has already agreed to share with `client`.
 pub async fn consented_scopes(
@@ -32,7 +90,7 @@ pub async fn consented_scopes(
 /// `consented` set to every requested scope, this checks that everything
 /// else (a fresh sign-in for `prompt=login` or `max_age`, a second factor)
 /// still holds, so the form cannot short-cut the login screen.
-pub fn gate(
+pub async fn gate(
     provider: &Provider,
     (request, client): (&AuthorizeRequest, &ClientRecord),
     session: Option<&(SessionRecord, UserRecord)>,
@@ -41,6 +99,15 @@ pub fn gate(
 ) -> Option<Onward> {
     let now = provider.now();
     match next_step(request, client, signed_in(session), consented, now) {
+        Ok(NextStep::NoAccess) => match session {
+            Some((_, user)) => Some(Onward::NoAccess(
+                no_access(provider, request, client, user).await,
+            )),
+            None => Some(Onward::Screen {
+                screen: Interaction::Login,
+                request: id.to_string(),
+            }),
+        },
         Ok(step) => match interaction(&step) {
             None | Some(Interaction::Consent) => None,
             Some(screen) => Some(Onward::Screen {

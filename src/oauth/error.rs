@@ -1,5 +1,5 @@
 //! OAuth 2.0 error codes (RFC 6749 §4.1.2.1 and §5.2, OpenID Connect Core
-//! §3.1.2.6, RFC 6750 §3.1). `Display` is the wire code.
+//! §3.1.2.6, RFC 6750 §3.1, RFC 8707 §2). `Display` is the wire code.
 
 use std::fmt;
 
@@ -20,6 +20,8 @@ pub enum ErrorCode {
     UnsupportedResponseType,
     /// Scope unknown or not allowed.
     InvalidScope,
+    /// The `resource` is invalid, unknown or not for this client (RFC 8707 §2).
+    InvalidTarget,
     /// The user or server denied the request.
     AccessDenied,
     /// Something broke on our side.
@@ -53,6 +55,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::UnsupportedResponseType => "unsupported_response_type",
             ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::AccessDenied => "access_denied",
             ErrorCode::ServerError => "server_error",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",

@@ -93,6 +93,7 @@ pub async fn exchange(
         .filter(|u| !u.disabled)
         .ok_or_else(|| invalid("the user can no longer sign in"))?;
 
+    let api = super::resource::of_grant(provider, params, record.resource.as_deref()).await?;
     let lifetimes = Lifetimes::for_client(&provider.config, client);
     let scopes: Vec<&str> = record.scope.split(' ').collect();
     let refresh_token = (scopes.contains(&"offline_access")
@@ -108,6 +109,7 @@ pub async fn exchange(
         sid: Some(record.sid.clone()),
         auth_time: Some(record.auth_time),
         amr: record.amr.clone(),
+        resource: record.resource.clone(),
         expires_at: grant_expires_at,
     };
     let refresh_hash = refresh_token.as_deref().map(token_hash);
@@ -137,9 +139,9 @@ pub async fn exchange(
     tracing::info!(client_id = %client.client_id, sub = %user.id, "issued tokens for an authorization code");
     user_tokens(
         provider,
-        client,
+        (client, api.as_deref()),
         &Subject {
-            user_id: &user.id,
+            user: &user,
             grant_id: &grant_id,
             sid: Some(&record.sid),
             auth_time: record.auth_time,

@@ -108,6 +108,12 @@ pub async fn exchange(
         .filter(|u| !u.disabled)
         .ok_or_else(|| invalid("the user can no longer sign in"))?;
 
+    // Groups decide access again: a user removed from every allowed group
+    // keeps no way in through an old grant.
+    if !client.admits(&user.groups) {
+        return Err(invalid("the user may no longer use this application"));
+    }
+    let api = super::resource::of_grant(provider, params, grant.resource.as_deref()).await?;
     let lifetimes = Lifetimes::for_client(&provider.config, client);
     let successor = random_token();
     let successor_expires_at = (now + lifetimes.refresh_idle).min(grant.expires_at);
@@ -133,9 +139,9 @@ pub async fn exchange(
     tracing::info!(client_id = %client.client_id, sub = %user.id, "refreshed tokens");
     user_tokens(
         provider,
-        client,
+        (client, api.as_deref()),
         &Subject {
-            user_id: &user.id,
+            user: &user,
             grant_id: &grant.id,
             sid: grant.sid.as_deref(),
             auth_time: grant.auth_time.unwrap_or(grant.created_at),

@@ -1,6 +1,9 @@
 //! Token introspection (RFC 7662). The caller authenticates as a client and
-//! learns about its own tokens only: anything expired, revoked, malformed,
-//! unknown or issued to another client is exactly `{"active": false}` (§2.2).
+//! learns about its own tokens, and, if it is marked as introspecting for
+//! APIs (a resource server or a gateway in front of one), about the access
+//! tokens addressed to those APIs (§2.1 leaves to the server whom it
+//! answers). Anything else (expired, revoked, malformed, unknown, or
+//! another's) is exactly `{"active": false}` (§2.2).
 
 use super::params::Params;
 use super::token_error::TokenError;
@@ -64,7 +67,8 @@ async fn access_token(
         Err(token_validation::Invalid::Token(_)) => return Ok(Some(inactive())),
         Err(token_validation::Invalid::Store(e)) => return Err(e.into()),
     };
-    if claims.client_id != client.client_id {
+    let for_api = client.introspects.iter().any(|api| *api == claims.aud);
+    if claims.client_id != client.client_id && !for_api {
         return Ok(Some(inactive()));
     }
     let mut answer = json!({
@@ -79,6 +83,12 @@ async fn access_token(
         "jti": claims.jti,
         "token_type": "Bearer",
     });
+    if let Some(groups) = &claims.groups {
+        answer["groups"] = json!(groups);
+    }
+    if let Some(roles) = &claims.roles {
+        answer["roles"] = json!(roles);
+    }
     if claims.grant_id.is_some() {
         match username(provider, &claims.sub).await? {
             Some(name) => answer["username"] = json!(name),
@@ -117,7 +127,7 @@ async fn refresh_token(
         "client_id": grant.client_id,
         "username": name,
         "sub": user_id,
-        "aud": grant.client_id,
+        "aud": grant.resource.as_deref().unwrap_or(&grant.client_id),
         "iss": provider.config.issuer,
         "exp": record.expires_at,
         "iat": record.issued_at,

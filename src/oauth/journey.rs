@@ -11,6 +11,7 @@ use super::consent;
 use super::next_step::{next_step, NextStep, SignedIn};
 use super::params::Params;
 use super::pending_requests;
+use super::resource::{self, Refused};
 use crate::model::{ClientRecord, SessionRecord, UserRecord};
 use crate::state::Provider;
 use crate::store::StoreError;
@@ -29,6 +30,18 @@ pub enum Interaction {
     Consent,
 }
 
+/// What a signed-in user outside a client's allowed groups is told, and
+/// the answer the client gets when they go back to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    /// The application's name.
+    pub app: String,
+    /// Who is signed in (display name, or username).
+    pub user: String,
+    /// `access_denied`, for the client.
+    pub answer: ClientAnswer,
+}
+
 /// Where a request goes next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Onward {
@@ -41,6 +54,8 @@ pub enum Onward {
     },
     /// Back to the client, with a code or an error.
     Client(ClientAnswer),
+    /// To the page telling the user they have no access to the client.
+    NoAccess(Denied),
 }
 
 /// How `/authorize` ends.
@@ -59,6 +74,7 @@ pub fn signed_in(session: Option<&(SessionRecord, UserRecord)>) -> Option<Signed
         session,
         has_totp: user.totp_secret.is_some(),
         must_change_password: user.must_change_password,
+        groups: &user.groups,
     })
 }
 
@@ -79,7 +95,17 @@ pub async fn begin<E: From<StoreError>>(
         Err(why) => return Ok(Begin::Untrusted(why)),
     };
     let client = provider.store.client(client_id).await?;
-    let mut request = match authorize::validate(params, client.as_ref()) {
+    let api = match (&client, resource::requested(params)) {
+        (_, Err(why)) => Err(why),
+        (Some(client), Ok(Some(uri))) => match resource::api_for(provider, client, uri).await {
+            Ok(api) => Ok(Some(api)),
+            Err(Refused::Target(why)) => Err(why),
+            Err(Refused::Store(e)) => return Err(e.into()),
+        },
+        (_, Ok(None)) | (None, _) => Ok(None),
+    };
+    let target = api.as_ref().map(|a| a.as_deref()).map_err(Clone::clone);
+    let mut request = match authorize::validate(params, client.as_ref(), target) {
         Ok(r) => r,
         Err(AuthorizeError::Untrusted(why)) => return Ok(Begin::Untrusted(why)),
         Err(AuthorizeError::Redirect(e)) => {
@@ -126,7 +152,29 @@ pub fn interaction(step: &NextStep) -> Option<Interaction> {
         NextStep::ChangePassword => Some(Interaction::NewPassword),
         NextStep::EnrolMfa => Some(Interaction::EnrolMfa),
         NextStep::Consent => Some(Interaction::Consent),
-        NextStep::Issue => None,
+        NextStep::Issue | NextStep::NoAccess => None,
+    }
+}
+
+/// Tells a signed-in user they have no access to `client`, and the client
+/// `access_denied`; the audit log records it.
+pub async fn no_access(
+    provider: &Provider,
+    request: &AuthorizeRequest,
+    client: &ClientRecord,
+    user: &UserRecord,
+) -> Denied {
+    let event = crate::audit_log::Event::by_user("authorize.access_denied", user)
+        .client(&client.client_id);
+    provider.audit.record(provider.now(), event).await;
+    let error = request.error(
+        super::error::ErrorCode::AccessDenied,
+        "the user is not allowed to use this application",
+    );
+    Denied {
+        app: client.name.clone(),
+        user: user.name.clone().unwrap_or_else(|| user.username.clone()),
+        answer: ClientAnswer::error(&error, &provider.config.issuer),
     }
 }
 
@@ -180,6 +228,16 @@ async fn proceed(
             )));
         }
     };
+    if step == NextStep::NoAccess {
+        if let Some(id) = &request_id {
+            pending_requests::forget(provider, id).await?;
+        }
+        if let Some((_, user)) = session {
+            return Ok(Onward::NoAccess(
+                no_access(provider, request, client, user).await,
+            ));
+        }
+    }
     let Some(to) = interaction(&step) else {
         let Some((session, _)) = session else {
             return Err(StoreError::Corrupt(

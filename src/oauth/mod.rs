@@ -2,6 +2,7 @@
 //! parameters in, values or typed RFC errors out.
 
 pub mod authorize;
+pub mod claims;
 pub mod client_answer;
 pub mod client_auth;
 pub mod code_issuing;
@@ -18,6 +19,7 @@ pub mod next_step;
 pub mod params;
 pub mod pending_requests;
 pub mod pkce;
+pub mod resource;
 pub mod revoke;
 pub mod scopes;
 pub mod token_endpoint;

@@ -1,7 +1,8 @@
 //! What an authorization request needs next once it is valid: a sign-in,
 //! consent, or nothing (OpenID Connect Core §3.1.2.1 `prompt` and
 //! `max_age`, §3.1.2.4 consent, §3.1.2.6 errors for `prompt=none`), with
-//! the client's MFA policy.
+//! the client's MFA policy and its access policy (only members of its
+//! allowed groups get a code; others `access_denied`).
 
 use super::authorize::{AuthorizeRequest, ErrorRedirect};
 use super::error::ErrorCode;
@@ -12,6 +13,8 @@ use crate::model::{ClientRecord, SessionRecord};
 pub enum NextStep {
     /// Sign in (again).
     Login,
+    /// Nothing can be done: the user is not in the client's allowed groups.
+    NoAccess,
     /// Set up two-step verification, which the client requires and the
     /// user does not have yet.
     EnrolMfa,
@@ -32,6 +35,8 @@ pub struct SignedIn<'a> {
     pub has_totp: bool,
     /// Whether an admin set the password, which must now be replaced.
     pub must_change_password: bool,
+    /// The user's groups.
+    pub groups: &'a [String],
 }
 
 /// Decides the next step for `request` given the browser's session and the
@@ -55,6 +60,7 @@ pub fn next_step(
         session,
         has_totp,
         must_change_password,
+        groups,
     }) = signed_in
     else {
         return login();
@@ -65,6 +71,16 @@ pub fn next_step(
     });
     if stale || too_old {
         return login();
+    }
+    if !client.admits(groups) {
+        return if request.prompts("none") {
+            Err(request.error(
+                ErrorCode::AccessDenied,
+                "the user is not allowed to use this application",
+            ))
+        } else {
+            Ok(NextStep::NoAccess)
+        };
     }
     if must_change_password {
         return if request.prompts("none") {
@@ -113,7 +129,7 @@ mod tests {
     #[test]
     fn next_step_follows_session_consent_and_prompt() {
         let c = client(true);
-        let mut r = validate(&params(""), Some(&c)).unwrap();
+        let mut r = validate(&params(""), Some(&c), Ok(None)).unwrap();
         let s = SessionRecord {
             sid: "sid1".into(),
             user_id: "u".into(),
@@ -125,6 +141,7 @@ mod tests {
             session: &s,
             has_totp: false,
             must_change_password: false,
+            groups: &[],
         });
         let openid = ["openid".to_string()];
         assert_eq!(next_step(&r, &c, None, &[], 1000), Ok(NextStep::Login));
@@ -165,10 +182,54 @@ mod tests {
     }
 
     #[test]
+    fn clients_limited_to_groups_admit_only_members() {
+        let mut c = client(true);
+        c.allowed_groups = vec!["engineering".into()];
+        let mut r = validate(&params(""), Some(&c), Ok(None)).unwrap();
+        let s = SessionRecord {
+            sid: "sid1".into(),
+            user_id: "u".into(),
+            auth_time: 1000,
+            amr: "pwd".into(),
+            expires_at: 9999,
+        };
+        let openid = ["openid".to_string()];
+        let member = ["engineering".to_string()];
+        let outsider = ["sales".to_string()];
+        let as_member = |groups| {
+            Some(SignedIn {
+                session: &s,
+                has_totp: false,
+                must_change_password: false,
+                groups,
+            })
+        };
+        assert_eq!(
+            next_step(&r, &c, as_member(&member), &openid, 1000),
+            Ok(NextStep::Issue)
+        );
+        assert_eq!(
+            next_step(&r, &c, as_member(&outsider), &openid, 1000),
+            Ok(NextStep::NoAccess)
+        );
+        assert_eq!(
+            next_step(&r, &c, as_member(&[]), &openid, 1000),
+            Ok(NextStep::NoAccess)
+        );
+        r.prompt = vec!["none".into()];
+        assert_eq!(
+            next_step(&r, &c, as_member(&outsider), &openid, 1000)
+                .unwrap_err()
+                .error,
+            ErrorCode::AccessDenied
+        );
+    }
+
+    #[test]
     fn clients_requiring_mfa_need_an_otp_session() {
         let mut c = client(true);
         c.require_mfa = true;
-        let r = validate(&params(""), Some(&c)).unwrap();
+        let r = validate(&params(""), Some(&c), Ok(None)).unwrap();
         let mut s = SessionRecord {
             sid: "sid1".into(),
             user_id: "u".into(),
@@ -181,6 +242,7 @@ mod tests {
             session: &s,
             has_totp: true,
             must_change_password: false,
+            groups: &[],
         });
         assert_eq!(
             next_step(&r, &c, with_totp, &openid, 1000),
@@ -191,6 +253,7 @@ mod tests {
             session: &s,
             has_totp: false,
             must_change_password: false,
+            groups: &[],
         });
         assert_eq!(
             next_step(&r, &c, without, &openid, 1000),
@@ -210,6 +273,7 @@ mod tests {
             session: &s,
             has_totp: true,
             must_change_password: false,
+            groups: &[],
         });
         assert_eq!(
             next_step(&r, &c, strong, &openid, 1000),

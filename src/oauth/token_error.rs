@@ -32,6 +32,9 @@ pub enum TokenError {
     /// Scope not allowed.
     #[error("invalid_scope")]
     InvalidScope(String),
+    /// The `resource` is invalid or not for this client (RFC 8707 §2).
+    #[error("invalid_target")]
+    InvalidTarget(String),
     /// Our fault; the detail goes to the log only.
     #[error("server_error")]
     Server(String),
@@ -71,6 +74,7 @@ impl TokenError {
             TokenError::UnauthorizedClient(_) => ErrorCode::UnauthorizedClient,
             TokenError::UnsupportedGrantType(_) => ErrorCode::UnsupportedGrantType,
             TokenError::InvalidScope(_) => ErrorCode::InvalidScope,
+            TokenError::InvalidTarget(_) => ErrorCode::InvalidTarget,
             TokenError::Server(_) => ErrorCode::ServerError,
             TokenError::Unavailable(_) => ErrorCode::TemporarilyUnavailable,
         }
@@ -83,7 +87,8 @@ impl TokenError {
             | TokenError::InvalidGrant(d)
             | TokenError::UnauthorizedClient(d)
             | TokenError::UnsupportedGrantType(d)
-            | TokenError::InvalidScope(d) => d,
+            | TokenError::InvalidScope(d)
+            | TokenError::InvalidTarget(d) => d,
             TokenError::InvalidClient { description, .. } => description,
             TokenError::Server(_) => "the server could not complete the request",
             TokenError::Unavailable(_) => "the service is briefly unavailable; try again shortly",

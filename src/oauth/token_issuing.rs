@@ -1,14 +1,24 @@
 //! Issuing the token response for a user's grant: an RFC 9068 access token,
 //! an ID token when `openid` is in scope (OpenID Connect Core §3.1.3.3,
 //! §12.2 for refreshes), and the refresh token the grant already decided on.
+//!
+//! An access token for an API (RFC 8707) has the API as `aud`, the API's
+//! lifetime and signing algorithm, and the user's roles for the API; one
+//! without is for the client (`aud` = client_id) and carries the client's
+//! roles when `roles` is in scope. Both carry `groups` with the `groups`
+//! scope (RFC 9068 §2.2.3.1). The ID token carries what the scopes release
+//! (`claims::released`). Everything about the user comes from the user
+//! record already read, so none of it costs a database round trip.
 
 use super::token_error::TokenError;
 use super::token_minting::{at_hash, mint_access_token, mint_id_token, off_worker};
 use super::token_response::TokenResponse;
+use super::claims;
 use crate::config::Config;
-use crate::model::ClientRecord;
-use crate::model::{AccessClaims, IdClaims};
+use crate::crypto::key_set::{KeySet, SigningKey};
+use crate::model::{roles_held, AccessClaims, ApiRecord, ClientRecord, IdClaims, UserRecord};
 use crate::state::Provider;
+use std::sync::Arc;
 
 /// A client's token lifetimes, its own settings over the server defaults.
 #[derive(Debug, Clone, Copy)]
@@ -37,11 +47,46 @@ impl Lifetimes {
     }
 }
 
+/// The key that signs access tokens for `api` (the API's algorithm), or
+/// for the client itself (the server's).
+pub fn access_token_key(keys: &KeySet, api: Option<&ApiRecord>) -> Result<Arc<SigningKey>, TokenError> {
+    match api {
+        None => Ok(keys.signing.clone()),
+        Some(api) => (keys.signing.alg == api.signing_alg).then(|| keys.signing.clone()).ok_or_else(|| {
+            TokenError::Server(format!(
+                "no current {} key for the API {}",
+                api.signing_alg, api.identifier
+            ))
+        }),
+    }
+}
+
+/// The access token lifetime: the API's, else the client's, else the server's.
+pub fn access_token_ttl(config: &Config, client: &ClientRecord, api: Option<&ApiRecord>) -> i64 {
+    api.and_then(|a| a.access_token_ttl)
+        .unwrap_or_else(|| Lifetimes::for_client(config, client).access_token)
+}
+
+/// The `roles` of an access token: the user's roles for the API, or, for
+/// the client itself, its roles when `roles` is in scope.
+fn access_token_roles(
+    user: &UserRecord,
+    client: &ClientRecord,
+    api: Option<&ApiRecord>,
+    scopes: &[&str],
+) -> Option<Vec<String>> {
+    match api {
+        Some(api) => Some(roles_held(&api.roles, &user.groups)),
+        None if scopes.contains(&"roles") => Some(roles_held(&client.roles, &user.groups)),
+        None => None,
+    }
+}
+
 /// What the tokens say about the user and the sign-in.
 #[derive(Debug)]
 pub struct Subject<'a> {
-    /// The user id (`sub`).
-    pub user_id: &'a str,
+    /// The user (`sub`), as just read: groups and claims are current.
+    pub user: &'a UserRecord,
     /// The grant the tokens belong to.
     pub grant_id: &'a str,
     /// Browser session of the sign-in.
@@ -52,10 +97,11 @@ pub struct Subject<'a> {
     pub amr: &'a str,
 }
 
-/// Signs the tokens for `scope` (space-separated) and builds the response.
+/// Signs the tokens for `scope` (space-separated), for `api` if the grant
+/// names one, and builds the response.
 pub async fn user_tokens(
     provider: &Provider,
-    client: &ClientRecord,
+    (client, api): (&ClientRecord, Option<&ApiRecord>),
     subject: &Subject<'_>,
     scope: &str,
     nonce: Option<&str>,
@@ -63,23 +109,35 @@ pub async fn user_tokens(
 ) -> Result<TokenResponse, TokenError> {
     let config = &provider.config;
     let now = provider.now();
-    let lifetimes = Lifetimes::for_client(config, client);
+    let user = subject.user;
+    let scopes: Vec<&str> = scope.split(' ').collect();
+    let access_ttl = access_token_ttl(config, client, api);
     let keys = provider.keys();
+    let access_key = access_token_key(&keys, api)?;
     let access_claims = AccessClaims {
         iss: config.issuer.clone(),
-        sub: subject.user_id.to_string(),
-        aud: client.client_id.clone(),
-        exp: now + lifetimes.access_token,
+        sub: user.id.clone(),
+        aud: api.map_or_else(|| client.client_id.clone(), |a| a.identifier.clone()),
+        exp: now + access_ttl,
         iat: now,
         jti: String::new(),
         client_id: client.client_id.clone(),
         scope: scope.to_string(),
         auth_time: Some(subject.auth_time),
         grant_id: Some(subject.grant_id.to_string()),
+        groups: scopes.contains(&"groups").then(|| user.groups.clone()),
+        roles: access_token_roles(user, client, api, &scopes),
     };
-    let id_claims = scope.split(' ').any(|s| s == "openid").then(|| IdClaims {
+    let openid = scopes.contains(&"openid");
+    // Custom scopes are read (from the cache) only when one may be asked for.
+    let custom = if openid && scopes.iter().any(|s| !claims::STANDARD_SCOPES.contains(s)) {
+        provider.store.custom_scopes().await?
+    } else {
+        Arc::default()
+    };
+    let id_claims = openid.then(|| IdClaims {
         iss: config.issuer.clone(),
-        sub: subject.user_id.to_string(),
+        sub: user.id.clone(),
         aud: client.client_id.clone(),
         azp: client.client_id.clone(),
         exp: now + config.id_token_ttl,
@@ -89,9 +147,10 @@ pub async fn user_tokens(
         amr: subject.amr.split(' ').map(str::to_string).collect(),
         sid: subject.sid.map(str::to_string),
         at_hash: None,
+        released: claims::released(user, &scopes, client, &custom),
     });
     let (access_token, id_token) = off_worker(move || {
-        let (access_token, _) = mint_access_token(&keys.signing, access_claims)?;
+        let (access_token, _) = mint_access_token(&access_key, access_claims)?;
         let id_token = match id_claims {
             Some(claims) => Some(mint_id_token(
                 &keys.signing,
@@ -108,10 +167,10 @@ pub async fn user_tokens(
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
-        expires_in: lifetimes.access_token,
+        expires_in: access_ttl,
         scope: scope.to_string(),
         id_token,
         refresh_token,
-        user_id: Some(subject.user_id.to_string()),
+        user_id: Some(user.id.clone()),
     })
 }

@@ -1,9 +1,9 @@
 //! The UserInfo endpoint (OpenID Connect Core §5.3) with Bearer tokens
-//! (RFC 6750). Claims are released by scope (§5.4): `profile` → name and
-//! preferred_username; `email` → email and email_verified.
+//! (RFC 6750). Claims are released by scope (§5.4), as `claims::released`
+//! says: the standard claims, groups, the user's roles for the client, and
+//! custom claims.
 
-use super::token_validation;
-use crate::model::UserRecord;
+use super::{claims, token_validation};
 use crate::state::Provider;
 use crate::store::StoreError;
 use serde_json::{json, Map, Value};
@@ -62,26 +62,18 @@ pub async fn userinfo(provider: &Provider, token: &str) -> Result<Value, Userinf
         .ok_or_else(|| {
             UserinfoError::InvalidToken("the user no longer exists or is disabled".into())
         })?;
-    Ok(released_claims(&user, &scopes))
-}
-
-/// Builds the claim set for `scopes`.
-pub fn released_claims(user: &UserRecord, scopes: &[&str]) -> Value {
+    let client = provider
+        .store
+        .client(&claims.client_id)
+        .await?
+        .ok_or_else(|| UserinfoError::InvalidToken("the client no longer exists".into()))?;
+    let custom = if scopes.iter().any(|s| !claims::STANDARD_SCOPES.contains(s)) {
+        provider.store.custom_scopes().await?
+    } else {
+        Default::default()
+    };
     let mut out = Map::new();
     out.insert("sub".into(), json!(user.id));
-    if scopes.contains(&"profile") {
-        out.insert("preferred_username".into(), json!(user.username));
-        if let Some(name) = &user.name {
-            out.insert("name".into(), json!(name));
-        }
-    }
-    if scopes.contains(&"email") {
-        if let Some(email) = &user.email {
-            out.insert("email".into(), json!(email));
-            // Addresses are set by an administrator or a seed file, who vouch
-            // for them; Gatehouse has no self-service address change.
-            out.insert("email_verified".into(), json!(true));
-        }
-    }
-    Value::Object(out)
+    out.extend(claims::released(&user, &scopes, &client, &custom));
+    Ok(Value::Object(out))
 }

@@ -1,7 +1,8 @@
 //! The read cache: answers for the hottest reads (is this access token still
 //! usable, which client is this, what are this user's claims) kept in memory
 //! so that userinfo, introspection and client authentication need no database
-//! round trip once warm.
+//! round trip once warm. APIs and custom scopes, which every token for an
+//! API or with a custom scope needs, are kept the same way.
 //!
 //! Correctness comes before speed, so the cache only ever holds answers that
 //! a later write can invalidate, and every such write goes through
@@ -26,7 +27,7 @@
 //! read, so an answer read before an invalidation can never outlive it.
 
 use super::{ReadCacheStats, Store, StoreError};
-use crate::model::{ClientRecord, UserRecord};
+use crate::model::{ApiRecord, ClientRecord, ScopeRecord, UserRecord};
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -120,7 +121,13 @@ pub(super) struct ReadCache {
     pub(super) tokens: Shelf<TokenState>,
     pub(super) users: Shelf<Arc<UserRecord>>,
     pub(super) clients: Shelf<Arc<ClientRecord>>,
+    pub(super) apis: Shelf<Arc<ApiRecord>>,
+    /// Every custom scope, under the one key [`ALL`].
+    pub(super) scopes: Shelf<Arc<Vec<ScopeRecord>>>,
 }
+
+/// The key of shelves that hold one answer for everything.
+pub(super) const ALL: &str = "*";
 
 impl std::fmt::Debug for ReadCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -148,6 +155,8 @@ impl ReadCache {
             tokens: Shelf::new(),
             users: Shelf::new(),
             clients: Shelf::new(),
+            apis: Shelf::new(),
+            scopes: Shelf::new(),
         }
     }
 
@@ -193,6 +202,8 @@ impl ReadCache {
         self.tokens.clear();
         self.users.clear();
         self.clients.clear();
+        self.apis.clear();
+        self.scopes.clear();
     }
 }
 

@@ -22,6 +22,14 @@ fn from_row(row: &AnyRow) -> Result<ClientRecord, StoreError> {
             refresh_token_idle: row.try_get("refresh_token_idle_ttl")?,
             refresh_token_absolute: row.try_get("refresh_token_absolute_ttl")?,
         },
+        apis: json_list(row, "apis")?,
+        allowed_groups: json_list(row, "allowed_groups")?,
+        introspects: json_list(row, "introspects")?,
+        roles: {
+            let text: String = row.try_get("roles")?;
+            serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("clients.roles: {e}")))?
+        },
     })
 }
 
@@ -31,7 +39,8 @@ macro_rules! client_columns {
     () => {
         "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris,
          grant_types, scopes, require_consent, require_mfa, is_admin, access_token_ttl,
-         refresh_token_idle_ttl, refresh_token_absolute_ttl"
+         refresh_token_idle_ttl, refresh_token_absolute_ttl, apis, allowed_groups, introspects,
+         roles"
     };
 }
 
@@ -81,8 +90,10 @@ impl Store {
                                   post_logout_redirect_uris, grant_types, scopes,
                                   require_consent, require_mfa, access_token_ttl,
                                   refresh_token_idle_ttl, refresh_token_absolute_ttl,
-                                  created_at, updated_at, is_admin)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
+                                  created_at, updated_at, is_admin, apis,
+                                  allowed_groups, introspects, roles)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15,
+                     $16, $17, $18)
              ON CONFLICT (client_id) DO UPDATE SET
                  name = excluded.name,
                  secret_hash = excluded.secret_hash,
@@ -96,6 +107,10 @@ impl Store {
                  refresh_token_idle_ttl = excluded.refresh_token_idle_ttl,
                  refresh_token_absolute_ttl = excluded.refresh_token_absolute_ttl,
                  is_admin = excluded.is_admin,
+                 apis = excluded.apis,
+                 allowed_groups = excluded.allowed_groups,
+                 introspects = excluded.introspects,
+                 roles = excluded.roles,
                  updated_at = excluded.updated_at",
         )
         .bind(&client.client_id)
@@ -112,6 +127,10 @@ impl Store {
         .bind(client.lifetimes.refresh_token_absolute)
         .bind(now)
         .bind(i64::from(client.is_admin))
+        .bind(to_json_list(&client.apis))
+        .bind(to_json_list(&client.allowed_groups))
+        .bind(to_json_list(&client.introspects))
+        .bind(serde_json::to_string(&client.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .execute(&self.writer)
         .await?;
         self.changed().await;
@@ -130,8 +149,10 @@ impl Store {
                                   post_logout_redirect_uris, grant_types, scopes,
                                   require_consent, require_mfa, access_token_ttl,
                                   refresh_token_idle_ttl, refresh_token_absolute_ttl,
-                                  created_at, updated_at, is_admin)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
+                                  created_at, updated_at, is_admin, apis,
+                                  allowed_groups, introspects, roles)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15,
+                     $16, $17, $18)
              ON CONFLICT (client_id) DO NOTHING",
         )
         .bind(&client.client_id)
@@ -148,6 +169,10 @@ impl Store {
         .bind(client.lifetimes.refresh_token_absolute)
         .bind(now)
         .bind(i64::from(client.is_admin))
+        .bind(to_json_list(&client.apis))
+        .bind(to_json_list(&client.allowed_groups))
+        .bind(to_json_list(&client.introspects))
+        .bind(serde_json::to_string(&client.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -34,6 +34,7 @@ fn from_row(row: &AnyRow) -> Result<CodeRecord, StoreError> {
         amr: row.try_get("amr")?,
         expires_at: row.try_get("expires_at")?,
         grant_id: row.try_get("grant_id")?,
+        resource: row.try_get("resource")?,
     })
 }
 
@@ -47,8 +48,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, client_id, user_id, sid, redirect_uri,
-                 scope, nonce, code_challenge, auth_time, amr, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 scope, nonce, code_challenge, auth_time, amr, created_at, expires_at, resource)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(code_hash)
         .bind(&code.client_id)
@@ -62,6 +63,7 @@ impl Store {
         .bind(&code.amr)
         .bind(now)
         .bind(code.expires_at)
+        .bind(&code.resource)
         .execute(&self.writer)
         .await?;
         Ok(())
@@ -71,7 +73,7 @@ impl Store {
     pub async fn code(&self, code_hash: &str) -> Result<Option<CodeRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT client_id, user_id, sid, redirect_uri, scope, nonce, code_challenge,
-                    auth_time, amr, expires_at, grant_id
+                    auth_time, amr, expires_at, grant_id, resource
              FROM authorization_codes WHERE code_hash = $1",
         )
         .bind(code_hash)

@@ -16,8 +16,8 @@ pub(super) async fn insert_grant(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO grants (id, user_id, client_id, scope, sid, auth_time, amr, created_at,
-                             expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                             expires_at, resource)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&grant.id)
     .bind(&grant.user_id)
@@ -28,6 +28,7 @@ pub(super) async fn insert_grant(
     .bind(&grant.amr)
     .bind(now)
     .bind(grant.expires_at)
+    .bind(&grant.resource)
     .execute(&mut **tx)
     .await?;
     if let Some((hash, expires_at)) = refresh_token_hash {
@@ -59,7 +60,8 @@ impl Store {
 }
 
 const GRANT_COLUMNS: &str = "g.id, g.user_id, g.client_id, g.scope, g.sid, g.auth_time, g.amr, \
-                             g.created_at, g.expires_at AS grant_expires_at, g.revoked_at";
+                             g.created_at, g.expires_at AS grant_expires_at, g.revoked_at, \
+                             g.resource";
 
 fn grant_from_row(row: &sqlx::any::AnyRow) -> Result<GrantRecord, StoreError> {
     Ok(GrantRecord {
@@ -73,6 +75,7 @@ fn grant_from_row(row: &sqlx::any::AnyRow) -> Result<GrantRecord, StoreError> {
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("grant_expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
+        resource: row.try_get("resource")?,
     })
 }
 

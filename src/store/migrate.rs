@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/0008_rotation_by_successor.sql"),
     ),
+    (9, include_str!("../../migrations/0009_access.sql")),
 ];
 
 /// How many migrations the binary carries.
@@ -124,7 +125,7 @@ mod tests {
             assert!(
                 parts
                     .iter()
-                    .all(|s| s.starts_with("CREATE") || s.starts_with("ALTER")),
+                    .all(|s| s.starts_with("CREATE") || s.starts_with("ALTER") || s.starts_with("UPDATE")),
                 "{parts:?}"
             );
         }

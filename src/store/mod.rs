@@ -6,6 +6,7 @@
 //! where the engines differ (connection URL handling, pragmas) live in
 //! [`connect`] and nowhere else.
 
+mod access;
 mod audit_events;
 mod cache;
 mod clients;

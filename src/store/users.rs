@@ -1,13 +1,27 @@
-//! Users: username, argon2id password hash, profile, admin flag, TOTP secret.
+//! Users: username, argon2id password hash, profile (standard claims as one
+//! JSON object), custom attributes (another), admin flag, TOTP secret, and
+//! the groups they belong to, read in the same query as the user so that
+//! the token path pays no extra round trip for them.
 
 use super::{flag, Store, StoreError};
+use std::collections::HashMap;
 use crate::model::{NewUser, UserRecord};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 const COLUMNS: &str =
     "id, username, email, name, password_hash, is_admin, disabled, totp_secret, totp_pending_secret,
-     must_change_password";
+     must_change_password, email_verified, profile, claims, updated_at";
+
+/// The same columns, qualified for a query joining `group_members` as `m`.
+const JOINED: &str = "u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.disabled,
+     u.totp_secret, u.totp_pending_secret, u.must_change_password, u.email_verified, u.profile,
+     u.claims, u.updated_at, m.group_name";
+
+/// A value as the JSON text of a column.
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
 
 /// A value for one column of a user row.
 #[derive(Clone, Copy)]
@@ -20,11 +34,20 @@ enum Column<'a> {
 use Column::{Flag, Text};
 
 fn from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
+    let profile: String = row.try_get("profile")?;
+    let claims: String = row.try_get("claims")?;
     Ok(UserRecord {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
         email: row.try_get("email")?,
+        email_verified: flag(row, "email_verified")?,
         name: row.try_get("name")?,
+        profile: serde_json::from_str(&profile)
+            .map_err(|e| StoreError::Corrupt(format!("users.profile: {e}")))?,
+        claims: serde_json::from_str(&claims)
+            .map_err(|e| StoreError::Corrupt(format!("users.claims: {e}")))?,
+        groups: Vec::new(),
+        updated_at: row.try_get("updated_at")?,
         password_hash: row.try_get("password_hash")?,
         is_admin: flag(row, "is_admin")?,
         disabled: flag(row, "disabled")?,
@@ -34,25 +57,43 @@ fn from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
     })
 }
 
+/// One user from the rows of a query joining its memberships: one row per
+/// group (or a single row with no group).
+fn from_joined_rows(rows: &[AnyRow]) -> Result<Option<UserRecord>, StoreError> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let mut user = from_row(first)?;
+    for row in rows {
+        if let Some(group) = row.try_get::<Option<String>, _>("group_name")? {
+            user.groups.push(group);
+        }
+    }
+    Ok(Some(user))
+}
+
 impl Store {
     /// Finds a user by sign-in name.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1");
-        let row = sqlx::query(&sql)
+        let sql = format!(
+            "SELECT {JOINED} FROM users u LEFT JOIN group_members m ON m.user_id = u.id
+             WHERE u.username = $1 ORDER BY m.group_name"
+        );
+        let rows = sqlx::query(&sql)
             .bind(username)
-            .fetch_optional(&self.pool)
+            .fetch_all(&self.pool)
             .await?;
-        row.as_ref().map(from_row).transpose()
+        from_joined_rows(&rows)
     }
 
-    /// Finds a user by id (the `sub` claim).
+    /// Finds a user by id (the `sub` claim), with their groups.
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(from_row).transpose()
+        let sql = format!(
+            "SELECT {JOINED} FROM users u LEFT JOIN group_members m ON m.user_id = u.id
+             WHERE u.id = $1 ORDER BY m.group_name"
+        );
+        let rows = sqlx::query(&sql).bind(id).fetch_all(&self.pool).await?;
+        from_joined_rows(&rows)
     }
 
     /// The user, through the read cache: for the token path and the browser
@@ -78,14 +119,24 @@ impl Store {
     /// Creates the user, or updates the one with the same username; returns its id.
     /// Used by the seed loader, so running it twice changes nothing. A TOTP
     /// key the user enrolled themselves is kept unless the seed names one.
-    pub async fn upsert_user(&self, user: &NewUser, now: i64) -> Result<String, StoreError> {
+    /// The custom attributes are replaced only when `with_claims`.
+    pub async fn upsert_user(
+        &self,
+        user: &NewUser,
+        now: i64,
+        with_claims: bool,
+    ) -> Result<String, StoreError> {
         let new_id = uuid::Uuid::new_v4().to_string();
         let row = sqlx::query(
             "INSERT INTO users (id, username, email, name, password_hash, is_admin, disabled,
-                                totp_secret, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $8)
+                                totp_secret, created_at, updated_at, email_verified, profile,
+                                claims)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $8, $9, $10, $11)
              ON CONFLICT (username) DO UPDATE SET
                  email = excluded.email,
+                 email_verified = excluded.email_verified,
+                 profile = excluded.profile,
+                 claims = CASE WHEN $12 = 1 THEN excluded.claims ELSE users.claims END,
                  name = excluded.name,
                  password_hash = excluded.password_hash,
                  is_admin = excluded.is_admin,
@@ -101,6 +152,10 @@ impl Store {
         .bind(i64::from(user.is_admin))
         .bind(&user.totp_secret)
         .bind(now)
+        .bind(i64::from(user.email_verified))
+        .bind(to_json(&user.profile)?)
+        .bind(to_json(&user.claims)?)
+        .bind(i64::from(with_claims))
         .fetch_one(&self.writer)
         .await?;
         self.changed().await;
@@ -185,20 +240,25 @@ impl Store {
         Ok(())
     }
 
-    /// Changes the user's display name and email address.
+    /// Changes what the user may change of their profile: display name, email
+    /// address (verified or not) and standard claims.
     pub async fn update_profile(
         &self,
         user_id: &str,
         name: Option<&str>,
         email: Option<&str>,
+        email_verified: bool,
+        profile: &crate::model::Profile,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.set_user_columns(
-            user_id,
-            &[("name", Text(name)), ("email", Text(email))],
-            now,
-        )
-        .await
+        let profile = to_json(profile)?;
+        let columns = [
+            ("name", Text(name)),
+            ("email", Text(email)),
+            ("email_verified", Flag(email_verified)),
+            ("profile", Text(Some(&profile))),
+        ];
+        self.set_user_columns(user_id, &columns, now).await
     }
 
     /// Replaces the user's password hash with one they chose.
@@ -224,8 +284,9 @@ impl Store {
     ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
             "INSERT INTO users (id, username, email, name, password_hash, is_admin, disabled,
-                                totp_secret, must_change_password, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $9)
+                                totp_secret, must_change_password, created_at, updated_at,
+                                email_verified, profile, claims)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $9, $10, $11, $12)
              ON CONFLICT (username) DO NOTHING
              RETURNING id",
         )
@@ -238,6 +299,9 @@ impl Store {
         .bind(&user.totp_secret)
         .bind(i64::from(must_change_password))
         .bind(now)
+        .bind(i64::from(user.email_verified))
+        .bind(to_json(&user.profile)?)
+        .bind(to_json(&user.claims)?)
         .fetch_optional(&self.writer)
         .await?;
         row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
@@ -277,25 +341,68 @@ impl Store {
             .fetch_one(&self.pool)
             .await?
             .try_get("n")?;
-        let users = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+        let mut users: Vec<UserRecord> = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+        self.fill_groups(&mut users).await?;
         Ok((users, total))
     }
 
-    /// Changes a user's name, email and admin role.
+    /// Changes a user's name, email (verified or not), standard claims and
+    /// admin role.
     pub async fn update_user(
         &self,
         user_id: &str,
-        name: Option<&str>,
-        email: Option<&str>,
-        is_admin: bool,
+        user: &NewUser,
         now: i64,
     ) -> Result<(), StoreError> {
+        let profile = to_json(&user.profile)?;
         let columns = [
-            ("name", Text(name)),
-            ("email", Text(email)),
-            ("is_admin", Flag(is_admin)),
+            ("name", Text(user.name.as_deref())),
+            ("email", Text(user.email.as_deref())),
+            ("email_verified", Flag(user.email_verified)),
+            ("profile", Text(Some(&profile))),
+            ("is_admin", Flag(user.is_admin)),
         ];
         self.set_user_columns(user_id, &columns, now).await
+    }
+
+    /// Replaces a user's custom attributes.
+    pub async fn set_user_claims(
+        &self,
+        user_id: &str,
+        claims: &serde_json::Map<String, serde_json::Value>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let text = to_json(claims)?;
+        self.set_user_columns(user_id, &[("claims", Text(Some(&text)))], now)
+            .await
+    }
+
+    /// Fills in the groups of `users` (one query for the lot).
+    async fn fill_groups(&self, users: &mut [UserRecord]) -> Result<(), StoreError> {
+        if users.is_empty() {
+            return Ok(());
+        }
+        let placeholders: Vec<String> = (1..=users.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT user_id, group_name FROM group_members WHERE user_id IN ({})
+             ORDER BY group_name",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for u in users.iter() {
+            query = query.bind(u.id.clone());
+        }
+        let mut by_user: HashMap<String, Vec<String>> = HashMap::new();
+        for row in query.fetch_all(&self.pool).await? {
+            by_user
+                .entry(row.try_get("user_id")?)
+                .or_default()
+                .push(row.try_get("group_name")?);
+        }
+        for u in users.iter_mut() {
+            u.groups = by_user.remove(&u.id).unwrap_or_default();
+        }
+        Ok(())
     }
 
     /// Disables or enables a user.
@@ -339,6 +446,7 @@ impl Store {
             "DELETE FROM browser_sessions WHERE user_id = $1",
             "DELETE FROM mfa_challenges WHERE user_id = $1",
             "DELETE FROM recovery_codes WHERE user_id = $1",
+            "DELETE FROM group_members WHERE user_id = $1",
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
         }

@@ -12,17 +12,6 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use serde_json::json;
 
-/// A scope in words a person understands.
-pub fn describe_scope(scope: &str) -> String {
-    match scope {
-        "openid" => "Know who you are (your account identifier)".into(),
-        "profile" => "See your name and username".into(),
-        "email" => "See your email address".into(),
-        "offline_access" => "Stay connected to your account when you are not using it".into(),
-        other => format!("Use the \u{201c}{other}\u{201d} permission"),
-    }
-}
-
 /// GET /consent
 pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
     let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
@@ -51,13 +40,18 @@ pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
         signed_in.as_ref(),
         &consented,
         id,
-    ) {
+    )
+    .await
+    {
         return onward::go(&pages, &provider, StatusCode::FOUND, elsewhere);
     }
     let Some((_, user)) = signed_in else {
         return onward::expired_request(&pages);
     };
-    let scopes: Vec<String> = request.scopes.iter().map(|s| describe_scope(s)).collect();
+    let scopes = match consent::described_scopes(&provider, &request).await {
+        Ok(scopes) => scopes,
+        Err(e) => return pages.fail(&e),
+    };
     pages.form(
         &req,
         &provider.config,
@@ -101,7 +95,9 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
             signed_in.as_ref(),
             &request.scopes,
             id,
-        ) {
+        )
+        .await
+        {
             return onward::go(&pages, &provider, StatusCode::SEE_OTHER, elsewhere);
         }
     }

@@ -17,6 +17,7 @@ mod onward;
 pub mod ops;
 pub mod pages;
 mod params;
+mod profile_fields;
 mod qr;
 pub mod rate_limit;
 pub mod screen;

@@ -9,7 +9,7 @@ use crate::account::{session, AccountError};
 use crate::model::{SessionRecord, UserRecord};
 use crate::oauth::authorize::ResponseMode;
 use crate::oauth::client_answer::ClientAnswer;
-use crate::oauth::journey::{Interaction, Onward};
+use crate::oauth::journey::{Denied, Interaction, Onward};
 use crate::state::Provider;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
@@ -62,29 +62,52 @@ pub fn go(pages: &Pages, provider: &Provider, status: StatusCode, onward: Onward
             redirect(status, &screen_path(provider, screen, &request))
         }
         Onward::Client(answer) => to_client(pages, status, &answer),
+        Onward::NoAccess(denied) => no_access(pages, &denied),
     }
+}
+
+/// The page telling a signed-in user they have no access to the client,
+/// with a way back that gives the client `access_denied` (never a code).
+fn no_access(pages: &Pages, denied: &Denied) -> HttpResponse {
+    let answer = &denied.answer;
+    let back_url = match answer.mode {
+        ResponseMode::Query => match answer_url(answer) {
+            Ok(url) => Some(url),
+            Err(e) => return pages.internal_error(&e),
+        },
+        ResponseMode::FormPost => None,
+    };
+    pages.render(
+        StatusCode::FORBIDDEN,
+        "no_access.html",
+        &json!({
+            "app": denied.app, "user": denied.user, "back_url": back_url,
+            "action": answer.redirect_uri, "fields": answer.params,
+        }),
+    )
+}
+
+/// The redirect URI with the answer's parameters in its query.
+fn answer_url(answer: &ClientAnswer) -> Result<String, String> {
+    let mut url = url::Url::parse(&answer.redirect_uri)
+        .map_err(|e| format!("registered redirect_uri does not parse: {e}"))?;
+    {
+        let mut query = url.query_pairs_mut();
+        for (k, v) in &answer.params {
+            query.append_pair(k, v);
+        }
+    }
+    Ok(url.to_string())
 }
 
 /// Delivers the client's answer: its parameters appended to the redirect
 /// URI's query, or POSTed to it by an auto-submitting form.
 pub fn to_client(pages: &Pages, status: StatusCode, answer: &ClientAnswer) -> HttpResponse {
     match answer.mode {
-        ResponseMode::Query => {
-            let mut url = match url::Url::parse(&answer.redirect_uri) {
-                Ok(u) => u,
-                Err(e) => {
-                    return pages
-                        .internal_error(&format!("registered redirect_uri does not parse: {e}"))
-                }
-            };
-            {
-                let mut query = url.query_pairs_mut();
-                for (k, v) in &answer.params {
-                    query.append_pair(k, v);
-                }
-            }
-            redirect(status, url.as_str())
-        }
+        ResponseMode::Query => match answer_url(answer) {
+            Ok(url) => redirect(status, &url),
+            Err(e) => pages.internal_error(&e),
+        },
         ResponseMode::FormPost => pages.render(
             StatusCode::OK,
             "form_post.html",

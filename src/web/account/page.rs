@@ -8,7 +8,8 @@ use crate::account::{profile, self_service, AccountError};
 use crate::model::{SessionRecord, UserRecord};
 use crate::oauth::params::Params;
 use crate::state::Provider;
-use crate::web::consent::describe_scope;
+use crate::oauth::consent::describe_scope;
+use crate::web::profile_fields;
 use crate::web::display;
 use crate::web::form::PostedForm;
 use crate::web::onward::{current_session, redirect};
@@ -97,6 +98,9 @@ pub async fn render(
             "username": user.username,
             "name": user.name,
             "email": user.email,
+            "email_verified": user.email_verified,
+            "p": profile_fields::values(&user.profile),
+            "may_verify": false,
             "mfa_enabled": user.totp_secret.is_some(),
             "recovery_left": recovery_left,
             "sessions": sessions,
@@ -104,6 +108,7 @@ pub async fn render(
             "applications": applications,
             "notice": notice,
             "problem_section": problem_section,
+            "open_details": problem_section == "profile",
             "problem_message": problem_message,
         }),
     ))
@@ -220,15 +225,23 @@ pub async fn update_profile(
     form: AccountForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
-    match profile::check_profile(form.field("name"), form.field("email")) {
-        Ok((name, email)) => {
-            let profile = (name.as_deref(), email.as_deref());
-            match self_service::update_profile(&provider, &form.user, profile, &form.ip).await {
+    let checked = profile::check_profile(form.field("name"), form.field("email"))
+        .map_err(str::to_string)
+        .and_then(|found| {
+            let standard = profile_fields::read(|name| form.field(name), false);
+            Ok((found, profile::check_standard_claims(standard)?))
+        });
+    match checked {
+        Ok(((name, email), standard)) => {
+            let named = (name.as_deref(), email.as_deref());
+            match self_service::update_profile(&provider, &form.user, named, standard, &form.ip)
+                .await
+            {
                 Ok(()) => done(&provider, "profile", "profile"),
                 Err(e) => pages.fail(&e),
             }
         }
-        Err(why) => problem(&req, &provider, &pages, &form, "profile", why).await,
+        Err(why) => problem(&req, &provider, &pages, &form, "profile", &why).await,
     }
 }
 

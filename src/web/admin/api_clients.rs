@@ -4,8 +4,8 @@
 use super::api::{answer, body, fail, grants, no_content};
 use super::api_auth::{error, ApiClient};
 use super::refresh_origins;
-use crate::admin::clients::{self, ClientSpec};
-use crate::model::{ClientRecord, Lifetimes};
+use crate::admin::clients::{self, ClientAccess, ClientSpec};
+use crate::model::{ClientRecord, Lifetimes, Roles};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -24,6 +24,10 @@ pub fn client_json(c: &ClientRecord) -> Value {
         "require_consent": c.require_consent,
         "require_mfa": c.require_mfa,
         "is_admin": c.is_admin,
+        "apis": c.apis,
+        "allowed_groups": c.allowed_groups,
+        "introspects": c.introspects,
+        "roles": c.roles,
         "access_token_ttl": c.lifetimes.access_token,
         "refresh_token_idle_ttl": c.lifetimes.refresh_token_idle,
         "refresh_token_absolute_ttl": c.lifetimes.refresh_token_absolute,
@@ -61,6 +65,14 @@ pub(super) struct ClientBody {
     access_token_ttl: Option<i64>,
     refresh_token_idle_ttl: Option<i64>,
     refresh_token_absolute_ttl: Option<i64>,
+    #[serde(default)]
+    apis: Vec<String>,
+    #[serde(default)]
+    allowed_groups: Vec<String>,
+    #[serde(default)]
+    introspects: Vec<String>,
+    #[serde(default)]
+    roles: Roles,
 }
 
 impl ClientBody {
@@ -82,6 +94,12 @@ impl ClientBody {
                 access_token: self.access_token_ttl,
                 refresh_token_idle: self.refresh_token_idle_ttl,
                 refresh_token_absolute: self.refresh_token_absolute_ttl,
+            },
+            access: ClientAccess {
+                apis: self.apis,
+                allowed_groups: self.allowed_groups,
+                introspects: self.introspects,
+                roles: self.roles,
             },
         }
     }

@@ -1,11 +1,12 @@
 //! The admin API's user operations: list, create, get, change, delete,
-//! disable, enable, reset the password or MFA, sessions and grants.
+//! disable, enable, reset the password or MFA, sessions and grants; a
+//! user's standard claims, custom claims and groups.
 
 use super::api::{answer, body, fail, grants, no_content, ok, Refusal};
 use super::api_auth::{error, ApiClient};
-use crate::admin::tokens;
 use crate::admin::users::{self, NewPassword, UserInput};
-use crate::model::UserRecord;
+use crate::admin::{groups, tokens};
+use crate::model::{Profile, UserRecord};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -18,7 +19,11 @@ pub fn user_json(u: &UserRecord) -> Value {
         "id": u.id,
         "username": u.username,
         "email": u.email,
+        "email_verified": u.email_verified,
         "name": u.name,
+        "profile": u.profile,
+        "claims": u.claims,
+        "groups": u.groups,
         "is_admin": u.is_admin,
         "disabled": u.disabled,
         "mfa_enabled": u.totp_secret.is_some(),
@@ -59,6 +64,14 @@ pub(super) struct NewUserBody {
     #[serde(default)]
     is_admin: bool,
     password: Option<String>,
+    #[serde(default)]
+    email_verified: bool,
+    #[serde(default)]
+    profile: Profile,
+    #[serde(default)]
+    claims: Map<String, Value>,
+    #[serde(default)]
+    groups: Vec<String>,
 }
 
 pub(super) async fn create_user(
@@ -75,12 +88,37 @@ pub(super) async fn create_user(
         email: new.email,
         name: new.name,
         is_admin: new.is_admin,
+        email_verified: new.email_verified,
+        profile: new.profile,
     };
+    let claims = new.claims;
+    let groups = new.groups;
     let password = new
         .password
         .map_or(NewPassword::Temporary, NewPassword::Given);
-    match users::create(&client.context(), input, password).await {
-        Ok((user, shown)) => ok(
+    let ctx = client.context();
+    // Attributes and groups are checked before the user exists, so a bad
+    // one creates nothing.
+    if let Err(e) = users::check_claims(&claims) {
+        return fail(e);
+    }
+    if let Err(e) = groups::check_exist(&ctx, &groups).await {
+        return fail(e);
+    }
+    let (user, shown) = match users::create(&ctx, input, password).await {
+        Ok(created) => created,
+        Err(e) => return fail(e),
+    };
+    if !claims.is_empty() {
+        if let Err(e) = users::set_claims(&ctx, &user.id, claims).await {
+            return fail(e);
+        }
+    }
+    if let Err(e) = groups::set_user_groups(&ctx, &user.id, &groups).await {
+        return fail(e);
+    }
+    match users::find(&ctx, &user.id).await {
+        Ok(user) => ok(
             StatusCode::CREATED,
             json!({ "user": user_json(&user), "temporary_password": shown }),
         ),
@@ -124,9 +162,18 @@ pub(super) async fn update_user(
         Ok(b) => b,
         Err(response) => return *response,
     };
+    const CHANGEABLE: &[&str] = &[
+        "name",
+        "email",
+        "email_verified",
+        "is_admin",
+        "profile",
+        "claims",
+        "groups",
+    ];
     if let Some(key) = changes
         .keys()
-        .find(|k| !["name", "email", "is_admin"].contains(&k.as_str()))
+        .find(|k| !CHANGEABLE.contains(&k.as_str()))
     {
         return error(
             StatusCode::BAD_REQUEST,
@@ -157,10 +204,88 @@ pub(super) async fn update_user(
             )
         }
     };
+    let flag = |key: &str, current: bool| match changes.get(key) {
+        None => Ok(current),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("{key} must be true or false"),
+        )),
+    };
+    let email_verified = match flag("email_verified", user.email_verified) {
+        Ok(v) => v,
+        Err(response) => return response,
+    };
+    let profile: Profile = match changes.get("profile") {
+        None => user.profile.clone(),
+        Some(v) => match serde_json::from_value(v.clone()) {
+            Ok(p) => p,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    &format!("profile: {e}"),
+                )
+            }
+        },
+    };
+    let claims: Option<Map<String, Value>> = match changes.get("claims") {
+        None => None,
+        Some(Value::Object(m)) => Some(m.clone()),
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "claims must be an object",
+            )
+        }
+    };
+    let group_names: Option<Vec<String>> = match changes.get("groups") {
+        None => None,
+        Some(v) => match serde_json::from_value(v.clone()) {
+            Ok(g) => Some(g),
+            Err(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "groups must be a list of group names",
+                )
+            }
+        },
+    };
     let ctx = client.context();
-    if let Err(e) = users::update(&ctx, &user.id, name.as_deref(), email.as_deref(), is_admin).await
-    {
+    // Everything is checked before anything changes.
+    if let Some(c) = &claims {
+        if let Err(e) = users::check_claims(c) {
+            return fail(e);
+        }
+    }
+    if let Some(g) = &group_names {
+        if let Err(e) = groups::check_exist(&ctx, g).await {
+            return fail(e);
+        }
+    }
+    let input = UserInput {
+        username: user.username.clone(),
+        name,
+        email,
+        is_admin,
+        email_verified,
+        profile,
+    };
+    if let Err(e) = users::update(&ctx, &user.id, input).await {
         return fail(e);
+    }
+    if let Some(c) = claims {
+        if let Err(e) = users::set_claims(&ctx, &user.id, c).await {
+            return fail(e);
+        }
+    }
+    if let Some(g) = group_names {
+        if let Err(e) = groups::set_user_groups(&ctx, &user.id, &g).await {
+            return fail(e);
+        }
     }
     answer(
         StatusCode::OK,

@@ -2,8 +2,8 @@
 //! them, and the posted form read back into a spec.
 
 use super::ui::{self, AdminUser};
-use crate::admin::clients::{ClientSpec, GRANT_TYPES};
-use crate::model::Lifetimes;
+use crate::admin::clients::{ClientAccess, ClientSpec, GRANT_TYPES};
+use crate::model::{Lifetimes, Roles};
 use crate::oauth::params::Params;
 use crate::state::Provider;
 use crate::web::pages::Pages;
@@ -31,6 +31,10 @@ pub(super) fn fields(spec: &ClientSpec) -> Value {
         "require_consent": spec.require_consent,
         "require_mfa": spec.require_mfa,
         "is_admin": spec.is_admin,
+        "apis": spec.access.apis.join("\n"),
+        "allowed_groups": spec.access.allowed_groups.join(" "),
+        "introspects": spec.access.introspects.join("\n"),
+        "roles": roles_text(&spec.access.roles),
         "access_token_ttl": lifetime(spec.lifetimes.access_token),
         "refresh_token_idle_ttl": lifetime(spec.lifetimes.refresh_token_idle),
         "refresh_token_absolute_ttl": lifetime(spec.lifetimes.refresh_token_absolute),
@@ -89,7 +93,42 @@ pub(super) fn read_spec(
                 "refresh token absolute lifetime",
             )?,
         },
+        access: ClientAccess {
+            apis: lines("apis"),
+            allowed_groups: text("allowed_groups")
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
+            introspects: lines("introspects"),
+            roles: read_roles(&text("roles"))?,
+        },
     })
+}
+
+/// Reads roles written one per line as `role: group group …`.
+pub(super) fn read_roles(text: &str) -> Result<Roles, String> {
+    let mut roles = Roles::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let Some((role, groups)) = line.split_once(':') else {
+            return Err(format!(
+                "Write each role as \u{201c}role: group group\u{201d}; {line:?} has no colon."
+            ));
+        };
+        roles
+            .entry(role.trim().to_string())
+            .or_default()
+            .extend(groups.split_whitespace().map(str::to_string));
+    }
+    Ok(roles)
+}
+
+/// Roles as the form shows them, one per line.
+pub(super) fn roles_text(roles: &Roles) -> String {
+    roles
+        .iter()
+        .map(|(role, groups)| format!("{role}: {}", groups.join(" ")))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The client form: new (`grants` is None) or an existing client.

@@ -66,6 +66,7 @@ pub async fn new(admin: AdminUser, Screen(req, provider, pages): Screen) -> Http
         require_mfa: false,
         is_admin: false,
         lifetimes: Lifetimes::default(),
+        access: Default::default(),
     };
     client_form(
         &req,

@@ -6,7 +6,8 @@
 use super::ui::{self, show_secret, AdminForm, AdminUser};
 use crate::admin::users::{self, NewPassword, UserInput};
 use crate::admin::{audit, tokens, AdminError};
-use crate::model::{AuditFilter, UserRecord};
+use crate::model::{AuditFilter, Profile, UserRecord};
+use crate::web::profile_fields;
 use crate::oauth::params::Params;
 use crate::state::Provider;
 use crate::web::display;
@@ -112,6 +113,8 @@ pub async fn create(
         email: query_value(&form, "email"),
         name: query_value(&form, "name"),
         is_admin: form.get("is_admin").ok().flatten() == Some("on"),
+        email_verified: form.get("email_verified").ok().flatten() == Some("on"),
+        profile: Profile::default(),
     };
     let typed = json!({
         "username": input.username, "email": input.email, "name": input.name,
@@ -262,9 +265,16 @@ pub async fn update(
             .await;
     }
     let ctx = admin.context(&req, &provider);
-    let name = form.get("name").ok().flatten();
-    let email = form.get("email").ok().flatten();
-    match users::update(&ctx, &path, name, email, is_admin).await {
+    let field = |name: &str| form.get(name).ok().flatten();
+    let input = UserInput {
+        username: target.username.clone(),
+        name: field("name").map(str::to_string),
+        email: field("email").map(str::to_string),
+        is_admin,
+        email_verified: field("email_verified") == Some("on"),
+        profile: profile_fields::read(field, true),
+    };
+    match users::update(&ctx, &path, input).await {
         Ok(()) => ui::done(&provider, &format!("/users/{}", target.id), "user-saved"),
         Err(AdminError::Invalid(why)) => problem(why).await,
         Err(e) => ui::failed(&pages, &e),

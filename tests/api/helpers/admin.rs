@@ -26,7 +26,8 @@ impl TestApp {
             name: Some("Site Admin".into()),
             password_hash: hash,
             is_admin: true,
-            totp_secret: None,
+            email_verified: true,
+            ..Default::default()
         };
         use gatehouse::clock::Clock;
         self.provider

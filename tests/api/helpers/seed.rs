@@ -79,6 +79,7 @@ refresh_token_absolute_ttl = 1800
 username = "alice"
 password = "correct horse battery staple"
 email = "alice@example.com"
+email_verified = true
 name = "Alice Example"
 
 [[users]]

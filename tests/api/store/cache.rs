@@ -92,10 +92,10 @@ async fn every_invalidating_write_moves_the_epoch_by_one() {
         .unwrap();
     epoch.moved_by("set_client_secret_hash").await;
 
-    store.upsert_user(&new_user("alice"), NOW).await.unwrap();
+    store.upsert_user(&new_user("alice"), NOW, false).await.unwrap();
     epoch.moved_by("upsert_user").await;
     store
-        .update_profile(alice, Some("A"), None, NOW)
+        .update_profile(alice, Some("A"), None, false, &Default::default(), NOW)
         .await
         .unwrap();
     epoch.moved_by("update_profile").await;
@@ -110,7 +110,14 @@ async fn every_invalidating_write_moves_the_epoch_by_one() {
         .unwrap();
     epoch.moved_by("reset_password_hash").await;
     store
-        .update_user(alice, None, None, true, NOW)
+        .update_user(
+            alice,
+            &NewUser {
+                is_admin: true,
+                ..NewUser::default()
+            },
+            NOW,
+        )
         .await
         .unwrap();
     epoch.moved_by("update_user").await;
@@ -191,7 +198,7 @@ async fn a_read_through_the_cache_after_a_write_sees_the_new_value() {
         store.cached_user(alice).await.unwrap().unwrap()
     );
     store
-        .update_profile(alice, Some("Alice Renamed"), None, NOW)
+        .update_profile(alice, Some("Alice Renamed"), None, false, &Default::default(), NOW)
         .await
         .unwrap();
     let user = store.cached_user(alice).await.unwrap().unwrap();
@@ -253,7 +260,7 @@ async fn a_change_on_one_store_is_in_force_on_another_when_the_write_returns() {
         reader.cached_user(alice).await.unwrap().unwrap()
     );
     writer
-        .update_profile(alice, Some("Alice Renamed"), None, NOW)
+        .update_profile(alice, Some("Alice Renamed"), None, false, &Default::default(), NOW)
         .await
         .unwrap();
     epoch.moved_by("update_profile").await;

@@ -86,7 +86,8 @@ pub fn new_user(username: &str) -> NewUser {
         name: Some(format!("{username} Example")),
         password_hash: "$argon2id$placeholder".into(),
         is_admin: false,
-        totp_secret: None,
+        email_verified: true,
+        ..NewUser::default()
     }
 }
 
@@ -113,6 +114,10 @@ pub fn new_client(client_id: &str) -> NewClient {
         require_mfa: false,
         is_admin: false,
         lifetimes: Default::default(),
+        apis: vec![],
+        allowed_groups: vec![],
+        introspects: vec![],
+        roles: Default::default(),
     }
 }
 
@@ -140,6 +145,7 @@ pub fn new_code(client_id: &str, user_id: &str, expires_at: i64) -> NewCode {
         amr: "pwd".into(),
         expires_at,
         grant_id: None,
+        resource: Some("https://api.example.test/".into()),
     }
 }
 
@@ -153,6 +159,7 @@ pub fn new_grant(client_id: &str, user_id: &str, expires_at: i64) -> NewGrant {
         sid: Some(id()),
         auth_time: Some(NOW - 5),
         amr: "pwd".into(),
+        resource: Some("https://api.example.test/".into()),
         expires_at,
     }
 }

@@ -66,7 +66,7 @@ async fn of_concurrent_sign_ups_with_one_username_exactly_one_succeeds() {
 #[tokio::test]
 async fn the_seed_upsert_is_idempotent_and_keeps_an_enrolled_key() {
     let (store, url) = fresh_store().await;
-    let id = store.upsert_user(&new_user("bob"), NOW).await.unwrap();
+    let id = store.upsert_user(&new_user("bob"), NOW, false).await.unwrap();
     store.set_pending_totp(&id, "ENROLLED", NOW).await.unwrap();
     assert!(store
         .confirm_totp(&id, "ENROLLED", 1, &[], NOW)
@@ -75,7 +75,7 @@ async fn the_seed_upsert_is_idempotent_and_keeps_an_enrolled_key() {
 
     let mut changed = new_user("bob");
     changed.email = Some("bob@new.example".into());
-    let again = store.upsert_user(&changed, NOW + 1).await.unwrap();
+    let again = store.upsert_user(&changed, NOW + 1, false).await.unwrap();
     assert_eq!(again, id, "the same user");
     let bob = store.user_by_id(&id).await.unwrap().unwrap();
     assert_eq!(bob.email.as_deref(), Some("bob@new.example"));
