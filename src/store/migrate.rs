@@ -24,6 +24,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/0008_rotation_by_successor.sql"),
     ),
+    (
+        10,
+        include_str!("../../migrations/0010_one_current_key_per_alg.sql"),
+    ),
 ];
 
 /// How many migrations the binary carries.
@@ -122,9 +126,9 @@ mod tests {
         for (_, sql) in MIGRATIONS {
             let parts = statements(sql);
             assert!(
-                parts
-                    .iter()
-                    .all(|s| s.starts_with("CREATE") || s.starts_with("ALTER")),
+                parts.iter().all(|s| s.starts_with("CREATE")
+                    || s.starts_with("ALTER")
+                    || s.starts_with("DROP")),
                 "{parts:?}"
             );
         }
