@@ -249,79 +249,121 @@ pub struct VerifyingKey {
     pub jwk: Value,
 }
 
-/// The keys in force: one that signs, all that verify.
+/// The keys in force: the current key of each algorithm signs, every
+/// published key verifies.
 #[derive(Clone)]
 pub struct KeySet {
-    /// The key new tokens are signed with.
+    /// The key that signs by default: the current key of the primary
+    /// algorithm (ID tokens, and access tokens without an API audience).
     pub signing: Arc<SigningKey>,
     /// Every published key (current, next and retired), for verification.
     pub verifying: Vec<VerifyingKey>,
     /// The JWKS document, serialised once.
     pub jwks_json: Arc<String>,
+    /// The current key of each algorithm, `signing` first.
+    signers: Vec<Arc<SigningKey>>,
 }
 
 impl std::fmt::Debug for KeySet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let signers: Vec<&str> = self.signers.iter().map(|k| k.kid.as_str()).collect();
         f.debug_struct("KeySet")
             .field("signing", &self.signing.kid)
+            .field("signers", &signers)
             .field("published", &self.verifying.len())
-            // The signing key's private half is never printed.
+            // The signing keys' private halves are never printed.
             .finish_non_exhaustive()
     }
 }
 
 impl KeySet {
-    /// Builds the set from the current key and every published public JWK.
+    /// Builds the set from the one key that signs and every published
+    /// public JWK.
     pub fn new(signing: SigningKey, published: &[Value]) -> Result<KeySet, KeyError> {
+        KeySet::with_signers(signing, Vec::new(), published)
+    }
+
+    /// Builds the set from the key that signs by default, the current keys
+    /// of the other algorithms (one each; a key whose algorithm already has
+    /// one is left out) and every published public JWK.
+    pub fn with_signers(
+        signing: SigningKey,
+        others: Vec<SigningKey>,
+        published: &[Value],
+    ) -> Result<KeySet, KeyError> {
         let mut verifying = Vec::with_capacity(published.len());
         for jwk in published {
-            let kid = jwk["kid"].as_str().unwrap_or_default().to_string();
-            let unusable = |reason: String| KeyError::Unusable {
-                kid: kid.clone(),
-                reason,
-            };
-            let member = |name: &str| {
-                jwk[name]
-                    .as_str()
-                    .ok_or_else(|| unusable(format!("JWK lacks {name}")))
-            };
-            let (algorithm, decoding) = match jwk["kty"].as_str() {
-                Some("RSA") => (
-                    jsonwebtoken::Algorithm::RS256,
-                    jsonwebtoken::DecodingKey::from_rsa_components(member("n")?, member("e")?)
-                        .map_err(|e| unusable(e.to_string()))?,
-                ),
-                Some("EC") => (
-                    jsonwebtoken::Algorithm::ES256,
-                    jsonwebtoken::DecodingKey::from_ec_components(member("x")?, member("y")?)
-                        .map_err(|e| unusable(e.to_string()))?,
-                ),
-                Some("OKP") if jwk["crv"] == "Ed25519" => (
-                    jsonwebtoken::Algorithm::EdDSA,
-                    jsonwebtoken::DecodingKey::from_ed_components(member("x")?)
-                        .map_err(|e| unusable(e.to_string()))?,
-                ),
-                _ => return Err(unusable("unsupported key type".into())),
-            };
-            verifying.push(VerifyingKey {
-                kid: kid.clone(),
-                algorithm,
-                decoding,
-                jwk: jwk.clone(),
-            });
+            verifying.push(verifying_key(jwk)?);
         }
         let jwks_json = json!({ "keys": published }).to_string();
+        let signing = Arc::new(signing);
+        let mut signers = vec![signing.clone()];
+        for key in others {
+            if signers.iter().all(|k| k.alg != key.alg) {
+                signers.push(Arc::new(key));
+            }
+        }
         Ok(KeySet {
-            signing: Arc::new(signing),
+            signing,
             verifying,
             jwks_json: Arc::new(jwks_json),
+            signers,
         })
+    }
+
+    /// The current key of `alg`, if one is loaded.
+    pub fn signer(&self, alg: &str) -> Option<Arc<SigningKey>> {
+        self.signers.iter().find(|k| k.alg == alg).cloned()
+    }
+
+    /// The current key of each algorithm, the default one first.
+    pub fn signers(&self) -> &[Arc<SigningKey>] {
+        &self.signers
     }
 
     /// Finds a verifying key by `kid`.
     pub fn verifying_key(&self, kid: &str) -> Option<&VerifyingKey> {
         self.verifying.iter().find(|k| k.kid == kid)
     }
+}
+
+/// Reads a published JWK: RSA for RS256, EC P-256 for ES256, OKP Ed25519
+/// for EdDSA (RFC 8037 §2).
+fn verifying_key(jwk: &Value) -> Result<VerifyingKey, KeyError> {
+    let kid = jwk["kid"].as_str().unwrap_or_default().to_string();
+    let unusable = |reason: String| KeyError::Unusable {
+        kid: kid.clone(),
+        reason,
+    };
+    let member = |name: &str| {
+        jwk[name]
+            .as_str()
+            .ok_or_else(|| unusable(format!("JWK lacks {name}")))
+    };
+    let (algorithm, decoding) = match jwk["kty"].as_str() {
+        Some("RSA") => (
+            jsonwebtoken::Algorithm::RS256,
+            jsonwebtoken::DecodingKey::from_rsa_components(member("n")?, member("e")?)
+                .map_err(|e| unusable(e.to_string()))?,
+        ),
+        Some("EC") => (
+            jsonwebtoken::Algorithm::ES256,
+            jsonwebtoken::DecodingKey::from_ec_components(member("x")?, member("y")?)
+                .map_err(|e| unusable(e.to_string()))?,
+        ),
+        Some("OKP") if jwk["crv"] == "Ed25519" => (
+            jsonwebtoken::Algorithm::EdDSA,
+            jsonwebtoken::DecodingKey::from_ed_components(member("x")?)
+                .map_err(|e| unusable(e.to_string()))?,
+        ),
+        _ => return Err(unusable("unsupported key type".into())),
+    };
+    Ok(VerifyingKey {
+        kid: kid.clone(),
+        algorithm,
+        decoding,
+        jwk: jwk.clone(),
+    })
 }
 
 #[cfg(test)]
@@ -415,5 +457,41 @@ mod tests {
         }
         let p256 = generate("ES256").unwrap();
         assert!(SigningKey::from_pkcs8_base64(&p256.kid, "EdDSA", &p256.private_key).is_err());
+    }
+
+    #[test]
+    fn each_algorithm_has_its_signer_and_the_default_comes_first() {
+        let load = |alg: &str| {
+            let g = generate(alg).unwrap();
+            let key = SigningKey::from_pkcs8_base64(&g.kid, alg, &g.private_key).unwrap();
+            (key, g.public_jwk)
+        };
+        let (rsa, rsa_jwk) = load("RS256");
+        let (p256, p256_jwk) = load("ES256");
+        let (ed25519, ed25519_jwk) = load("EdDSA");
+        let (other_p256, _) = load("ES256");
+        let kids = [rsa.kid.clone(), p256.kid.clone(), ed25519.kid.clone()];
+        let set = KeySet::with_signers(
+            rsa,
+            vec![p256, ed25519, other_p256],
+            &[rsa_jwk, p256_jwk, ed25519_jwk],
+        )
+        .unwrap();
+        assert_eq!(set.signing.kid, kids[0]);
+        let signers: Vec<&str> = set.signers().iter().map(|k| k.kid.as_str()).collect();
+        assert_eq!(signers, kids, "one per algorithm, the first of each kept");
+        assert_eq!(set.signer("RS256").unwrap().kid, kids[0]);
+        assert_eq!(set.signer("ES256").unwrap().kid, kids[1]);
+        assert_eq!(set.signer("EdDSA").unwrap().kid, kids[2]);
+        assert!(set.signer("PS256").is_none());
+        let algorithms: Vec<_> = set.verifying.iter().map(|k| k.algorithm).collect();
+        assert_eq!(
+            algorithms,
+            [
+                jsonwebtoken::Algorithm::RS256,
+                jsonwebtoken::Algorithm::ES256,
+                jsonwebtoken::Algorithm::EdDSA
+            ]
+        );
     }
 }
