@@ -99,9 +99,9 @@ async fn publish(store: &Store, key: &KeyRecord) -> Result<bool, LoadError> {
 /// Loads the key set, first making sure that every algorithm of `algs`
 /// (`algs[0]` the primary) has a current key, generating the missing ones,
 /// and retiring the keys of algorithms no longer among them. After a switch
-/// of the primary algorithm (between RS256 and ES256), the old one's key so
-/// retires unless another use keeps it, and stays published until pruned:
-/// the tokens it signed still verify.
+/// of the primary algorithm (between RS256 and ES256), the old primary's key
+/// keeps signing if its algorithm is still in `algs` and retires otherwise;
+/// either way it stays published, so the tokens it signed still verify.
 pub async fn load_or_create(store: &Store, algs: &[String], now: i64) -> Result<KeySet, LoadError> {
     let primary = primary(algs)?;
     let algs = distinct(algs);
