@@ -155,8 +155,9 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let now = gatehouse::clock::unix_now();
             match action {
                 KeysAction::List => {
-                    gatehouse::key_lifecycle::load_or_create(&store, &config.signing_alg, now)
-                        .await?;
+                    let algs =
+                        gatehouse::key_lifecycle::algorithms(&store, &config.signing_alg).await?;
+                    gatehouse::key_lifecycle::load_or_create(&store, &algs, now).await?;
                     println!(
                         "{:<45} {:<6} {:<8} {:<20} RETIRED",
                         "KID", "ALG", "STATE", "CREATED"
@@ -176,11 +177,21 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                 }
                 KeysAction::Rotate => {
                     let rotation = gatehouse::cli::rotate_keys(&config).await?;
-                    println!("Signing with {} from now on.", rotation.current);
+                    for rotated in &rotation.algorithms {
+                        println!(
+                            "Signing with {} ({}) from now on.",
+                            rotated.current, rotated.alg
+                        );
+                    }
                     for kid in &rotation.retired {
                         println!("Retired {kid}: still published until the tokens it signed have expired.");
                     }
-                    println!("Published {} as the next key.", rotation.next);
+                    for rotated in &rotation.algorithms {
+                        println!(
+                            "Published {} ({}) as the next key.",
+                            rotated.next, rotated.alg
+                        );
+                    }
                 }
             }
         }

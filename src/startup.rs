@@ -47,13 +47,20 @@ impl Application {
             anyhow::Ok(())
         };
         let loading_keys = async {
-            crate::key_lifecycle::load_or_create(&store, &config.signing_alg, clock.now())
-                .await
-                .context("cannot load the signing keys")
+            let algs = crate::key_lifecycle::algorithms(&store, &config.signing_alg).await?;
+            crate::key_lifecycle::load_or_create(&store, &algs, clock.now()).await
         };
         let (seeded, keys) = tokio::join!(seeding, loading_keys);
         seeded?;
-        let keys = keys?;
+        let mut keys = keys.context("cannot load the signing keys")?;
+        // The seed may have added APIs signing with another algorithm: their
+        // keys are made now rather than at the first token.
+        let algs = crate::key_lifecycle::algorithms(&store, &config.signing_alg).await?;
+        if algs.iter().any(|alg| keys.signer(alg).is_none()) {
+            keys = crate::key_lifecycle::load_or_create(&store, &algs, clock.now())
+                .await
+                .context("cannot load the signing keys")?;
+        }
         let logo = match &config.logo_file {
             Some(path) => Some(crate::web::pages::Logo::read(path).map_err(anyhow::Error::msg)?),
             None => None,
@@ -228,13 +235,17 @@ async fn prune_periodically(provider: Arc<Provider>) {
     }
 }
 
-/// Publishes the next signing key if there is none yet (a first start),
-/// then serves it in the JWKS.
+/// Publishes the next signing key of each algorithm that has none yet (a
+/// first start), then serves them in the JWKS.
 async fn publish_next_key(provider: Arc<Provider>) {
-    let alg = provider.config.signing_alg.clone();
+    let store = &provider.store;
+    let publishing = async {
+        let algs = crate::key_lifecycle::algorithms(store, &provider.config.signing_alg).await?;
+        crate::key_lifecycle::publish_next(store, &algs, provider.now()).await
+    };
     // Reloaded whether or not this server stored the key: a replica that
     // lost the race, or found the key there, may have loaded before it was.
-    match crate::key_lifecycle::publish_next(&provider.store, &alg, provider.now()).await {
+    match publishing.await {
         Ok(_) => crate::key_lifecycle::reload_keys(&provider).await,
         Err(e) => {
             tracing::warn!(error = %e, "publishing the next signing key failed; the next rotation will make one")

@@ -62,17 +62,29 @@ pub async fn revoke_grant(ctx: &Context<'_>, grant_id: &str) -> Result<(), Admin
     Ok(())
 }
 
-/// Rotates the signing keys (see [`crate::key_lifecycle::rotate`]); servers pick
-/// the change up within 30 seconds, the caller's at once if it reloads.
-pub async fn rotate_keys(ctx: &Context<'_>, alg: &str) -> Result<Rotation, AdminError> {
-    // `rotate` makes whatever keys are missing itself; loading (or creating)
-    // them first would rotate twice after a change of algorithm.
-    let rotation = crate::key_lifecycle::rotate(ctx.store, alg, ctx.now)
+/// Rotates the signing keys of every algorithm in use, `primary` (the
+/// `signing_alg` setting) first (see [`crate::key_lifecycle::rotate`]);
+/// servers pick the change up within 30 seconds, the caller's at once if it
+/// reloads.
+pub async fn rotate_keys(ctx: &Context<'_>, primary: &str) -> Result<Rotation, AdminError> {
+    let algs = crate::key_lifecycle::algorithms(ctx.store, primary)
         .await
         .map_err(from_load)?;
+    // `rotate` makes whatever keys are missing itself; loading (or creating)
+    // them first would rotate twice after a change of algorithm.
+    let rotation = crate::key_lifecycle::rotate(ctx.store, &algs, ctx.now)
+        .await
+        .map_err(from_load)?;
+    let algorithms = rotation
+        .algorithms
+        .iter()
+        .map(|r| format!("{}: {} (next {})", r.alg, r.current, r.next))
+        .collect::<Vec<_>>()
+        .join(", ");
     ctx.record("admin.keys.rotated", |e| {
         e.detail("current", rotation.current.as_str())
             .detail("next", rotation.next.as_str())
+            .detail("algorithms", algorithms)
     })
     .await;
     Ok(rotation)

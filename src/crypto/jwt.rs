@@ -102,13 +102,17 @@ pub fn verify<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::key_set::generate_rsa;
+    use crate::crypto::key_set::generate;
     use serde_json::Value;
 
-    fn keyset() -> KeySet {
-        let g = generate_rsa().unwrap();
-        let key = SigningKey::from_pkcs8_base64(&g.kid, "RS256", &g.private_key).unwrap();
+    fn keyset_for(alg: &str) -> KeySet {
+        let g = generate(alg).unwrap();
+        let key = SigningKey::from_pkcs8_base64(&g.kid, alg, &g.private_key).unwrap();
         KeySet::new(key, &[g.public_jwk]).unwrap()
+    }
+
+    fn keyset() -> KeySet {
+        keyset_for("RS256")
     }
 
     fn expect(typ: &str) -> Expect<'_> {
@@ -166,5 +170,45 @@ mod tests {
             ..expect("JWT")
         };
         assert!(verify::<Value>(&keys, &token, &lenient).is_ok());
+    }
+
+    #[test]
+    fn eddsa_tokens_verify_and_tampering_is_caught() {
+        let keys = keyset_for("EdDSA");
+        let claims = json!({"iss": "https://idp.example", "sub": "u1", "exp": 4_000_000_000u64});
+        let token = sign(&keys.signing, "at+jwt", &claims).unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
+        assert_eq!(header.kid.as_deref(), Some(keys.signing.kid.as_str()));
+        let back: Value = verify(&keys, &token, &expect("at+jwt")).unwrap();
+        assert_eq!(back["sub"], "u1");
+
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let forged = b64url(br#"{"iss":"https://idp.example","sub":"admin","exp":4000000000}"#);
+        parts[1] = &forged;
+        assert!(verify::<Value>(&keys, &parts.join("."), &expect("at+jwt")).is_err());
+    }
+
+    #[test]
+    fn a_header_naming_another_algorithm_than_the_keys_is_refused() {
+        // An EdDSA key's kid in a token that claims RS256, and the reverse.
+        let eddsa = keyset_for("EdDSA");
+        let rsa = keyset_for("RS256");
+        let claims = json!({"iss": "https://idp.example", "sub": "u1", "exp": 4_000_000_000u64});
+        for (signer, verifier) in [(&rsa, &eddsa), (&eddsa, &rsa)] {
+            let token = sign(&signer.signing, "at+jwt", &claims).unwrap();
+            let (header, rest) = token.split_once('.').unwrap();
+            let mut header: Value = serde_json::from_slice(&base64_decode(header)).unwrap();
+            header["kid"] = json!(verifier.signing.kid);
+            let relabelled = format!("{}.{rest}", b64url(header.to_string().as_bytes()));
+            assert!(verify::<Value>(verifier, &relabelled, &expect("at+jwt")).is_err());
+        }
+    }
+
+    fn base64_decode(part: &str) -> Vec<u8> {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap()
     }
 }

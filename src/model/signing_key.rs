@@ -5,7 +5,7 @@
 pub struct KeyRecord {
     /// RFC 7638 thumbprint.
     pub kid: String,
-    /// JWS algorithm (`RS256`).
+    /// JWS algorithm (`RS256`, `ES256` or `EdDSA`).
     pub alg: String,
     /// PKCS#8 DER of the private key, base64 (standard alphabet).
     pub private_key: String,

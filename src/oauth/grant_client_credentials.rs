@@ -71,8 +71,7 @@ pub async fn exchange(
     let config = &provider.config;
     let now = provider.now();
     let ttl = access_token_ttl(config, client, api);
-    let keys = provider.keys();
-    let key = access_token_key(&keys, api)?;
+    let key = access_token_key(provider, api).await?;
     // Signed on the worker: nothing on this path waits for the database, so
     // handing the signature to another thread (as user tokens do, see
     // `off_worker`) only adds a hand-off; measured, it doubled p99.

@@ -15,7 +15,7 @@ use super::token_minting::{at_hash, mint_access_token, mint_id_token, off_worker
 use super::token_response::TokenResponse;
 use super::claims;
 use crate::config::Config;
-use crate::crypto::key_set::{KeySet, SigningKey};
+use crate::crypto::key_set::SigningKey;
 use crate::model::{roles_held, AccessClaims, ApiRecord, ClientRecord, IdClaims, UserRecord};
 use crate::state::Provider;
 use std::sync::Arc;
@@ -49,15 +49,15 @@ impl Lifetimes {
 
 /// The key that signs access tokens for `api` (the API's algorithm), or
 /// for the client itself (the server's).
-pub fn access_token_key(keys: &KeySet, api: Option<&ApiRecord>) -> Result<Arc<SigningKey>, TokenError> {
+pub async fn access_token_key(
+    provider: &Provider,
+    api: Option<&ApiRecord>,
+) -> Result<Arc<SigningKey>, TokenError> {
     match api {
-        None => Ok(keys.signing.clone()),
-        Some(api) => (keys.signing.alg == api.signing_alg).then(|| keys.signing.clone()).ok_or_else(|| {
-            TokenError::Server(format!(
-                "no current {} key for the API {}",
-                api.signing_alg, api.identifier
-            ))
-        }),
+        None => Ok(provider.keys().signing.clone()),
+        Some(api) => crate::key_lifecycle::signer_for(provider, &api.signing_alg)
+            .await
+            .map_err(|e| TokenError::Server(format!("no key for {}: {e}", api.identifier))),
     }
 }
 
@@ -112,8 +112,8 @@ pub async fn user_tokens(
     let user = subject.user;
     let scopes: Vec<&str> = scope.split(' ').collect();
     let access_ttl = access_token_ttl(config, client, api);
+    let access_key = access_token_key(provider, api).await?;
     let keys = provider.keys();
-    let access_key = access_token_key(&keys, api)?;
     let access_claims = AccessClaims {
         iss: config.issuer.clone(),
         sub: user.id.clone(),

@@ -29,7 +29,8 @@ pub async fn keys(admin: AdminUser, Screen(req, provider, pages): Screen) -> Htt
         Ok(k) => k,
         Err(e) => return ui::failed(&pages, &e),
     };
-    let signing = provider.keys().signing.kid.clone();
+    let held = provider.keys();
+    let signs_here = |kid: &str| held.signers().iter().any(|k| k.kid == kid);
     ui::render(
         &req,
         &provider,
@@ -41,7 +42,7 @@ pub async fn keys(admin: AdminUser, Screen(req, provider, pages): Screen) -> Htt
                 "kid": k.kid, "alg": k.alg, "state": k.state,
                 "created": display::date_time(k.created_at),
                 "retired": k.retired_at.map(display::date_time),
-                "signing_here": k.kid == signing,
+                "signing_here": signs_here(&k.kid),
             })).collect::<Vec<_>>(),
             "notice": ui::notice(query.get("done").ok().flatten()),
         }),
