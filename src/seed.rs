@@ -11,9 +11,7 @@ use crate::account::profile;
 use crate::admin::clients::{ClientAccess, ClientSpec};
 use crate::admin::{apis, groups, users};
 use crate::crypto::{token_hash, totp};
-use crate::model::{
-    Address, ApiRecord, ApiScope, Lifetimes, NewUser, Profile, Roles, ScopeRecord,
-};
+use crate::model::{Address, ApiRecord, ApiScope, Lifetimes, NewUser, Profile, Roles, ScopeRecord};
 use crate::oauth::claims;
 use crate::store::Store;
 use serde::Deserialize;

@@ -105,8 +105,11 @@ pub fn check_standard_claims(mut p: Profile) -> Result<Profile, String> {
     }
     if let Some(l) = &p.locale {
         let shaped = l.len() <= 35
-            && l.split(['-', '_'])
-                .all(|part| !part.is_empty() && part.len() <= 8 && part.bytes().all(|b| b.is_ascii_alphanumeric()));
+            && l.split(['-', '_']).all(|part| {
+                !part.is_empty()
+                    && part.len() <= 8
+                    && part.bytes().all(|b| b.is_ascii_alphanumeric())
+            });
         if !shaped {
             return Err("The locale must be a language tag like en-US.".into());
         }

@@ -45,11 +45,18 @@ pub async fn update_profile(
     ip: &str,
 ) -> Result<(), AccountError> {
     let email_verified = user.email_verified && email == user.email.as_deref();
-    standard.phone_number_verified = user.profile.phone_number_verified
-        && standard.phone_number == user.profile.phone_number;
+    standard.phone_number_verified =
+        user.profile.phone_number_verified && standard.phone_number == user.profile.phone_number;
     provider
         .store
-        .update_profile(&user.id, name, email, email_verified, &standard, provider.now())
+        .update_profile(
+            &user.id,
+            name,
+            email,
+            email_verified,
+            &standard,
+            provider.now(),
+        )
         .await?;
     record(provider, ip, Event::by_user("profile.updated", user)).await;
     Ok(())

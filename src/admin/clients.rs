@@ -5,9 +5,9 @@
 use super::{AdminError, Context};
 use crate::crypto::{random_token, token_hash};
 use crate::model::{ClientRecord, Lifetimes, NewClient, Roles};
+use crate::oauth::scopes::ADMIN_SCOPE;
 use crate::oauth::{claims, resource};
 use crate::store::Store;
-use crate::oauth::scopes::ADMIN_SCOPE;
 
 /// Grant types a client may register.
 pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
@@ -58,7 +58,11 @@ impl ClientAccess {
     /// Checks the shape of every entry, and puts lists in canonical form.
     fn validated(mut self, public: bool) -> Result<ClientAccess, AdminError> {
         let invalid = |why: String| Err(AdminError::Invalid(why));
-        for list in [&mut self.apis, &mut self.allowed_groups, &mut self.introspects] {
+        for list in [
+            &mut self.apis,
+            &mut self.allowed_groups,
+            &mut self.introspects,
+        ] {
             let mut seen: Vec<String> = Vec::new();
             for item in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
                 if !seen.iter().any(|s| s == item) {
@@ -85,7 +89,11 @@ impl ClientAccess {
     /// Checks that every API and group named exists.
     pub async fn check_references(&self, store: &Store) -> Result<(), AdminError> {
         let groups: Vec<String> = store.groups().await?.into_iter().map(|g| g.name).collect();
-        for group in self.allowed_groups.iter().chain(self.roles.values().flatten()) {
+        for group in self
+            .allowed_groups
+            .iter()
+            .chain(self.roles.values().flatten())
+        {
             if !groups.contains(group) {
                 return Err(AdminError::Invalid(format!("there is no group {group:?}")));
             }

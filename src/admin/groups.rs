@@ -134,7 +134,9 @@ pub async fn remove_member(ctx: &Context<'_>, group: &str, user: &str) -> Result
 pub async fn check_exist(ctx: &Context<'_>, names: &[String]) -> Result<(), AdminError> {
     let known: Vec<String> = list(ctx).await?.into_iter().map(|g| g.name).collect();
     match names.iter().find(|n| !known.contains(n)) {
-        Some(missing) => Err(AdminError::Invalid(format!("there is no group {missing:?}"))),
+        Some(missing) => Err(AdminError::Invalid(format!(
+            "there is no group {missing:?}"
+        ))),
         None => Ok(()),
     }
 }

@@ -7,8 +7,8 @@ use crate::account::{password::hash_password, profile, throttle};
 use crate::audit_log::{Actor, AuditLog, Event};
 use crate::model::{NewUser, Profile, SessionSummary, UserRecord};
 use crate::oauth::claims;
-use serde_json::{Map, Value};
 use crate::store::Store;
+use serde_json::{Map, Value};
 
 /// What creating a user takes besides the password.
 #[derive(Debug, Clone, Default)]
@@ -197,7 +197,9 @@ pub async fn set_claims(
 ) -> Result<(), AdminError> {
     let user = find(ctx, user_id).await?;
     check_claims(&claims)?;
-    ctx.store.set_user_claims(&user.id, &claims, ctx.now).await?;
+    ctx.store
+        .set_user_claims(&user.id, &claims, ctx.now)
+        .await?;
     let names: Vec<&str> = claims.keys().map(String::as_str).collect();
     ctx.record("admin.user.claims_set", |e| {
         e.user(&user.id, &user.username)

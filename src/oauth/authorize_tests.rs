@@ -75,7 +75,11 @@ mod validation {
             "client_id=app&redirect_uri=https%3A%2F%2Fapp.example%3A444%2Fcb",
             "client_id=app",
         ] {
-            let r = validate(&Params::parse(bad.as_bytes()), Some(&client(false)), Ok(None));
+            let r = validate(
+                &Params::parse(bad.as_bytes()),
+                Some(&client(false)),
+                Ok(None),
+            );
             assert!(matches!(r, Err(AuthorizeError::Untrusted(_))), "{bad}");
         }
         assert!(matches!(
@@ -115,7 +119,11 @@ mod validation {
             "a public client without PKCE"
         );
         assert_eq!(
-            redirect_error(validate(&only("&response_type=code&scope=email"), Some(&c), Ok(None))),
+            redirect_error(validate(
+                &only("&response_type=code&scope=email"),
+                Some(&c),
+                Ok(None)
+            )),
             ErrorCode::InvalidScope
         );
         assert_eq!(
@@ -127,7 +135,11 @@ mod validation {
             ErrorCode::InvalidRequest
         );
         assert_eq!(
-            redirect_error(validate(&params("&prompt=none%20login"), Some(&c), Ok(None))),
+            redirect_error(validate(
+                &params("&prompt=none%20login"),
+                Some(&c),
+                Ok(None)
+            )),
             ErrorCode::InvalidRequest
         );
         assert_eq!(

@@ -11,20 +11,63 @@ use serde_json::{json, Map, Value};
 
 /// Claims that mean something to the protocol: never a custom attribute.
 pub const RESERVED: &[&str] = &[
-    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "nonce", "auth_time", "amr", "acr", "azp",
-    "at_hash", "c_hash", "sid", "client_id", "scope", "cnf", "act", "may_act", "groups", "roles",
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "nonce",
+    "auth_time",
+    "amr",
+    "acr",
+    "azp",
+    "at_hash",
+    "c_hash",
+    "sid",
+    "client_id",
+    "scope",
+    "cnf",
+    "act",
+    "may_act",
+    "groups",
+    "roles",
 ];
 
 /// The standard claims of §5.1, which have fields of their own.
 pub const STANDARD: &[&str] = &[
-    "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
-    "profile", "picture", "website", "email", "email_verified", "gender", "birthdate",
-    "zoneinfo", "locale", "phone_number", "phone_number_verified", "address", "updated_at",
+    "name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "email",
+    "email_verified",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "phone_number",
+    "phone_number_verified",
+    "address",
+    "updated_at",
 ];
 
 /// Scopes Gatehouse gives a meaning to: never the name of a custom scope.
 pub const STANDARD_SCOPES: &[&str] = &[
-    "openid", "profile", "email", "phone", "address", "offline_access", "groups", "roles",
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "address",
+    "offline_access",
+    "groups",
+    "roles",
     crate::oauth::scopes::ADMIN_SCOPE,
 ];
 
@@ -59,7 +102,8 @@ pub fn check_group_name(name: &str) -> Result<(), String> {
     let first_ok = bytes
         .next()
         .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    let rest_ok = bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    let rest_ok =
+        bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if !first_ok || !rest_ok || name.len() > 64 {
         return Err(format!(
             "group name {name:?}: use lowercase letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64)"
@@ -154,7 +198,10 @@ pub fn released(
         out.insert("groups".into(), json!(user.groups));
     }
     if has("roles") {
-        out.insert("roles".into(), json!(roles_held(&client.roles, &user.groups)));
+        out.insert(
+            "roles".into(),
+            json!(roles_held(&client.roles, &user.groups)),
+        );
     }
     for scope in custom.iter().filter(|c| has(&c.name)) {
         for claim in &scope.claims {

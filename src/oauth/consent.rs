@@ -64,7 +64,10 @@ pub async fn described_scopes(
             } else {
                 format!("{api_name}: {}", s.description)
             });
-        } else if let Some(c) = custom.iter().find(|c| &c.name == scope && !c.description.is_empty()) {
+        } else if let Some(c) = custom
+            .iter()
+            .find(|c| &c.name == scope && !c.description.is_empty())
+        {
             out.push(c.description.clone());
         } else {
             out.push(describe_scope(scope));

@@ -49,7 +49,10 @@ pub async fn exchange(
         .filter(|s| !USER_SCOPES.contains(s))
         // The admin API's scope, only ever for a client marked admin.
         .filter(|s| *s != ADMIN_SCOPE || client.is_admin)
-        .chain(api.iter().flat_map(|a| a.scopes.iter().map(|s| s.name.as_str())))
+        .chain(
+            api.iter()
+                .flat_map(|a| a.scopes.iter().map(|s| s.name.as_str())),
+        )
         .collect();
     let scope = match params.get("scope").ok().flatten() {
         None => allowed.join(" "),

@@ -164,8 +164,8 @@ pub async fn no_access(
     client: &ClientRecord,
     user: &UserRecord,
 ) -> Denied {
-    let event = crate::audit_log::Event::by_user("authorize.access_denied", user)
-        .client(&client.client_id);
+    let event =
+        crate::audit_log::Event::by_user("authorize.access_denied", user).client(&client.client_id);
     provider.audit.record(provider.now(), event).await;
     let error = request.error(
         super::error::ErrorCode::AccessDenied,

@@ -46,9 +46,9 @@ pub fn requested(params: &Params) -> Result<Option<&str>, String> {
     match params.get("resource") {
         Ok(None) => Ok(None),
         Ok(Some(uri)) => check_identifier(uri).map(|()| Some(uri)),
-        Err(_) => Err(
-            "resource is repeated; Gatehouse issues a token for one API at a time".into(),
-        ),
+        Err(_) => {
+            Err("resource is repeated; Gatehouse issues a token for one API at a time".into())
+        }
     }
 }
 

@@ -10,10 +10,10 @@
 //! (`claims::released`). Everything about the user comes from the user
 //! record already read, so none of it costs a database round trip.
 
+use super::claims;
 use super::token_error::TokenError;
 use super::token_minting::{at_hash, mint_access_token, mint_id_token, off_worker};
 use super::token_response::TokenResponse;
-use super::claims;
 use crate::config::Config;
 use crate::crypto::key_set::SigningKey;
 use crate::model::{roles_held, AccessClaims, ApiRecord, ClientRecord, IdClaims, UserRecord};

@@ -94,7 +94,9 @@ pub struct Proof {
 }
 
 /// Where a sign-in step left the browser. (No `Debug`: it holds cookie
-/// values.)
+/// values.) One is made per sign-in step and consumed at once, so the
+/// size of the signed-in user's record in it costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     /// Signed in: the new session.
     SignedIn(SignedIn),

@@ -149,7 +149,11 @@ impl Store {
     }
 
     /// Makes `groups` exactly the user's groups (in one transaction).
-    pub async fn set_memberships(&self, user_id: &str, groups: &[String]) -> Result<(), StoreError> {
+    pub async fn set_memberships(
+        &self,
+        user_id: &str,
+        groups: &[String],
+    ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM group_members WHERE user_id = $1")
             .bind(user_id)
@@ -176,10 +180,9 @@ impl Store {
         if let Some(scopes) = cached {
             return Ok(scopes);
         }
-        let rows =
-            sqlx::query("SELECT name, description, claims FROM custom_scopes ORDER BY name")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query("SELECT name, description, claims FROM custom_scopes ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
         let scopes = rows
             .iter()
             .map(|row| {

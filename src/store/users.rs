@@ -4,10 +4,10 @@
 //! the token path pays no extra round trip for them.
 
 use super::{flag, Store, StoreError};
-use std::collections::HashMap;
 use crate::model::{NewUser, UserRecord};
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::collections::HashMap;
 
 const COLUMNS: &str =
     "id, username, email, name, password_hash, is_admin, disabled, totp_secret, totp_pending_secret,

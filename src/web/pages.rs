@@ -14,7 +14,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("totp.html", include_str!("../../templates/totp.html")),
     ("consent.html", include_str!("../../templates/consent.html")),
     ("error.html", include_str!("../../templates/error.html")),
-    ("no_access.html", include_str!("../../templates/no_access.html")),
+    (
+        "no_access.html",
+        include_str!("../../templates/no_access.html"),
+    ),
     (
         "profile_fields.html",
         include_str!("../../templates/profile_fields.html"),

@@ -4,6 +4,7 @@
 //! test on Postgres instead. The `store` module tests the storage layer on
 //! its own, with no server in front of it.
 
+mod access;
 mod account;
 mod admin_api;
 mod admin_cli;

@@ -6,14 +6,14 @@
 use super::form::AccountForm;
 use crate::account::{profile, self_service, AccountError};
 use crate::model::{SessionRecord, UserRecord};
+use crate::oauth::consent::describe_scope;
 use crate::oauth::params::Params;
 use crate::state::Provider;
-use crate::oauth::consent::describe_scope;
-use crate::web::profile_fields;
 use crate::web::display;
 use crate::web::form::PostedForm;
 use crate::web::onward::{current_session, redirect};
 use crate::web::pages::Pages;
+use crate::web::profile_fields;
 use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};

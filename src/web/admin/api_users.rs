@@ -171,10 +171,7 @@ pub(super) async fn update_user(
         "claims",
         "groups",
     ];
-    if let Some(key) = changes
-        .keys()
-        .find(|k| !CHANGEABLE.contains(&k.as_str()))
-    {
+    if let Some(key) = changes.keys().find(|k| !CHANGEABLE.contains(&k.as_str())) {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -204,18 +201,16 @@ pub(super) async fn update_user(
             )
         }
     };
-    let flag = |key: &str, current: bool| match changes.get(key) {
-        None => Ok(current),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            &format!("{key} must be true or false"),
-        )),
-    };
-    let email_verified = match flag("email_verified", user.email_verified) {
-        Ok(v) => v,
-        Err(response) => return response,
+    let email_verified = match changes.get("email_verified") {
+        None => user.email_verified,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "email_verified must be true or false",
+            )
+        }
     };
     let profile: Profile = match changes.get("profile") {
         None => user.profile.clone(),

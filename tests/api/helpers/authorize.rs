@@ -4,8 +4,8 @@
 use super::app::TestApp;
 use super::http::{location, location_params, param};
 use super::seed::{
-    BOB_TOTP, CONFIDENTIAL, CONFIDENTIAL_REDIRECT, CONFIDENTIAL_SECRET, KIOSK, KIOSK_SECRET,
-    NO_CONSENT, PUBLIC, PUBLIC_REDIRECT,
+    BOB_TOTP, CONFIDENTIAL, CONFIDENTIAL_REDIRECT, CONFIDENTIAL_SECRET, INTRANET, KIOSK,
+    KIOSK_SECRET, NO_CONSENT, PORTAL, PUBLIC, PUBLIC_REDIRECT,
 };
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
@@ -55,6 +55,26 @@ impl AuthRequest {
         AuthRequest {
             client_id: PUBLIC.into(),
             redirect_uri: PUBLIC_REDIRECT.into(),
+            ..AuthRequest::confidential()
+        }
+    }
+
+    /// The portal client (groups, roles, custom claims and APIs) asking for `scope`.
+    pub fn portal(scope: &str) -> AuthRequest {
+        AuthRequest {
+            client_id: PORTAL.0.into(),
+            redirect_uri: "http://127.0.0.1:9995/cb".into(),
+            scope: scope.into(),
+            ..AuthRequest::confidential()
+        }
+    }
+
+    /// The intranet client, open to the engineering group only.
+    pub fn intranet() -> AuthRequest {
+        AuthRequest {
+            client_id: INTRANET.0.into(),
+            redirect_uri: "http://127.0.0.1:9994/cb".into(),
+            scope: "openid profile offline_access".into(),
             ..AuthRequest::confidential()
         }
     }
@@ -180,6 +200,8 @@ impl TestApp {
             NO_CONSENT => builder.basic_auth(NO_CONSENT, Some("trusted-secret-0123456789")),
             KIOSK => builder.basic_auth(KIOSK, Some(KIOSK_SECRET)),
             "secure" => builder.basic_auth("secure", Some("secure-secret-0123456789")),
+            "portal" => builder.basic_auth(PORTAL.0, Some(PORTAL.1)),
+            "intranet" => builder.basic_auth(INTRANET.0, Some(INTRANET.1)),
             other => {
                 form.push(("client_id", other.to_string()));
                 builder

@@ -101,3 +101,120 @@ pub fn write_seed() -> std::path::PathBuf {
     std::fs::write(&path, SEED).unwrap();
     path
 }
+
+/// Groups, a custom scope, APIs and the clients and users that use them,
+/// added to the usual seed by [`write_access_seed`].
+pub const ACCESS_SEED: &str = r#"
+[[groups]]
+name = "engineering"
+description = "Builds things"
+
+[[groups]]
+name = "sales"
+description = "Sells things"
+
+[[scopes]]
+name = "tenant"
+description = "Know which organisation you belong to"
+claims = ["tenant"]
+
+[[apis]]
+identifier = "https://api.example.test/"
+name = "Example API"
+scopes = [{ name = "read", description = "Read your projects" }, "write"]
+access_token_ttl = 300
+signing_alg = "ES256"
+[apis.roles]
+reader = ["engineering"]
+writer = ["sales"]
+
+[[apis]]
+identifier = "https://ed.example.test/"
+name = "Ed API"
+scopes = ["read"]
+signing_alg = "EdDSA"
+
+[[apis]]
+identifier = "urn:example:other"
+name = "Other API"
+scopes = ["read"]
+
+[[clients]]
+client_id = "portal"
+name = "Portal"
+client_secret = "portal-secret-0123456789"
+redirect_uris = ["http://127.0.0.1:9995/cb"]
+grant_types = ["authorization_code", "refresh_token"]
+scopes = ["openid", "profile", "email", "phone", "address", "groups", "roles", "tenant", "offline_access"]
+require_consent = false
+apis = ["https://api.example.test/", "https://ed.example.test/"]
+[clients.roles]
+editor = ["engineering"]
+viewer = ["sales"]
+
+[[clients]]
+client_id = "intranet"
+name = "Intranet"
+client_secret = "intranet-secret-0123456789"
+redirect_uris = ["http://127.0.0.1:9994/cb"]
+grant_types = ["authorization_code", "refresh_token"]
+scopes = ["openid", "profile", "offline_access"]
+require_consent = false
+allowed_groups = ["engineering"]
+
+[[clients]]
+client_id = "gateway"
+name = "Gateway"
+client_secret = "gateway-secret-0123456789"
+grant_types = ["client_credentials"]
+scopes = []
+introspects = ["https://api.example.test/"]
+
+[[clients]]
+client_id = "worker"
+name = "Worker"
+client_secret = "worker-secret-0123456789"
+grant_types = ["client_credentials"]
+scopes = ["jobs"]
+apis = ["https://api.example.test/", "https://ed.example.test/"]
+
+[[users]]
+username = "dana"
+password = "dana's long passphrase"
+email = "dana@example.com"
+name = "Dana Example"
+groups = ["engineering", "sales"]
+given_name = "Dana"
+family_name = "Example"
+nickname = "dee"
+website = "https://dana.example.com/"
+birthdate = "1990-04-01"
+zoneinfo = "Europe/Paris"
+locale = "fr-FR"
+phone_number = "+33 1 23 45 67 89"
+phone_number_verified = true
+address = { street_address = "1 Rue de la Paix", locality = "Paris", postal_code = "75002", country = "France" }
+claims = { tenant = "acme", level = 3 }
+
+[[users]]
+username = "erin"
+password = "erin's long passphrase"
+name = "Erin Example"
+groups = ["sales"]
+"#;
+
+pub const PORTAL: (&str, &str) = ("portal", "portal-secret-0123456789");
+pub const INTRANET: (&str, &str) = ("intranet", "intranet-secret-0123456789");
+pub const GATEWAY: (&str, &str) = ("gateway", "gateway-secret-0123456789");
+pub const WORKER: (&str, &str) = ("worker", "worker-secret-0123456789");
+pub const DANA_PASSWORD: &str = "dana's long passphrase";
+pub const ERIN_PASSWORD: &str = "erin's long passphrase";
+pub const EXAMPLE_API: &str = "https://api.example.test/";
+pub const ED_API: &str = "https://ed.example.test/";
+
+/// Writes the test seed with [`ACCESS_SEED`] added.
+pub fn write_access_seed() -> std::path::PathBuf {
+    let path = write_seed();
+    std::fs::write(&path, format!("{SEED}{ACCESS_SEED}")).unwrap();
+    path
+}

@@ -92,7 +92,10 @@ async fn every_invalidating_write_moves_the_epoch_by_one() {
         .unwrap();
     epoch.moved_by("set_client_secret_hash").await;
 
-    store.upsert_user(&new_user("alice"), NOW, false).await.unwrap();
+    store
+        .upsert_user(&new_user("alice"), NOW, false)
+        .await
+        .unwrap();
     epoch.moved_by("upsert_user").await;
     store
         .update_profile(alice, Some("A"), None, false, &Default::default(), NOW)
@@ -198,7 +201,14 @@ async fn a_read_through_the_cache_after_a_write_sees_the_new_value() {
         store.cached_user(alice).await.unwrap().unwrap()
     );
     store
-        .update_profile(alice, Some("Alice Renamed"), None, false, &Default::default(), NOW)
+        .update_profile(
+            alice,
+            Some("Alice Renamed"),
+            None,
+            false,
+            &Default::default(),
+            NOW,
+        )
         .await
         .unwrap();
     let user = store.cached_user(alice).await.unwrap().unwrap();
@@ -260,7 +270,14 @@ async fn a_change_on_one_store_is_in_force_on_another_when_the_write_returns() {
         reader.cached_user(alice).await.unwrap().unwrap()
     );
     writer
-        .update_profile(alice, Some("Alice Renamed"), None, false, &Default::default(), NOW)
+        .update_profile(
+            alice,
+            Some("Alice Renamed"),
+            None,
+            false,
+            &Default::default(),
+            NOW,
+        )
         .await
         .unwrap();
     epoch.moved_by("update_profile").await;

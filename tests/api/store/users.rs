@@ -66,7 +66,10 @@ async fn of_concurrent_sign_ups_with_one_username_exactly_one_succeeds() {
 #[tokio::test]
 async fn the_seed_upsert_is_idempotent_and_keeps_an_enrolled_key() {
     let (store, url) = fresh_store().await;
-    let id = store.upsert_user(&new_user("bob"), NOW, false).await.unwrap();
+    let id = store
+        .upsert_user(&new_user("bob"), NOW, false)
+        .await
+        .unwrap();
     store.set_pending_totp(&id, "ENROLLED", NOW).await.unwrap();
     assert!(store
         .confirm_totp(&id, "ENROLLED", 1, &[], NOW)
