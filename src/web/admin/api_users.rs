@@ -201,8 +201,9 @@ pub(super) async fn update_user(
             )
         }
     };
+    // A new address is not verified unless the body says it is.
     let email_verified = match changes.get("email_verified") {
-        None => user.email_verified,
+        None => user.email_verified && email == user.email,
         Some(Value::Bool(b)) => *b,
         Some(_) => {
             return error(

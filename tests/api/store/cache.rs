@@ -137,6 +137,35 @@ async fn every_invalidating_write_moves_the_epoch_by_one() {
     store.remove_totp(alice, NOW).await.unwrap();
     epoch.moved_by("remove_totp").await;
 
+    store.upsert_group("team", "", NOW).await.unwrap();
+    epoch.moved_by("upsert_group").await;
+    store.add_member("team", alice).await.unwrap();
+    epoch.moved_by("add_member").await;
+    store.remove_member("team", alice).await.unwrap();
+    epoch.moved_by("remove_member").await;
+    store
+        .set_memberships(alice, &["team".to_string()])
+        .await
+        .unwrap();
+    epoch.moved_by("set_memberships").await;
+    let mut attributes = serde_json::Map::new();
+    attributes.insert("tenant".into(), serde_json::json!("acme"));
+    store
+        .set_user_claims(alice, &attributes, NOW)
+        .await
+        .unwrap();
+    epoch.moved_by("set_user_claims").await;
+    store.upsert_scope(&scope("tenant"), NOW).await.unwrap();
+    epoch.moved_by("upsert_scope").await;
+    store.delete_scope("tenant").await.unwrap();
+    epoch.moved_by("delete_scope").await;
+    store.upsert_api(&api(API), NOW).await.unwrap();
+    epoch.moved_by("upsert_api").await;
+    store.delete_api(API).await.unwrap();
+    epoch.moved_by("delete_api").await;
+    store.delete_group("team").await.unwrap();
+    epoch.moved_by("delete_group").await;
+
     assert!(store.delete_client(webapp).await.unwrap());
     epoch.moved_by("delete_client").await;
     assert!(store.delete_user(alice).await.unwrap());

@@ -12,6 +12,7 @@
 //! (`helpers::database`). Concurrency tests race several tasks on two
 //! stores, as two replicas would, on a multi-threaded runtime.
 
+mod access;
 mod cache;
 mod clients;
 mod codes;
@@ -24,7 +25,7 @@ mod sign_in;
 mod users;
 
 use crate::helpers::fresh_database;
-use gatehouse::model::{NewClient, NewCode, NewGrant, NewUser};
+use gatehouse::model::{ApiRecord, ApiScope, NewClient, NewCode, NewGrant, NewUser, ScopeRecord};
 use gatehouse::store::{Redemption, Store};
 
 /// The time every test starts at.
@@ -224,4 +225,31 @@ pub async fn store_with_family() -> (Store, String, Family) {
     let client_id = client(&store, "webapp").await;
     let family = redeemed(&store, &client_id, &user_id).await;
     (store, url, family)
+}
+
+/// The API identifier the store tests use.
+pub const API: &str = "https://api.example.test/";
+
+/// An API with one scope and one role held by `engineering`.
+pub fn api(identifier: &str) -> ApiRecord {
+    ApiRecord {
+        identifier: identifier.into(),
+        name: "Example API".into(),
+        scopes: vec![ApiScope {
+            name: "read".into(),
+            description: "Read things".into(),
+        }],
+        roles: [("reader".to_string(), vec!["engineering".to_string()])].into(),
+        access_token_ttl: Some(300),
+        signing_alg: "ES256".into(),
+    }
+}
+
+/// A custom scope releasing the attribute of the same name.
+pub fn scope(name: &str) -> ScopeRecord {
+    ScopeRecord {
+        name: name.into(),
+        description: format!("Know your {name}"),
+        claims: vec![name.into()],
+    }
 }
