@@ -4,8 +4,18 @@
 use crate::config::Config;
 use serde_json::{json, Value};
 
-/// Scopes with a meaning of their own; clients may add API scopes.
-pub const STANDARD_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+/// Scopes with a meaning of their own; APIs and custom scopes add more,
+/// which the metadata (fixed at start-up) does not list.
+pub const STANDARD_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "address",
+    "groups",
+    "roles",
+    "offline_access",
+];
 
 /// The metadata document, shared by both well-known URLs.
 pub fn metadata(config: &Config) -> Value {
@@ -30,7 +40,10 @@ pub fn metadata(config: &Config) -> Value {
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "sid", "azp",
-            "name", "preferred_username", "email", "email_verified"
+            "name", "preferred_username", "given_name", "family_name", "middle_name", "nickname",
+            "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at",
+            "email", "email_verified", "phone_number", "phone_number_verified", "address",
+            "groups", "roles"
         ],
         "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": true,

@@ -36,6 +36,24 @@ async fn both_metadata_documents_describe_this_provider() {
             meta["id_token_signing_alg_values_supported"],
             serde_json::json!(["RS256"])
         );
+        for scope in ["phone", "address", "groups", "roles"] {
+            assert!(
+                meta["scopes_supported"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&scope.into()),
+                "{scope}"
+            );
+        }
+        for claim in ["given_name", "phone_number", "address", "groups", "roles"] {
+            assert!(
+                meta["claims_supported"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&claim.into()),
+                "{claim}"
+            );
+        }
     }
 }
 
