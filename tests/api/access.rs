@@ -526,3 +526,77 @@ async fn loading_the_seed_twice_changes_nothing() {
         );
     }
 }
+
+#[tokio::test]
+async fn users_edit_their_standard_claims_on_the_account_page() {
+    let app = spawn().await;
+    // Alice's address is verified in the seed.
+    app.sign_in_to_account("alice", ALICE_PASSWORD).await;
+    let keep_address = [
+        ("name", "Alice Example"),
+        ("email", "alice@example.com"),
+        ("given_name", "Alice"),
+        ("family_name", "Liddell"),
+        ("locale", "en-GB"),
+        ("phone_number", "+44 20 7946 0000"),
+        ("locality", "Oxford"),
+    ];
+    let saved = app.account_form("/account/profile", &keep_address).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let page = app.follow(&saved).await.text().await.unwrap();
+    assert!(page.contains("value=\"Liddell\""), "{page}");
+
+    let tokens = app
+        .tokens_for(
+            &AuthRequest::portal("openid profile email phone address"),
+            "alice",
+            ALICE_PASSWORD,
+        )
+        .await;
+    let info = json_of(app.userinfo(tokens["access_token"].as_str().unwrap()).await).await;
+    assert_eq!(info["given_name"], "Alice");
+    assert_eq!(info["family_name"], "Liddell");
+    assert_eq!(info["locale"], "en-GB");
+    assert_eq!(info["email_verified"], true, "the address did not change");
+    assert_eq!(info["phone_number"], "+44 20 7946 0000");
+    assert_eq!(
+        info["phone_number_verified"], false,
+        "typed in, not verified"
+    );
+    assert_eq!(info["address"], json!({"locality": "Oxford"}));
+
+    // A new address is no longer verified; bad values are refused.
+    let mut changed = keep_address.to_vec();
+    changed[1] = ("email", "alice@wonderland.example");
+    let saved = app.account_form("/account/profile", &changed).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let refreshed = app
+        .tokens_for(
+            &AuthRequest::portal("openid email"),
+            "alice",
+            ALICE_PASSWORD,
+        )
+        .await;
+    let info = json_of(
+        app.userinfo(refreshed["access_token"].as_str().unwrap())
+            .await,
+    )
+    .await;
+    assert_eq!(info["email"], "alice@wonderland.example");
+    assert_eq!(info["email_verified"], false);
+    for (field, value, message) in [
+        ("website", "javascript:alert(1)", "web address"),
+        ("birthdate", "1 April", "YYYY-MM-DD"),
+        ("locale", "en US!", "language tag"),
+    ] {
+        let mut bad: Vec<(&str, &str)> = keep_address
+            .iter()
+            .copied()
+            .filter(|(name, _)| *name != field)
+            .collect();
+        bad.push((field, value));
+        let refused = app.account_form("/account/profile", &bad).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{field}");
+        assert!(refused.text().await.unwrap().contains(message), "{field}");
+    }
+}

@@ -38,7 +38,11 @@ impl TestApp {
     }
 
     /// Signs in on the login page directly, landing on the account page.
-    async fn sign_in_to_account(&self, username: &str, password: &str) -> reqwest::Response {
+    pub(crate) async fn sign_in_to_account(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
         let to_login = self.get("/account").await;
         assert_eq!(to_login.status(), StatusCode::FOUND);
         assert!(location(&to_login).ends_with("/login?then=account"));
@@ -53,7 +57,11 @@ impl TestApp {
     }
 
     /// Posts an account form, with the CSRF token from the account page.
-    async fn account_form(&self, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn account_form(
+        &self,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
         let page = self.get("/account").await;
         self.submit_form(page, action, fields).await
     }
