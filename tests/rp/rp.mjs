@@ -10,19 +10,26 @@
 // calls: refresh with rotation and reuse detection, introspection (RFC 7662),
 // revocation (RFC 7009) and RP-Initiated Logout 1.0.
 //
-// Usage: GATEHOUSE_ISSUER=http://127.0.0.1:PORT node rp.mjs
-// Expects the users and clients of examples/seed.toml.
+// With the suite `access` it checks what a client learns about the user
+// beyond the standard claims: groups, roles and a custom claim, in the ID
+// token and from userinfo, released only by their scopes.
+//
+// Usage: GATEHOUSE_ISSUER=http://127.0.0.1:PORT node rp.mjs [example|access]
+// The suite `example` (the default) expects the users and clients of
+// examples/seed.toml, `access` those of tests/rp/access-seed.toml.
+// resource_server.mjs imports the helpers exported here.
 
 import crypto from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import * as client from 'openid-client';
 
-const ISSUER = process.env.GATEHOUSE_ISSUER;
+export const ISSUER = process.env.GATEHOUSE_ISSUER;
 if (!ISSUER) {
   console.error('GATEHOUSE_ISSUER is not set');
   process.exit(2);
 }
 
-const CLIENTS = {
+export const CLIENTS = {
   demo: {
     clientId: 'demo',
     secret: 'demo-secret-change-me',
@@ -37,9 +44,17 @@ const CLIENTS = {
     scope: 'openid profile email',
     consent: false,
   },
+  // In tests/rp/access-seed.toml.
+  portal: {
+    clientId: 'portal',
+    secret: 'portal-secret-change-me',
+    redirectUri: 'http://127.0.0.1:9998/callback',
+    scope: 'openid profile groups roles tenant',
+    consent: false,
+  },
 };
 
-const USERS = {
+export const USERS = {
   alice: {
     password: 'correct horse battery staple',
     email: 'alice@example.com',
@@ -66,12 +81,18 @@ const CASES = [
   { name: 'logout (demo)', run: logoutCase },
 ];
 
+// Against tests/rp/access-seed.toml.
+const ACCESS_CASES = [
+  { name: 'groups, roles and a custom claim (portal)', run: accessClaimsCase },
+  { name: 'no groups, roles or custom claim without their scopes (portal)', run: accessWithoutScopesCase },
+];
+
 // ---------------------------------------------------------------------------
 // Helpers
 
-class CheckError extends Error {}
+export class CheckError extends Error {}
 
-function check(condition, message) {
+export function check(condition, message) {
   if (!condition) throw new CheckError(message);
 }
 
@@ -126,7 +147,7 @@ function hiddenInput(html, name) {
 
 // A minimal browser: one cookie jar per case (a fresh user agent), no
 // automatic redirects so each hop's status and Location can be asserted.
-class Browser {
+export class Browser {
   constructor() {
     this.cookies = new Map();
   }
@@ -229,7 +250,7 @@ function requestParam(location, what) {
 
 // Records the requests openid-client makes so a failure can show the exact
 // HTTP exchange the library objected to.
-function recorder() {
+export function recorder() {
   const log = [];
   const fetchImpl = async (url, options) => {
     const response = await fetch(url, options);
@@ -267,7 +288,7 @@ function formatExchanges(log) {
 // (RFC 6749 section 5.2) carrying `errorCode`. Any other outcome fails; an
 // unexpected library error is passed on so its details and the HTTP exchange
 // get reported.
-async function expectResponseBodyError(promise, errorCode, what) {
+export async function expectResponseBodyError(promise, errorCode, what) {
   let result;
   try {
     result = await promise;
@@ -298,7 +319,7 @@ async function expectInactive(config, token, what) {
 // The authorization-code flow: a fresh browser signs `userName` in to
 // `clientName`, and openid-client redeems the code.
 
-async function configure(clientName, rec) {
+export async function configure(clientName, rec) {
   const c = CLIENTS[clientName];
   const config = await client.discovery(
     new URL(ISSUER),
@@ -338,13 +359,22 @@ async function authorizationRequest(config, c, extra = {}) {
 // redirect back and would notice a consent page reappearing.
 const consented = new Set();
 
-async function codeFlow(rec, userName, clientName, browser = new Browser()) {
+// `authorization` adds to (or overrides, like `scope`) the authorization
+// request's parameters; `token` adds to the token request's (e.g. `resource`).
+export async function codeFlow(
+  rec,
+  userName,
+  clientName,
+  browser = new Browser(),
+  { authorization = {}, token = undefined } = {},
+) {
   const c = CLIENTS[clientName];
   const u = USERS[userName];
   const base = ISSUER.replace(/\/$/, '');
+  const scope = authorization.scope ?? c.scope;
 
   const config = await configure(clientName, rec);
-  const authz = await authorizationRequest(config, c);
+  const authz = await authorizationRequest(config, c, authorization);
   const { expectedState: state, expectedNonce: nonce } = authz.checks;
 
   // No session yet, so the authorization request is parked and the user is
@@ -405,10 +435,12 @@ async function codeFlow(rec, userName, clientName, browser = new Browser()) {
 
   // From here on openid-client does all protocol validation: state, iss,
   // PKCE, client authentication, ID token signature/iss/aud/exp/nonce/at_hash.
-  const tokens = await client.authorizationCodeGrant(config, callback, {
-    ...authz.checks,
-    idTokenExpected: true,
-  });
+  const tokens = await client.authorizationCodeGrant(
+    config,
+    callback,
+    { ...authz.checks, idTokenExpected: true },
+    token,
+  );
 
   const claims = tokens.claims();
   check(claims, 'no ID token in the token response');
@@ -427,7 +459,7 @@ async function codeFlow(rec, userName, clientName, browser = new Browser()) {
 
   check(tokens.access_token, 'no access_token');
   check(tokens.token_type?.toLowerCase() === 'bearer', `token_type is ${tokens.token_type}`);
-  const wantsRefresh = c.scope.split(' ').includes('offline_access');
+  const wantsRefresh = scope.split(' ').includes('offline_access');
   if (wantsRefresh) {
     check(tokens.refresh_token, 'no refresh_token although offline_access was granted');
   } else {
@@ -608,29 +640,85 @@ async function logoutCase(rec) {
   return 'session ended, prompt=none gives login_required';
 }
 
+// What tests/rp/access-seed.toml gives alice: she is in engineering, which
+// holds portal's role editor (finance holds viewer), and her tenant is acme.
+function expectAccessClaims(got, what) {
+  const json = JSON.stringify(got);
+  check(JSON.stringify(got.groups) === '["engineering"]', `${what} groups: ${json}`);
+  check(Array.isArray(got.roles) && got.roles.includes('editor'), `${what} roles lack editor: ${json}`);
+  check(!got.roles.includes('viewer'), `${what} roles include viewer, held by finance only: ${json}`);
+  check(got.tenant === 'acme', `${what} tenant: ${json}`);
+  check(got.given_name === 'Alice', `${what} given_name: ${json}`);
+  check(got.family_name === 'Example', `${what} family_name: ${json}`);
+}
+
+async function accessClaimsCase(rec) {
+  const { config, tokens, claims } = await codeFlow(rec, 'alice', 'portal');
+  const granted = (tokens.scope ?? '').split(' ');
+  for (const s of ['groups', 'roles', 'tenant']) {
+    check(granted.includes(s), `scope ${s} not granted: ${tokens.scope}`);
+  }
+  expectAccessClaims(claims, 'ID token');
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  expectAccessClaims(userinfo, 'userinfo');
+  return `groups=${claims.groups} roles=${claims.roles} tenant=${claims.tenant}`;
+}
+
+// The same client and user, asking only for openid profile: the standard
+// claims still come, groups, roles and the custom claim must not.
+async function accessWithoutScopesCase(rec) {
+  const { config, tokens, claims } = await codeFlow(rec, 'alice', 'portal', new Browser(), {
+    authorization: { scope: 'openid profile' },
+  });
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  for (const [what, got] of [['ID token', claims], ['userinfo', userinfo]]) {
+    const json = JSON.stringify(got);
+    check(got.given_name === 'Alice', `${what} given_name: ${json}`);
+    for (const name of ['groups', 'roles', 'tenant']) {
+      check(got[name] === undefined, `${what} has ${name} without its scope: ${json}`);
+    }
+  }
+  return 'only the standard claims';
+}
+
 // ---------------------------------------------------------------------------
 
-let passed = 0;
-let failed = 0;
-for (const testCase of CASES) {
-  const rec = recorder();
-  try {
-    const detail = await testCase.run(rec);
-    passed += 1;
-    console.log(`ok   ${testCase.name} (${detail})`);
-  } catch (err) {
-    failed += 1;
-    console.log(`FAIL ${testCase.name}: ${err instanceof CheckError ? err.message : String(err)}`);
-    if (!(err instanceof CheckError)) {
-      // openid-client errors carry a code and often the offending response.
-      if (err.code) console.log(`  code: ${err.code}`);
-      if (err.cause) console.log(`  cause: ${JSON.stringify(err.cause, null, 2)}`);
-      if (err.stack) console.log(err.stack.split('\n').slice(1, 4).join('\n'));
+// Runs each case with its own recorder and prints one line per case and the
+// closing "N passed, N failed" line; exits non-zero if any failed.
+export async function runCases(cases) {
+  let passed = 0;
+  let failed = 0;
+  for (const testCase of cases) {
+    const rec = recorder();
+    try {
+      const detail = await testCase.run(rec);
+      passed += 1;
+      console.log(`ok   ${testCase.name} (${detail})`);
+    } catch (err) {
+      failed += 1;
+      console.log(`FAIL ${testCase.name}: ${err instanceof CheckError ? err.message : String(err)}`);
+      if (!(err instanceof CheckError)) {
+        // openid-client and jose errors carry a code and often the offending
+        // response or claim.
+        if (err.code) console.log(`  code: ${err.code}`);
+        if (err.cause) console.log(`  cause: ${JSON.stringify(err.cause, null, 2)}`);
+        if (err.stack) console.log(err.stack.split('\n').slice(1, 4).join('\n'));
+      }
+      // A browser-side failure leaves only discovery in the log: nothing to add.
+      const libraryInvolved = !(err instanceof CheckError) || rec.log.length > 1;
+      if (libraryInvolved && rec.log.length) console.log(`  openid-client HTTP exchanges:\n${formatExchanges(rec.log)}`);
     }
-    // A browser-side failure leaves only discovery in the log: nothing to add.
-    const libraryInvolved = !(err instanceof CheckError) || rec.log.length > 1;
-    if (libraryInvolved && rec.log.length) console.log(`  openid-client HTTP exchanges:\n${formatExchanges(rec.log)}`);
   }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const suites = { example: CASES, access: ACCESS_CASES };
+  const suite = process.argv[2] ?? 'example';
+  if (!suites[suite]) {
+    console.error(`unknown suite ${suite}; expected one of ${Object.keys(suites).join(', ')}`);
+    process.exit(2);
+  }
+  await runCases(suites[suite]);
+}
