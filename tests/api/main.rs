@@ -5,6 +5,7 @@
 //! its own, with no server in front of it.
 
 mod account;
+mod admin_access;
 mod admin_api;
 mod admin_cli;
 mod admin_ui;
