@@ -50,6 +50,18 @@ enum Command {
         #[command(subcommand)]
         action: gatehouse::cli::ClientAction,
     },
+    /// Manage groups and their members (exit codes: 2 invalid input, 3 not
+    /// found, 4 taken or still in use).
+    Group {
+        #[command(subcommand)]
+        action: gatehouse::cli::GroupAction,
+    },
+    /// Manage APIs, the resource servers tokens are addressed to (exit
+    /// codes: 2 invalid input, 3 not found, 4 taken).
+    Api {
+        #[command(subcommand)]
+        action: gatehouse::cli::ApiAction,
+    },
 }
 
 #[derive(Subcommand)]
@@ -87,7 +99,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", report(&e));
-            // User and client commands have exit codes of their own.
+            // User, group, client and API commands have exit codes of their own.
             let code = e
                 .downcast_ref::<gatehouse::cli::CliError>()
                 .map_or(1, |c| c.code);
@@ -100,6 +112,8 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
     match command {
         Command::User { action } => gatehouse::cli::run_user(&config, action).await?,
         Command::Client { action } => gatehouse::cli::run_client(&config, action).await?,
+        Command::Group { action } => gatehouse::cli::run_group(&config, action).await?,
+        Command::Api { action } => gatehouse::cli::run_api(&config, action).await?,
         Command::Serve { seed } => {
             if seed.is_some() {
                 config.seed = seed;

@@ -1,16 +1,22 @@
-//! The `user` and `client` commands: administration straight on the
-//! database, for bootstrap and scripts. They run the same use-cases as the
-//! admin UI and API, and each action lands in the audit log (actor `cli`).
+//! The `user`, `group`, `client` and `api` commands: administration
+//! straight on the database, for bootstrap and scripts. They run the same
+//! use-cases as the admin UI and API, and each action lands in the audit log
+//! (actor `cli`).
 //!
 //! Exit codes scripts can rely on: 0 done; 1 the database or something else
 //! failed; 2 invalid input (including a password that is refused); 3 no
-//! such user or client; 4 the username or client id is taken.
+//! such user, group, client or API; 4 the name or id is taken, or (for a
+//! group) still in use.
 
+mod apis;
 mod clients;
+mod groups;
 mod password;
 mod users;
 
+pub use apis::ApiAction;
 pub use clients::ClientAction;
+pub use groups::GroupAction;
 pub use users::UserAction;
 
 use crate::admin::{AdminError, Context};
@@ -106,4 +112,14 @@ pub async fn rotate_keys(config: &Config) -> Result<crate::key_lifecycle::Rotati
 /// Runs `gatehouse client …`.
 pub async fn run_client(config: &Config, action: ClientAction) -> Result<(), CliError> {
     with_context(config, async |ctx| clients::run(ctx, action).await).await
+}
+
+/// Runs `gatehouse group …`.
+pub async fn run_group(config: &Config, action: GroupAction) -> Result<(), CliError> {
+    with_context(config, async |ctx| groups::run(ctx, action).await).await
+}
+
+/// Runs `gatehouse api …`.
+pub async fn run_api(config: &Config, action: ApiAction) -> Result<(), CliError> {
+    with_context(config, async |ctx| apis::run(ctx, action).await).await
 }

@@ -1,4 +1,5 @@
-//! `gatehouse user add | list | disable | enable | passwd | reset-mfa | delete`.
+//! `gatehouse user add | list | disable | enable | passwd | reset-mfa | delete
+//! | set-claim | unset-claim`.
 
 use super::password::read_new_password;
 use super::CliError;
@@ -63,6 +64,29 @@ pub enum UserAction {
         /// Username.
         username: String,
     },
+    /// Set a custom attribute, released through custom scopes.
+    SetClaim {
+        /// Username.
+        username: String,
+        /// The attribute's name (not a reserved or standard claim).
+        name: String,
+        /// Its value as JSON (42, true, ["a","b"], {"k":"v"}, "text"); what
+        /// is not JSON is taken as a string.
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+    },
+    /// Remove a custom attribute.
+    UnsetClaim {
+        /// Username.
+        username: String,
+        /// The attribute's name.
+        name: String,
+    },
+}
+
+/// A value typed on the command line: JSON if it parses, a string otherwise.
+fn claim_value(typed: &str) -> serde_json::Value {
+    serde_json::from_str(typed).unwrap_or_else(|_| serde_json::Value::String(typed.to_string()))
 }
 
 fn password(username: &str, generate: bool) -> Result<NewPassword, CliError> {
@@ -167,6 +191,35 @@ pub(super) async fn run(ctx: &Context<'_>, action: UserAction) -> Result<(), Cli
             users::delete(ctx, &user.id).await?;
             println!("Deleted {username}.");
         }
+        UserAction::SetClaim {
+            username,
+            name,
+            value,
+        } => {
+            let value = claim_value(&value);
+            users::set_claim(ctx, &username, &name, Some(value.clone())).await?;
+            println!("Set {name} of {username} to {value}.");
+        }
+        UserAction::UnsetClaim { username, name } => {
+            users::set_claim(ctx, &username, &name, None).await?;
+            println!("Removed {name} of {username}.");
+        }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::claim_value;
+    use serde_json::json;
+
+    #[test]
+    fn a_claim_value_is_json_or_else_a_string() {
+        assert_eq!(claim_value("42"), json!(42));
+        assert_eq!(claim_value("true"), json!(true));
+        assert_eq!(claim_value(r#"["a","b"]"#), json!(["a", "b"]));
+        assert_eq!(claim_value(r#""quoted""#), json!("quoted"));
+        assert_eq!(claim_value("engineering"), json!("engineering"));
+        assert_eq!(claim_value("{not json"), json!("{not json"));
+    }
 }

@@ -584,6 +584,22 @@ async fn the_openapi_document_matches_the_implementation() {
         Some(json!({ "client_id": "doomed", "grant_types": ["client_credentials"] })),
     )
     .await;
+    for (path, body) in [
+        ("/groups", json!({ "name": "staff" })),
+        ("/groups", json!({ "name": "doomed" })),
+        (
+            "/apis",
+            json!({ "identifier": "https://api.example.test/" }),
+        ),
+        (
+            "/apis",
+            json!({ "identifier": "https://doomed.example.test/" }),
+        ),
+        ("/scopes", json!({ "name": "doomed" })),
+    ] {
+        let (status, value) = app.api_json(Method::POST, path, &token, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{path}: {value}");
+    }
 
     let bodies: std::collections::HashMap<&str, Value> = [
         ("createUser", json!({ "username": "oscar", "email": "oscar@example.com" })),
@@ -591,6 +607,13 @@ async fn the_openapi_document_matches_the_implementation() {
         ("resetPassword", json!({ "password": "alices new words" })),
         ("createClient", json!({ "client_id": "reports", "redirect_uris": ["https://reports.example/cb"] })),
         ("updateClient", json!({ "name": "Web", "redirect_uris": ["http://127.0.0.1:9999/callback"], "grant_types": ["authorization_code", "refresh_token"], "scopes": ["openid", "offline_access"] })),
+        ("setUserClaim", json!("engineering")),
+        ("createGroup", json!({ "name": "ops", "description": "Operations" })),
+        ("updateGroup", json!({ "description": "Everyone on staff" })),
+        ("createApi", json!({ "identifier": "https://reports.example.test/", "scopes": [{ "name": "reports:read", "description": "Read your reports" }], "roles": { "reader": ["staff"] }, "signing_alg": "ES256" })),
+        ("updateApi", json!({ "name": "Main API", "scopes": [{ "name": "read" }], "access_token_ttl": 300 })),
+        ("createScope", json!({ "name": "team", "description": "Your team", "claims": ["team"] })),
+        ("putScope", json!({ "description": "Your department", "claims": ["department"] })),
     ]
     .into_iter()
     .collect();
@@ -610,6 +633,35 @@ async fn the_openapi_document_matches_the_implementation() {
     for (method, path, op) in operations {
         let deleting = method == "delete";
         let url = path
+            .replace("/users/{id}/claims/{name}", "/users/alice/claims/team")
+            .replace(
+                "/groups/{name}/members/{user}",
+                "/groups/staff/members/alice",
+            )
+            .replace(
+                "/groups/{name}",
+                if deleting {
+                    "/groups/doomed"
+                } else {
+                    "/groups/staff"
+                },
+            )
+            .replace(
+                "/apis/{identifier}",
+                if deleting {
+                    "/apis/https%3A%2F%2Fdoomed.example.test%2F"
+                } else {
+                    "/apis/https%3A%2F%2Fapi.example.test%2F"
+                },
+            )
+            .replace(
+                "/scopes/{name}",
+                if deleting {
+                    "/scopes/doomed"
+                } else {
+                    "/scopes/department"
+                },
+            )
             .replace(
                 "/users/{id}/sessions/{sid}",
                 &format!("/users/{alice_id}/sessions/{sid}"),

@@ -1,6 +1,6 @@
-//! `gatehouse user …` and `gatehouse client …` on the database of a running
-//! server: passwords from standard input, secrets printed once, exit codes
-//! scripts can rely on, and every action in the audit log.
+//! `gatehouse user …`, `group …`, `client …` and `api …` on the database of
+//! a running server: passwords from standard input, secrets printed once,
+//! exit codes scripts can rely on, and every action in the audit log.
 
 use crate::helpers::*;
 use reqwest::StatusCode;
@@ -370,4 +370,283 @@ async fn the_first_run_never_takes_over_an_account_named_admin() {
         .await
         .unwrap();
     assert_eq!(outcome, FirstAdmin::Exists);
+}
+
+#[tokio::test]
+async fn groups_and_members_are_managed_from_the_command_line() {
+    use crate::admin_access::call;
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let (code, out, err) = run(
+        &app,
+        &[
+            "group",
+            "add",
+            "engineering",
+            "--description",
+            "Builds things",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Created group engineering"), "{out}");
+    let (code, _, err) = run(&app, &["group", "add", "engineering"], None).await;
+    assert_eq!(code, 4, "taken: {err}");
+    assert!(err.contains("already exists"), "{err}");
+    let (code, _, err) = run(&app, &["group", "add", "Not Valid"], None).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("group name"), "{err}");
+
+    let (code, _, err) = run(&app, &["group", "add-member", "engineering", "alice"], None).await;
+    assert_eq!(code, 0, "{err}");
+    let token = app.admin_token().await;
+    let (_, alice) = call(&app, Method::GET, "/users/alice", &token, None).await;
+    assert_eq!(
+        alice["groups"],
+        json!(["engineering"]),
+        "the server sees it"
+    );
+    let (code, out, _) = run(&app, &["group", "members", "engineering"], None).await;
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["alice"]);
+    let (code, out, _) = run(&app, &["group", "list"], None).await;
+    assert_eq!(code, 0);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("engineering"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(
+        line.split_whitespace().collect::<Vec<_>>(),
+        ["engineering", "1", "Builds", "things"]
+    );
+    let (code, _, err) = run(
+        &app,
+        &["group", "add-member", "engineering", "nobody"],
+        None,
+    )
+    .await;
+    assert_eq!(code, 3);
+    assert!(err.contains("There is no user \"nobody\""), "{err}");
+    let (code, _, err) = run(&app, &["group", "add-member", "nothing", "alice"], None).await;
+    assert_eq!(code, 3);
+    assert!(err.contains("There is no group \"nothing\""), "{err}");
+
+    let (code, _, err) = run(
+        &app,
+        &["group", "remove-member", "engineering", "alice"],
+        None,
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let (_, alice) = call(&app, Method::GET, "/users/alice", &token, None).await;
+    assert_eq!(alice["groups"], json!([]));
+    let (code, _, err) = run(
+        &app,
+        &["group", "remove-member", "engineering", "alice"],
+        None,
+    )
+    .await;
+    assert_eq!(code, 3, "not a member: {err}");
+    let (code, _, err) = run(&app, &["group", "remove", "engineering"], None).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, _, _) = run(&app, &["group", "remove", "engineering"], None).await;
+    assert_eq!(code, 3);
+
+    let logged = count(
+        &app.database_url,
+        "SELECT COUNT(*) AS n FROM audit_events WHERE actor = 'cli'
+         AND event IN ('admin.group.created', 'admin.group.member_added',
+                       'admin.group.member_removed', 'admin.group.deleted')",
+    )
+    .await;
+    assert_eq!(logged, 4, "every change is in the audit log");
+}
+
+#[tokio::test]
+async fn a_group_in_use_is_not_removed_from_the_command_line() {
+    let app = spawn_app().await;
+    let (code, _, err) = run(&app, &["group", "add", "staff"], None).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(
+        &app,
+        &[
+            "client",
+            "add",
+            "intranet",
+            "--redirect-uri",
+            "https://intranet.example/cb",
+            "--allowed-group",
+            "staff",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&app, &["group", "remove", "staff"], None).await;
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("client intranet (allowed groups)"), "{err}");
+}
+
+#[tokio::test]
+async fn custom_claims_are_set_from_the_command_line() {
+    use crate::admin_access::call;
+    use reqwest::Method;
+    let app = spawn_app().await;
+    for (name, value) in [
+        ("department", "engineering"),
+        ("badges", "[1, 2]"),
+        ("level", "3"),
+        ("balance", "-5"),
+    ] {
+        let (code, _, err) = run(&app, &["user", "set-claim", "alice", name, value], None).await;
+        assert_eq!(code, 0, "{name}: {err}");
+    }
+    let token = app.admin_token().await;
+    let (_, alice) = call(&app, Method::GET, "/users/alice", &token, None).await;
+    assert_eq!(
+        alice["claims"],
+        json!({ "department": "engineering", "badges": [1, 2], "level": 3, "balance": -5 }),
+        "JSON where it parses, a string otherwise"
+    );
+
+    for (name, words) in [
+        ("sub", "\"sub\" is a reserved claim name"),
+        ("groups", "\"groups\" is a reserved claim name"),
+        ("email", "\"email\" is a standard claim"),
+    ] {
+        let (code, out, err) = run(&app, &["user", "set-claim", "alice", name, "x"], None).await;
+        assert_eq!(code, 2, "{name}: {out}");
+        assert!(err.contains(words), "{words:?} not in {err:?}");
+    }
+    let (code, _, err) = run(&app, &["user", "set-claim", "nobody", "team", "x"], None).await;
+    assert_eq!(code, 3, "{err}");
+
+    let (code, _, err) = run(&app, &["user", "unset-claim", "alice", "badges"], None).await;
+    assert_eq!(code, 0, "{err}");
+    let (_, alice) = call(&app, Method::GET, "/users/alice", &token, None).await;
+    assert_eq!(
+        alice["claims"],
+        json!({ "department": "engineering", "level": 3, "balance": -5 })
+    );
+    let logged = count(
+        &app.database_url,
+        "SELECT COUNT(*) AS n FROM audit_events WHERE actor = 'cli'
+         AND event = 'admin.user.claims_set'",
+    )
+    .await;
+    assert_eq!(logged, 5, "four set, one removed; nothing refused");
+}
+
+#[tokio::test]
+async fn apis_are_added_listed_and_removed_from_the_command_line() {
+    use crate::admin_access::call;
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let (code, _, err) = run(&app, &["group", "add", "engineering"], None).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(
+        &app,
+        &[
+            "api",
+            "add",
+            "https://api.example.test/",
+            "--name",
+            "Example",
+            "--scope",
+            "read",
+            "--scope",
+            "write Change your things",
+            "--signing-alg",
+            "ES256",
+            "--access-token-ttl",
+            "600",
+            "--role",
+            "reader=engineering",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Registered API https://api.example.test/"),
+        "{out}"
+    );
+
+    let (code, out, _) = run(&app, &["api", "list"], None).await;
+    assert_eq!(code, 0);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("https://api.example.test/"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(
+        line.split_whitespace().collect::<Vec<_>>(),
+        [
+            "https://api.example.test/",
+            "Example",
+            "ES256",
+            "600",
+            "read",
+            "write"
+        ]
+    );
+    let token = app.admin_token().await;
+    let (status, api) = call(
+        &app,
+        Method::GET,
+        "/apis/https%3A%2F%2Fapi.example.test%2F",
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{api}");
+    assert_eq!(
+        api["scopes"],
+        json!([
+            { "name": "read", "description": "" },
+            { "name": "write", "description": "Change your things" },
+        ])
+    );
+    assert_eq!(api["roles"], json!({ "reader": ["engineering"] }));
+
+    for (args, expected, words) in [
+        (vec!["https://api.example.test/"], 4, "already exists"),
+        (vec!["not a uri"], 2, "is not an absolute URI"),
+        (vec!["https://x/#frag"], 2, "has a fragment"),
+        (
+            vec!["https://b.example.test/", "--signing-alg", "HS256"],
+            2,
+            "\"HS256\" is not supported",
+        ),
+        (
+            vec!["https://b.example.test/", "--role", "reader"],
+            2,
+            "ROLE=GROUP",
+        ),
+        (
+            vec!["https://b.example.test/", "--role", "reader=ghosts"],
+            2,
+            "no group \"ghosts\"",
+        ),
+    ] {
+        let mut command = vec!["api", "add"];
+        command.extend(args);
+        let (code, _, err) = run(&app, &command, None).await;
+        assert_eq!(code, expected, "{command:?}: {err}");
+        assert!(err.contains(words), "{words:?} not in {err:?}");
+    }
+
+    let (code, _, err) = run(&app, &["api", "remove", "https://api.example.test/"], None).await;
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run(&app, &["api", "list"], None).await;
+    assert_eq!(out.lines().count(), 1, "only the heading: {out}");
+    let (code, _, _) = run(&app, &["api", "remove", "https://api.example.test/"], None).await;
+    assert_eq!(code, 3);
+    let logged = count(
+        &app.database_url,
+        "SELECT COUNT(*) AS n FROM audit_events WHERE actor = 'cli'
+         AND event IN ('admin.api.created', 'admin.api.deleted')",
+    )
+    .await;
+    assert_eq!(logged, 2);
 }

@@ -6,6 +6,7 @@
 
 mod access;
 mod account;
+mod admin_access;
 mod admin_api;
 mod admin_cli;
 mod admin_ui;

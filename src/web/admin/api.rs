@@ -4,7 +4,7 @@
 //! every change lands in the audit log with that client as the actor.
 
 use super::api_auth::{error, ApiClient};
-use super::{api_clients, api_system, api_users};
+use super::{api_apis, api_clients, api_groups, api_system, api_users};
 use crate::admin::tokens;
 use crate::admin::{AdminError, Context};
 use crate::web::error::HttpError;
@@ -30,6 +30,8 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/users/{id}/sessions"),
     ("delete", "/users/{id}/sessions/{sid}"),
     ("get", "/users/{id}/grants"),
+    ("put", "/users/{id}/claims/{name}"),
+    ("delete", "/users/{id}/claims/{name}"),
     ("get", "/clients"),
     ("post", "/clients"),
     ("get", "/clients/{client_id}"),
@@ -38,6 +40,23 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/clients/{client_id}/rotate-secret"),
     ("get", "/clients/{client_id}/grants"),
     ("delete", "/grants/{id}"),
+    ("get", "/groups"),
+    ("post", "/groups"),
+    ("get", "/groups/{name}"),
+    ("patch", "/groups/{name}"),
+    ("delete", "/groups/{name}"),
+    ("get", "/groups/{name}/members"),
+    ("put", "/groups/{name}/members/{user}"),
+    ("delete", "/groups/{name}/members/{user}"),
+    ("get", "/apis"),
+    ("post", "/apis"),
+    ("get", "/apis/{identifier}"),
+    ("put", "/apis/{identifier}"),
+    ("delete", "/apis/{identifier}"),
+    ("get", "/scopes"),
+    ("post", "/scopes"),
+    ("put", "/scopes/{name}"),
+    ("delete", "/scopes/{name}"),
     ("get", "/keys"),
     ("post", "/keys/rotate"),
     ("get", "/audit"),
@@ -75,6 +94,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::delete().to(api_users::end_session),
             )
             .route("/users/{id}/grants", web::get().to(api_users::user_grants))
+            .route(
+                "/users/{id}/claims/{name}",
+                web::put().to(api_users::set_claim),
+            )
+            .route(
+                "/users/{id}/claims/{name}",
+                web::delete().to(api_users::unset_claim),
+            )
             .route("/clients", web::get().to(api_clients::list_clients))
             .route("/clients", web::post().to(api_clients::create_client))
             .route(
@@ -98,6 +125,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::get().to(api_clients::client_grants),
             )
             .route("/grants/{id}", web::delete().to(api_system::revoke_grant))
+            .route("/groups", web::get().to(api_groups::list_groups))
+            .route("/groups", web::post().to(api_groups::create_group))
+            .route("/groups/{name}", web::get().to(api_groups::get_group))
+            .route("/groups/{name}", web::patch().to(api_groups::update_group))
+            .route("/groups/{name}", web::delete().to(api_groups::delete_group))
+            .route(
+                "/groups/{name}/members",
+                web::get().to(api_groups::group_members),
+            )
+            .route(
+                "/groups/{name}/members/{user}",
+                web::put().to(api_groups::add_member),
+            )
+            .route(
+                "/groups/{name}/members/{user}",
+                web::delete().to(api_groups::remove_member),
+            )
+            // The identifier is a URI, percent-encoded as one segment.
+            .route("/apis", web::get().to(api_apis::list_apis))
+            .route("/apis", web::post().to(api_apis::create_api))
+            .route("/apis/{identifier}", web::get().to(api_apis::get_api))
+            .route("/apis/{identifier}", web::put().to(api_apis::update_api))
+            .route("/apis/{identifier}", web::delete().to(api_apis::delete_api))
+            .route("/scopes", web::get().to(api_apis::list_scopes))
+            .route("/scopes", web::post().to(api_apis::create_scope))
+            .route("/scopes/{name}", web::put().to(api_apis::put_scope))
+            .route("/scopes/{name}", web::delete().to(api_apis::delete_scope))
             .route("/keys", web::get().to(api_system::list_keys))
             .route("/keys/rotate", web::post().to(api_system::rotate_keys))
             .route("/audit", web::get().to(api_system::audit))

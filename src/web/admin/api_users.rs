@@ -1,6 +1,7 @@
 //! The admin API's user operations: list, create, get, change, delete,
 //! disable, enable, reset the password or MFA, sessions and grants; a
-//! user's standard claims, custom claims and groups.
+//! user's standard claims, custom claims (all at once or one by one) and
+//! groups.
 
 use super::api::{answer, body, fail, grants, no_content, ok, Refusal};
 use super::api_auth::{error, ApiClient};
@@ -378,4 +379,34 @@ pub(super) async fn user_grants(client: ApiClient, path: web::Path<String>) -> H
         Ok(user) => grants(&ctx, Some(&user.id), None).await,
         Err(e) => fail(e),
     }
+}
+
+/// PUT: sets one custom attribute of a user to the JSON value in the body.
+pub(super) async fn set_claim(
+    client: ApiClient,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    bytes: web::Bytes,
+) -> HttpResponse {
+    let value: Value = match body(&req, &bytes) {
+        Ok(v) => v,
+        Err(response) => return *response,
+    };
+    let (user_id, name) = path.into_inner();
+    let ctx = client.context();
+    if let Err(e) = users::set_claim(&ctx, &user_id, &name, Some(value)).await {
+        return fail(e);
+    }
+    answer(StatusCode::OK, users::find(&ctx, &user_id).await, |user| {
+        user_json(&user)
+    })
+}
+
+/// DELETE: removes one custom attribute of a user.
+pub(super) async fn unset_claim(
+    client: ApiClient,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (user_id, name) = path.into_inner();
+    no_content(users::set_claim(&client.context(), &user_id, &name, None).await)
 }

@@ -2,8 +2,10 @@
 //! the JSON admin API for automation (`/admin/api/v1`).
 
 pub mod api;
+mod api_apis;
 mod api_auth;
 mod api_clients;
+mod api_groups;
 mod api_system;
 mod api_users;
 mod ui;
