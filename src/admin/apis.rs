@@ -109,9 +109,24 @@ pub async fn save(ctx: &Context<'_>, api: ApiRecord, replace: bool) -> Result<()
     Ok(())
 }
 
-/// Deletes an API. Clients that named it can no longer ask for it; its
-/// tokens already issued stay valid until they expire.
+/// Deletes an API, unless a client still names it (in `apis` or
+/// `introspects`); its tokens already issued stay valid until they expire.
 pub async fn delete(ctx: &Context<'_>, identifier: &str) -> Result<(), AdminError> {
+    let id = identifier.to_string();
+    let users: Vec<String> = ctx
+        .store
+        .list_clients()
+        .await?
+        .into_iter()
+        .filter(|c| c.apis.contains(&id) || c.introspects.contains(&id))
+        .map(|c| c.client_id)
+        .collect();
+    if !users.is_empty() {
+        return Err(AdminError::Conflict(format!(
+            "The API {identifier:?} is still named by the client(s) {}; remove it there first.",
+            users.join(", ")
+        )));
+    }
     if !ctx.store.delete_api(identifier).await? {
         return Err(AdminError::NotFound(format!(
             "There is no API {identifier:?}."

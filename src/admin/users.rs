@@ -224,7 +224,12 @@ pub async fn set_claim(
             all.insert(name.to_string(), v);
         }
         None => {
-            all.remove(name);
+            if all.remove(name).is_none() {
+                return Err(AdminError::NotFound(format!(
+                    "{} has no claim {name:?}.",
+                    user.username
+                )));
+            }
         }
     }
     set_claims(ctx, &user.id, all).await

@@ -600,3 +600,29 @@ async fn users_edit_their_standard_claims_on_the_account_page() {
         assert!(refused.text().await.unwrap().contains(message), "{field}");
     }
 }
+
+#[tokio::test]
+async fn an_api_a_client_still_names_cannot_be_deleted() {
+    let app = spawn().await;
+    let ctx = Context::new(&app.provider, Actor::System, None);
+    let refused = gatehouse::admin::apis::delete(&ctx, EXAMPLE_API)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "conflict");
+    let why = refused.to_string();
+    assert!(why.contains("gateway") && why.contains("portal"), "{why}");
+    assert!(gatehouse::admin::apis::find(&ctx, EXAMPLE_API)
+        .await
+        .is_ok());
+    // Unused, it goes.
+    gatehouse::admin::apis::delete(&ctx, "urn:example:other")
+        .await
+        .unwrap();
+    assert_eq!(
+        gatehouse::admin::apis::find(&ctx, "urn:example:other")
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+}
