@@ -14,7 +14,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("totp.html", include_str!("../../templates/totp.html")),
     ("consent.html", include_str!("../../templates/consent.html")),
     ("error.html", include_str!("../../templates/error.html")),
-    ("no_access.html", include_str!("../../templates/no_access.html")),
+    (
+        "no_access.html",
+        include_str!("../../templates/no_access.html"),
+    ),
     (
         "profile_fields.html",
         include_str!("../../templates/profile_fields.html"),
@@ -68,6 +71,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "admin_client.html",
         include_str!("../../templates/admin_client.html"),
+    ),
+    (
+        "admin_groups.html",
+        include_str!("../../templates/admin_groups.html"),
+    ),
+    (
+        "admin_group.html",
+        include_str!("../../templates/admin_group.html"),
     ),
     (
         "admin_keys.html",

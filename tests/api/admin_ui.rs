@@ -46,6 +46,8 @@ async fn non_admins_get_403_everywhere_under_admin() {
         "/admin/users/new",
         "/admin/clients",
         "/admin/clients/webapp",
+        "/admin/groups",
+        "/admin/groups/engineering",
         "/admin/keys",
         "/admin/audit",
         "/admin/no-such-page",
@@ -278,4 +280,117 @@ async fn an_admin_cannot_lock_themselves_out() {
         .unwrap()
         .unwrap();
     assert!(root.is_admin && !root.disabled);
+}
+
+/// Creates a group through the list page's form.
+async fn create_group(app: &TestApp, name: &str, description: &str) -> reqwest::Response {
+    let page = app.get("/admin/groups").await;
+    app.submit_form(
+        page,
+        "/admin/groups",
+        &[("name", name), ("description", description)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_group_and_adds_a_member_in_the_screens() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+
+    let refused = create_group(&app, "Not A Name", "").await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("use lowercase letters"), "{html}");
+    assert!(
+        html.contains("value=\"Not A Name\""),
+        "what was typed stays"
+    );
+
+    let created = create_group(&app, "engineering", "The people who build it").await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert!(
+        location(&created).ends_with("/admin/groups/engineering?done=group-created"),
+        "{}",
+        location(&created)
+    );
+    let taken = create_group(&app, "engineering", "").await;
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
+    assert!(taken.text().await.unwrap().contains("already exists"));
+
+    let page = app.get("/admin/groups/engineering").await;
+    let unknown = app
+        .submit_form(
+            page,
+            "/admin/groups/engineering/add-member",
+            &[("username", "nobody")],
+        )
+        .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let html = unknown.text().await.unwrap();
+    assert!(
+        html.contains("There is no user &quot;nobody&quot;"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Add a member by username"),
+        "on the group's page"
+    );
+
+    let page = app.get("/admin/groups/engineering").await;
+    let added = app
+        .submit_form(
+            page,
+            "/admin/groups/engineering/add-member",
+            &[("username", "alice")],
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let alice = app
+        .provider
+        .store
+        .user_by_username("alice")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(alice.groups, ["engineering"]);
+
+    let group = app
+        .get("/admin/groups/engineering?done=member-added")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(group.contains(">alice</a>"), "{group}");
+    assert!(group.contains("The people who build it"));
+    let list = app.get("/admin/groups").await.text().await.unwrap();
+    assert!(list.contains(">engineering</a>"));
+    assert!(list.contains("<td>1</td>"), "one member: {list}");
+
+    let page = app.get("/admin/groups/engineering").await;
+    let removed = app
+        .submit_form(
+            page,
+            "/admin/groups/engineering/remove-member",
+            &[("user", "alice")],
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::SEE_OTHER);
+    let members = app
+        .provider
+        .store
+        .group_members("engineering")
+        .await
+        .unwrap();
+    assert!(members.is_empty(), "{members:?}");
+
+    let audit = app
+        .get("/admin/audit?event=admin.group.")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(audit.contains("admin.group.created"));
+    assert!(audit.contains("admin.group.member_added"));
+    assert!(audit.contains("admin.group.member_removed"));
 }

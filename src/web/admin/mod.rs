@@ -9,6 +9,7 @@ mod api_users;
 mod ui;
 mod ui_client_form;
 mod ui_clients;
+mod ui_groups;
 mod ui_system;
 mod ui_users;
 
@@ -29,6 +30,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/users/{id}", web::get().to(ui_users::show))
             .route("/users/{id}", web::post().to(ui_users::update))
             .route("/users/{id}/{action}", web::post().to(ui_users::act))
+            .route("/groups", web::get().to(ui_groups::list))
+            .route("/groups", web::post().to(ui_groups::create))
+            .route("/groups/{name}", web::get().to(ui_groups::show))
+            .route("/groups/{name}", web::post().to(ui_groups::update))
+            .route("/groups/{name}/{action}", web::post().to(ui_groups::act))
             .route("/clients", web::get().to(ui_clients::list))
             .route("/clients", web::post().to(ui_clients::create))
             .route("/clients/new", web::get().to(ui_clients::new))
