@@ -81,6 +81,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/admin_group.html"),
     ),
     (
+        "admin_apis.html",
+        include_str!("../../templates/admin_apis.html"),
+    ),
+    (
+        "admin_api.html",
+        include_str!("../../templates/admin_api.html"),
+    ),
+    (
+        "admin_scopes.html",
+        include_str!("../../templates/admin_scopes.html"),
+    ),
+    (
         "admin_keys.html",
         include_str!("../../templates/admin_keys.html"),
     ),

@@ -48,6 +48,9 @@ async fn non_admins_get_403_everywhere_under_admin() {
         "/admin/clients/webapp",
         "/admin/groups",
         "/admin/groups/engineering",
+        "/admin/apis",
+        "/admin/apis/https%3A%2F%2Fapi.example",
+        "/admin/scopes",
         "/admin/keys",
         "/admin/audit",
         "/admin/no-such-page",
@@ -393,4 +396,161 @@ async fn an_admin_creates_a_group_and_adds_a_member_in_the_screens() {
     assert!(audit.contains("admin.group.created"));
     assert!(audit.contains("admin.group.member_added"));
     assert!(audit.contains("admin.group.member_removed"));
+}
+
+#[tokio::test]
+async fn an_admin_creates_an_api_in_the_screens() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+
+    let page = app.get("/admin/apis").await;
+    let refused = app
+        .submit_form(
+            page,
+            "/admin/apis",
+            &[("identifier", "notes api"), ("signing_alg", "RS256")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("API identifier"), "{html}");
+    assert!(html.contains("value=\"notes api\""), "what was typed stays");
+
+    let page = app.get("/admin/apis").await;
+    let created = app
+        .submit_form(
+            page,
+            "/admin/apis",
+            &[
+                ("identifier", "https://notes.example/api"),
+                ("name", "Notes API"),
+                ("scopes", "notes:read: Read your notes\nnotes:write"),
+                ("signing_alg", "ES256"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let to = location(&created);
+    assert!(
+        to.ends_with("/admin/apis/https%3A%2F%2Fnotes.example%2Fapi?done=api-saved"),
+        "{to}"
+    );
+    let api = app
+        .provider
+        .store
+        .api("https://notes.example/api")
+        .await
+        .unwrap()
+        .expect("the API was stored");
+    assert_eq!(api.name, "Notes API");
+    assert_eq!(api.signing_alg, "ES256");
+    let scopes: Vec<(&str, &str)> = api
+        .scopes
+        .iter()
+        .map(|s| (s.name.as_str(), s.description.as_str()))
+        .collect();
+    assert_eq!(
+        scopes,
+        [("notes:read", "Read your notes"), ("notes:write", "")]
+    );
+
+    let shown = app.follow(&created).await;
+    assert_eq!(shown.status(), StatusCode::OK);
+    let html = shown.text().await.unwrap();
+    assert!(html.contains("<h1>Notes API</h1>"), "{html}");
+    assert!(html.contains("notes:read: Read your notes\nnotes:write"));
+    assert!(html.contains("<option value=\"ES256\" selected>"));
+    let list = app.get("/admin/apis").await.text().await.unwrap();
+    assert!(
+        list.contains("https:&#x2F;&#x2F;notes.example&#x2F;api</a>"),
+        "{list}"
+    );
+
+    // Its page saves roles held by groups that exist, and a lifetime.
+    let path = "/admin/apis/https%3A%2F%2Fnotes.example%2Fapi";
+    let edit = [
+        ("name", "Notes API"),
+        ("scopes", "notes:read: Read your notes"),
+        ("roles", "reader: staff"),
+        ("access_token_ttl", "600"),
+        ("signing_alg", "EdDSA"),
+    ];
+    let page = app.get(path).await;
+    let no_group = app.submit_form(page, path, &edit).await;
+    assert_eq!(no_group.status(), StatusCode::BAD_REQUEST);
+    let html = no_group.text().await.unwrap();
+    assert!(
+        html.contains("there is no group &quot;staff&quot;"),
+        "{html}"
+    );
+    assert!(html.contains("reader: staff"), "what was typed stays");
+    assert_eq!(
+        create_group(&app, "staff", "").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let page = app.get(path).await;
+    let saved = app.submit_form(page, path, &edit).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let api = app
+        .provider
+        .store
+        .api("https://notes.example/api")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(api.signing_alg, "EdDSA");
+    assert_eq!(api.access_token_ttl, Some(600));
+    assert_eq!(api.roles.get("reader").unwrap(), &["staff"]);
+    assert_eq!(api.scopes.len(), 1);
+}
+
+#[tokio::test]
+async fn an_admin_saves_and_deletes_a_custom_scope_in_the_screens() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+    let save = |fields: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        async move {
+            let page = app.get("/admin/scopes").await;
+            app.submit_form(page, "/admin/scopes", &fields).await
+        }
+    };
+
+    let refused = save(vec![("name", "tenant"), ("claims", "tenant sub")]).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("&quot;sub&quot; is a reserved claim name"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"tenant sub\""),
+        "what was typed stays"
+    );
+
+    let saved = save(vec![
+        ("name", "tenant"),
+        ("description", "Know which company you work for"),
+        ("claims", "tenant, department"),
+    ])
+    .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let scopes = app.provider.store.custom_scopes().await.unwrap();
+    assert_eq!(scopes.len(), 1);
+    assert_eq!(scopes[0].claims, ["department", "tenant"]);
+    let html = app
+        .get("/admin/scopes?edit=tenant")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Change tenant"), "{html}");
+    assert!(html.contains("value=\"department tenant\""));
+
+    let page = app.get("/admin/scopes").await;
+    let deleted = app
+        .submit_form(page, "/admin/scopes/delete", &[("name", "tenant")])
+        .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert!(app.provider.store.custom_scopes().await.unwrap().is_empty());
 }

@@ -7,6 +7,7 @@ mod api_clients;
 mod api_system;
 mod api_users;
 mod ui;
+mod ui_apis;
 mod ui_client_form;
 mod ui_clients;
 mod ui_groups;
@@ -44,6 +45,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/clients/{client_id}/{action}",
                 web::post().to(ui_clients::act),
             )
+            .route("/apis", web::get().to(ui_apis::list))
+            .route("/apis", web::post().to(ui_apis::create))
+            .route("/apis/{identifier}", web::get().to(ui_apis::show))
+            .route("/apis/{identifier}", web::post().to(ui_apis::update))
+            .route("/apis/{identifier}/{action}", web::post().to(ui_apis::act))
+            .route("/scopes", web::get().to(ui_apis::scopes))
+            .route("/scopes", web::post().to(ui_apis::save_scope))
+            .route("/scopes/delete", web::post().to(ui_apis::delete_scope))
             .route("/grants/revoke", web::post().to(ui_system::revoke_grant))
             .route("/keys", web::get().to(ui_system::keys))
             .route("/keys/rotate", web::post().to(ui_system::rotate))

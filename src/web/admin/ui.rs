@@ -111,6 +111,10 @@ const NOTICES: &[(&str, &str)] = &[
         "member-removed",
         "The member was removed; their next token no longer carries the group.",
     ),
+    ("api-saved", "The API was saved."),
+    ("api-deleted", "The API was deleted."),
+    ("scope-saved", "The scope was saved."),
+    ("scope-deleted", "The scope was deleted."),
     (
         "keys-rotated",
         "The keys were rotated. Every server signs with the new key within 30 seconds.",
