@@ -554,3 +554,101 @@ async fn an_admin_saves_and_deletes_a_custom_scope_in_the_screens() {
     assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
     assert!(app.provider.store.custom_scopes().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn deleting_a_group_still_in_use_shows_why() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+    assert_eq!(
+        create_group(&app, "staff", "").await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // The client form names it in the allowed groups and the roles; a
+    // role it cannot read is said, with what was typed.
+    let page = app.get("/admin/clients/webapp").await;
+    let unreadable = app
+        .submit_form(
+            page,
+            "/admin/clients/webapp",
+            &[
+                ("name", "Web App"),
+                ("redirect_uris", CONFIDENTIAL_REDIRECT),
+                ("grant_authorization_code", "on"),
+                ("allowed_groups", "staff"),
+                ("roles", "editor staff"),
+            ],
+        )
+        .await;
+    assert_eq!(unreadable.status(), StatusCode::BAD_REQUEST);
+    let html = unreadable.text().await.unwrap();
+    assert!(html.contains("has no colon"), "{html}");
+    assert!(html.contains(">editor staff</textarea>"), "{html}");
+    assert!(html.contains("value=\"staff\""), "{html}");
+    let page = app.get("/admin/clients/webapp").await;
+    let saved = app
+        .submit_form(
+            page,
+            "/admin/clients/webapp",
+            &[
+                ("name", "Web App"),
+                ("redirect_uris", CONFIDENTIAL_REDIRECT),
+                ("grant_authorization_code", "on"),
+                ("scopes", "openid profile"),
+                ("allowed_groups", "staff"),
+                ("roles", "editor: staff"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let webapp = app.provider.store.client("webapp").await.unwrap().unwrap();
+    assert_eq!(webapp.allowed_groups, ["staff"]);
+    assert_eq!(webapp.roles.get("editor").unwrap(), &["staff"]);
+    let html = app.get("/admin/clients/webapp").await.text().await.unwrap();
+    assert!(html.contains("name=\"allowed_groups\" type=\"text\" spellcheck=\"false\" autocapitalize=\"none\" value=\"staff\""), "{html}");
+    assert!(html.contains(">editor: staff</textarea>"));
+
+    let page = app.get("/admin/groups/staff").await;
+    let refused = app
+        .submit_form(page, "/admin/groups/staff/delete", &[("confirm", "staff")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains(
+            "<p class=\"alert\" role=\"alert\">The group &quot;staff&quot; is still used by client webapp (allowed groups), client webapp (roles); remove it there first.</p>"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<h1>staff</h1>"), "on the group's page");
+    assert!(app
+        .provider
+        .store
+        .groups()
+        .await
+        .unwrap()
+        .iter()
+        .any(|g| g.name == "staff"));
+
+    // Once nothing names it, it goes.
+    let page = app.get("/admin/clients/webapp").await;
+    let cleared = app
+        .submit_form(
+            page,
+            "/admin/clients/webapp",
+            &[
+                ("name", "Web App"),
+                ("redirect_uris", CONFIDENTIAL_REDIRECT),
+                ("grant_authorization_code", "on"),
+                ("scopes", "openid profile"),
+            ],
+        )
+        .await;
+    assert_eq!(cleared.status(), StatusCode::SEE_OTHER);
+    let page = app.get("/admin/groups/staff").await;
+    let deleted = app
+        .submit_form(page, "/admin/groups/staff/delete", &[("confirm", "staff")])
+        .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert!(location(&deleted).ends_with("/admin/groups?done=group-deleted"));
+}

@@ -134,6 +134,11 @@ pub fn field(form: &Params, name: &str) -> String {
     form.get(name).ok().flatten().unwrap_or("").to_string()
 }
 
+/// Whether a checkbox of a form was ticked.
+pub fn checked(form: &Params, name: &str) -> bool {
+    form.get(name).ok().flatten() == Some("on")
+}
+
 /// `text` as one path segment: every byte but the unreserved ones of
 /// RFC 3986 percent-encoded (an API's identifier in `/admin/apis/…`).
 pub fn path_segment(text: &str) -> String {
