@@ -285,6 +285,17 @@ async fn an_admin_cannot_lock_themselves_out() {
     assert!(root.is_admin && !root.disabled);
 }
 
+/// The id of a seeded or created user.
+async fn user_id(app: &TestApp, username: &str) -> String {
+    app.provider
+        .store
+        .user_by_username(username)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
 /// Creates a group through the list page's form.
 async fn create_group(app: &TestApp, name: &str, description: &str) -> reqwest::Response {
     let page = app.get("/admin/groups").await;
@@ -553,6 +564,208 @@ async fn an_admin_saves_and_deletes_a_custom_scope_in_the_screens() {
         .await;
     assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
     assert!(app.provider.store.custom_scopes().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_reserved_claim_name_is_refused_on_the_user_page() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+    let alice = user_id(&app, "alice").await;
+    let action = format!("/admin/users/{alice}/set-claim");
+
+    let page = app.get(&format!("/admin/users/{alice}")).await;
+    let refused = app
+        .submit_form(page, &action, &[("name", "sub"), ("value", "\"someone\"")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("&quot;sub&quot; is a reserved claim name"),
+        "{html}"
+    );
+    assert!(
+        html.contains("role=\"alert\""),
+        "shown as the page's problem"
+    );
+    assert!(
+        html.contains("<h2 id=\"claims-title\">"),
+        "on the user's page"
+    );
+    let stored = app
+        .provider
+        .store
+        .user_by_id(&alice)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.claims.is_empty());
+
+    let page = app.get(&format!("/admin/users/{alice}")).await;
+    let not_json = app
+        .submit_form(page, &action, &[("name", "tenant"), ("value", "acme")])
+        .await;
+    assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+    assert!(not_json.text().await.unwrap().contains("must be JSON"));
+
+    let page = app.get(&format!("/admin/users/{alice}")).await;
+    let set = app
+        .submit_form(page, &action, &[("name", "tenant"), ("value", "\"acme\"")])
+        .await;
+    assert_eq!(set.status(), StatusCode::SEE_OTHER);
+    let stored = app
+        .provider
+        .store
+        .user_by_id(&alice)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.claims.get("tenant"),
+        Some(&serde_json::json!("acme"))
+    );
+    let html = app.follow(&set).await.text().await.unwrap();
+    assert!(
+        html.contains("<strong>tenant</strong> <code>&quot;acme&quot;</code>"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_user_page_adds_and_removes_groups() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+    assert_eq!(
+        create_group(&app, "engineering", "").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let bob = user_id(&app, "bob").await;
+    let path = format!("/admin/users/{bob}");
+    let groups_of_bob = || async {
+        app.provider
+            .store
+            .user_by_id(&bob)
+            .await
+            .unwrap()
+            .unwrap()
+            .groups
+    };
+
+    let page = app.get(&path).await;
+    let joined = app
+        .submit_form(
+            page,
+            &format!("{path}/add-group"),
+            &[("group", "engineering")],
+        )
+        .await;
+    assert_eq!(joined.status(), StatusCode::SEE_OTHER);
+    assert_eq!(groups_of_bob().await, ["engineering"]);
+    let html = app.follow(&joined).await.text().await.unwrap();
+    assert!(
+        html.contains("The user&#x27;s groups were saved."),
+        "{html}"
+    );
+    assert!(
+        html.contains("aria-label=\"Remove bob from engineering\""),
+        "{html}"
+    );
+
+    let page = app.get(&path).await;
+    let left = app
+        .submit_form(
+            page,
+            &format!("{path}/remove-group"),
+            &[("group", "engineering")],
+        )
+        .await;
+    assert_eq!(left.status(), StatusCode::SEE_OTHER);
+    assert!(groups_of_bob().await.is_empty());
+
+    let page = app.get(&path).await;
+    let not_there = app
+        .submit_form(page, &format!("{path}/add-group"), &[("group", "nobody")])
+        .await;
+    assert_eq!(not_there.status(), StatusCode::BAD_REQUEST);
+    let html = not_there.text().await.unwrap();
+    assert!(
+        html.contains("There is no group &quot;nobody&quot;"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_user_page_saves_the_standard_claims_and_the_verified_address() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+
+    // The new-user form vouches for the address too.
+    let html = app.get("/admin/users/new").await.text().await.unwrap();
+    assert!(
+        html.contains("<input type=\"checkbox\" name=\"email_verified\">"),
+        "{html}"
+    );
+    let form = app.get("/admin/users/new").await;
+    let created = app
+        .submit_form(
+            form,
+            "/admin/users",
+            &[
+                ("username", "gwen"),
+                ("email", "gwen@example.com"),
+                ("email_verified", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let gwen = app
+        .provider
+        .store
+        .user_by_username("gwen")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(gwen.email_verified);
+    let bob = user_id(&app, "bob").await;
+    let path = format!("/admin/users/{bob}");
+
+    let page = app.get(&path).await;
+    let refused = app
+        .submit_form(
+            page,
+            &path,
+            &[
+                ("email", "bob@example.com"),
+                ("given_name", "Robert"),
+                ("birthdate", "yesterday"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("role=\"alert\""), "{html}");
+    assert!(html.contains("value=\"Robert\""), "what was typed stays");
+
+    let page = app.get(&path).await;
+    let saved = app
+        .submit_form(
+            page,
+            &path,
+            &[
+                ("email", "bob@example.com"),
+                ("email_verified", "on"),
+                ("given_name", "Robert"),
+                ("family_name", "Example"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let stored = app.provider.store.user_by_id(&bob).await.unwrap().unwrap();
+    assert!(stored.email_verified);
+    assert_eq!(stored.profile.given_name.as_deref(), Some("Robert"));
+    assert_eq!(stored.profile.family_name.as_deref(), Some("Example"));
+    let html = app.get(&path).await.text().await.unwrap();
+    assert!(html.contains("name=\"email_verified\" checked"), "{html}");
+    assert!(html.contains("value=\"Robert\""));
 }
 
 #[tokio::test]

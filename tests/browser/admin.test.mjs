@@ -48,7 +48,7 @@ test('an admin creates a user and a client in the screens', async () => {
 
   await page.getByRole('link', { name: 'New user' }).click();
   await page.getByLabel('Username').fill(erik.username);
-  await page.getByLabel('Email').fill('erik@example.com');
+  await page.getByLabel('Email', { exact: true }).fill('erik@example.com');
   await page.getByLabel('Name', { exact: true }).fill('Erik Example');
   await page.getByRole('button', { name: 'Create user' }).click();
   await page.getByRole('heading', { name: 'erik was created' }).waitFor();
