@@ -73,6 +73,26 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/admin_client.html"),
     ),
     (
+        "admin_groups.html",
+        include_str!("../../templates/admin_groups.html"),
+    ),
+    (
+        "admin_group.html",
+        include_str!("../../templates/admin_group.html"),
+    ),
+    (
+        "admin_apis.html",
+        include_str!("../../templates/admin_apis.html"),
+    ),
+    (
+        "admin_api.html",
+        include_str!("../../templates/admin_api.html"),
+    ),
+    (
+        "admin_scopes.html",
+        include_str!("../../templates/admin_scopes.html"),
+    ),
+    (
         "admin_keys.html",
         include_str!("../../templates/admin_keys.html"),
     ),

@@ -46,6 +46,11 @@ async fn non_admins_get_403_everywhere_under_admin() {
         "/admin/users/new",
         "/admin/clients",
         "/admin/clients/webapp",
+        "/admin/groups",
+        "/admin/groups/engineering",
+        "/admin/apis",
+        "/admin/apis/https%3A%2F%2Fapi.example",
+        "/admin/scopes",
         "/admin/keys",
         "/admin/audit",
         "/admin/no-such-page",
@@ -278,4 +283,585 @@ async fn an_admin_cannot_lock_themselves_out() {
         .unwrap()
         .unwrap();
     assert!(root.is_admin && !root.disabled);
+}
+
+/// The id of a seeded or created user.
+async fn user_id(app: &TestApp, username: &str) -> String {
+    app.provider
+        .store
+        .user_by_username(username)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// Creates a group through the list page's form.
+async fn create_group(app: &TestApp, name: &str, description: &str) -> reqwest::Response {
+    let page = app.get("/admin/groups").await;
+    app.submit_form(
+        page,
+        "/admin/groups",
+        &[("name", name), ("description", description)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_group_and_adds_a_member_in_the_screens() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+
+    let refused = create_group(&app, "Not A Name", "").await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("use lowercase letters"), "{html}");
+    assert!(
+        html.contains("value=\"Not A Name\""),
+        "what was typed stays"
+    );
+
+    let created = create_group(&app, "engineering", "The people who build it").await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert!(
+        location(&created).ends_with("/admin/groups/engineering?done=group-created"),
+        "{}",
+        location(&created)
+    );
+    let taken = create_group(&app, "engineering", "").await;
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
+    assert!(taken.text().await.unwrap().contains("already exists"));
+
+    let page = app.get("/admin/groups/engineering").await;
+    let unknown = app
+        .submit_form(
+            page,
+            "/admin/groups/engineering/add-member",
+            &[("username", "nobody")],
+        )
+        .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let html = unknown.text().await.unwrap();
+    assert!(
+        html.contains("There is no user &quot;nobody&quot;"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Add a member by username"),
+        "on the group's page"
+    );
+
+    let page = app.get("/admin/groups/engineering").await;
+    let added = app
+        .submit_form(
+            page,
+            "/admin/groups/engineering/add-member",
+            &[("username", "alice")],
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let alice = app
+        .provider
+        .store
+        .user_by_username("alice")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(alice.groups, ["engineering"]);
+
+    let group = app
+        .get("/admin/groups/engineering?done=member-added")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(group.contains(">alice</a>"), "{group}");
+    assert!(group.contains("The people who build it"));
+    let list = app.get("/admin/groups").await.text().await.unwrap();
+    assert!(list.contains(">engineering</a>"));
+    assert!(list.contains("<td>1</td>"), "one member: {list}");
+
+    let page = app.get("/admin/groups/engineering").await;
+    let removed = app
+        .submit_form(
+            page,
+            "/admin/groups/engineering/remove-member",
+            &[("user", "alice")],
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::SEE_OTHER);
+    let members = app
+        .provider
+        .store
+        .group_members("engineering")
+        .await
+        .unwrap();
+    assert!(members.is_empty(), "{members:?}");
+
+    let audit = app
+        .get("/admin/audit?event=admin.group.")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(audit.contains("admin.group.created"));
+    assert!(audit.contains("admin.group.member_added"));
+    assert!(audit.contains("admin.group.member_removed"));
+}
+
+#[tokio::test]
+async fn an_admin_creates_an_api_in_the_screens() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+
+    let page = app.get("/admin/apis").await;
+    let refused = app
+        .submit_form(
+            page,
+            "/admin/apis",
+            &[("identifier", "notes api"), ("signing_alg", "RS256")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("API identifier"), "{html}");
+    assert!(html.contains("value=\"notes api\""), "what was typed stays");
+
+    let page = app.get("/admin/apis").await;
+    let created = app
+        .submit_form(
+            page,
+            "/admin/apis",
+            &[
+                ("identifier", "https://notes.example/api"),
+                ("name", "Notes API"),
+                ("scopes", "notes:read: Read your notes\nnotes:write"),
+                ("signing_alg", "ES256"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let to = location(&created);
+    assert!(
+        to.ends_with("/admin/apis/https%3A%2F%2Fnotes.example%2Fapi?done=api-saved"),
+        "{to}"
+    );
+    let api = app
+        .provider
+        .store
+        .api("https://notes.example/api")
+        .await
+        .unwrap()
+        .expect("the API was stored");
+    assert_eq!(api.name, "Notes API");
+    assert_eq!(api.signing_alg, "ES256");
+    let scopes: Vec<(&str, &str)> = api
+        .scopes
+        .iter()
+        .map(|s| (s.name.as_str(), s.description.as_str()))
+        .collect();
+    assert_eq!(
+        scopes,
+        [("notes:read", "Read your notes"), ("notes:write", "")]
+    );
+
+    let shown = app.follow(&created).await;
+    assert_eq!(shown.status(), StatusCode::OK);
+    let html = shown.text().await.unwrap();
+    assert!(html.contains("<h1>Notes API</h1>"), "{html}");
+    assert!(html.contains("notes:read: Read your notes\nnotes:write"));
+    assert!(html.contains("<option value=\"ES256\" selected>"));
+    let list = app.get("/admin/apis").await.text().await.unwrap();
+    assert!(
+        list.contains("https:&#x2F;&#x2F;notes.example&#x2F;api</a>"),
+        "{list}"
+    );
+
+    // Its page saves roles held by groups that exist, and a lifetime.
+    let path = "/admin/apis/https%3A%2F%2Fnotes.example%2Fapi";
+    let edit = [
+        ("name", "Notes API"),
+        ("scopes", "notes:read: Read your notes"),
+        ("roles", "reader: staff"),
+        ("access_token_ttl", "600"),
+        ("signing_alg", "EdDSA"),
+    ];
+    let page = app.get(path).await;
+    let no_group = app.submit_form(page, path, &edit).await;
+    assert_eq!(no_group.status(), StatusCode::BAD_REQUEST);
+    let html = no_group.text().await.unwrap();
+    assert!(
+        html.contains("there is no group &quot;staff&quot;"),
+        "{html}"
+    );
+    assert!(html.contains("reader: staff"), "what was typed stays");
+    assert_eq!(
+        create_group(&app, "staff", "").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let page = app.get(path).await;
+    let saved = app.submit_form(page, path, &edit).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let api = app
+        .provider
+        .store
+        .api("https://notes.example/api")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(api.signing_alg, "EdDSA");
+    assert_eq!(api.access_token_ttl, Some(600));
+    assert_eq!(api.roles.get("reader").unwrap(), &["staff"]);
+    assert_eq!(api.scopes.len(), 1);
+}
+
+#[tokio::test]
+async fn an_admin_saves_and_deletes_a_custom_scope_in_the_screens() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+    let save = |fields: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        async move {
+            let page = app.get("/admin/scopes").await;
+            app.submit_form(page, "/admin/scopes", &fields).await
+        }
+    };
+
+    let refused = save(vec![("name", "tenant"), ("claims", "tenant sub")]).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("&quot;sub&quot; is a reserved claim name"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"tenant sub\""),
+        "what was typed stays"
+    );
+
+    let saved = save(vec![
+        ("name", "tenant"),
+        ("description", "Know which company you work for"),
+        ("claims", "tenant, department"),
+    ])
+    .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let scopes = app.provider.store.custom_scopes().await.unwrap();
+    assert_eq!(scopes.len(), 1);
+    assert_eq!(scopes[0].claims, ["department", "tenant"]);
+    let html = app
+        .get("/admin/scopes?edit=tenant")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Change tenant"), "{html}");
+    assert!(html.contains("value=\"department tenant\""));
+
+    let page = app.get("/admin/scopes").await;
+    let deleted = app
+        .submit_form(page, "/admin/scopes/delete", &[("name", "tenant")])
+        .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert!(app.provider.store.custom_scopes().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_reserved_claim_name_is_refused_on_the_user_page() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+    let alice = user_id(&app, "alice").await;
+    let action = format!("/admin/users/{alice}/set-claim");
+
+    let page = app.get(&format!("/admin/users/{alice}")).await;
+    let refused = app
+        .submit_form(page, &action, &[("name", "sub"), ("value", "\"someone\"")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("&quot;sub&quot; is a reserved claim name"),
+        "{html}"
+    );
+    assert!(
+        html.contains("role=\"alert\""),
+        "shown as the page's problem"
+    );
+    assert!(
+        html.contains("<h2 id=\"claims-title\">"),
+        "on the user's page"
+    );
+    let stored = app
+        .provider
+        .store
+        .user_by_id(&alice)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.claims.is_empty());
+
+    let page = app.get(&format!("/admin/users/{alice}")).await;
+    let not_json = app
+        .submit_form(page, &action, &[("name", "tenant"), ("value", "acme")])
+        .await;
+    assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+    assert!(not_json.text().await.unwrap().contains("must be JSON"));
+
+    let page = app.get(&format!("/admin/users/{alice}")).await;
+    let set = app
+        .submit_form(page, &action, &[("name", "tenant"), ("value", "\"acme\"")])
+        .await;
+    assert_eq!(set.status(), StatusCode::SEE_OTHER);
+    let stored = app
+        .provider
+        .store
+        .user_by_id(&alice)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.claims.get("tenant"),
+        Some(&serde_json::json!("acme"))
+    );
+    let html = app.follow(&set).await.text().await.unwrap();
+    assert!(
+        html.contains("<strong>tenant</strong> <code>&quot;acme&quot;</code>"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_user_page_adds_and_removes_groups() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+    assert_eq!(
+        create_group(&app, "engineering", "").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let bob = user_id(&app, "bob").await;
+    let path = format!("/admin/users/{bob}");
+    let groups_of_bob = || async {
+        app.provider
+            .store
+            .user_by_id(&bob)
+            .await
+            .unwrap()
+            .unwrap()
+            .groups
+    };
+
+    let page = app.get(&path).await;
+    let joined = app
+        .submit_form(
+            page,
+            &format!("{path}/add-group"),
+            &[("group", "engineering")],
+        )
+        .await;
+    assert_eq!(joined.status(), StatusCode::SEE_OTHER);
+    assert_eq!(groups_of_bob().await, ["engineering"]);
+    let html = app.follow(&joined).await.text().await.unwrap();
+    assert!(
+        html.contains("The user&#x27;s groups were saved."),
+        "{html}"
+    );
+    assert!(
+        html.contains("aria-label=\"Remove bob from engineering\""),
+        "{html}"
+    );
+
+    let page = app.get(&path).await;
+    let left = app
+        .submit_form(
+            page,
+            &format!("{path}/remove-group"),
+            &[("group", "engineering")],
+        )
+        .await;
+    assert_eq!(left.status(), StatusCode::SEE_OTHER);
+    assert!(groups_of_bob().await.is_empty());
+
+    let page = app.get(&path).await;
+    let not_there = app
+        .submit_form(page, &format!("{path}/add-group"), &[("group", "nobody")])
+        .await;
+    assert_eq!(not_there.status(), StatusCode::BAD_REQUEST);
+    let html = not_there.text().await.unwrap();
+    assert!(
+        html.contains("There is no group &quot;nobody&quot;"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_user_page_saves_the_standard_claims_and_the_verified_address() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+
+    // The new-user form vouches for the address too.
+    let html = app.get("/admin/users/new").await.text().await.unwrap();
+    assert!(
+        html.contains("<input type=\"checkbox\" name=\"email_verified\">"),
+        "{html}"
+    );
+    let form = app.get("/admin/users/new").await;
+    let created = app
+        .submit_form(
+            form,
+            "/admin/users",
+            &[
+                ("username", "gwen"),
+                ("email", "gwen@example.com"),
+                ("email_verified", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let gwen = app
+        .provider
+        .store
+        .user_by_username("gwen")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(gwen.email_verified);
+    let bob = user_id(&app, "bob").await;
+    let path = format!("/admin/users/{bob}");
+
+    let page = app.get(&path).await;
+    let refused = app
+        .submit_form(
+            page,
+            &path,
+            &[
+                ("email", "bob@example.com"),
+                ("given_name", "Robert"),
+                ("birthdate", "yesterday"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("role=\"alert\""), "{html}");
+    assert!(html.contains("value=\"Robert\""), "what was typed stays");
+
+    let page = app.get(&path).await;
+    let saved = app
+        .submit_form(
+            page,
+            &path,
+            &[
+                ("email", "bob@example.com"),
+                ("email_verified", "on"),
+                ("given_name", "Robert"),
+                ("family_name", "Example"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let stored = app.provider.store.user_by_id(&bob).await.unwrap().unwrap();
+    assert!(stored.email_verified);
+    assert_eq!(stored.profile.given_name.as_deref(), Some("Robert"));
+    assert_eq!(stored.profile.family_name.as_deref(), Some("Example"));
+    let html = app.get(&path).await.text().await.unwrap();
+    assert!(html.contains("name=\"email_verified\" checked"), "{html}");
+    assert!(html.contains("value=\"Robert\""));
+}
+
+#[tokio::test]
+async fn deleting_a_group_still_in_use_shows_why() {
+    let app = spawn_app().await;
+    sign_in_as_admin(&app).await;
+    assert_eq!(
+        create_group(&app, "staff", "").await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // The client form names it in the allowed groups and the roles; a
+    // role it cannot read is said, with what was typed.
+    let page = app.get("/admin/clients/webapp").await;
+    let unreadable = app
+        .submit_form(
+            page,
+            "/admin/clients/webapp",
+            &[
+                ("name", "Web App"),
+                ("redirect_uris", CONFIDENTIAL_REDIRECT),
+                ("grant_authorization_code", "on"),
+                ("allowed_groups", "staff"),
+                ("roles", "editor staff"),
+            ],
+        )
+        .await;
+    assert_eq!(unreadable.status(), StatusCode::BAD_REQUEST);
+    let html = unreadable.text().await.unwrap();
+    assert!(html.contains("has no colon"), "{html}");
+    assert!(html.contains(">editor staff</textarea>"), "{html}");
+    assert!(html.contains("value=\"staff\""), "{html}");
+    let page = app.get("/admin/clients/webapp").await;
+    let saved = app
+        .submit_form(
+            page,
+            "/admin/clients/webapp",
+            &[
+                ("name", "Web App"),
+                ("redirect_uris", CONFIDENTIAL_REDIRECT),
+                ("grant_authorization_code", "on"),
+                ("scopes", "openid profile"),
+                ("allowed_groups", "staff"),
+                ("roles", "editor: staff"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let webapp = app.provider.store.client("webapp").await.unwrap().unwrap();
+    assert_eq!(webapp.allowed_groups, ["staff"]);
+    assert_eq!(webapp.roles.get("editor").unwrap(), &["staff"]);
+    let html = app.get("/admin/clients/webapp").await.text().await.unwrap();
+    assert!(html.contains("name=\"allowed_groups\" type=\"text\" spellcheck=\"false\" autocapitalize=\"none\" value=\"staff\""), "{html}");
+    assert!(html.contains(">editor: staff</textarea>"));
+
+    let page = app.get("/admin/groups/staff").await;
+    let refused = app
+        .submit_form(page, "/admin/groups/staff/delete", &[("confirm", "staff")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains(
+            "<p class=\"alert\" role=\"alert\">The group &quot;staff&quot; is still used by client webapp (allowed groups), client webapp (roles); remove it there first.</p>"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<h1>staff</h1>"), "on the group's page");
+    assert!(app
+        .provider
+        .store
+        .groups()
+        .await
+        .unwrap()
+        .iter()
+        .any(|g| g.name == "staff"));
+
+    // Once nothing names it, it goes.
+    let page = app.get("/admin/clients/webapp").await;
+    let cleared = app
+        .submit_form(
+            page,
+            "/admin/clients/webapp",
+            &[
+                ("name", "Web App"),
+                ("redirect_uris", CONFIDENTIAL_REDIRECT),
+                ("grant_authorization_code", "on"),
+                ("scopes", "openid profile"),
+            ],
+        )
+        .await;
+    assert_eq!(cleared.status(), StatusCode::SEE_OTHER);
+    let page = app.get("/admin/groups/staff").await;
+    let deleted = app
+        .submit_form(page, "/admin/groups/staff/delete", &[("confirm", "staff")])
+        .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert!(location(&deleted).ends_with("/admin/groups?done=group-deleted"));
 }

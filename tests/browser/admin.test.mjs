@@ -1,7 +1,8 @@
 // The admin screens in headless Chromium: a user without the admin role gets
 // 403 everywhere under /admin and /admin/api; an admin creates a user and a
-// client, and that user then signs in through that client. Screenshots of
-// the users, clients and audit-log pages.
+// client, and that user then signs in through that client; groups and APIs
+// are managed in their screens. Screenshots of the users, clients, groups,
+// APIs and audit-log pages.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,7 +49,7 @@ test('an admin creates a user and a client in the screens', async () => {
 
   await page.getByRole('link', { name: 'New user' }).click();
   await page.getByLabel('Username').fill(erik.username);
-  await page.getByLabel('Email').fill('erik@example.com');
+  await page.getByLabel('Email', { exact: true }).fill('erik@example.com');
   await page.getByLabel('Name', { exact: true }).fill('Erik Example');
   await page.getByRole('button', { name: 'Create user' }).click();
   await page.getByRole('heading', { name: 'erik was created' }).waitFor();
@@ -120,6 +121,67 @@ test('the audit log shows who did what', async () => {
   assert.doesNotMatch(await page.locator('table').innerText(), /sign_in\.success/);
   await page.goto(`${issuer}/admin/audit`);
   await screenshot(page, 'admin-audit');
+});
+
+/// Goes to an admin page, signing in as ada if the browser is not.
+async function adminPage(path) {
+  await page.goto(`${issuer}${path}`);
+  if (new URL(page.url()).pathname === '/login') {
+    await enterPassword(page, ada.username, ada.password);
+    await page.waitForURL(`${issuer}/admin/users`);
+    await page.goto(`${issuer}${path}`);
+  }
+}
+
+test('an admin creates a group and adds a member; a group still in use is kept', async () => {
+  await adminPage('/admin/groups');
+  assert.match(await page.locator('table').innerText(), /engineering\s+The people who build the product\s+1/);
+  await page.getByLabel('Name', { exact: true }).fill('design');
+  await page.getByLabel('Description').fill('Product designers');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await page.getByRole('heading', { name: 'design' }).waitFor();
+  assert.match(await page.getByRole('status').innerText(), /The group was created/);
+  await page.getByLabel('Add a member by username').fill('carol');
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await page.getByRole('button', { name: 'Remove carol from design' }).waitFor();
+  assert.match(await page.getByRole('status').innerText(), /The member was added/);
+
+  await page.goto(`${issuer}/admin/groups/engineering`);
+  await page.getByLabel(/Type engineering to confirm/).fill('engineering');
+  await page.getByRole('button', { name: 'Delete group' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.match(await page.getByRole('alert').innerText(),
+    /The group "engineering" is still used by client wiki \(allowed groups\), client wiki \(roles\), API https:\/\/api\.notes\.example \(roles\)/);
+
+  await page.getByRole('link', { name: 'Groups', exact: true }).click();
+  const groups = await page.locator('table').innerText();
+  assert.match(groups, /design\s+Product designers\s+1/);
+  assert.match(groups, /engineering/);
+  await screenshot(page, 'admin-groups');
+});
+
+test('an admin creates an API and gives its role to a group', async () => {
+  await adminPage('/admin/apis');
+  await page.getByLabel('Identifier').fill('https://api.design.example/v1');
+  await page.getByLabel('Name', { exact: true }).fill('Design API');
+  await page.getByLabel(/^Scopes/).fill('boards:read: Read your boards\nboards:write: Change your boards');
+  await page.getByLabel('Signing algorithm').selectOption('EdDSA');
+  await page.getByRole('button', { name: 'Create API' }).click();
+  await page.getByRole('heading', { name: 'Design API' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/admin/apis/https%3A%2F%2Fapi.design.example%2Fv1');
+  await page.getByLabel(/^Roles/).fill('viewer: design engineering');
+  await page.getByLabel(/^Access token lifetime/).fill('900');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').waitFor();
+  assert.match(await page.getByRole('status').innerText(), /The API was saved/);
+  assert.equal(await page.getByLabel(/^Roles/).inputValue(), 'viewer: design engineering');
+  assert.equal(await page.getByLabel('Signing algorithm').inputValue(), 'EdDSA');
+
+  await page.getByRole('link', { name: 'APIs', exact: true }).click();
+  const apis = await page.locator('table').innerText();
+  assert.match(apis, /https:\/\/api\.design\.example\/v1\s+Design API\s+boards:read boards:write\s+viewer\s+EdDSA/);
+  assert.match(apis, /https:\/\/api\.notes\.example\s+Notes API\s+read\s+reader\s+ES256/);
+  await screenshot(page, 'admin-apis');
 });
 
 test('no script error, CSP refusal or missing resource on any admin screen', () => {

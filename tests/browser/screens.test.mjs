@@ -2,7 +2,9 @@
 // the account page by reading the key off it, signs out, signs in to an
 // application with password + TOTP, consents and lands on the redirect_uri;
 // a recovery code works once; the account page removes an application's
-// access. Screenshots of each screen at desktop and phone widths.
+// access; a user outside a client's allowed groups gets the no-access page,
+// and a member of the group signs in to it. Screenshots of each screen at
+// desktop and phone widths.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +16,11 @@ import {
 
 const client = { id: 'notes', secret: 'notes-secret-0123456789', redirect: 'http://127.0.0.1:7777/callback' };
 const carol = { username: 'carol', password: "carol's garden gate 42" };
+// Only members of engineering may sign in to the wiki (seed.toml): erin is
+// one, dan is not.
+const wiki = { id: 'wiki', secret: 'wiki-secret-0123456789', redirect: 'http://127.0.0.1:7779/callback' };
+const dan = { username: 'dan', password: "dan's ordinary passphrase", name: 'Dan Example' };
+const erin = { username: 'erin', password: "erin's engineering passphrase" };
 
 let browser;
 let page;
@@ -62,7 +69,8 @@ const redeem = async (code) =>
 
 before(async () => {
   assert.ok(issuer, 'GATEHOUSE_ISSUER is set');
-  ({ browser, page, problems: state.problems } = await openBrowser([new URL(client.redirect).origin]));
+  ({ browser, page, problems: state.problems } = await openBrowser(
+    [new URL(client.redirect).origin, new URL(wiki.redirect).origin]));
 });
 
 after(async () => {
@@ -163,6 +171,45 @@ test('the account page removes an application, and its refresh token stops worki
   const refreshed = await tokenRequest(client, { grant_type: 'refresh_token', refresh_token: state.refreshToken });
   assert.equal(refreshed.status, 400);
   assert.equal(refreshed.body.error, 'invalid_grant');
+});
+
+test('a user outside the client\'s allowed groups gets the no-access page', async () => {
+  await page.context().clearCookies();
+  await page.goto(authorizeFor(wiki, { scope: 'openid profile', state: 'wiki-1', nonce: 'n-wiki-1' }));
+  await enterPasswordFor(page, dan.username, dan.password);
+  await page.getByRole('heading', { name: "You don't have access to Team Wiki" }).waitFor();
+  assert.match(await page.locator('main').innerText(), new RegExp(`signed in as ${dan.name}`));
+  const back = new URL(await page.locator('#back').getAttribute('href'));
+  assert.equal(`${back.origin}${back.pathname}`, wiki.redirect);
+  assert.equal(back.searchParams.get('error'), 'access_denied');
+  assert.equal(back.searchParams.get('state'), 'wiki-1');
+  assert.equal(back.searchParams.get('code'), null);
+  const signOutLink = page.locator('#sign-out');
+  assert.equal((await signOutLink.innerText()).trim(), 'Sign out');
+  await screenshot(page, 'no-access');
+  await signOutLink.click();
+  await page.waitForLoadState();
+  assert.equal(new URL(page.url()).pathname, '/end_session', 'the link leads to signing out');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForLoadState();
+});
+
+test('a member of the client\'s allowed group signs in and lands on the redirect_uri with a code', async () => {
+  await page.context().clearCookies();
+  await page.goto(authorizeFor(wiki, { scope: 'openid profile', state: 'wiki-2', nonce: 'n-wiki-2' }));
+  await enterPasswordFor(page, erin.username, erin.password);
+  const landed = await landedAt(page, wiki.redirect);
+  assert.equal(landed.searchParams.get('state'), 'wiki-2');
+  assert.equal(landed.searchParams.get('error'), null);
+  const tokens = await tokenRequest(wiki, {
+    grant_type: 'authorization_code', code: landed.searchParams.get('code'), redirect_uri: wiki.redirect,
+  });
+  assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+  const id = claims(tokens.body.id_token);
+  assert.equal(id.aud, 'wiki');
+  assert.equal(id.nonce, 'n-wiki-2');
+  assert.equal(id.given_name, 'Erin');
+  await page.context().clearCookies();
 });
 
 test('no script error, CSP refusal or missing resource on any screen', () => {

@@ -9,8 +9,10 @@ mod api_groups;
 mod api_system;
 mod api_users;
 mod ui;
+mod ui_apis;
 mod ui_client_form;
 mod ui_clients;
+mod ui_groups;
 mod ui_system;
 mod ui_users;
 
@@ -31,6 +33,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/users/{id}", web::get().to(ui_users::show))
             .route("/users/{id}", web::post().to(ui_users::update))
             .route("/users/{id}/{action}", web::post().to(ui_users::act))
+            .route("/groups", web::get().to(ui_groups::list))
+            .route("/groups", web::post().to(ui_groups::create))
+            .route("/groups/{name}", web::get().to(ui_groups::show))
+            .route("/groups/{name}", web::post().to(ui_groups::update))
+            .route("/groups/{name}/{action}", web::post().to(ui_groups::act))
             .route("/clients", web::get().to(ui_clients::list))
             .route("/clients", web::post().to(ui_clients::create))
             .route("/clients/new", web::get().to(ui_clients::new))
@@ -40,6 +47,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/clients/{client_id}/{action}",
                 web::post().to(ui_clients::act),
             )
+            .route("/apis", web::get().to(ui_apis::list))
+            .route("/apis", web::post().to(ui_apis::create))
+            .route("/apis/{identifier}", web::get().to(ui_apis::show))
+            .route("/apis/{identifier}", web::post().to(ui_apis::update))
+            .route("/apis/{identifier}/{action}", web::post().to(ui_apis::act))
+            .route("/scopes", web::get().to(ui_apis::scopes))
+            .route("/scopes", web::post().to(ui_apis::save_scope))
+            .route("/scopes/delete", web::post().to(ui_apis::delete_scope))
             .route("/grants/revoke", web::post().to(ui_system::revoke_grant))
             .route("/keys", web::get().to(ui_system::keys))
             .route("/keys/rotate", web::post().to(ui_system::rotate))

@@ -98,8 +98,26 @@ const NOTICES: &[(&str, &str)] = &[
         "grant-revoked",
         "The grant was revoked: its refresh and access tokens no longer work.",
     ),
+    ("groups-saved", "The user's groups were saved."),
+    ("claim-saved", "The claim was saved."),
+    ("claim-removed", "The claim was removed."),
     ("client-saved", "The client was saved."),
     ("client-deleted", "The client was deleted."),
+    ("group-created", "The group was created."),
+    ("group-saved", "The group was saved."),
+    ("group-deleted", "The group was deleted."),
+    (
+        "member-added",
+        "The member was added; their next token carries the group.",
+    ),
+    (
+        "member-removed",
+        "The member was removed; their next token no longer carries the group.",
+    ),
+    ("api-saved", "The API was saved."),
+    ("api-deleted", "The API was deleted."),
+    ("scope-saved", "The scope was saved."),
+    ("scope-deleted", "The scope was deleted."),
     (
         "keys-rotated",
         "The keys were rotated. Every server signs with the new key within 30 seconds.",
@@ -112,6 +130,30 @@ pub fn notice(done: Option<&str>) -> Option<&'static str> {
         .iter()
         .find(|(key, _)| Some(*key) == done)
         .map(|(_, text)| *text)
+}
+
+/// A form field's text, or empty.
+pub fn field(form: &Params, name: &str) -> String {
+    form.get(name).ok().flatten().unwrap_or("").to_string()
+}
+
+/// Whether a checkbox of a form was ticked.
+pub fn checked(form: &Params, name: &str) -> bool {
+    form.get(name).ok().flatten() == Some("on")
+}
+
+/// `text` as one path segment: every byte but the unreserved ones of
+/// RFC 3986 percent-encoded (an API's identifier in `/admin/apis/…`).
+pub fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// Renders an admin screen: `values` plus what the layout needs.

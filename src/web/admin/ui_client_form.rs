@@ -3,6 +3,7 @@
 
 use super::ui::{self, AdminUser};
 use crate::admin::clients::{ClientAccess, ClientSpec, GRANT_TYPES};
+use crate::admin::{apis, groups, AdminError};
 use crate::model::{Lifetimes, Roles};
 use crate::oauth::params::Params;
 use crate::state::Provider;
@@ -131,9 +132,37 @@ pub(super) fn roles_text(roles: &Roles) -> String {
         .join("\n")
 }
 
-/// The client form: new (`grants` is None) or an existing client.
+/// The form's fields as they were typed, for a form that could not be read.
+pub(super) fn typed_fields(form: &Params, client_id: &str, public: bool) -> Value {
+    let text = |name: &str| ui::field(form, name);
+    json!({
+        "client_id": client_id,
+        "name": text("name"),
+        "public": public,
+        "redirect_uris": text("redirect_uris"),
+        "post_logout_redirect_uris": text("post_logout_redirect_uris"),
+        "grant_types": GRANT_TYPES
+            .iter()
+            .filter(|g| ui::checked(form, &format!("grant_{g}")))
+            .collect::<Vec<_>>(),
+        "scopes": text("scopes"),
+        "require_consent": ui::checked(form, "require_consent"),
+        "require_mfa": ui::checked(form, "require_mfa"),
+        "is_admin": ui::checked(form, "is_admin"),
+        "apis": text("apis"),
+        "allowed_groups": text("allowed_groups"),
+        "introspects": text("introspects"),
+        "roles": text("roles"),
+        "access_token_ttl": text("access_token_ttl"),
+        "refresh_token_idle_ttl": text("refresh_token_idle_ttl"),
+        "refresh_token_absolute_ttl": text("refresh_token_absolute_ttl"),
+    })
+}
+
+/// The client form: new (`grants` is None) or an existing client; with
+/// the groups and APIs there are, as hints for the access fields.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn client_form(
+pub(super) async fn client_form(
     req: &HttpRequest,
     provider: &Provider,
     pages: &Pages,
@@ -143,6 +172,17 @@ pub(super) fn client_form(
     grants: Option<Value>,
     (notice, problem): (Option<&str>, Option<&str>),
 ) -> HttpResponse {
+    let ctx = admin.context(req, provider);
+    let known = async {
+        let groups = groups::list(&ctx).await?;
+        let apis = apis::list(&ctx).await?;
+        Ok::<_, AdminError>((groups, apis))
+    }
+    .await;
+    let (groups, apis) = match known {
+        Ok(found) => found,
+        Err(e) => return ui::failed(pages, &e),
+    };
     ui::render(
         req,
         provider,
@@ -154,6 +194,8 @@ pub(super) fn client_form(
             "client": fields,
             "grants": grants.unwrap_or(Value::Null),
             "grant_types": GRANT_TYPES,
+            "known_groups": groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+            "known_apis": apis.iter().map(|a| a.identifier.as_str()).collect::<Vec<_>>(),
             "notice": notice,
             "problem": problem,
         }),

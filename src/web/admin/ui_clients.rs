@@ -5,7 +5,7 @@
 
 use super::refresh_origins;
 use super::ui::{self, show_secret, AdminForm, AdminUser};
-use super::ui_client_form::{client_form, fields, read_spec};
+use super::ui_client_form::{client_form, fields, read_spec, typed_fields};
 use crate::web::screen::Screen;
 
 use crate::admin::clients::{self, ClientSpec};
@@ -78,6 +78,7 @@ pub async fn new(admin: AdminUser, Screen(req, provider, pages): Screen) -> Http
         None,
         (None, None),
     )
+    .await
 }
 
 /// POST /admin/clients
@@ -93,26 +94,31 @@ pub async fn create(
         .trim()
         .to_string();
     let public = form.get("client_type").ok().flatten() == Some("public");
-    let again = |spec_fields: Value, status: StatusCode, why: &str| {
-        client_form(
-            &req,
-            &provider,
-            &pages,
-            &admin,
-            status,
-            spec_fields,
-            None,
-            (None, Some(why)),
-        )
+    let again = |spec_fields: Value, status: StatusCode, why: String| {
+        let (req, provider, pages, admin) = (&req, &provider, &pages, &admin);
+        async move {
+            client_form(
+                req,
+                provider,
+                pages,
+                admin,
+                status,
+                spec_fields,
+                None,
+                (None, Some(&why)),
+            )
+            .await
+        }
     };
     let spec = match read_spec(&form, client_id.clone(), public) {
         Ok(spec) => spec,
         Err(why) => {
             return again(
-                json!({ "client_id": client_id }),
+                typed_fields(&form, &client_id, public),
                 StatusCode::BAD_REQUEST,
-                &why,
+                why,
             )
+            .await
         }
     };
     let ctx = admin.context(&req, &provider);
@@ -140,7 +146,7 @@ pub async fn create(
             }
         }
         Err(e @ (AdminError::Invalid(_) | AdminError::Conflict(_))) => {
-            again(fields(&spec), StatusCode::BAD_REQUEST, &e.to_string())
+            again(fields(&spec), StatusCode::BAD_REQUEST, e.to_string()).await
         }
         Err(e) => ui::failed(&pages, &e),
     }
@@ -182,6 +188,7 @@ async fn client_page(
         Some(grants),
         (notice, problem),
     )
+    .await
 }
 
 /// GET /admin/clients/{client_id}
@@ -237,7 +244,10 @@ pub async fn update(
     };
     let spec = match read_spec(&form, record.client_id.clone(), record.is_public()) {
         Ok(spec) => spec,
-        Err(why) => return bad(None, why).await,
+        Err(why) => {
+            let typed = typed_fields(&form, &record.client_id, record.is_public());
+            return bad(Some(typed), why).await;
+        }
     };
     match clients::update(&ctx, spec.clone()).await {
         Ok(()) => {

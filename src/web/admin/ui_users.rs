@@ -5,7 +5,7 @@
 
 use super::ui::{self, show_secret, AdminForm, AdminUser};
 use crate::admin::users::{self, NewPassword, UserInput};
-use crate::admin::{audit, tokens, AdminError};
+use crate::admin::{audit, groups, tokens, AdminError};
 use crate::model::{AuditFilter, Profile, UserRecord};
 use crate::oauth::params::Params;
 use crate::state::Provider;
@@ -118,7 +118,7 @@ pub async fn create(
     };
     let typed = json!({
         "username": input.username, "email": input.email, "name": input.name,
-        "is_admin": input.is_admin,
+        "is_admin": input.is_admin, "email_verified": input.email_verified,
     });
     let ctx = admin.context(&req, &provider);
     match users::create(&ctx, input, NewPassword::Temporary).await {
@@ -159,6 +159,23 @@ pub async fn create(
     }
 }
 
+/// What the details form shows for a stored user.
+fn details(user: &UserRecord) -> Value {
+    json!({
+        "name": user.name, "email": user.email, "email_verified": user.email_verified,
+        "is_admin": user.is_admin, "p": profile_fields::values(&user.profile),
+        "open": false,
+    })
+}
+
+/// What the admin typed into a form of the user's page, shown again with
+/// the problem: the details form (`details`) or the claim form (`claim`).
+#[derive(Default)]
+struct Typed {
+    details: Option<Value>,
+    claim: Option<Value>,
+}
+
 /// The user's page, with a notice or a problem.
 async fn user_page(
     req: &HttpRequest,
@@ -167,6 +184,7 @@ async fn user_page(
     admin: &AdminUser,
     id: &str,
     (status, notice, problem): (StatusCode, Option<&str>, Option<&str>),
+    typed: Typed,
 ) -> HttpResponse {
     let ctx = admin.context(req, provider);
     let user = match users::find(&ctx, id).await {
@@ -181,13 +199,15 @@ async fn user_page(
         let sessions = users::sessions(&ctx, &user.id).await?;
         let grants = tokens::live_grants(&ctx, Some(&user.id), None).await?;
         let events = audit::events(&ctx, &filter, 20).await?;
-        Ok::<_, crate::admin::AdminError>((sessions, grants, events))
+        let all_groups = groups::list(&ctx).await?;
+        Ok::<_, crate::admin::AdminError>((sessions, grants, events, all_groups))
     }
     .await;
-    let (sessions, grants, events) = match loaded {
+    let (sessions, grants, events, all_groups) = match loaded {
         Ok(found) => found,
         Err(e) => return ui::failed(pages, &e),
     };
+    let details = typed.details.unwrap_or_else(|| details(&user));
     ui::render(
         req,
         provider,
@@ -197,6 +217,20 @@ async fn user_page(
         json!({
             "user": user_row(&user),
             "is_self": user.id == admin.user.id,
+            "p": details["p"],
+            "open_details": details["open"],
+            "details": details,
+            "may_verify": true,
+            "groups": user.groups,
+            "other_groups": all_groups
+                .iter()
+                .filter(|g| !user.groups.contains(&g.name))
+                .map(|g| g.name.as_str())
+                .collect::<Vec<_>>(),
+            "claims": user.claims.iter().map(|(name, value)| json!({
+                "name": name, "value": value.to_string(),
+            })).collect::<Vec<_>>(),
+            "claim": typed.claim.unwrap_or_else(|| json!({})),
             "sessions": sessions.iter().map(|s| json!({
                 "sid": s.sid,
                 "device": display::device(s.device.user_agent.as_deref()),
@@ -230,19 +264,32 @@ pub async fn show(
         &admin,
         &path,
         (StatusCode::OK, notice, None),
+        Typed::default(),
     )
     .await
 }
 
-/// POST /admin/users/{id}: name, email and admin role.
+/// POST /admin/users/{id}: name, email (and whether it is verified), the
+/// standard claims and the admin role.
 pub async fn update(
     path: web::Path<String>,
     AdminForm(admin, form): AdminForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let is_admin = form.get("is_admin").ok().flatten() == Some("on");
+    let field = |name: &str| form.get(name).ok().flatten();
+    let profile = profile_fields::read(field, true);
+    let typed = json!({
+        "name": field("name"), "email": field("email"),
+        "email_verified": field("email_verified") == Some("on"), "is_admin": is_admin,
+        "p": profile_fields::values(&profile), "open": true,
+    });
     let problem = |why: String| {
         let (req, provider, pages, admin, path) = (&req, &provider, &pages, &admin, &path);
+        let typed = Typed {
+            details: Some(typed.clone()),
+            claim: None,
+        };
         async move {
             user_page(
                 req,
@@ -251,6 +298,7 @@ pub async fn update(
                 admin,
                 path,
                 (StatusCode::BAD_REQUEST, None, Some(&why)),
+                typed,
             )
             .await
         }
@@ -265,14 +313,13 @@ pub async fn update(
             .await;
     }
     let ctx = admin.context(&req, &provider);
-    let field = |name: &str| form.get(name).ok().flatten();
     let input = UserInput {
         username: target.username.clone(),
         name: field("name").map(str::to_string),
         email: field("email").map(str::to_string),
         is_admin,
         email_verified: field("email_verified") == Some("on"),
-        profile: profile_fields::read(field, true),
+        profile,
     };
     match users::update(&ctx, &path, input).await {
         Ok(()) => ui::done(&provider, &format!("/users/{}", target.id), "user-saved"),
@@ -296,7 +343,7 @@ pub async fn act(
     let ctx = admin.context(&req, &provider);
     let own = id == admin.user.id;
     let back = format!("/users/{id}");
-    let problem = |why: &'static str| {
+    let problem_with = |why: String, typed: Typed| {
         let (req, provider, pages, admin, id) = (&req, &provider, &pages, &admin, &id);
         async move {
             user_page(
@@ -305,11 +352,13 @@ pub async fn act(
                 pages,
                 admin,
                 id,
-                (StatusCode::BAD_REQUEST, None, Some(why)),
+                (StatusCode::BAD_REQUEST, None, Some(&why)),
+                typed,
             )
             .await
         }
     };
+    let problem = |why: &str| problem_with(why.to_string(), Typed::default());
     let result = match action.as_str() {
         "disable" if own => return problem("You can't disable your own account.").await,
         "disable" => users::set_disabled(&ctx, &id, true)
@@ -339,6 +388,51 @@ pub async fn act(
             users::delete(&ctx, &id)
                 .await
                 .map(|()| ui::done(&provider, "/users", "user-deleted"))
+        }
+        "add-group" | "remove-group" => {
+            let group = form.get("group").ok().flatten().unwrap_or("");
+            if group.is_empty() {
+                return problem("Choose a group first.").await;
+            }
+            let changed = if action == "add-group" {
+                groups::add_member(&ctx, group, &id).await
+            } else {
+                groups::remove_member(&ctx, group, &id).await
+            };
+            match changed {
+                Ok(()) => Ok(ui::done(&provider, &back, "groups-saved")),
+                Err(AdminError::NotFound(why)) => return problem(&why).await,
+                Err(e) => Err(e),
+            }
+        }
+        "set-claim" | "remove-claim" => {
+            let name = form.get("name").ok().flatten().unwrap_or("").trim();
+            let text = form.get("value").ok().flatten().unwrap_or("");
+            let typed = Typed {
+                details: None,
+                claim: Some(json!({ "name": name, "value": text })),
+            };
+            let value = if action == "remove-claim" {
+                None
+            } else {
+                match serde_json::from_str::<Value>(text) {
+                    Ok(value) => Some(value),
+                    Err(_) => {
+                        let why = "The value must be JSON: a string in double quotes (\"acme\"), a number, true or false, a list or an object.";
+                        return problem_with(why.into(), typed).await;
+                    }
+                }
+            };
+            let key = if value.is_some() {
+                "claim-saved"
+            } else {
+                "claim-removed"
+            };
+            match users::set_claim(&ctx, &id, name, value).await {
+                Ok(()) => Ok(ui::done(&provider, &back, key)),
+                Err(AdminError::Invalid(why)) => return problem_with(why, typed).await,
+                Err(e) => Err(e),
+            }
         }
         "reset-password" => match users::reset_password(&ctx, &id, NewPassword::Temporary).await {
             Ok(shown) => {
