@@ -349,7 +349,16 @@ async fn members_only_clients_turn_others_away() {
     let html = page.text().await.unwrap();
     assert!(html.contains("have access to Intranet</h1>"), "{html}");
     assert!(html.contains("Erin Example"));
-    assert!(html.contains("/logout"), "a sign-out link");
+    assert!(
+        html.contains("<a id=\"sign-out\" href=\"/end_session\">"),
+        "a sign-out link: {html}"
+    );
+    let sign_out = app.get("/end_session").await;
+    assert_eq!(
+        sign_out.status(),
+        StatusCode::OK,
+        "the link leads somewhere"
+    );
     assert!(!html.contains("code="), "no code anywhere: {html}");
     assert!(
         html.contains("error=access_denied"),
