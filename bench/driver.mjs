@@ -11,16 +11,20 @@
 //       starts CMD detached (stdout and stderr to FILE), polls URL every
 //       millisecond and reports {pid, startup_ms}: the time from spawn to the
 //       first 200, measured by the process that spawned it.
-//   prepare --issuer URL --families N
+//   prepare --issuer URL --families N [--resource API]
 //       signs alice in N + 1 times: an access token, N refresh tokens from N
 //       separate families, and a client_credentials token, plus the endpoint
-//       paths from discovery.
+//       paths from discovery. With --resource, the families are for that
+//       API: their access tokens, and one refreshed, must be for it and
+//       signed with its algorithm (APIS below), or prepare fails.
 //   flows   --issuer URL --mode session|signin --duration S --concurrency C
-//           [--ready-file F --go-file G]
+//           [--resource API] [--ready-file F --go-file G]
 //       closed loop of complete flows for S seconds, C at a time (with the
 //       two files: writes F when set up, starts the clock once G exists):
 //       session: authorize with an existing session -> code -> token;
 //       signin:  authorize -> sign-in form -> password (argon2) -> code -> token.
+//       With --resource, every flow asks for a token for that API, and one
+//       signed with another algorithm counts as an error.
 
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -32,6 +36,13 @@ const WEB = { id: 'bench-web', secret: 'bench-web-secret', redirect: 'http://127
 const SERVICE = { id: 'bench-service', secret: 'bench-service-secret', scope: 'api:read' };
 const USER = { username: 'alice', password: 'correct horse battery staple' };
 const SCOPE = 'openid profile email offline_access';
+// The APIs bench-web may ask tokens for with `resource`, the algorithm their
+// access tokens are signed with, and the scope asked for with them.
+const APIS = new Map([
+  ['https://es256.bench.test/', 'ES256'],
+  ['https://eddsa.bench.test/', 'EdDSA'],
+]);
+const API_SCOPE = 'api:read';
 
 function parseArgs(argv) {
   const opts = { _: [] };
@@ -151,6 +162,44 @@ async function discover(issuer) {
   return JSON.parse(res.body);
 }
 
+function jwtPart(token, i) {
+  const part = typeof token === 'string' ? token.split('.')[i] : undefined;
+  if (part === undefined) throw new Error(`not a JWT: ${String(token).slice(0, 40)}`);
+  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+}
+
+// The API --resource names, or none.
+function resourceOpt(opts) {
+  const resource = opts.resource;
+  if (resource === undefined) return undefined;
+  if (!APIS.has(resource)) throw new Error(`--resource must be one of ${[...APIS.keys()].join(', ')}`);
+  return resource;
+}
+
+// Only the algorithm: cheap enough for every flow of a timed loop.
+function checkAlg(tokens, resource) {
+  const alg = jwtPart(tokens.access_token, 0).alg;
+  if (alg !== APIS.get(resource)) {
+    throw new Error(`access token for ${resource} signed with ${alg}, expected ${APIS.get(resource)}`);
+  }
+}
+
+// Everything that makes a token response one for the API: the access
+// token's algorithm and audience, and an RS256 ID token.
+function checkApiTokens(tokens, resource, what) {
+  try {
+    checkAlg(tokens, resource);
+    const { aud } = jwtPart(tokens.access_token, 1);
+    if (!(Array.isArray(aud) ? aud.includes(resource) : aud === resource)) {
+      throw new Error(`access token for ${resource} has aud ${JSON.stringify(aud)}`);
+    }
+    const idAlg = jwtPart(tokens.id_token, 0).alg;
+    if (idAlg !== 'RS256') throw new Error(`ID token signed with ${idAlg}, expected RS256`);
+  } catch (err) {
+    throw new Error(`${what}: ${err.message}`);
+  }
+}
+
 function basic(id, secret) {
   return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 }
@@ -171,7 +220,7 @@ async function tokenRequest(meta, form, client = WEB) {
 // One authorization request through to tokens. With `signIn`, the browser
 // is expected to meet a sign-in form and fill it; without, a form means the
 // session did not carry and the flow fails.
-async function codeFlow(meta, browser, { signIn }) {
+async function codeFlow(meta, browser, { signIn, resource }) {
   const verifier = crypto.randomBytes(32).toString('base64url');
   const challenge = crypto.createHash('sha256').update(verifier).digest('base64url');
   const state = crypto.randomBytes(16).toString('base64url');
@@ -180,7 +229,7 @@ async function codeFlow(meta, browser, { signIn }) {
     response_type: 'code',
     client_id: WEB.id,
     redirect_uri: WEB.redirect,
-    scope: SCOPE,
+    scope: resource ? `${SCOPE} ${API_SCOPE}` : SCOPE,
     state,
     nonce: crypto.randomBytes(16).toString('base64url'),
     code_challenge: challenge,
@@ -188,6 +237,7 @@ async function codeFlow(meta, browser, { signIn }) {
   })) {
     url.searchParams.set(k, v);
   }
+  if (resource) url.searchParams.set('resource', resource);
   let res = await browser.go('GET', url.href);
   let formsFilled = 0;
   for (let hop = 0; hop < 12; hop += 1) {
@@ -261,6 +311,7 @@ async function cmdLaunch(opts) {
 }
 
 async function cmdPrepare(opts) {
+  const resource = resourceOpt(opts);
   const meta = await discover(opts.issuer);
   const first = await codeFlow(meta, new Browser(), { signIn: true });
   // One sign-in per family: the reference keeps one grant per session and
@@ -271,9 +322,18 @@ async function cmdPrepare(opts) {
   const refresh = [];
   const families = Number(opts.families ?? 32);
   while (refresh.length < families) {
-    const tokens = await codeFlow(meta, new Browser(), { signIn: true });
+    const tokens = await codeFlow(meta, new Browser(), { signIn: true, resource });
     if (!tokens.refresh_token) throw new Error('no refresh_token from a code flow');
+    if (resource) checkApiTokens(tokens, resource, 'code flow');
     refresh.push(tokens.refresh_token);
+  }
+  // A refresh keeps the grant's API (no `resource` on the request, as the
+  // refresh workload sends none): one family moves on by one rotation.
+  if (resource && refresh.length) {
+    const tokens = await tokenRequest(meta, { grant_type: 'refresh_token', refresh_token: refresh[0] });
+    if (!tokens.refresh_token) throw new Error('no refresh_token from a refresh');
+    checkApiTokens(tokens, resource, 'refresh');
+    refresh[0] = tokens.refresh_token;
   }
   const cc = await tokenRequest(meta, { grant_type: 'client_credentials', scope: SERVICE.scope }, SERVICE);
   // A token that works at userinfo and introspects active proves the
@@ -303,6 +363,7 @@ async function cmdPrepare(opts) {
       access_token_format: first.access_token.split('.').length === 3 ? 'jwt' : 'opaque',
       client_credentials_token_format: cc.access_token.split('.').length === 3 ? 'jwt' : 'opaque',
       refresh_tokens: refresh,
+      resource: resource ?? null,
       web_basic: basic(WEB.id, WEB.secret),
       service_basic: basic(SERVICE.id, SERVICE.secret),
       service_scope: SERVICE.scope,
@@ -314,6 +375,7 @@ async function cmdPrepare(opts) {
 async function cmdFlows(opts) {
   const mode = opts.mode;
   if (mode !== 'session' && mode !== 'signin') throw new Error('--mode session|signin');
+  const resource = resourceOpt(opts);
   const meta = await discover(opts.issuer);
   const concurrency = Number(opts.concurrency ?? 32);
   const durationMs = Number(opts.duration ?? 10) * 1000;
@@ -325,7 +387,8 @@ async function cmdFlows(opts) {
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         const b = new Browser();
-        await codeFlow(meta, b, { signIn: true });
+        const tokens = await codeFlow(meta, b, { signIn: true, resource });
+        if (resource) checkApiTokens(tokens, resource, 'code flow');
         browsers.push(b);
       }),
     );
@@ -350,8 +413,9 @@ async function cmdFlows(opts) {
         const t0 = process.hrtime.bigint();
         try {
           const browser = mode === 'session' ? browsers[i] : new Browser();
-          const tokens = await codeFlow(meta, browser, { signIn: mode === 'signin' });
+          const tokens = await codeFlow(meta, browser, { signIn: mode === 'signin', resource });
           if (!tokens.access_token || !tokens.id_token) throw new Error('token response lacks access_token or id_token');
+          if (resource) checkAlg(tokens, resource);
           latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
         } catch (err) {
           errors += 1;
@@ -365,6 +429,7 @@ async function cmdFlows(opts) {
   console.log(
     JSON.stringify({
       mode,
+      resource: resource ?? null,
       completed: latencies.length,
       errors,
       first_error: firstError,

@@ -14,7 +14,9 @@ const SIDES = [
 const SIDE_LABEL = Object.fromEntries(SIDES);
 
 // What each workload costs each side, so a ratio can be read against the work
-// behind it (RS256 signatures are the expensive part of a token response).
+// behind it (RS256 signatures are the expensive part of a token response;
+// the _es256 and _eddsa workloads sign their access tokens with the cheaper
+// ES256 and EdDSA for an API).
 const WORKLOADS = [
   ['discovery', 'discovery GET', 'req/s'],
   ['jwks', 'JWKS GET', 'req/s'],
@@ -22,7 +24,11 @@ const WORKLOADS = [
   ['introspection', 'introspection of a valid access token', 'req/s'],
   ['userinfo', 'userinfo', 'req/s'],
   ['refresh', 'refresh-token rotation', 'req/s'],
+  ['refresh_es256', 'refresh-token rotation, ES256 access token (API)', 'req/s'],
+  ['refresh_eddsa', 'refresh-token rotation, EdDSA access token (API)', 'req/s'],
   ['session_flow', 'code flow with a session: authorize → code → token', 'flows/s'],
+  ['session_flow_es256', 'code flow with a session, ES256 access token (API)', 'flows/s'],
+  ['session_flow_eddsa', 'code flow with a session, EdDSA access token (API)', 'flows/s'],
   ['signin', 'password sign-in (argon2), whole flow to tokens', 'sign-ins/s'],
 ];
 
@@ -104,7 +110,7 @@ out.push(`- oidc-provider ${machine.oidc_provider} on Node.js ${machine.node}; $
 if (load) out.push(`- load average (1, 5, 15 min) before the run: ${load.start}`);
 out.push('');
 
-out.push(`**Throughput and latency** (latency per request for wrk workloads, per whole flow for the two flows; peak RSS is the server\'s VmHWM during the workload, with its RSS at the start in brackets; server CPU is its CPU time over the wall time, in cores, plus the Postgres server\'s for Gatehouse on Postgres; load gen is wrk\'s or the driver\'s; other is what anything else on the machine used, in bold from ${settings.max_other} core, where it disturbed the figures even after ${settings.retries} more tries)`);
+out.push(`**Throughput and latency** (latency per request for wrk workloads, per whole flow for the flows; peak RSS is the server\'s VmHWM during the workload, with its RSS at the start in brackets; server CPU is its CPU time over the wall time, in cores, plus the Postgres server\'s for Gatehouse on Postgres; load gen is wrk\'s or the driver\'s; other is what anything else on the machine used, in bold from ${settings.max_other} core, where it disturbed the figures even after ${settings.retries} more tries)`);
 out.push('');
 out.push('| workload | provider | rate | p50 ms | p99 ms | peak RSS MB | server CPU | load gen | other | errors | rate ÷ reference |');
 out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -177,10 +183,12 @@ if (stormSides.length) {
 
 out.push('**What each side does per request**');
 out.push('');
-out.push('- Both sides sign with RS256 (RSA-2048) and verify argon2id passwords with m=19456 KiB, t=2, p=1. Gatehouse serves on two actix workers (one a core); argon2 (one computation fewer than the cores at most) and the signatures of user tokens run on tokio\'s blocking threads at a lower priority, so they yield to request handling (client_credentials signs on the worker, where nothing waits for the database); oidc-provider is one Node.js process whose JavaScript runs on one thread while its RSA signatures (WebCrypto, through jose) and argon2 run on libuv\'s pool of 4 threads, so both sides can use both cores. The reference keeps its state in an in-memory Map (bench/reference/adapter.mjs) where Gatehouse writes to its database.');
+out.push('- Both sides sign with RS256 (RSA-2048), except the access tokens of the ES256 and EdDSA rows, and verify argon2id passwords with m=19456 KiB, t=2, p=1. Gatehouse serves on two actix workers (one a core); argon2 (one computation fewer than the cores at most) and the signatures of user tokens run on tokio\'s blocking threads at a lower priority, so they yield to request handling (client_credentials signs on the worker, where nothing waits for the database); oidc-provider is one Node.js process whose JavaScript runs on one thread while its RSA signatures (WebCrypto, through jose) and argon2 run on libuv\'s pool of 4 threads, so both sides can use both cores. The reference keeps its state in an in-memory Map (bench/reference/adapter.mjs) where Gatehouse writes to its database.');
 out.push('- client_credentials: one signature on each side (an RFC 9068 JWT; the reference through resource indicators with `accessTokenFormat: \'jwt\'`).');
 out.push('- Introspection: Gatehouse verifies its JWT access token (a token whose signature already verified is remembered by the SHA-256 of its bytes) and checks its grant, the deny-list and the client through its read cache, which every revocation or change empties on every server before it returns (README, "Several replicas"); the reference looks up its opaque access token in its Map (it cannot introspect its own JWTs). Userinfo: the same tokens.');
-out.push('- Refresh, code flow, sign-in token responses: Gatehouse signs two JWTs (access token and ID token), the reference one (ID token; its user access tokens are opaque).');
+out.push('- Refresh, code flow, sign-in token responses without an API: Gatehouse signs two JWTs (access token and ID token), the reference one (ID token; its user access tokens are opaque).');
+out.push('- The ES256 and EdDSA (Ed25519) rows: the code flow asks for a token for an API (`resource`, RFC 8707, with its scope `api:read`) that signs its access tokens with that algorithm, and the refresh-token families come from such flows (the refresh requests name no resource; the grant keeps its API). Both sides then sign two JWTs: the access token for the API with ES256 or EdDSA and the RS256 ID token. The reference\'s ID token then also carries the profile and email claims, as Gatehouse\'s always does (with an opaque access token it leaves them to userinfo). bench/driver.mjs checks the algorithm of every such access token, and the audience of those it gets before a workload.');
+out.push('- Both JWKS documents hold a P-256 and an Ed25519 key beside the RSA one: the reference one key of each; Gatehouse the current and the next key of each algorithm.');
 out.push('- Refresh rotation: every request presents a refresh token never sent before, the one the previous response returned (bench/wrk/workload.lua says why); one family per connection.');
 out.push('- Gatehouse runs with its per-address rate limits off (`GATEHOUSE_RATE_LIMIT_SIGN_IN=0`, `GATEHOUSE_RATE_LIMIT_BACK_CHANNEL=0`): all load comes from 127.0.0.1. Logging is at its default level (`info`), to a file, written by a thread of its own.');
 

@@ -1,12 +1,17 @@
 // The reference provider for bench/run: panva's oidc-provider (OpenID
 // Certified) with an in-memory adapter (adapter.mjs: why not the bundled
-// one), set up with the same clients and user as bench/seed.toml so that
-// both sides do the same work:
+// one), set up with the same APIs, clients and user as bench/seed.toml so
+// that both sides do the same work:
 //
-// - RS256 everywhere (a fresh RSA-2048 key per start, as Gatehouse makes one
-//   on first start);
+// - RS256 for everything but the two APIs' access tokens (a fresh RSA-2048
+//   key per start, as Gatehouse makes one on first start, and likewise a
+//   P-256 and an Ed25519 key for those);
 // - client_credentials returns an RS256 JWT access token (resource
 //   indicators with accessTokenFormat 'jwt'), as Gatehouse always does;
+// - the two APIs of the seed: a code flow with `resource` set to one of
+//   them, and every refresh of that grant, returns a JWT access token for it
+//   signed with ES256 or EdDSA (Ed25519), as Gatehouse does; the ID token
+//   stays RS256;
 // - refresh tokens are issued to the first-party client and rotate on every
 //   use;
 // - passwords are argon2id with the parameters of Rust's argon2 crate
@@ -39,6 +44,12 @@ if (!PORT || !ISSUER) {
 const API = 'urn:gatehouse-bench:api';
 const API_SCOPE = 'api:read';
 
+// The [[apis]] of bench/seed.toml, which bench-web may ask tokens for.
+const USER_APIS = new Map([
+  ['https://es256.bench.test/', 'ES256'],
+  ['https://eddsa.bench.test/', 'EdDSA'],
+]);
+
 const ARGON2 = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
 // Mirrors bench/seed.toml.
@@ -57,7 +68,10 @@ const CLIENTS = [
     redirect_uris: ['http://127.0.0.1:9999/callback'],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    scope: 'openid profile email offline_access',
+    // api:read only with `resource` (oidc-provider checks every scope it
+    // knows against this list; Gatehouse allows an API's scopes to a client
+    // registered for the API).
+    scope: `openid profile email offline_access ${API_SCOPE}`,
     token_endpoint_auth_method: 'client_secret_basic',
   },
   {
@@ -81,17 +95,28 @@ const usersById = new Map([...users.values()].map((u) => [u.id, u]));
 // Unknown usernames cost the same as known ones, as in Gatehouse.
 const dummyHash = await argon2.hash('reference-dummy-password', ARGON2);
 
-const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingJwk = { ...privateKey.export({ format: 'jwk' }), alg: 'RS256', use: 'sig' };
-signingJwk.kid = crypto
-  .createHash('sha256')
-  .update(JSON.stringify({ e: signingJwk.e, kty: 'RSA', n: signingJwk.n }))
-  .digest('base64url');
+// One key per algorithm, as Gatehouse makes one for each algorithm its
+// APIs sign with; oidc-provider picks the key by the algorithm asked for.
+// The kid is the RFC 7638 thumbprint (members in lexicographic order).
+function signingKey(alg, ...generate) {
+  const jwk = { ...crypto.generateKeyPairSync(...generate).privateKey.export({ format: 'jwk' }), alg, use: 'sig' };
+  const members = { RSA: ['e', 'kty', 'n'], EC: ['crv', 'kty', 'x', 'y'], OKP: ['crv', 'kty', 'x'] }[jwk.kty];
+  jwk.kid = crypto
+    .createHash('sha256')
+    .update(JSON.stringify(Object.fromEntries(members.map((m) => [m, jwk[m]]))))
+    .digest('base64url');
+  return jwk;
+}
+const signingJwks = [
+  signingKey('RS256', 'rsa', { modulusLength: 2048 }),
+  signingKey('ES256', 'ec', { namedCurve: 'P-256' }),
+  signingKey('EdDSA', 'ed25519'),
+];
 
 const provider = new Provider(ISSUER, {
   adapter: MapAdapter,
   clients: CLIENTS,
-  jwks: { keys: [signingJwk] },
+  jwks: { keys: signingJwks },
   cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
   claims: {
     openid: ['sub'],
@@ -106,27 +131,41 @@ const provider = new Provider(ISSUER, {
     revocation: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      // Only client_credentials is bound to the API; user flows keep the
-      // default (opaque) access token that userinfo accepts.
+      // Only client_credentials is bound to the API by default; user flows
+      // without `resource` keep the default (opaque) access token that
+      // userinfo accepts.
       defaultResource(ctx) {
         if (ctx.oidc.route === 'token' && ctx.oidc.params.grant_type === 'client_credentials') {
           return API;
         }
         return undefined;
       },
-      getResourceServerInfo(ctx, resourceIndicator) {
-        if (resourceIndicator !== API) {
+      getResourceServerInfo(ctx, resourceIndicator, client) {
+        if (resourceIndicator === API) {
+          return {
+            scope: API_SCOPE,
+            audience: API,
+            accessTokenTTL: 600,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        }
+        const alg = USER_APIS.get(resourceIndicator);
+        if (!alg || client.clientId !== 'bench-web') {
           throw new Provider.errors.InvalidTarget();
         }
         return {
           scope: API_SCOPE,
-          audience: API,
+          audience: resourceIndicator,
           accessTokenTTL: 600,
           accessTokenFormat: 'jwt',
-          jwt: { sign: { alg: 'RS256' } },
+          jwt: { sign: { alg } },
         };
       },
-      useGrantedResource: () => false,
+      // A code or refresh token given for one of the APIs yields access
+      // tokens for that API without `resource` on the token request, as in
+      // Gatehouse; otherwise openid would make it a userinfo token.
+      useGrantedResource: (ctx, model) => USER_APIS.has(model.resource),
     },
   },
   rotateRefreshToken: true,
@@ -138,19 +177,32 @@ const provider = new Provider(ISSUER, {
   issueRefreshToken: (ctx, client) => client.grantTypeAllowed('refresh_token'),
   expiresWithSession: () => false,
   // First-party client: grant what it asks for without a consent screen,
-  // like require_consent = false in the seed.
+  // like require_consent = false in the seed. With `resource`, the API's
+  // scope too: api:read is a scope oidc-provider knows for client_credentials
+  // (and so counts among the OpenID Connect scopes of a request) as well as
+  // the API's, so it is granted as both, and only then, so that a grant
+  // without a resource is what it always was.
   async loadExistingGrant(ctx) {
+    const resources = Object.keys(ctx.oidc.resourceServers ?? {});
+    const has = (scope) => scope.split(' ').includes(API_SCOPE);
     const grantId =
       ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
-    if (grantId) {
-      const existing = await ctx.oidc.provider.Grant.find(grantId);
-      if (existing) return existing;
+    let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+    if (
+      grant &&
+      (!resources.length ||
+        (has(grant.getOIDCScopeEncountered()) &&
+          resources.every((r) => has(grant.getResourceScopeEncountered(r)))))
+    ) {
+      return grant;
     }
-    const grant = new ctx.oidc.provider.Grant({
+    grant ??= new ctx.oidc.provider.Grant({
       clientId: ctx.oidc.client.clientId,
       accountId: ctx.oidc.session.accountId,
     });
-    grant.addOIDCScope(ctx.oidc.client.scope);
+    const scopes = ctx.oidc.client.scope.split(' ');
+    grant.addOIDCScope((resources.length ? scopes : scopes.filter((s) => s !== API_SCOPE)).join(' '));
+    for (const r of resources) grant.addResourceScope(r, API_SCOPE);
     await grant.save();
     return grant;
   },
