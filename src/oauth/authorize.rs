@@ -63,6 +63,20 @@ impl AuthorizeRequest {
         self.prompt.iter().any(|p| p == value)
     }
 
+    /// What consent to this request is recorded as: its scopes, with an
+    /// API's own scopes qualified by the API (`<resource>#<scope>`; an API
+    /// identifier has no fragment, so the first `#` ends it), so that
+    /// agreeing to one API's `read` is not agreeing to another's.
+    pub fn consent_keys(&self, client: &ClientRecord) -> Vec<String> {
+        self.scopes
+            .iter()
+            .map(|s| match &self.resource {
+                Some(api) if !client.scopes.contains(s) => format!("{api}#{s}"),
+                _ => s.clone(),
+            })
+            .collect()
+    }
+
     /// Whether this is an OpenID Connect request (scope includes `openid`).
     pub fn is_openid(&self) -> bool {
         self.scopes.iter().any(|s| s == "openid")

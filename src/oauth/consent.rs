@@ -30,8 +30,14 @@ pub fn standard_words(scope: &str) -> Option<&'static str> {
     })
 }
 
-/// A scope in words, without looking anything up.
+/// A scope (or an API's scope as consent records it, `<api>#<scope>`) in
+/// words, without looking anything up.
 pub fn describe_scope(scope: &str) -> String {
+    if let Some((api, scope)) = scope.split_once('#') {
+        if super::resource::check_identifier(api).is_ok() {
+            return format!("Use the \u{201c}{scope}\u{201d} permission of {api}");
+        }
+    }
     match standard_words(scope) {
         Some(words) => words.to_string(),
         None => format!("Use the \u{201c}{scope}\u{201d} permission"),
@@ -135,9 +141,9 @@ pub async fn allow(
     ip: &str,
 ) -> Result<ClientAnswer, StoreError> {
     let mut scopes = consented_scopes(provider, user, client).await?;
-    for s in &request.scopes {
-        if !scopes.contains(s) {
-            scopes.push(s.clone());
+    for s in request.consent_keys(client) {
+        if !scopes.contains(&s) {
+            scopes.push(s);
         }
     }
     provider

@@ -105,7 +105,10 @@ pub fn next_step(
             Ok(NextStep::EnrolMfa)
         };
     }
-    let covered = request.scopes.iter().all(|s| consented.contains(s));
+    let covered = request
+        .consent_keys(client)
+        .iter()
+        .all(|s| consented.contains(s));
     let needs_consent = client.require_consent && (request.prompts("consent") || !covered);
     if needs_consent {
         return if request.prompts("none") {

@@ -33,6 +33,9 @@ pub fn check_identifier(uri: &str) -> Result<(), String> {
         return Err("an API identifier can have at most 2000 characters".into());
     }
     match url::Url::parse(uri) {
+        Ok(_) if uri.chars().any(|c| c.is_whitespace() || c.is_control()) => Err(format!(
+            "{uri:?} has spaces or control characters; an API identifier has none"
+        )),
         Ok(parsed) if parsed.fragment().is_none() && !uri.contains('#') => Ok(()),
         Ok(_) => Err(format!(
             "{uri:?} has a fragment; an API identifier is an absolute URI without one"

@@ -93,7 +93,7 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
             &provider,
             (&request, &client),
             signed_in.as_ref(),
-            &request.scopes,
+            &request.consent_keys(&client),
             id,
         )
         .await

@@ -635,3 +635,40 @@ async fn an_api_a_client_still_names_cannot_be_deleted() {
         "not_found"
     );
 }
+
+#[tokio::test]
+async fn consent_to_one_apis_scope_is_not_consent_to_anothers() {
+    let app = spawn().await;
+    let ctx = Context::new(&app.provider, Actor::System, None);
+    let mut spec = gatehouse::admin::clients::ClientSpec::of(
+        &gatehouse::admin::clients::find(&ctx, "portal")
+            .await
+            .unwrap(),
+    );
+    spec.require_consent = true;
+    gatehouse::admin::clients::update(&ctx, spec).await.unwrap();
+    // Dana agrees to the Example API's `read`.
+    let example = AuthRequest::portal("openid read").with("resource", EXAMPLE_API);
+    app.tokens_for(&example, "dana", DANA_PASSWORD).await;
+    // The same request again needs no consent: straight to the client.
+    let again = app.authorize(&example).await;
+    assert!(
+        location(&again).starts_with(&example.redirect_uri),
+        "{}",
+        location(&again)
+    );
+    // The Ed API's `read` is another permission: the consent screen again.
+    let ed = AuthRequest::portal("openid read").with("resource", ED_API);
+    let asked = app.authorize(&ed).await;
+    assert!(
+        location(&asked).contains("/consent"),
+        "{}",
+        location(&asked)
+    );
+    // The account page (Dana is signed in) names what was agreed to.
+    let page = app.get("/account").await.text().await.unwrap();
+    assert!(
+        page.contains("permission of https:&#x2F;&#x2F;api.example.test&#x2F;"),
+        "{page}"
+    );
+}
