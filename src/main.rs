@@ -149,8 +149,8 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             seed.apply(&store, gatehouse::clock::unix_now()).await?;
             println!(
                 "Loaded {} client(s) and {} user(s) from {}",
-                seed.clients.len(),
-                seed.users.len(),
+                seed.client_count(),
+                seed.user_count(),
                 file.display()
             );
         }

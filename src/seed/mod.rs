@@ -1,0 +1,221 @@
+//! The seed file: groups, custom scopes, APIs, clients and users loaded at
+//! start-up (`serve --seed`) or by `gatehouse seed FILE`. Loading is
+//! idempotent: records are matched by name, identifier, `client_id` and
+//! `username` and updated in place, never duplicated.
+//!
+//! Reading checks every entry once (`entries`: shapes, reserved claim
+//! names) and keeps what the store takes; loading then checks that every
+//! group and API named exists in the file or the database before anything
+//! is stored, so a seed that fails validation changes nothing.
+
+mod entries;
+
+pub use entries::{SeedApi, SeedApiScope, SeedClient, SeedFile, SeedGroup, SeedScope, SeedUser};
+
+use crate::account::password::hash_password;
+use crate::model::{ApiRecord, NewClient, ScopeRecord};
+use crate::store::Store;
+use entries::PlannedUser;
+use std::path::Path;
+
+/// Why a seed file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// Unreadable file.
+    #[error("cannot read seed file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not valid TOML, or unknown fields.
+    #[error("seed file {path} is invalid: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is not acceptable.
+    #[error("seed file: {0}")]
+    Invalid(String),
+    /// Storing failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// Password hashing failed.
+    #[error(transparent)]
+    Account(#[from] crate::account::AccountError),
+}
+
+/// A seed file read and checked: what the store takes, ready to load.
+pub struct Seed {
+    groups: Vec<(String, String)>,
+    scopes: Vec<ScopeRecord>,
+    apis: Vec<ApiRecord>,
+    clients: Vec<NewClient>,
+    users: Vec<PlannedUser>,
+}
+
+impl std::fmt::Debug for Seed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Counts only: the seed holds passwords.
+        f.debug_struct("Seed")
+            .field("groups", &self.groups.len())
+            .field("scopes", &self.scopes.len())
+            .field("apis", &self.apis.len())
+            .field("clients", &self.clients.len())
+            .field("users", &self.users.len())
+            .finish()
+    }
+}
+
+/// Reads and checks a seed file.
+pub fn read(path: &Path) -> Result<Seed, SeedError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let file: SeedFile = toml::from_str(&text).map_err(|e| SeedError::Parse {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    Seed::of(&file)
+}
+
+impl Seed {
+    /// Checks every entry of `file`.
+    pub fn of(file: &SeedFile) -> Result<Seed, SeedError> {
+        let mut groups: Vec<(String, String)> = Vec::with_capacity(file.groups.len());
+        for g in &file.groups {
+            let checked = g.checked()?;
+            if groups.iter().any(|(name, _)| *name == checked.0) {
+                return Err(SeedError::Invalid(format!(
+                    "group {:?} is listed twice",
+                    g.name
+                )));
+            }
+            groups.push(checked);
+        }
+        Ok(Seed {
+            groups,
+            scopes: file
+                .scopes
+                .iter()
+                .map(|s| s.checked())
+                .collect::<Result<_, _>>()?,
+            apis: file
+                .apis
+                .iter()
+                .map(|a| a.checked())
+                .collect::<Result<_, _>>()?,
+            clients: file
+                .clients
+                .iter()
+                .map(|c| c.checked())
+                .collect::<Result<_, _>>()?,
+            users: file
+                .users
+                .iter()
+                .map(|u| u.checked())
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// How many clients the seed holds.
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// How many users the seed holds.
+    pub fn user_count(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Checks that every group and API the seed names is in it or already
+    /// stored.
+    async fn check_references(&self, store: &Store) -> Result<(), SeedError> {
+        let mut known_groups: Vec<String> = self.groups.iter().map(|g| g.0.clone()).collect();
+        known_groups.extend(store.groups().await?.into_iter().map(|g| g.name));
+        let mut known_apis: Vec<String> = self.apis.iter().map(|a| a.identifier.clone()).collect();
+        known_apis.extend(store.apis().await?.into_iter().map(|a| a.identifier));
+        let group = |owner: String, name: &String| {
+            if known_groups.contains(name) {
+                Ok(())
+            } else {
+                Err(SeedError::Invalid(format!(
+                    "{owner}: there is no group {name:?} (add it under [[groups]])"
+                )))
+            }
+        };
+        for a in &self.apis {
+            for g in a.roles.values().flatten() {
+                group(format!("API {:?}", a.identifier), g)?;
+            }
+        }
+        for c in &self.clients {
+            for g in c.allowed_groups.iter().chain(c.roles.values().flatten()) {
+                group(format!("client {:?}", c.client_id), g)?;
+            }
+            for a in c.apis.iter().chain(&c.introspects) {
+                if !known_apis.contains(a) {
+                    return Err(SeedError::Invalid(format!(
+                        "client {:?}: there is no API {a:?} (add it under [[apis]])",
+                        c.client_id
+                    )));
+                }
+            }
+        }
+        for u in &self.users {
+            for g in u.groups.iter().flatten() {
+                group(format!("user {:?}", u.user.username), g)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores every group, scope, API, client and user (creating or updating).
+    pub async fn apply(&self, store: &Store, now: i64) -> Result<(), SeedError> {
+        self.check_references(store).await?;
+        for (name, description) in &self.groups {
+            store.upsert_group(name, description, now).await?;
+        }
+        for scope in &self.scopes {
+            store.upsert_scope(scope, now).await?;
+        }
+        for api in &self.apis {
+            store.upsert_api(api, now).await?;
+        }
+        for client in &self.clients {
+            store.upsert_client(client, now).await?;
+        }
+        // Hash every password at once: argon2 runs on the blocking pool, so
+        // several users load in the time of one.
+        let hashing: Vec<_> = self
+            .users
+            .iter()
+            .map(|u| tokio::spawn(hash_password(u.password.clone())))
+            .collect();
+        for (planned, hashed) in self.users.iter().zip(hashing) {
+            let password_hash = hashed
+                .await
+                .map_err(|_| crate::account::AccountError::Cancelled)??;
+            let user = crate::model::NewUser {
+                password_hash,
+                ..planned.user.clone()
+            };
+            let id = store.upsert_user(&user, now, planned.with_claims).await?;
+            if let Some(groups) = &planned.groups {
+                store.set_memberships(&id, groups).await?;
+            }
+        }
+        tracing::info!(
+            groups = self.groups.len(),
+            apis = self.apis.len(),
+            clients = self.clients.len(),
+            users = self.users.len(),
+            "seed loaded"
+        );
+        Ok(())
+    }
+}
