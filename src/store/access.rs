@@ -5,20 +5,11 @@
 //! loses the group everywhere before the write returns.
 
 use super::cache::ALL;
-use super::{json_list, to_json_list, Store, StoreError};
+use super::{json, json_list, to_json, to_json_list, Store, StoreError};
 use crate::model::{ApiRecord, GroupRecord, ScopeRecord};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::sync::Arc;
-
-fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T, StoreError> {
-    let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
 
 fn api_from_row(row: &AnyRow) -> Result<ApiRecord, StoreError> {
     Ok(ApiRecord {

@@ -1,6 +1,6 @@
 //! Registered clients (relying parties). Secrets are stored as SHA-256 hashes.
 
-use super::{flag, json_list, to_json_list, Store, StoreError};
+use super::{flag, json, json_list, to_json, to_json_list, Store, StoreError};
 use crate::model::{ClientRecord, Lifetimes, NewClient};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -25,11 +25,7 @@ fn from_row(row: &AnyRow) -> Result<ClientRecord, StoreError> {
         apis: json_list(row, "apis")?,
         allowed_groups: json_list(row, "allowed_groups")?,
         introspects: json_list(row, "introspects")?,
-        roles: {
-            let text: String = row.try_get("roles")?;
-            serde_json::from_str(&text)
-                .map_err(|e| StoreError::Corrupt(format!("clients.roles: {e}")))?
-        },
+        roles: json(row, "roles")?,
     })
 }
 
@@ -130,7 +126,7 @@ impl Store {
         .bind(to_json_list(&client.apis))
         .bind(to_json_list(&client.allowed_groups))
         .bind(to_json_list(&client.introspects))
-        .bind(serde_json::to_string(&client.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(to_json(&client.roles)?)
         .execute(&self.writer)
         .await?;
         self.changed().await;
@@ -172,7 +168,7 @@ impl Store {
         .bind(to_json_list(&client.apis))
         .bind(to_json_list(&client.allowed_groups))
         .bind(to_json_list(&client.introspects))
-        .bind(serde_json::to_string(&client.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(to_json(&client.roles)?)
         .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -19,6 +19,7 @@ mod recovery_codes;
 mod sessions;
 mod signing_keys;
 mod throttle;
+mod user_changes;
 mod users;
 
 pub use codes::Redemption;
@@ -312,10 +313,24 @@ fn resolve_url(url: &str) -> Result<Target, StoreError> {
     })
 }
 
-/// Reads a JSON list of strings stored in a TEXT column.
-pub(crate) fn json_list(row: &AnyRow, column: &str) -> Result<Vec<String>, StoreError> {
+/// Reads a value stored as JSON text in a column (lists, role maps,
+/// profiles, custom attributes).
+pub(crate) fn json<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    column: &str,
+) -> Result<T, StoreError> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+/// Reads a JSON list of strings stored in a TEXT column.
+pub(crate) fn json_list(row: &AnyRow, column: &str) -> Result<Vec<String>, StoreError> {
+    json(row, column)
+}
+
+/// Encodes a value as JSON text for a column.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// Encodes a list of strings for a TEXT column.

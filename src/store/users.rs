@@ -1,9 +1,10 @@
 //! Users: username, argon2id password hash, profile (standard claims as one
 //! JSON object), custom attributes (another), admin flag, TOTP secret, and
 //! the groups they belong to, read in the same query as the user so that
-//! the token path pays no extra round trip for them.
+//! the token path pays no extra round trip for them. Here users are read,
+//! created, listed and deleted; `user_changes` changes one.
 
-use super::{flag, Store, StoreError};
+use super::{flag, json, to_json, Store, StoreError};
 use crate::model::{NewUser, UserRecord};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -18,34 +19,15 @@ const JOINED: &str = "u.id, u.username, u.email, u.name, u.password_hash, u.is_a
      u.totp_secret, u.totp_pending_secret, u.must_change_password, u.email_verified, u.profile,
      u.claims, u.updated_at, m.group_name";
 
-/// A value as the JSON text of a column.
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-/// A value for one column of a user row.
-#[derive(Clone, Copy)]
-enum Column<'a> {
-    /// TEXT, or NULL.
-    Text(Option<&'a str>),
-    /// An INTEGER 0/1 flag.
-    Flag(bool),
-}
-use Column::{Flag, Text};
-
 fn from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
-    let profile: String = row.try_get("profile")?;
-    let claims: String = row.try_get("claims")?;
     Ok(UserRecord {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
         email: row.try_get("email")?,
         email_verified: flag(row, "email_verified")?,
         name: row.try_get("name")?,
-        profile: serde_json::from_str(&profile)
-            .map_err(|e| StoreError::Corrupt(format!("users.profile: {e}")))?,
-        claims: serde_json::from_str(&claims)
-            .map_err(|e| StoreError::Corrupt(format!("users.claims: {e}")))?,
+        profile: json(row, "profile")?,
+        claims: json(row, "claims")?,
         groups: Vec::new(),
         updated_at: row.try_get("updated_at")?,
         password_hash: row.try_get("password_hash")?,
@@ -162,119 +144,6 @@ impl Store {
         Ok(row.try_get("id")?)
     }
 
-    /// Records that TOTP time step `step` was used, if it is newer than the
-    /// last one used. Returns false for a replayed (or older) step, so each
-    /// code works once, even when two requests race.
-    pub async fn claim_totp_step(&self, user_id: &str, step: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE users SET totp_last_step = $1
-             WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
-        )
-        .bind(step)
-        .bind(user_id)
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Keeps `secret` as the user's TOTP key waiting for confirmation.
-    pub async fn set_pending_totp(
-        &self,
-        user_id: &str,
-        secret: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.set_user_columns(user_id, &[("totp_pending_secret", Text(Some(secret)))], now)
-            .await
-    }
-
-    /// Turns the pending key into the user's TOTP key, provided it is still
-    /// `secret` and no key is enrolled, and marks `step` as used; with the
-    /// new recovery codes, in one transaction. False if the enrolment was
-    /// replaced or completed meanwhile.
-    pub async fn confirm_totp(
-        &self,
-        user_id: &str,
-        secret: &str,
-        step: i64,
-        recovery_code_hashes: &[String],
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let done = sqlx::query(
-            "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL,
-                              totp_last_step = $1, updated_at = $2
-             WHERE id = $3 AND totp_pending_secret = $4 AND totp_secret IS NULL",
-        )
-        .bind(step)
-        .bind(now)
-        .bind(user_id)
-        .bind(secret)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        super::recovery_codes::replace(&mut tx, user_id, recovery_code_hashes, now).await?;
-        tx.commit().await?;
-        self.changed().await;
-        Ok(true)
-    }
-
-    /// Removes the user's second factor: the TOTP key, any pending one and
-    /// the recovery codes.
-    pub async fn remove_totp(&self, user_id: &str, now: i64) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL,
-                              totp_last_step = NULL, updated_at = $1
-             WHERE id = $2",
-        )
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        super::recovery_codes::replace(&mut tx, user_id, &[], now).await?;
-        tx.commit().await?;
-        self.changed().await;
-        Ok(())
-    }
-
-    /// Changes what the user may change of their profile: display name, email
-    /// address (verified or not) and standard claims.
-    pub async fn update_profile(
-        &self,
-        user_id: &str,
-        name: Option<&str>,
-        email: Option<&str>,
-        email_verified: bool,
-        profile: &crate::model::Profile,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let profile = to_json(profile)?;
-        let columns = [
-            ("name", Text(name)),
-            ("email", Text(email)),
-            ("email_verified", Flag(email_verified)),
-            ("profile", Text(Some(&profile))),
-        ];
-        self.set_user_columns(user_id, &columns, now).await
-    }
-
-    /// Replaces the user's password hash with one they chose.
-    pub async fn set_password_hash(
-        &self,
-        user_id: &str,
-        password_hash: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let columns = [
-            ("password_hash", Text(Some(password_hash))),
-            ("must_change_password", Flag(false)),
-        ];
-        self.set_user_columns(user_id, &columns, now).await
-    }
-
     /// Creates a user; `None` if the username is taken.
     pub async fn insert_user(
         &self,
@@ -346,37 +215,6 @@ impl Store {
         Ok((users, total))
     }
 
-    /// Changes a user's name, email (verified or not), standard claims and
-    /// admin role.
-    pub async fn update_user(
-        &self,
-        user_id: &str,
-        user: &NewUser,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let profile = to_json(&user.profile)?;
-        let columns = [
-            ("name", Text(user.name.as_deref())),
-            ("email", Text(user.email.as_deref())),
-            ("email_verified", Flag(user.email_verified)),
-            ("profile", Text(Some(&profile))),
-            ("is_admin", Flag(user.is_admin)),
-        ];
-        self.set_user_columns(user_id, &columns, now).await
-    }
-
-    /// Replaces a user's custom attributes.
-    pub async fn set_user_claims(
-        &self,
-        user_id: &str,
-        claims: &serde_json::Map<String, serde_json::Value>,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let text = to_json(claims)?;
-        self.set_user_columns(user_id, &[("claims", Text(Some(&text)))], now)
-            .await
-    }
-
     /// Fills in the groups of `users` (one query for the lot).
     async fn fill_groups(&self, users: &mut [UserRecord]) -> Result<(), StoreError> {
         if users.is_empty() {
@@ -403,33 +241,6 @@ impl Store {
             u.groups = by_user.remove(&u.id).unwrap_or_default();
         }
         Ok(())
-    }
-
-    /// Disables or enables a user.
-    pub async fn set_user_disabled(
-        &self,
-        user_id: &str,
-        disabled: bool,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.set_user_columns(user_id, &[("disabled", Flag(disabled))], now)
-            .await
-    }
-
-    /// Sets a password an admin chose or generated; `must_change` makes the
-    /// user replace it at their next sign-in.
-    pub async fn reset_password_hash(
-        &self,
-        user_id: &str,
-        password_hash: &str,
-        must_change: bool,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let columns = [
-            ("password_hash", Text(Some(password_hash))),
-            ("must_change_password", Flag(must_change)),
-        ];
-        self.set_user_columns(user_id, &columns, now).await
     }
 
     /// Deletes a user; their sessions, grants, codes and consents go with
@@ -466,40 +277,5 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?;
         Ok(row.try_get::<i64, _>("n")? > 0)
-    }
-}
-
-impl Store {
-    /// Sets `columns` of user `user_id`, stamps `updated_at` and tells the
-    /// read cache: the one shape of every plain change to a user. Column
-    /// names come from the setters above, never from input.
-    async fn set_user_columns(
-        &self,
-        user_id: &str,
-        columns: &[(&'static str, Column<'_>)],
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let assignments: Vec<String> = columns
-            .iter()
-            .enumerate()
-            .map(|(i, (column, _))| format!("{column} = ${}", i + 1))
-            .collect();
-        let n = columns.len();
-        let sql = format!(
-            "UPDATE users SET {}, updated_at = ${} WHERE id = ${}",
-            assignments.join(", "),
-            n + 1,
-            n + 2
-        );
-        let mut query = sqlx::query(&sql);
-        for (_, value) in columns {
-            query = match *value {
-                Text(text) => query.bind(text),
-                Flag(flag) => query.bind(i64::from(flag)),
-            };
-        }
-        query.bind(now).bind(user_id).execute(&self.writer).await?;
-        self.changed().await;
-        Ok(())
     }
 }
