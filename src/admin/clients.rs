@@ -63,13 +63,7 @@ impl ClientAccess {
             &mut self.allowed_groups,
             &mut self.introspects,
         ] {
-            let mut seen: Vec<String> = Vec::new();
-            for item in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-                if !seen.iter().any(|s| s == item) {
-                    seen.push(item.to_string());
-                }
-            }
-            *list = seen;
+            canonical_list(list);
         }
         for api in self.apis.iter().chain(&self.introspects) {
             if let Err(why) = resource::check_identifier(api) {
@@ -105,6 +99,18 @@ impl ClientAccess {
         }
         Ok(())
     }
+}
+
+/// Trims every entry of `list` and drops the empty ones and repeats,
+/// keeping the first occurrence's place (redirect URIs keep their order).
+fn canonical_list(list: &mut Vec<String>) {
+    let mut seen: Vec<String> = Vec::with_capacity(list.len());
+    for item in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        if !seen.iter().any(|s| s == item) {
+            seen.push(item.to_string());
+        }
+    }
+    *list = seen;
 }
 
 /// Checks role names and the group names holding them; sorts and dedups
@@ -183,13 +189,7 @@ impl ClientSpec {
             &mut self.grant_types,
             &mut self.scopes,
         ] {
-            let mut seen = Vec::new();
-            for item in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-                if !seen.iter().any(|s: &String| s == item) {
-                    seen.push(item.to_string());
-                }
-            }
-            *list = seen;
+            canonical_list(list);
         }
         for uri in self
             .redirect_uris
