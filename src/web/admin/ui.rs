@@ -124,8 +124,11 @@ const NOTICES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The notice for a `done` key, if it is one.
-pub fn notice(done: Option<&str>) -> Option<&'static str> {
+/// The notice a page shows after a change: the one for the `done` key of
+/// its query (`?done=saved` after a redirect), if it is one.
+pub fn notice(req: &HttpRequest) -> Option<&'static str> {
+    let query = Params::parse(req.query_string().as_bytes());
+    let done = query.get("done").ok().flatten();
     NOTICES
         .iter()
         .find(|(key, _)| Some(*key) == done)

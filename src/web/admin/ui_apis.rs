@@ -151,8 +151,7 @@ async fn list_page(
 
 /// GET /admin/apis
 pub async fn list(admin: AdminUser, Screen(req, provider, pages): Screen) -> HttpResponse {
-    let query = Params::parse(req.query_string().as_bytes());
-    let notice = ui::notice(query.get("done").ok().flatten());
+    let notice = ui::notice(&req);
     list_page(
         &req,
         &provider,
@@ -237,8 +236,7 @@ pub async fn show(
         Ok(api) => api,
         Err(e) => return ui::failed(&pages, &e),
     };
-    let query = Params::parse(req.query_string().as_bytes());
-    let notice = ui::notice(query.get("done").ok().flatten());
+    let notice = ui::notice(&req);
     api_page(
         &req,
         &provider,
@@ -360,7 +358,7 @@ async fn scopes_page(
 /// GET /admin/scopes, with `?edit=NAME` to fill the form with a scope.
 pub async fn scopes(admin: AdminUser, Screen(req, provider, pages): Screen) -> HttpResponse {
     let query = Params::parse(req.query_string().as_bytes());
-    let notice = ui::notice(query.get("done").ok().flatten());
+    let notice = ui::notice(&req);
     let editing = query.get("edit").ok().flatten().unwrap_or("");
     let ctx = admin.context(&req, &provider);
     let shown = match apis::scopes(&ctx).await {

@@ -11,7 +11,6 @@ use crate::web::screen::Screen;
 use crate::admin::clients::{self, ClientSpec};
 use crate::admin::{tokens, AdminError};
 use crate::model::{ClientRecord, Lifetimes};
-use crate::oauth::params::Params;
 use crate::state::Provider;
 use crate::web::display;
 use crate::web::pages::Pages;
@@ -29,7 +28,6 @@ fn client_row(c: &ClientRecord) -> Value {
 
 /// GET /admin/clients
 pub async fn list(admin: AdminUser, Screen(req, provider, pages): Screen) -> HttpResponse {
-    let query = Params::parse(req.query_string().as_bytes());
     let all = match clients::list(&admin.context(&req, &provider)).await {
         Ok(all) => all,
         Err(e) => return ui::failed(&pages, &e),
@@ -42,7 +40,7 @@ pub async fn list(admin: AdminUser, Screen(req, provider, pages): Screen) -> Htt
         (StatusCode::OK, "admin_clients.html", "clients"),
         json!({
             "clients": all.iter().map(client_row).collect::<Vec<_>>(),
-            "notice": ui::notice(query.get("done").ok().flatten()),
+            "notice": ui::notice(&req),
         }),
     )
 }
@@ -202,8 +200,7 @@ pub async fn show(
         Ok(r) => r,
         Err(e) => return ui::failed(&pages, &e),
     };
-    let query = Params::parse(req.query_string().as_bytes());
-    let notice = ui::notice(query.get("done").ok().flatten());
+    let notice = ui::notice(&req);
     client_page(
         &req,
         &provider,

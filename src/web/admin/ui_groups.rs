@@ -5,7 +5,6 @@
 
 use super::ui::{self, AdminForm, AdminUser};
 use crate::admin::{groups, AdminError};
-use crate::oauth::params::Params;
 use crate::state::Provider;
 use crate::web::pages::Pages;
 use crate::web::screen::Screen;
@@ -52,8 +51,7 @@ async fn list_page(
 
 /// GET /admin/groups
 pub async fn list(admin: AdminUser, Screen(req, provider, pages): Screen) -> HttpResponse {
-    let query = Params::parse(req.query_string().as_bytes());
-    let notice = ui::notice(query.get("done").ok().flatten());
+    let notice = ui::notice(&req);
     list_page(
         &req,
         &provider,
@@ -133,8 +131,7 @@ pub async fn show(
     path: web::Path<String>,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
-    let query = Params::parse(req.query_string().as_bytes());
-    let notice = ui::notice(query.get("done").ok().flatten());
+    let notice = ui::notice(&req);
     group_page(
         &req,
         &provider,

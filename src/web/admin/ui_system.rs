@@ -24,7 +24,6 @@ pub fn event_row(e: &AuditRecord) -> Value {
 
 /// GET /admin/keys
 pub async fn keys(admin: AdminUser, Screen(req, provider, pages): Screen) -> HttpResponse {
-    let query = Params::parse(req.query_string().as_bytes());
     let keys = match tokens::signing_keys(&admin.context(&req, &provider)).await {
         Ok(k) => k,
         Err(e) => return ui::failed(&pages, &e),
@@ -44,7 +43,7 @@ pub async fn keys(admin: AdminUser, Screen(req, provider, pages): Screen) -> Htt
                 "retired": k.retired_at.map(display::date_time),
                 "signing_here": signs_here(&k.kid),
             })).collect::<Vec<_>>(),
-            "notice": ui::notice(query.get("done").ok().flatten()),
+            "notice": ui::notice(&req),
         }),
     )
 }

@@ -65,7 +65,7 @@ pub async fn list(admin: AdminUser, Screen(req, provider, pages): Screen) -> Htt
             "pages": found.pages(),
             "previous": (found.page > 1).then(|| link(found.page - 1)),
             "next": (found.page < found.pages()).then(|| link(found.page + 1)),
-            "notice": ui::notice(query.get("done").ok().flatten()),
+            "notice": ui::notice(&req),
         }),
     )
 }
@@ -255,8 +255,7 @@ pub async fn show(
     path: web::Path<String>,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
-    let query = Params::parse(req.query_string().as_bytes());
-    let notice = ui::notice(query.get("done").ok().flatten());
+    let notice = ui::notice(&req);
     user_page(
         &req,
         &provider,
