@@ -1,4 +1,4 @@
-//! The home page and the embedded static files.
+//! The home page, the embedded static files and the site icon.
 
 use super::onward::current_session;
 use super::pages::Pages;
@@ -21,6 +21,29 @@ pub async fn home(Screen(req, provider, pages): Screen) -> HttpResponse {
     )
 }
 
+/// Gatehouse's own logo as the site icon.
+const FAVICON: &str = include_str!("../../static/favicon.svg");
+
+/// GET /favicon.ico: the deployment's logo, or Gatehouse's. Pages name their
+/// icon with `<link rel="icon">`; this answers tools and browsers that ask
+/// the conventional address anyway, so none of them logs a missing file.
+pub async fn favicon(pages: web::Data<Pages>) -> HttpResponse {
+    match pages.logo() {
+        Some(logo) => logo_response(logo),
+        None => HttpResponse::Ok()
+            .content_type("image/svg+xml")
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .body(FAVICON),
+    }
+}
+
+fn logo_response(logo: &super::pages::Logo) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(logo.content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(logo.bytes.clone())
+}
+
 /// GET /static/{file}: the stylesheet and the form_post script, embedded.
 pub async fn static_file(path: web::Path<String>, pages: web::Data<Pages>) -> HttpResponse {
     let (body, content_type) = match path.as_str() {
@@ -40,10 +63,7 @@ pub async fn static_file(path: web::Path<String>, pages: web::Data<Pages>) -> Ht
         }
         "logo" => {
             if let Some(logo) = pages.logo() {
-                return HttpResponse::Ok()
-                    .content_type(logo.content_type)
-                    .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-                    .body(logo.bytes.clone());
+                return logo_response(logo);
             }
             return pages.error(
                 StatusCode::NOT_FOUND,
@@ -51,6 +71,7 @@ pub async fn static_file(path: web::Path<String>, pages: web::Data<Pages>) -> Ht
                 "There is nothing at this address.",
             );
         }
+        "favicon.svg" => (FAVICON, "image/svg+xml"),
         _ => {
             return pages.error(
                 StatusCode::NOT_FOUND,

@@ -107,6 +107,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         .route("/end_session", web::post().to(logout::end_session))
         .route("/end_session/confirm", web::post().to(logout::confirm))
         .route("/static/{file}", web::get().to(home::static_file))
+        .route("/favicon.ico", web::get().to(home::favicon))
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz));
     if with_metrics {

@@ -18,10 +18,11 @@ const erik = { username: 'erik', temporary: null, password: "erik's very own pas
 let browser;
 let page;
 let problems;
+let icons;
 
 before(async () => {
   assert.ok(issuer, 'GATEHOUSE_ISSUER is set');
-  ({ browser, page, problems } = await openBrowser([new URL(crm.redirect).origin]));
+  ({ browser, page, problems, icons } = await openBrowser([new URL(crm.redirect).origin]));
 });
 
 after(async () => {
@@ -186,4 +187,5 @@ test('an admin creates an API and gives its role to a group', async () => {
 
 test('no script error, CSP refusal or missing resource on any admin screen', () => {
   assert.deepEqual(problems, []);
+  assert.ok(icons.size > 0, 'the icon of the admin screens was checked');
 });

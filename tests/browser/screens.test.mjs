@@ -24,7 +24,7 @@ const erin = { username: 'erin', password: "erin's engineering passphrase" };
 
 let browser;
 let page;
-const state = { secret: null, recoveryCodes: [], refreshToken: null, problems: [] };
+const state = { secret: null, recoveryCodes: [], refreshToken: null, problems: [], icons: new Set() };
 
 // RFC 6238 TOTP (SHA-1, 6 digits, 30 s), as an authenticator app computes it.
 function base32(text) {
@@ -69,7 +69,7 @@ const redeem = async (code) =>
 
 before(async () => {
   assert.ok(issuer, 'GATEHOUSE_ISSUER is set');
-  ({ browser, page, problems: state.problems } = await openBrowser(
+  ({ browser, page, problems: state.problems, icons: state.icons } = await openBrowser(
     [new URL(client.redirect).origin, new URL(wiki.redirect).origin]));
 });
 
@@ -214,4 +214,5 @@ test('a member of the client\'s allowed group signs in and lands on the redirect
 
 test('no script error, CSP refusal or missing resource on any screen', () => {
   assert.deepEqual(state.problems, []);
+  assert.ok(state.icons.size > 0, 'the icon of the screens was checked');
 });

@@ -23,14 +23,51 @@ export async function openBrowser(callbacks = []) {
       route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>Signed in</h1>' }));
   }
   const problems = [];
+  // Pages answered with an error status on purpose (403 no-access, 400 on
+  // a bad form, …) are documents; Chromium logs each as "Failed to load
+  // resource", as it does a missing icon or stylesheet. The first are
+  // expected, the second never are: a console error counts unless it is
+  // about a document.
+  const documents = new Set();
+  page.on('response', (r) => {
+    if (r.request().resourceType() === 'document') documents.add(r.url());
+    else if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
+  });
   page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
+    if (m.type() !== 'error') return;
+    const url = m.location().url;
+    if (m.text().startsWith('Failed to load resource') && documents.has(url)) return;
+    problems.push(`console: ${m.text()} (${url})`);
   });
   page.on('pageerror', (e) => problems.push(e.message));
-  page.on('response', (r) => {
-    if (r.request().resourceType() !== 'document' && r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
+  // A sub-resource that never arrived; ERR_ABORTED is a load the browser
+  // cancelled itself because the page navigated away.
+  page.on('requestfailed', (r) => {
+    const error = r.failure()?.errorText;
+    if (r.resourceType() !== 'document' && error !== 'net::ERR_ABORTED') problems.push(`failed: ${r.url()} (${error})`);
   });
-  return { browser, page, problems };
+  // Headless Chromium does not fetch a page's icon, which a desktop browser
+  // does on every page: fetch it the way a browser would (the <link
+  // rel="icon"> the page names, else /favicon.ico) and count a failure.
+  const icons = new Set();
+  page.on('domcontentloaded', async (frame) => {
+    let href;
+    try {
+      href = await page.evaluate(() =>
+        document.querySelector('link[rel~="icon"]')?.href ?? new URL('/favicon.ico', location.href).href);
+    } catch (e) {
+      if (/context was destroyed|Target page, context or browser has been closed/.test(e.message)) return;
+      problems.push(`icon: ${e.message}`);
+      return;
+    }
+    if (!href.startsWith(issuer) || icons.has(href)) return;
+    icons.add(href);
+    const r = await fetch(href);
+    if (!r.ok || !(r.headers.get('content-type') ?? '').startsWith('image/')) {
+      problems.push(`icon ${href}: ${r.status} ${r.headers.get('content-type')}`);
+    }
+  });
+  return { browser, page, problems, icons };
 }
 
 /// Full-page screenshots of what `page` shows, at desktop and phone widths.
