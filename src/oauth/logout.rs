@@ -111,8 +111,10 @@ fn verify_hint(provider: &Provider, raw: &str) -> Result<Option<(String, Hint)>,
     };
     let claims: Value = match jwt::verify(&keys, raw, &expect) {
         Ok(claims) => claims,
-        Err(JwtError::UnknownKey) => {
-            tracing::info!("id_token_hint signed by an unknown key; asking the user instead");
+        Err(JwtError::UnknownKey) if signed_before_a_rotation(provider, raw) => {
+            tracing::info!(
+                "id_token_hint signed by a key no longer published; asking the user instead"
+            );
             return Ok(None);
         }
         Err(e) => {
@@ -137,6 +139,22 @@ fn verify_hint(provider: &Provider, raw: &str) -> Result<Option<(String, Hint)>,
         sid: claims["sid"].as_str().map(str::to_string),
     };
     Ok(Some((aud, hint)))
+}
+
+/// Whether a hint whose key is not in the JWKS could still be one of ours:
+/// keys stay published until every token they signed has expired, so only
+/// an expired token in this issuer's name can come from a key that has
+/// left. A current token under an unknown key, or one naming another
+/// issuer, is forged and refused.
+fn signed_before_a_rotation(provider: &Provider, raw: &str) -> bool {
+    let Some(claims) = jwt::unverified_claims(raw) else {
+        return false;
+    };
+    let ours = claims["iss"].as_str() == Some(provider.config.issuer.as_str());
+    let expired = claims["exp"]
+        .as_i64()
+        .is_some_and(|exp| exp <= provider.now());
+    ours && expired
 }
 
 impl LogoutRequest {

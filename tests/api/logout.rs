@@ -234,3 +234,59 @@ async fn a_hint_signed_by_a_key_no_longer_published_asks_the_user() {
     assert!(response.text().await.unwrap().contains("Sign out?"));
     assert!(is_signed_in(&app).await);
 }
+
+/// A hint in a key the JWKS does not hold, built like the certification
+/// suite's forged one (oidcc-rp-initiated-logout-bad-id-token-hint).
+fn hint_signed_by_an_unknown_key(claims: serde_json::Value) -> String {
+    let generated = gatehouse::crypto::key_set::generate_rsa().unwrap();
+    let key = gatehouse::crypto::key_set::SigningKey::from_pkcs8_base64(
+        &generated.kid,
+        "RS256",
+        &generated.private_key,
+    )
+    .unwrap();
+    gatehouse::crypto::jwt::sign(&key, "JWT", &claims).unwrap()
+}
+
+#[tokio::test]
+async fn a_hint_under_an_unknown_key_that_no_rotation_explains_is_refused() {
+    let app = spawn_app().await;
+    signed_in_with_id_token(&app).await;
+    // Keys stay published until every token they signed has expired, so an
+    // unexpired token under an unknown key is forged; so is one in another
+    // issuer's name, expired or not.
+    let forged = [
+        serde_json::json!({
+            "iss": app.address, "sub": "someone", "aud": CONFIDENTIAL,
+            "exp": 4_000_000_000_i64, "iat": 0,
+        }),
+        serde_json::json!({
+            "iss": CONFIDENTIAL, "sub": "SubjectID", "aud": app.address, "exp": 1, "iat": 0,
+        }),
+    ];
+    for claims in forged {
+        let hint = hint_signed_by_an_unknown_key(claims);
+        let response = app
+            .browser
+            .get(app.url("/end_session"))
+            .query(&[
+                ("id_token_hint", hint.as_str()),
+                ("post_logout_redirect_uri", AFTER_LOGOUT),
+                ("state", "s1"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(response.headers().get("location").is_none());
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("carries a token this service did not issue"),
+            "{html}"
+        );
+        assert!(
+            is_signed_in(&app).await,
+            "a refused request signs no one out"
+        );
+    }
+}
