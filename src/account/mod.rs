@@ -2,6 +2,7 @@
 //! factors, opening browser sessions, the self-service account page. No
 //! HTTP types in here.
 
+pub mod device_cookie;
 pub mod enrolment;
 pub mod mfa;
 pub mod password;

@@ -1,12 +1,14 @@
 //! The account page's changes that take a secret: a new password (the
 //! current one is required), turning two-step verification off and new
 //! recovery codes (a current code is required). Wrong answers count toward
-//! the same per-account delay as at sign-in (`throttle`), so a session left
-//! open cannot be used to guess them.
+//! the same delays as at sign-in (`throttle`: the browser's own when it is
+//! trusted for the account, its address's and the account's unknown
+//! browsers' otherwise), so a session left open cannot be used to guess them.
 
 use super::enrolment;
 use super::profile::{self, PasswordChange};
-use super::{throttle, AccountError};
+use super::throttle::{self, Attempt};
+use super::AccountError;
 use crate::audit_log::Event;
 use crate::model::{SessionRecord, UserRecord};
 use crate::state::Provider;
@@ -37,6 +39,8 @@ pub struct Asker<'a> {
     pub user: &'a UserRecord,
     /// Their client address.
     pub ip: &'a str,
+    /// The browser's device cookie value, if it sent one.
+    pub device: Option<&'a str>,
     /// The form's path.
     pub form: &'a str,
 }
@@ -50,8 +54,9 @@ async fn guarded<T>(
 ) -> Result<Checked<T>, AccountError> {
     let user = asker.user;
     let now = provider.now();
-    let wait =
-        throttle::wait_before_attempt(&provider.store, &user.username, asker.ip, now).await?;
+    let attempt =
+        Attempt::begin(&provider.store, &user.username, asker.ip, asker.device, now).await?;
+    let wait = attempt.wait(&provider.store, now).await?;
     if wait > 0 {
         return Ok(Checked::Refused(format!(
             "Too many failed attempts. Wait {wait} seconds, then try again."
@@ -66,7 +71,7 @@ async fn guarded<T>(
                 .detail("form", asker.form)
                 .ip(asker.ip);
             provider.audit.record(now, event).await;
-            throttle::record_failure(&provider.store, &user.username, asker.ip, now).await?;
+            attempt.failed(&provider.store, now).await?;
             Ok(Checked::Refused(why.to_string()))
         }
     }
@@ -111,7 +116,7 @@ pub async fn change_password(
             .store
             .delete_other_sessions(&user.id, &session.sid)
             .await?;
-        throttle::record_success(&provider.store, &user.username).await?;
+        throttle::clear(&provider.store, &user.username).await?;
         record(provider, asker, "password.changed").await;
     }
     Ok(checked)

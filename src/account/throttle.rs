@@ -1,28 +1,44 @@
 //! Per-account sign-in throttling: a growing delay after repeated wrong
-//! passwords or TOTP codes, kept in the database so it holds across
-//! replicas, cleared by a successful sign-in.
+//! passwords or codes, kept in the database so it holds across replicas.
+//! It follows the OWASP Authentication Cheat Sheet's "Slow Down Online
+//! Guessing Attacks with Device Cookies", so that an attacker can slow an
+//! account down everywhere but in the browsers its owner already uses:
 //!
-//! Two counters work together so an attacker can slow an account down but
-//! never lock its owner out for good: failures from one address grow that
-//! address's delay up to 15 minutes; failures from everywhere grow the
-//! account's delay only up to one minute. Accounts are keyed by a hash of
-//! the username, so unknown names are throttled exactly like real ones and
-//! the delay reveals nothing about which accounts exist.
+//! - A browser holding a device cookie trusted for the account
+//!   (`device_cookie`) is checked only against its own counter: failures
+//!   from anywhere else never delay it, and one that keeps failing itself
+//!   is delayed up to 15 minutes.
+//! - Any other browser is unknown. Its failures count against its address
+//!   and against the account's unknown browsers as a whole; both delays
+//!   grow up to 15 minutes and hold back every unknown browser, so a
+//!   distributed attack gets a few guesses an hour while the owner signs in
+//!   from a trusted browser, or an administrator clears the counters.
+//!
+//! Accounts are keyed by a hash of the username, so unknown names are
+//! throttled exactly like real ones and the delay reveals nothing about
+//! which accounts exist. A successful sign-in clears the counters it was
+//! checked against, and makes the browser trusted.
 
-use super::AccountError;
+use super::{device_cookie, AccountError};
 use crate::crypto::token_hash;
 use crate::store::Store;
 
-/// Failures from one address before delays start, and the longest delay.
-const PER_ADDRESS: (i64, i64) = (3, 15 * 60);
-/// Failures from anywhere before delays start, and the longest delay.
-const PER_ACCOUNT: (i64, i64) = (10, 60);
-/// The source name of the account-wide counter.
-const EVERYWHERE: &str = "*";
+/// Failures before delays start, and the longest delay in seconds.
+type Policy = (i64, i64);
+/// Unknown browsers, per address.
+const PER_ADDRESS: Policy = (3, 15 * 60);
+/// Unknown browsers, from every address together.
+const UNKNOWN_BROWSERS: Policy = (10, 15 * 60);
+/// One trusted browser.
+const PER_DEVICE: Policy = (5, 15 * 60);
+/// The source name of the account's unknown browsers as a whole.
+const UNKNOWN: &str = "*";
+/// The prefix of a trusted browser's source name (then its cookie's hash).
+const DEVICE: &str = "device:";
 
 /// The delay after `failures` failures: none up to `free`, then doubling
 /// from one second, capped at `cap`.
-pub fn delay(failures: i64, (free, cap): (i64, i64)) -> i64 {
+pub fn delay(failures: i64, (free, cap): Policy) -> i64 {
     if failures < free {
         return 0;
     }
@@ -34,41 +50,109 @@ fn account_key(username: &str) -> String {
     token_hash(&username.trim().to_lowercase())
 }
 
-/// Seconds the user must still wait before trying from `address`; 0 when
-/// an attempt may go ahead.
-pub async fn wait_before_attempt(
+/// One attempt to prove a secret for an account: the counters it is
+/// checked against and that its failure grows.
+pub struct Attempt {
+    account: String,
+    sources: Vec<(String, Policy)>,
+}
+
+impl Attempt {
+    /// The attempt for `username` from `address`, by a browser that sent
+    /// `device` as its device cookie (if any).
+    pub async fn begin(
+        store: &Store,
+        username: &str,
+        address: &str,
+        device: Option<&str>,
+        now: i64,
+    ) -> Result<Attempt, AccountError> {
+        let account = account_key(username);
+        let sources = match device_cookie::trusted(store, &account, device, now).await? {
+            Some(hash) => vec![(format!("{DEVICE}{hash}"), PER_DEVICE)],
+            None => vec![
+                (address.to_string(), PER_ADDRESS),
+                (UNKNOWN.to_string(), UNKNOWN_BROWSERS),
+            ],
+        };
+        Ok(Attempt { account, sources })
+    }
+
+    /// Whether the browser is trusted for the account.
+    pub fn trusted(&self) -> bool {
+        self.sources.iter().any(|(s, _)| s.starts_with(DEVICE))
+    }
+
+    fn source_names(&self) -> Vec<&str> {
+        self.sources.iter().map(|(s, _)| s.as_str()).collect()
+    }
+
+    /// Seconds to wait before this attempt may go ahead; 0 when it may.
+    pub async fn wait(&self, store: &Store, now: i64) -> Result<i64, AccountError> {
+        let until = store
+            .sign_in_blocked_until(&self.account, &self.source_names())
+            .await?;
+        Ok((until - now).max(0))
+    }
+
+    /// Counts the attempt as a failure.
+    pub async fn failed(&self, store: &Store, now: i64) -> Result<(), AccountError> {
+        for (source, policy) in &self.sources {
+            let failures = store
+                .add_sign_in_failure(&self.account, source, now)
+                .await?;
+            let wait = delay(failures, *policy);
+            if wait > 0 {
+                store
+                    .block_sign_in(&self.account, source, now + wait)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Clears the counters this attempt was checked against: a trusted
+    /// browser's own, or an unknown browser's address and the account's
+    /// unknown browsers (the owner got in from one). Failures from other
+    /// addresses keep counting.
+    pub async fn succeeded(&self, store: &Store) -> Result<(), AccountError> {
+        Ok(store
+            .clear_sign_in_sources(&self.account, &self.source_names())
+            .await?)
+    }
+}
+
+/// Makes the browser that just signed in as `username` trusted for that
+/// account: a new device cookie value, carrying over the accounts its
+/// `previous` one was trusted for.
+pub async fn trust_browser(
     store: &Store,
     username: &str,
-    address: &str,
+    previous: Option<&str>,
     now: i64,
-) -> Result<i64, AccountError> {
-    let until = store
-        .sign_in_blocked_until(&account_key(username), &[address, EVERYWHERE])
-        .await?;
+) -> Result<String, AccountError> {
+    device_cookie::issue(store, &account_key(username), previous, now).await
+}
+
+/// Seconds until every delay on the account has passed (0 when none is
+/// running), for the administrator.
+pub async fn delayed_for(store: &Store, username: &str, now: i64) -> Result<i64, AccountError> {
+    let until = store.latest_sign_in_block(&account_key(username)).await?;
     Ok((until - now).max(0))
 }
 
-/// Records a failed password or TOTP code for `username` from `address`.
-pub async fn record_failure(
-    store: &Store,
-    username: &str,
-    address: &str,
-    now: i64,
-) -> Result<(), AccountError> {
-    let account = account_key(username);
-    for (source, policy) in [(address, PER_ADDRESS), (EVERYWHERE, PER_ACCOUNT)] {
-        let failures = store.add_sign_in_failure(&account, source, now).await?;
-        let wait = delay(failures, policy);
-        if wait > 0 {
-            store.block_sign_in(&account, source, now + wait).await?;
-        }
-    }
-    Ok(())
+/// Clears every counter of the account, trusted browsers' included (a new
+/// password, or an administrator's unlock).
+pub async fn clear(store: &Store, username: &str) -> Result<(), AccountError> {
+    Ok(store.clear_sign_in_failures(&account_key(username)).await?)
 }
 
-/// Clears the counters after a successful sign-in.
-pub async fn record_success(store: &Store, username: &str) -> Result<(), AccountError> {
-    Ok(store.clear_sign_in_failures(&account_key(username)).await?)
+/// Forgets the account's counters and trusted browsers (it is deleted).
+pub async fn forget(store: &Store, username: &str) -> Result<(), AccountError> {
+    let account = account_key(username);
+    store.clear_sign_in_failures(&account).await?;
+    store.forget_devices(&account).await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -83,12 +167,12 @@ mod tests {
         assert_eq!(delay(12, PER_ADDRESS), 512);
         assert_eq!(delay(13, PER_ADDRESS), 900);
         assert_eq!(delay(1_000, PER_ADDRESS), 900);
-        assert_eq!(delay(9, PER_ACCOUNT), 0);
-        assert_eq!(
-            delay(1_000, PER_ACCOUNT),
-            60,
-            "the owner is never locked out for long"
-        );
+        assert_eq!(delay(9, UNKNOWN_BROWSERS), 0);
+        assert_eq!(delay(10, UNKNOWN_BROWSERS), 1);
+        assert_eq!(delay(1_000, UNKNOWN_BROWSERS), 900);
+        assert_eq!(delay(4, PER_DEVICE), 0);
+        assert_eq!(delay(5, PER_DEVICE), 1);
+        assert_eq!(delay(1_000, PER_DEVICE), 900);
     }
 
     #[test]

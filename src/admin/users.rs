@@ -272,7 +272,7 @@ pub async fn reset_password(
         .reset_password_hash(&user.id, &hash, must_change, ctx.now)
         .await?;
     ctx.store.delete_user_sessions(&user.id).await?;
-    throttle::record_success(ctx.store, &user.username).await?;
+    throttle::clear(ctx.store, &user.username).await?;
     ctx.record("admin.user.password_reset", |e| {
         e.user(&user.id, &user.username)
             .detail("temporary", must_change.to_string())
@@ -291,10 +291,28 @@ pub async fn reset_mfa(ctx: &Context<'_>, user_id: &str) -> Result<(), AdminErro
     Ok(())
 }
 
-/// Deletes a user with their sessions, grants and consents.
+/// Seconds until the user's sign-in delays have all passed (0 when none is
+/// running).
+pub async fn sign_in_delay(ctx: &Context<'_>, user: &UserRecord) -> Result<i64, AdminError> {
+    Ok(throttle::delayed_for(ctx.store, &user.username, ctx.now).await?)
+}
+
+/// Clears the user's failed-sign-in counters, every browser's and
+/// address's: no attempt waits any more.
+pub async fn unlock(ctx: &Context<'_>, user_id: &str) -> Result<(), AdminError> {
+    let user = find(ctx, user_id).await?;
+    throttle::clear(ctx.store, &user.username).await?;
+    ctx.record("admin.user.unlocked", |e| e.user(&user.id, &user.username))
+        .await;
+    Ok(())
+}
+
+/// Deletes a user with their sessions, grants and consents, and forgets
+/// their failure counters and trusted browsers.
 pub async fn delete(ctx: &Context<'_>, user_id: &str) -> Result<(), AdminError> {
     let user = find(ctx, user_id).await?;
     ctx.store.delete_user(&user.id).await?;
+    throttle::forget(ctx.store, &user.username).await?;
     ctx.record("admin.user.deleted", |e| e.user(&user.id, &user.username))
         .await;
     Ok(())

@@ -1,5 +1,5 @@
-//! `gatehouse user add | list | disable | enable | passwd | reset-mfa | delete
-//! | set-claim | unset-claim`.
+//! `gatehouse user add | list | disable | enable | passwd | reset-mfa | unlock
+//! | delete | set-claim | unset-claim`.
 
 use super::password::read_new_password;
 use super::CliError;
@@ -56,6 +56,12 @@ pub enum UserAction {
     },
     /// Remove the user's two-step verification.
     ResetMfa {
+        /// Username.
+        username: String,
+    },
+    /// Clear the user's failed sign-ins, so that no browser or address
+    /// has to wait before signing in as them.
+    Unlock {
         /// Username.
         username: String,
     },
@@ -185,6 +191,11 @@ pub(super) async fn run(ctx: &Context<'_>, action: UserAction) -> Result<(), Cli
             let user = users::find(ctx, &username).await?;
             users::reset_mfa(ctx, &user.id).await?;
             println!("Removed two-step verification for {username}.");
+        }
+        UserAction::Unlock { username } => {
+            let user = users::find(ctx, &username).await?;
+            users::unlock(ctx, &user.id).await?;
+            println!("Cleared the failed sign-ins of {username}: no browser has to wait.");
         }
         UserAction::Delete { username } => {
             let user = users::find(ctx, &username).await?;

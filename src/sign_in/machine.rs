@@ -1,12 +1,13 @@
 //! The sign-in state machine's shared steps: the throttle before a method
 //! runs, what a refusal costs (a failure counted against the account, an
-//! audit event, a metric), the second-factor challenge, and the session a
-//! sign-in ends in. A method plugs in as the check that yields its
+//! audit event, a metric), the second-factor challenge, and the session and
+//! device cookie a sign-in ends in. A method plugs in as the check that yields its
 //! [`Verdict`]: a future for a first factor, a closure given the
 //! challenge's user for a second.
 
 use super::{Outcome, Proof, Refusal, SignInError, SignedIn, Verdict, Visitor};
-use crate::account::{mfa, session, throttle};
+use crate::account::throttle::{self, Attempt};
+use crate::account::{mfa, session};
 use crate::audit_log::{Actor, Event};
 use crate::model::{Device, UserRecord};
 use crate::state::Provider;
@@ -49,7 +50,8 @@ where
     Check: Future<Output = Result<Verdict, SignInError>>,
 {
     let store = &provider.store;
-    let wait = throttle::wait_before_attempt(store, claimed, &visitor.ip, provider.now()).await?;
+    let attempt = begin(provider, visitor, claimed).await?;
+    let wait = attempt.wait(store, provider.now()).await?;
     if wait > 0 {
         tracing::warn!(
             username = claimed,
@@ -73,7 +75,7 @@ where
             tracing::info!(username = claimed, reason, "sign-in failed");
             let event = first_factor_failure(claimed, user.as_ref(), reason);
             record(provider, visitor, event).await;
-            throttle::record_failure(store, claimed, &visitor.ip, provider.now()).await?;
+            attempt.failed(store, provider.now()).await?;
             provider
                 .metrics
                 .sign_ins
@@ -98,7 +100,7 @@ where
         .await;
         return Ok(Outcome::SecondFactorDue { challenge });
     }
-    finish(provider, visitor, proof.user, proof.amr).await
+    finish(provider, visitor, &attempt, proof.user, proof.amr).await
 }
 
 /// Runs a method that confirms the user of the challenge named by the
@@ -123,7 +125,8 @@ where
         Some(user) if !user.disabled => user,
         _ => return Ok(Outcome::StartAgain),
     };
-    let wait = throttle::wait_before_attempt(store, &user.username, &visitor.ip, now).await?;
+    let attempt = begin(provider, visitor, &user.username).await?;
+    let wait = attempt.wait(store, now).await?;
     if wait > 0 {
         tracing::warn!(user_id = %user.id, wait, "second factor refused: account throttled after failures");
         let event = Event::by_user("mfa.failure", &user).detail("reason", "throttled");
@@ -150,12 +153,12 @@ where
                     .copied()
                     .filter(|m| *m != CHALLENGED_FIRST_FACTOR),
             );
-            finish(provider, visitor, user, &all).await
+            finish(provider, visitor, &attempt, user, &all).await
         }
         Verdict::Refused {
             reason, problem, ..
         } => {
-            throttle::record_failure(store, &user.username, &visitor.ip, now).await?;
+            attempt.failed(store, now).await?;
             mfa_metric("failure");
             tracing::info!(user_id = %user.id, reason, "second-factor code rejected");
             let event = Event::by_user("mfa.failure", &user).detail("reason", reason);
@@ -172,13 +175,31 @@ where
     }
 }
 
+/// The throttle's view of an attempt by the visitor for `username`.
+async fn begin(
+    provider: &Provider,
+    visitor: &Visitor,
+    username: &str,
+) -> Result<Attempt, SignInError> {
+    Attempt::begin(
+        &provider.store,
+        username,
+        &visitor.ip,
+        visitor.device.as_deref(),
+        provider.now(),
+    )
+    .await
+}
+
 /// Ends a sign-in: opens a session for `user` authenticated with `amr`,
 /// closing the one this browser had (a new sign-in, perhaps as someone
-/// else, replaces it instead of leaving it behind), clears the account's
-/// failure counters and records the success.
+/// else, replaces it instead of leaving it behind), clears the failure
+/// counters the attempt was checked against, trusts the browser for the
+/// account from now on (a new device cookie value) and records the success.
 pub async fn finish(
     provider: &Provider,
     visitor: &Visitor,
+    attempt: &Attempt,
     user: UserRecord,
     amr: &[&str],
 ) -> Result<Outcome, SignInError> {
@@ -199,10 +220,21 @@ pub async fn finish(
         provider.config.session_ttl,
     )
     .await?;
-    throttle::record_success(store, &user.username).await?;
+    attempt.succeeded(store).await?;
+    let device = throttle::trust_browser(
+        store,
+        &user.username,
+        visitor.device.as_deref(),
+        provider.now(),
+    )
+    .await?;
     let amr = amr.join(" ");
     tracing::info!(user_id = %user.id, amr, "signed in");
     let event = Event::by_user("sign_in.success", &user).detail("amr", amr);
     record(provider, visitor, event).await;
-    Ok(Outcome::SignedIn(SignedIn { cookie, user }))
+    Ok(Outcome::SignedIn(SignedIn {
+        cookie,
+        device,
+        user,
+    }))
 }

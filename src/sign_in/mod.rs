@@ -15,10 +15,12 @@
 //!   for a user with a second factor opens a challenge instead of a session.
 //! - [`second_factor`](machine::second_factor) runs a method against the
 //!   challenge's user (a TOTP or recovery code today).
-//! - Both count refusals against the account (`account::throttle`, per
-//!   address and account-wide), record `sign_in.*` / `mfa.*` audit events
-//!   and the sign-in metrics, and finish by opening a session
-//!   ([`finish`](machine::finish)).
+//! - Both count refusals against the account (`account::throttle`: against
+//!   the browser alone when it holds a device cookie trusted for the
+//!   account, against its address and the account's unknown browsers
+//!   otherwise), record `sign_in.*` / `mfa.*` audit events
+//!   and the sign-in metrics, and finish by opening a session and trusting
+//!   the browser for the account ([`finish`](machine::finish)).
 //! - What a fresh session must still do before a code is issued (choose a
 //!   new password an admin set, set up two-step verification, consent) is
 //!   decided by `oauth::next_step`; the forced password change and the
@@ -57,6 +59,9 @@ pub struct Visitor {
     /// The cookie value of the session this browser has now, if any: a new
     /// sign-in replaces it.
     pub session: Option<String>,
+    /// The browser's device cookie value, if it sent one: trusted for an
+    /// account it signed in to before (`account::device_cookie`).
+    pub device: Option<String>,
 }
 
 /// What a sign-in method found out: the one seam between a method and the
@@ -117,6 +122,9 @@ pub enum Outcome {
 pub struct SignedIn {
     /// The new session's cookie value (the only copy of it).
     pub cookie: String,
+    /// The browser's new device cookie value, trusted for this user (the
+    /// only copy of it).
+    pub device: String,
     /// Who signed in.
     pub user: UserRecord,
 }

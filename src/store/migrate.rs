@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/0010_one_current_key_per_alg.sql"),
     ),
+    (11, include_str!("../../migrations/0011_device_cookies.sql")),
 ];
 
 /// How many migrations the binary carries.

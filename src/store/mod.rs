@@ -12,6 +12,7 @@ mod cache;
 mod clients;
 mod codes;
 mod consents;
+mod device_cookies;
 mod grants;
 mod interactions;
 mod migrate;
@@ -205,6 +206,7 @@ impl Store {
             ("mfa_challenges", 0),
             ("browser_sessions", 0),
             ("revoked_access_tokens", 0),
+            ("device_cookies", 0),
         ] {
             let sql = format!("DELETE FROM {table} WHERE expires_at < $1");
             removed += sqlx::query(&sql)

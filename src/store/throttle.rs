@@ -1,4 +1,5 @@
-//! Failed sign-in counters per account and per (account, address).
+//! Failed sign-in counters of an account, each for one source: an
+//! address, a trusted browser, or the account's unknown browsers as a whole.
 
 use super::{Store, StoreError};
 use sqlx::Row;
@@ -75,6 +76,36 @@ impl Store {
             .execute(&self.writer)
             .await?;
         Ok(())
+    }
+
+    /// Forgets the failures of the given sources of an account (after a
+    /// successful sign-in checked against them).
+    pub async fn clear_sign_in_sources(
+        &self,
+        account: &str,
+        sources: &[&str],
+    ) -> Result<(), StoreError> {
+        for source in sources {
+            sqlx::query("DELETE FROM sign_in_failures WHERE account = $1 AND source = $2")
+                .bind(account)
+                .bind(*source)
+                .execute(&self.writer)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The latest `blocked_until` among every source of an account (0 when
+    /// none is blocked).
+    pub async fn latest_sign_in_block(&self, account: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COALESCE(MAX(blocked_until), 0) AS until FROM sign_in_failures
+             WHERE account = $1",
+        )
+        .bind(account)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("until")?)
     }
 
     /// Drops counters untouched since `before`.

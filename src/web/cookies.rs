@@ -1,5 +1,6 @@
 //! The cookies Gatehouse sets: the browser session, the second-factor
-//! challenge and the CSRF token. All HttpOnly and SameSite=Lax. On an https
+//! challenge, the CSRF token and the device cookie that marks a browser
+//! trusted for the accounts it signed in to. All HttpOnly and SameSite=Lax. On an https
 //! issuer they are `__Host-` cookies (Secure, Path=/, no Domain), which a
 //! sibling subdomain or a plain-http page cannot set or overwrite; on plain
 //! http (local development) they are scoped to the issuer's path.
@@ -15,6 +16,8 @@ pub const SESSION: &str = "gatehouse_session";
 pub const MFA: &str = "gatehouse_mfa";
 /// The CSRF double-submit token.
 pub const CSRF: &str = "gatehouse_csrf";
+/// The device cookie (`account::device_cookie`).
+pub const DEVICE: &str = "gatehouse_device";
 
 /// The name a cookie has on the wire for this deployment.
 pub fn wire_name(config: &Config, name: &str) -> String {

@@ -19,6 +19,7 @@ mod flow;
 mod helpers;
 mod introspection;
 mod keys;
+mod lockout;
 mod login;
 mod logout;
 mod ops;

@@ -8,6 +8,7 @@ use super::page::read_form;
 use crate::account::secret_forms::Asker;
 use crate::model::{SessionRecord, UserRecord};
 use crate::oauth::params::Params;
+use crate::web::cookies;
 use crate::web::form::PostedForm;
 use crate::web::rate_limit::client_address;
 use crate::web::screen::shared;
@@ -26,6 +27,8 @@ pub struct AccountForm {
     pub user: UserRecord,
     /// The browser's address.
     pub ip: String,
+    /// The browser's device cookie value, if it sent one.
+    pub device: Option<String>,
     /// The form's path (named in the audit event of a wrong secret).
     pub path: String,
 }
@@ -41,6 +44,7 @@ impl AccountForm {
         Asker {
             user: &self.user,
             ip: &self.ip,
+            device: self.device.as_deref(),
             form: &self.path,
         }
     }
@@ -62,6 +66,7 @@ impl FromRequest for AccountForm {
                     session,
                     user,
                     ip: client_address(&req, provider.config.trust_forwarded_for),
+                    device: cookies::value(&req, &provider.config, cookies::DEVICE),
                     path: req.path().to_string(),
                 }),
                 Err(response) => Err(actix_web::error::InternalError::from_response(

@@ -27,6 +27,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/users/{id}/enable"),
     ("post", "/users/{id}/reset-password"),
     ("post", "/users/{id}/reset-mfa"),
+    ("post", "/users/{id}/unlock"),
     ("get", "/users/{id}/sessions"),
     ("delete", "/users/{id}/sessions/{sid}"),
     ("get", "/users/{id}/grants"),
@@ -85,6 +86,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/users/{id}/reset-mfa",
                 web::post().to(api_users::reset_mfa),
             )
+            .route("/users/{id}/unlock", web::post().to(api_users::unlock))
             .route(
                 "/users/{id}/sessions",
                 web::get().to(api_users::user_sessions),

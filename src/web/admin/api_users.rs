@@ -1,5 +1,6 @@
 //! The admin API's user operations: list, create, get, change, delete,
-//! disable, enable, reset the password or MFA, sessions and grants; a
+//! disable, enable, reset the password or MFA, unlock sign-in, sessions and
+//! grants; a
 //! user's standard claims, custom claims (all at once or one by one) and
 //! groups.
 
@@ -335,6 +336,10 @@ pub(super) async fn reset_password(
 
 pub(super) async fn reset_mfa(client: ApiClient, path: web::Path<String>) -> HttpResponse {
     no_content(users::reset_mfa(&client.context(), &path).await)
+}
+
+pub(super) async fn unlock(client: ApiClient, path: web::Path<String>) -> HttpResponse {
+    no_content(users::unlock(&client.context(), &path).await)
 }
 
 pub(super) async fn user_sessions(client: ApiClient, path: web::Path<String>) -> HttpResponse {

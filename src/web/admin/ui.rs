@@ -89,6 +89,10 @@ const NOTICES: &[(&str, &str)] = &[
     ),
     ("user-enabled", "The user was enabled."),
     (
+        "user-unlocked",
+        "The failed sign-ins were cleared: no browser has to wait any more.",
+    ),
+    (
         "mfa-reset",
         "Two-step verification was removed; the user can set it up again.",
     ),

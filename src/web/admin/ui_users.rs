@@ -1,7 +1,7 @@
 //! The admin screens for users: list and search, create with a temporary
 //! password shown once, edit, disable and enable, reset the password or
-//! the second factor, delete; with each user's sessions, grants and recent
-//! audit events.
+//! the second factor, clear the sign-in delays, delete; with each user's
+//! sessions, grants and recent audit events.
 
 use super::ui::{self, show_secret, AdminForm, AdminUser};
 use crate::admin::users::{self, NewPassword, UserInput};
@@ -200,10 +200,11 @@ async fn user_page(
         let grants = tokens::live_grants(&ctx, Some(&user.id), None).await?;
         let events = audit::events(&ctx, &filter, 20).await?;
         let all_groups = groups::list(&ctx).await?;
-        Ok::<_, crate::admin::AdminError>((sessions, grants, events, all_groups))
+        let delay = users::sign_in_delay(&ctx, &user).await?;
+        Ok::<_, crate::admin::AdminError>((sessions, grants, events, all_groups, delay))
     }
     .await;
-    let (sessions, grants, events, all_groups) = match loaded {
+    let (sessions, grants, events, all_groups, delay) = match loaded {
         Ok(found) => found,
         Err(e) => return ui::failed(pages, &e),
     };
@@ -217,6 +218,7 @@ async fn user_page(
         json!({
             "user": user_row(&user),
             "is_self": user.id == admin.user.id,
+            "sign_in_delay": delay,
             "p": details["p"],
             "open_details": details["open"],
             "details": details,
@@ -369,6 +371,9 @@ pub async fn act(
         "reset-mfa" => users::reset_mfa(&ctx, &id)
             .await
             .map(|()| ui::done(&provider, &back, "mfa-reset")),
+        "unlock" => users::unlock(&ctx, &id)
+            .await
+            .map(|()| ui::done(&provider, &back, "user-unlocked")),
         "end-session" => {
             let sid = form.get("sid").ok().flatten().unwrap_or("");
             tokens::end_session(&ctx, &id, sid)

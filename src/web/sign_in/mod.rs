@@ -15,6 +15,7 @@ pub mod totp;
 use super::cookies;
 use super::onward::redirect;
 use super::rate_limit::client_address;
+use crate::account::device_cookie;
 use crate::model::UserRecord;
 use crate::oauth::pending_requests::is_request_id;
 use crate::sign_in::{Refusal, SignedIn, Visitor};
@@ -32,6 +33,7 @@ pub fn visitor(req: &HttpRequest, provider: &Provider) -> Visitor {
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(200).collect()),
         session: cookies::value(req, &provider.config, cookies::SESSION),
+        device: cookies::value(req, &provider.config, cookies::DEVICE),
     }
 }
 
@@ -44,8 +46,8 @@ pub fn refusal_status(refusal: &Refusal) -> StatusCode {
     }
 }
 
-/// The answer to a finished sign-in: the session cookie, and on to the
-/// next screen.
+/// The answer to a finished sign-in: the session cookie, the device cookie
+/// (long-lived, renewed by every sign-in), and on to the next screen.
 pub fn signed_in(
     provider: &Provider,
     done: SignedIn,
@@ -61,6 +63,12 @@ pub fn signed_in(
         cookies::SESSION,
         done.cookie,
         None,
+    ));
+    let _ = response.add_cookie(&cookies::build(
+        &provider.config,
+        cookies::DEVICE,
+        done.device,
+        Some(device_cookie::LIFETIME),
     ));
     response
 }

@@ -1,5 +1,6 @@
 //! What guards a sign-in: failure counters count every failure, even
-//! parallel ones, and a block only ever moves later; a recovery code works
+//! parallel ones, and a block only ever moves later; a device cookie is
+//! trusted for its own accounts until it expires; a recovery code works
 //! exactly once, for its own user.
 
 use super::*;
@@ -168,4 +169,130 @@ async fn of_parallel_uses_of_one_recovery_code_exactly_one_succeeds() {
     }
     assert_eq!(accepted, 1);
     assert_eq!(store.recovery_codes_left(&alice).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn some_sources_clear_alone_and_the_latest_block_counts() {
+    let (store, _url) = fresh_store().await;
+    assert_eq!(store.latest_sign_in_block("acct").await.unwrap(), 0);
+    for source in ["*", "ip", "device:x"] {
+        store
+            .add_sign_in_failure("acct", source, NOW)
+            .await
+            .unwrap();
+    }
+    store.block_sign_in("acct", "*", NOW + 60).await.unwrap();
+    store
+        .block_sign_in("acct", "device:x", NOW + 90)
+        .await
+        .unwrap();
+    assert_eq!(store.latest_sign_in_block("acct").await.unwrap(), NOW + 90);
+    assert_eq!(store.latest_sign_in_block("other").await.unwrap(), 0);
+
+    store
+        .clear_sign_in_sources("acct", &["ip", "*"])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.sign_in_blocked_until("acct", &["*"]).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        store.add_sign_in_failure("acct", "ip", NOW).await.unwrap(),
+        1,
+        "cleared"
+    );
+    assert_eq!(
+        store
+            .add_sign_in_failure("acct", "device:x", NOW)
+            .await
+            .unwrap(),
+        2,
+        "kept"
+    );
+}
+
+#[tokio::test]
+async fn a_device_is_trusted_for_its_accounts_until_it_expires() {
+    let (store, url) = fresh_store().await;
+    let first = hash();
+    store
+        .trust_device(&first, "alice", None, NOW, NOW + 100)
+        .await
+        .unwrap();
+    assert!(store.device_trusted(&first, "alice", NOW).await.unwrap());
+    assert!(!store.device_trusted(&first, "bob", NOW).await.unwrap());
+    assert!(!store.device_trusted(&hash(), "alice", NOW).await.unwrap());
+    assert!(
+        !store
+            .device_trusted(&first, "alice", NOW + 100)
+            .await
+            .unwrap(),
+        "expired"
+    );
+
+    // A new value for the same browser takes over the accounts of the old
+    // one that are still live, and adds its own.
+    let second = hash();
+    store
+        .trust_device(&second, "bob", Some(&first), NOW + 10, NOW + 200)
+        .await
+        .unwrap();
+    assert!(!store
+        .device_trusted(&first, "alice", NOW + 10)
+        .await
+        .unwrap());
+    assert!(store
+        .device_trusted(&second, "alice", NOW + 10)
+        .await
+        .unwrap());
+    assert!(store
+        .device_trusted(&second, "bob", NOW + 10)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .device_trusted(&second, "alice", NOW + 150)
+            .await
+            .unwrap(),
+        "alice's trust kept its own end"
+    );
+    // Signing in again renews the account's trust.
+    let third = hash();
+    store
+        .trust_device(&third, "alice", Some(&second), NOW + 20, NOW + 300)
+        .await
+        .unwrap();
+    assert!(store
+        .device_trusted(&third, "alice", NOW + 250)
+        .await
+        .unwrap());
+    assert!(store
+        .device_trusted(&third, "bob", NOW + 150)
+        .await
+        .unwrap());
+    // An unknown previous value carries nothing over.
+    let elsewhere = hash();
+    store
+        .trust_device(&elsewhere, "carol", Some(&hash()), NOW, NOW + 100)
+        .await
+        .unwrap();
+    assert!(!store
+        .device_trusted(&elsewhere, "alice", NOW)
+        .await
+        .unwrap());
+
+    assert_eq!(store.forget_devices("alice").await.unwrap(), 1);
+    assert!(!store
+        .device_trusted(&third, "alice", NOW + 30)
+        .await
+        .unwrap());
+    assert!(store.device_trusted(&third, "bob", NOW + 30).await.unwrap());
+
+    // Pruning removes what expired.
+    store.prune_expired(NOW + 201).await.unwrap();
+    assert_eq!(
+        crate::helpers::count(&url, "SELECT COUNT(*) AS n FROM device_cookies").await,
+        0
+    );
 }

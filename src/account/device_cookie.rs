@@ -1,0 +1,57 @@
+//! Device cookies (OWASP Authentication Cheat Sheet, "Slow Down Online
+//! Guessing Attacks with Device Cookies"): after a complete sign-in the
+//! browser gets a random 256-bit value, kept in the database only as its
+//! SHA-256 hash together with the account it is trusted for. Presented
+//! again, it proves the browser signed in to that account before; a value
+//! the database does not hold for that account (forged, expired, or
+//! another account's) proves nothing. Every replica sees the same table.
+
+use super::AccountError;
+use crate::crypto::{random_token, token_hash};
+use crate::store::Store;
+
+/// How long a browser stays trusted after its last complete sign-in.
+pub const LIFETIME: i64 = 365 * 86_400;
+
+/// The length of a value this module hands out (`random_token`).
+const VALUE_LEN: usize = 43;
+
+/// The hash naming the browser, when `cookie` is trusted for `account` now.
+pub(super) async fn trusted(
+    store: &Store,
+    account: &str,
+    cookie: Option<&str>,
+    now: i64,
+) -> Result<Option<String>, AccountError> {
+    let Some(cookie) = cookie.filter(|c| c.len() == VALUE_LEN) else {
+        return Ok(None);
+    };
+    let hash = token_hash(cookie);
+    Ok(store
+        .device_trusted(&hash, account, now)
+        .await?
+        .then_some(hash))
+}
+
+/// A new value for the browser, trusted for `account`; the accounts its
+/// `previous` value was trusted for carry over to it. The value is the only
+/// copy: it goes into the cookie.
+pub(super) async fn issue(
+    store: &Store,
+    account: &str,
+    previous: Option<&str>,
+    now: i64,
+) -> Result<String, AccountError> {
+    let value = random_token();
+    let previous = previous.map(token_hash);
+    store
+        .trust_device(
+            &token_hash(&value),
+            account,
+            previous.as_deref(),
+            now,
+            now + LIFETIME,
+        )
+        .await?;
+    Ok(value)
+}
