@@ -22,6 +22,7 @@ mod keys;
 mod login;
 mod logout;
 mod ops;
+mod pruning;
 mod read_cache;
 mod refresh;
 mod replicas;
