@@ -63,6 +63,10 @@ pub struct Config {
     /// process (a replica, the CLI) changed what its read cache holds
     /// (0: no read cache, every check asks the database).
     pub cache_sync_ms: i64,
+    /// How often, in seconds, each server deletes expired rows (codes,
+    /// sessions, pending sign-ins, dead token families, …) and audit events
+    /// past their retention.
+    pub prune_interval_secs: i64,
 }
 
 impl Default for Config {
@@ -91,6 +95,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             audit_retention_days: 365,
             cache_sync_ms: 100,
+            prune_interval_secs: 300,
         }
     }
 }
@@ -148,6 +153,7 @@ const ENV_KEYS: &[(&str, Kind)] = &[
     ("trust_forwarded_for", Kind::Flag),
     ("audit_retention_days", Kind::Number),
     ("cache_sync_ms", Kind::Number),
+    ("prune_interval_secs", Kind::Number),
 ];
 
 impl Config {
@@ -249,6 +255,11 @@ impl Config {
         if !(0..=10_000).contains(&self.cache_sync_ms) {
             return Err(ConfigError::Invalid(
                 "cache_sync_ms must be 0 (no read cache) to 10000".into(),
+            ));
+        }
+        if !(1..=86_400).contains(&self.prune_interval_secs) {
+            return Err(ConfigError::Invalid(
+                "prune_interval_secs must be 1 to 86400".into(),
             ));
         }
         for (name, value) in [

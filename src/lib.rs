@@ -15,6 +15,7 @@ pub mod config;
 pub mod crypto;
 pub mod failure;
 pub mod health;
+pub mod housekeeping;
 pub mod key_lifecycle;
 pub mod metrics;
 pub mod model;

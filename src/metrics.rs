@@ -1,12 +1,42 @@
 //! Prometheus metrics (text exposition format 0.0.4): sign-ins, MFA
 //! challenges, tokens, refresh reuse, revocations, request latency per route,
-//! and the database pool. Each server has its own registry, so several in
-//! one process (tests) do not mix their counts.
+//! the database pool and pruning. Each server has its own registry, so
+//! several in one process (tests) do not mix their counts.
+//!
+//! Every counter is exported from the start, with each of its label values
+//! at 0, so that a scrape (or a rate over it) tells "nothing happened" from
+//! "not exported" (Prometheus' advice on missing metrics).
 
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
 };
+
+/// Results of a password sign-in.
+pub const SIGN_IN_RESULTS: &[&str] = &["success", "failure"];
+/// Results of a second-factor check.
+pub const MFA_RESULTS: &[&str] = &["success", "failure", "exhausted"];
+/// Grant types the token endpoint serves.
+pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+/// Token types the revocation endpoint revokes.
+pub const TOKEN_TYPES: &[&str] = &["access_token", "refresh_token"];
+/// Results of a read-cache lookup.
+pub const CACHE_RESULTS: &[&str] = &["hit", "miss", "bypassed"];
+/// Every kind of row pruning removes, in the order it removes them.
+pub const PRUNED_KINDS: &[&str] = &[
+    "authorization_codes",
+    "interactions",
+    "mfa_challenges",
+    "sessions",
+    "revoked_access_tokens",
+    "device_cookies",
+    "refresh_tokens",
+    "grants",
+    "consents",
+    "audit_events",
+    "sign_in_failures",
+    "replicas",
+];
 
 /// Every metric Gatehouse exports.
 #[derive(Debug, Clone)]
@@ -30,6 +60,10 @@ pub struct Metrics {
     pub db_idle_connections: IntGauge,
     /// Read-cache lookups by result (`hit`, `miss`, `bypassed`).
     pub read_cache_lookups: IntCounterVec,
+    /// Rows removed by pruning, by kind ([`PRUNED_KINDS`]).
+    pub pruned_rows: IntCounterVec,
+    /// Pruning rounds finished (each one ran through every kind).
+    pub prune_rounds: IntCounter,
 }
 
 impl Default for Metrics {
@@ -42,8 +76,19 @@ impl Metrics {
     /// Creates and registers every metric.
     pub fn new() -> Metrics {
         let registry = Registry::new();
-        let counter_vec = |name: &str, help: &str, labels: &[&str]| {
-            let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+        // A counter with one label, exported at 0 for each of `values`.
+        let counter_vec = |name: &str, help: &str, label: &str, values: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), &[label]).expect("valid metric");
+            registry
+                .register(Box::new(c.clone()))
+                .expect("unique metric");
+            for value in values {
+                c.with_label_values(&[value]);
+            }
+            c
+        };
+        let counter = |name: &str, help: &str| {
+            let c = IntCounter::new(name, help).expect("valid metric");
             registry
                 .register(Box::new(c.clone()))
                 .expect("unique metric");
@@ -59,31 +104,31 @@ impl Metrics {
         let sign_ins = counter_vec(
             "gatehouse_sign_ins_total",
             "Password sign-ins by result.",
-            &["result"],
+            "result",
+            SIGN_IN_RESULTS,
         );
         let mfa_challenges = counter_vec(
             "gatehouse_mfa_challenges_total",
             "Second-factor code checks by result.",
-            &["result"],
+            "result",
+            MFA_RESULTS,
         );
         let tokens_issued = counter_vec(
             "gatehouse_tokens_issued_total",
             "Token responses issued, by grant type.",
-            &["grant_type"],
+            "grant_type",
+            GRANT_TYPES,
         );
         let revocations = counter_vec(
             "gatehouse_revocations_total",
             "Tokens revoked at the revocation endpoint, by type.",
-            &["token_type"],
+            "token_type",
+            TOKEN_TYPES,
         );
-        let refresh_reuse = IntCounter::new(
+        let refresh_reuse = counter(
             "gatehouse_refresh_token_reuse_total",
             "Rotated-out refresh tokens presented again; each revoked its family.",
-        )
-        .expect("valid metric");
-        registry
-            .register(Box::new(refresh_reuse.clone()))
-            .expect("unique metric");
+        );
         let http_latency = HistogramVec::new(
             HistogramOpts::new(
                 "gatehouse_http_request_duration_seconds",
@@ -109,9 +154,19 @@ impl Metrics {
         let read_cache_lookups = counter_vec(
             "gatehouse_read_cache_lookups_total",
             "Read-cache lookups (access-token checks, clients, user claims) by result.",
-            &["result"],
+            "result",
+            CACHE_RESULTS,
         );
+        let pruned_rows = counter_vec(
+            "gatehouse_pruned_rows_total",
+            "Rows removed by pruning, by kind.",
+            "kind",
+            PRUNED_KINDS,
+        );
+        let prune_rounds = counter("gatehouse_prune_rounds_total", "Pruning rounds finished.");
         Metrics {
+            pruned_rows,
+            prune_rounds,
             read_cache_lookups,
             registry,
             sign_ins,
@@ -159,5 +214,33 @@ mod tests {
             text.contains(r#"gatehouse_tokens_issued_total{grant_type="authorization_code"} 2"#)
         );
         assert!(text.contains("gatehouse_refresh_token_reuse_total 0"));
+    }
+
+    #[test]
+    fn every_counter_and_label_value_is_exported_at_zero_from_the_start() {
+        let text = Metrics::new().render();
+        for (name, label, values) in [
+            ("gatehouse_sign_ins_total", "result", SIGN_IN_RESULTS),
+            ("gatehouse_mfa_challenges_total", "result", MFA_RESULTS),
+            ("gatehouse_tokens_issued_total", "grant_type", GRANT_TYPES),
+            ("gatehouse_revocations_total", "token_type", TOKEN_TYPES),
+            (
+                "gatehouse_read_cache_lookups_total",
+                "result",
+                CACHE_RESULTS,
+            ),
+            ("gatehouse_pruned_rows_total", "kind", PRUNED_KINDS),
+        ] {
+            for value in values {
+                let line = format!("{name}{{{label}=\"{value}\"}} 0");
+                assert!(text.lines().any(|l| l == line), "{line} in {text}");
+            }
+        }
+        for name in [
+            "gatehouse_refresh_token_reuse_total",
+            "gatehouse_prune_rounds_total",
+        ] {
+            assert!(text.lines().any(|l| l == format!("{name} 0")), "{name}");
+        }
     }
 }

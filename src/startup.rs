@@ -124,6 +124,7 @@ impl Application {
     /// Serves until the process is told to stop.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let pruner = tokio::spawn(prune_periodically(self.provider.clone()));
+        let reloader = tokio::spawn(reload_periodically(self.provider.clone()));
         let next_key = tokio::spawn(publish_next_key(self.provider.clone()));
         let cache_sync = match u64::try_from(self.provider.config.cache_sync_ms) {
             Ok(ms) if ms > 0 => {
@@ -139,6 +140,7 @@ impl Application {
         // Events of the last requests are still queued: write them.
         self.provider.audit.flush().await;
         pruner.abort();
+        reloader.abort();
         next_key.abort();
         if let Some(cache_sync) = cache_sync {
             cache_sync.abort();
@@ -194,40 +196,29 @@ fn serve_metrics(listener: TcpListener, provider: Arc<Provider>) -> anyhow::Resu
     Ok(server)
 }
 
-/// Every half minute, picks up key rotations made by the CLI or another
-/// replica; every five minutes, removes expired rows, retired keys and audit
-/// events past their retention.
+/// Every `prune_interval_secs`, runs a pruning round
+/// ([`crate::housekeeping::prune`]); the first comes one interval after start.
 async fn prune_periodically(provider: Arc<Provider>) {
+    let seconds = u64::try_from(provider.config.prune_interval_secs.max(1)).unwrap_or(300);
+    let period = Duration::from_secs(seconds);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    // A round that overran is not made up for with a burst of others.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        crate::housekeeping::prune(&provider).await;
+    }
+}
+
+/// Every half minute, picks up key rotations made by the CLI or another
+/// replica, and the allowed origins of clients changed elsewhere.
+async fn reload_periodically(provider: Arc<Provider>) {
     // The first round comes after 30 s: `build` has just loaded the keys
     // and the allowed origins.
     let period = Duration::from_secs(30);
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    let mut round: u64 = 0;
     loop {
         tick.tick().await;
-        round += 1;
-        if round.is_multiple_of(10) {
-            let now = provider.now();
-            match provider.store.prune_expired(now).await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(rows = n, "pruned expired rows"),
-                Err(e) => tracing::warn!(error = %e, "pruning expired rows failed"),
-            }
-            let longest = provider
-                .config
-                .access_token_ttl
-                .max(provider.config.id_token_ttl);
-            if let Err(e) = crate::key_lifecycle::prune(&provider.store, longest, now).await {
-                tracing::warn!(error = %e, "pruning retired keys failed");
-            }
-            let keep_days = provider.config.audit_retention_days;
-            if keep_days > 0 {
-                let before = now.saturating_sub(keep_days.saturating_mul(86_400));
-                if let Err(e) = provider.store.prune_audit_events(before).await {
-                    tracing::warn!(error = %e, "pruning old audit events failed");
-                }
-            }
-        }
         crate::key_lifecycle::reload_keys(&provider).await;
         if let Err(e) = provider.refresh_cors_origins().await {
             tracing::warn!(error = %e, "reloading the allowed origins failed");

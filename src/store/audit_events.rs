@@ -107,13 +107,4 @@ impl Store {
         .await?;
         rows.iter().map(from_row).collect()
     }
-
-    /// Deletes events older than `before` (unix seconds); returns how many.
-    pub async fn prune_audit_events(&self, before: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM audit_events WHERE at < $1")
-            .bind(before)
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected())
-    }
 }

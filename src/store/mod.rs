@@ -16,6 +16,7 @@ mod device_cookies;
 mod grants;
 mod interactions;
 mod migrate;
+mod pruning;
 mod recovery_codes;
 mod sessions;
 mod signing_keys;
@@ -24,6 +25,7 @@ mod user_changes;
 mod users;
 
 pub use codes::Redemption;
+pub use pruning::Pruned;
 
 pub use migrate::count as migration_count;
 
@@ -191,48 +193,6 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
-    }
-
-    /// Deletes rows that expired before `now` (codes, pending requests,
-    /// sessions, challenges). Safe to run on several replicas at once.
-    pub async fn prune_expired(&self, now: i64) -> Result<u64, StoreError> {
-        // Used codes are kept a day past expiry so that a late replay is still
-        // recognised as one (and revokes what the code issued).
-        const DAY: i64 = 86_400;
-        let mut removed = 0;
-        for (table, grace) in [
-            ("authorization_codes", DAY),
-            ("auth_requests", 0),
-            ("mfa_challenges", 0),
-            ("browser_sessions", 0),
-            ("revoked_access_tokens", 0),
-            ("device_cookies", 0),
-        ] {
-            let sql = format!("DELETE FROM {table} WHERE expires_at < $1");
-            removed += sqlx::query(&sql)
-                .bind(now - grace)
-                .execute(&self.writer)
-                .await?
-                .rows_affected();
-        }
-        // A token counts as rotated out because its successor exists, so a
-        // successor stays while the token it replaced could be presented
-        // (its idle lifetime can outlast the successor's, after a client's
-        // lifetimes were shortened).
-        removed += sqlx::query(
-            "DELETE FROM refresh_tokens WHERE expires_at < $1
-             AND NOT EXISTS (SELECT 1 FROM refresh_tokens p
-                             WHERE p.token_hash = refresh_tokens.rotated_from
-                               AND p.expires_at >= $1)",
-        )
-        .bind(now)
-        .execute(&self.writer)
-        .await?
-        .rows_affected();
-        // Failure counters a day old no longer slow anyone down.
-        removed += self.prune_sign_in_failures(now - DAY).await?;
-        removed += self.prune_replicas().await?;
-        Ok(removed)
     }
 
     /// Open and idle connections in the pool.

@@ -4,14 +4,6 @@ use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-fn metric(text: &str, line_start: &str) -> f64 {
-    text.lines()
-        .find(|l| l.starts_with(line_start))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
-
 #[tokio::test]
 async fn health_and_readiness() {
     let app = spawn_app().await;
@@ -44,14 +36,26 @@ async fn readiness_fails_when_the_database_is_gone() {
 #[tokio::test]
 async fn counters_move_with_a_flow() {
     let app = spawn_app().await;
-    let before = app.get("/metrics").await.text().await.unwrap();
-    assert_eq!(
-        metric(
-            &before,
-            r#"gatehouse_tokens_issued_total{grant_type="authorization_code"}"#
-        ),
-        0.0
-    );
+    // Every series read below is exported before anything happened, at 0
+    // (`metric` fails on a missing series).
+    let before = app.metrics_text().await;
+    for series in [
+        r#"gatehouse_sign_ins_total{result="success"}"#,
+        r#"gatehouse_sign_ins_total{result="failure"}"#,
+        r#"gatehouse_mfa_challenges_total{result="success"}"#,
+        r#"gatehouse_mfa_challenges_total{result="failure"}"#,
+        r#"gatehouse_mfa_challenges_total{result="exhausted"}"#,
+        r#"gatehouse_tokens_issued_total{grant_type="authorization_code"}"#,
+        r#"gatehouse_tokens_issued_total{grant_type="refresh_token"}"#,
+        r#"gatehouse_tokens_issued_total{grant_type="client_credentials"}"#,
+        "gatehouse_refresh_token_reuse_total",
+        r#"gatehouse_revocations_total{token_type="access_token"}"#,
+        r#"gatehouse_revocations_total{token_type="refresh_token"}"#,
+        r#"gatehouse_pruned_rows_total{kind="grants"}"#,
+        "gatehouse_prune_rounds_total",
+    ] {
+        assert_eq!(metric(&before, series), 0.0, "{series}");
+    }
 
     let tokens = app
         .tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
@@ -110,12 +114,28 @@ async fn counters_move_with_a_flow() {
         m(r#"gatehouse_revocations_total{token_type="access_token"}"#),
         1.0
     );
-    assert!(
+    assert_eq!(
+        m(r#"gatehouse_revocations_total{token_type="refresh_token"}"#),
+        0.0
+    );
+    assert_eq!(
+        m(r#"gatehouse_tokens_issued_total{grant_type="client_credentials"}"#),
+        0.0
+    );
+    // Two codes redeemed and one refresh; the reused refresh token got a 400.
+    assert_eq!(
         m(
             r#"gatehouse_http_request_duration_seconds_count{method="POST",route="/token",status="200"}"#
-        ) >= 3.0
+        ),
+        3.0
     );
-    assert!(after.contains("gatehouse_db_pool_connections"));
+    assert_eq!(
+        m(
+            r#"gatehouse_http_request_duration_seconds_count{method="POST",route="/token",status="400"}"#
+        ),
+        1.0
+    );
+    assert!(m("gatehouse_db_pool_connections") >= 1.0, "{after}");
 }
 
 #[tokio::test]
@@ -132,9 +152,26 @@ async fn metrics_can_have_a_listener_of_their_own() {
         .text()
         .await
         .unwrap();
-    assert!(
-        text.contains("gatehouse_sign_ins_total")
-            || text.contains("gatehouse_refresh_token_reuse_total")
+    assert_eq!(
+        metric(&text, r#"gatehouse_sign_ins_total{result="success"}"#),
+        0.0
+    );
+    assert_eq!(metric(&text, "gatehouse_refresh_token_reuse_total"), 0.0);
+    // The listener serves the same registry: a sign-in there is counted.
+    app.tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
+        .await;
+    let text = app
+        .api
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        metric(&text, r#"gatehouse_sign_ins_total{result="success"}"#),
+        1.0
     );
 }
 

@@ -164,62 +164,168 @@ async fn a_public_client_can_redeem_its_code_from_the_browser() {
     );
 }
 
-#[tokio::test]
-async fn sign_in_and_back_channel_are_rate_limited_per_address() {
-    let app = spawn_app_with(|c| {
-        c.rate_limit_sign_in = 3;
-        c.rate_limit_back_channel = 5;
-    })
-    .await;
+/// Posts a password for `username` from the test's one address.
+async fn try_password(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
     let page = app.get("/login").await.text().await.unwrap();
     let csrf = hidden_field(&page, "csrf").unwrap();
-    let mut statuses = Vec::new();
-    for _ in 0..4 {
-        let answer = app
-            .browser
-            .post(app.url("/login"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("username", "alice"),
-                ("password", "guess"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        statuses.push(answer.status());
-        if answer.status() == StatusCode::TOO_MANY_REQUESTS {
-            let wait: u64 = answer.headers()["retry-after"]
-                .to_str()
-                .unwrap()
-                .parse()
-                .unwrap();
-            assert!((1..=20).contains(&wait), "{wait}");
-        }
-    }
-    assert_eq!(
-        statuses,
-        [
-            StatusCode::UNAUTHORIZED,
-            StatusCode::UNAUTHORIZED,
-            StatusCode::UNAUTHORIZED,
-            StatusCode::TOO_MANY_REQUESTS
-        ]
+    app.browser
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Checks that `answer` is the per-address limiter's 429 for a screen.
+async fn assert_address_limited(answer: reqwest::Response) {
+    assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = answer.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let page = answer.text().await.unwrap();
+    assert!(page.contains("Too many attempts"), "{page}");
+    assert!(
+        page.contains(&format!("Please wait {wait} seconds")),
+        "{page}"
     );
+}
+
+#[tokio::test]
+async fn sign_in_posts_are_limited_per_address_whatever_the_username() {
+    let app = spawn_app_with(|c| c.rate_limit_sign_in = 3).await;
+    // One failure per username: no account is ever slowed down, so only the
+    // address's budget can refuse the fourth post.
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let answer = try_password(&app, &format!("someone-{i}"), "guess").await;
+        statuses.push(answer.status());
+    }
+    assert_eq!(statuses, [StatusCode::UNAUTHORIZED; 3]);
+    assert_address_limited(try_password(&app, "someone-3", "guess").await).await;
+    // Even the right password of an account nobody guessed at.
+    assert_address_limited(try_password(&app, "alice", ALICE_PASSWORD).await).await;
     // The screens a person reads are not limited.
     assert_eq!(app.get("/login").await.status(), StatusCode::OK);
+}
 
-    let mut last = StatusCode::OK;
-    for _ in 0..6 {
-        last = app
+#[tokio::test]
+async fn back_channel_requests_are_limited_per_address() {
+    let app = spawn_app_with(|c| c.rate_limit_back_channel = 5).await;
+    for i in 0..5 {
+        let answer = app
             .back_channel("/introspect", &[("token", "x")], WEBAPP)
-            .await
-            .status();
+            .await;
+        assert_eq!(answer.status(), StatusCode::OK, "request {i}");
     }
-    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    let limited = app
+        .back_channel("/introspect", &[("token", "x")], WEBAPP)
+        .await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Token, introspection and revocation share the budget.
     let limited = app
         .back_channel("/token", &[("grant_type", "client_credentials")], WEBAPP)
         .await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key("retry-after"));
     let body: serde_json::Value = limited.json().await.unwrap();
     assert_eq!(body["error"], "too_many_requests");
+}
+
+/// Signs bob in with his password; returns the TOTP page's csrf and request.
+async fn at_bobs_totp_page(app: &TestApp) -> (String, String) {
+    let first = app.authorize(&AuthRequest::confidential()).await;
+    let page = app.follow(&first).await;
+    let answer = app
+        .submit_form(
+            page,
+            "/login",
+            &[("username", "bob"), ("password", BOB_PASSWORD)],
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    assert!(
+        location(&answer).contains("/login/totp"),
+        "a code is asked for"
+    );
+    let page = app.follow(&answer).await.text().await.unwrap();
+    (
+        hidden_field(&page, "csrf").unwrap(),
+        hidden_field(&page, "request").unwrap(),
+    )
+}
+
+/// Posts a TOTP code on the page `at_bobs_totp_page` reached.
+async fn try_code(
+    app: &TestApp,
+    (csrf, request): &(String, String),
+    code: &str,
+) -> reqwest::Response {
+    app.browser
+        .post(app.url("/login/totp"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("request", request.as_str()),
+            ("code", code),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A six-digit code that is not bob's current one.
+fn wrong_code(app: &TestApp) -> String {
+    let right: u32 = app.totp_code().parse().unwrap();
+    format!("{:06}", (right + 500_000) % 1_000_000)
+}
+
+#[tokio::test]
+async fn totp_posts_draw_on_the_per_address_sign_in_limit() {
+    let app = spawn_app_with(|c| c.rate_limit_sign_in = 3).await;
+    let page = at_bobs_totp_page(&app).await; // the first post
+    let wrong = try_code(&app, &page, &wrong_code(&app)).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let wrong = try_code(&app, &page, &wrong_code(&app)).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    // Two wrong codes slow neither the account nor the challenge down: only
+    // the address's budget stops the right code.
+    assert_address_limited(try_code(&app, &page, &app.totp_code()).await).await;
+}
+
+#[tokio::test]
+async fn five_wrong_totp_codes_end_the_challenge() {
+    let app = spawn_app_with(|c| c.rate_limit_sign_in = 0).await;
+    let page = at_bobs_totp_page(&app).await;
+    for attempt in 1..=4 {
+        let wrong = try_code(&app, &page, &wrong_code(&app)).await;
+        assert_eq!(
+            wrong.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+        // Past any delay the failures put on the account (at most a minute
+        // for so few), well inside the challenge's five minutes.
+        app.clock.advance(61);
+    }
+    let fifth = try_code(&app, &page, &wrong_code(&app)).await;
+    assert_eq!(fifth.status(), StatusCode::SEE_OTHER);
+    assert!(
+        location(&fifth).contains("/login?request="),
+        "the password is needed again: {}",
+        location(&fifth)
+    );
+    // The challenge is gone: the right code now signs nobody in.
+    let late = try_code(&app, &page, &app.totp_code()).await;
+    assert_eq!(late.status(), StatusCode::SEE_OTHER);
+    assert!(
+        location(&late).contains("/login?request="),
+        "still back to the password: {}",
+        location(&late)
+    );
 }

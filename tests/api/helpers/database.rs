@@ -63,3 +63,30 @@ pub async fn execute(database_url: &str, sql: &str) -> u64 {
     pool.close().await;
     done.rows_affected()
 }
+
+/// Runs one statement with foreign-key checks off for its connection (as
+/// a database changed by hand, or by an older version, may have been), on
+/// either engine; returns how many rows it changed.
+pub async fn execute_unchecked(database_url: &str, sql: &str) -> u64 {
+    use sqlx::Connection;
+    let pool = connect(database_url).await;
+    let mut conn = pool.acquire().await.expect("a connection");
+    let checks_off = if database_url.starts_with("sqlite") {
+        "PRAGMA foreign_keys = OFF"
+    } else {
+        "SET session_replication_role = replica"
+    };
+    sqlx::query(checks_off)
+        .execute(&mut *conn)
+        .await
+        .unwrap_or_else(|e| panic!("{checks_off}: {e}"));
+    let done = sqlx::query(sql)
+        .execute(&mut *conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    // The setting belongs to this connection only: close it rather than
+    // hand it back to the pool.
+    conn.detach().close().await.ok();
+    pool.close().await;
+    done.rows_affected()
+}

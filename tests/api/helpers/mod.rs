@@ -7,17 +7,20 @@
 //! - `http`: browser-like requests and back-channel calls;
 //! - `authorize`: authorization requests and the sign-in flow that answers them;
 //! - `admin`: admin API tokens and admin users;
-//! - `database`: reading and changing a test database directly.
+//! - `database`: reading and changing a test database directly;
+//! - `metrics`: reading `/metrics`, strictly.
 
 mod admin;
 mod app;
 mod authorize;
 mod database;
 mod http;
+mod metrics;
 mod seed;
 
 pub use app::*;
 pub use authorize::*;
 pub use database::*;
 pub use http::*;
+pub use metrics::*;
 pub use seed::*;

@@ -173,8 +173,9 @@ async fn expired_rows_go_away_and_live_ones_stay() {
 
     let removed = store.prune_expired(prune_at).await.unwrap();
     // 2 codes (the family's and one ended), and one each of request,
-    // challenge, session, revoked jti, refresh token, failure counter.
-    assert_eq!(removed, 8);
+    // challenge, session, revoked jti, refresh token, failure counter, and
+    // the family's grant (ended a day ago, its refresh token with it).
+    assert_eq!(removed, 9);
     assert_eq!(rows_in(&url, "authorization_codes").await, 2);
     assert_eq!(rows_in(&url, "auth_requests").await, 1);
     assert_eq!(rows_in(&url, "mfa_challenges").await, 1);
@@ -182,8 +183,10 @@ async fn expired_rows_go_away_and_live_ones_stay() {
     assert_eq!(rows_in(&url, "revoked_access_tokens").await, 2);
     assert_eq!(rows_in(&url, "refresh_tokens").await, 1);
     assert_eq!(rows_in(&url, "sign_in_failures").await, 1);
-    // Grants are the families: pruning leaves them, revoked or not.
-    assert_eq!(rows_in(&url, "grants").await, 2);
+    // The grant whose refresh token lives on stays; the ended one went.
+    assert_eq!(rows_in(&url, "grants").await, 1);
+    assert!(store.grant(&grant.id).await.unwrap().is_some());
+    assert!(store.grant(&family.grant_id).await.unwrap().is_none());
     assert!(store.refresh_token(&long_lived).await.unwrap().is_some());
     assert!(
         !store
@@ -204,9 +207,9 @@ async fn pruning_twice_or_on_two_replicas_at_once_is_safe() {
     let prune_at = NOW + 2 * DAY;
     let (a, b) = tokio::join!(store.prune_expired(prune_at), other.prune_expired(prune_at));
     let (a, b) = (a.expect("first prune"), b.expect("second prune"));
-    // 5 of each of five kinds, the family's code and its refresh token: each
-    // removed by exactly one of the two.
-    assert_eq!(a + b, 27);
+    // 5 of each of five kinds, the family's code, its refresh token and its
+    // grant: each removed by exactly one of the two.
+    assert_eq!(a + b, 28);
     assert_eq!(store.prune_expired(prune_at).await.unwrap(), 0);
     for table in [
         "authorization_codes",
@@ -215,7 +218,146 @@ async fn pruning_twice_or_on_two_replicas_at_once_is_safe() {
         "browser_sessions",
         "revoked_access_tokens",
         "refresh_tokens",
+        "grants",
     ] {
         assert_eq!(rows_in(&url, table).await, 0, "{table}");
     }
+}
+
+#[tokio::test]
+async fn a_revoked_family_stays_while_its_refresh_token_could_be_presented() {
+    let (store, url, family) = store_with_family().await;
+    let successor = hash();
+    assert!(store
+        .rotate_refresh_token(
+            &family.refresh_hash,
+            &successor,
+            &family.grant_id,
+            NOW + 10,
+            NOW + 1_000
+        )
+        .await
+        .unwrap());
+    store
+        .revoke_grant(&family.grant_id, NOW + 20)
+        .await
+        .unwrap();
+
+    // Revoked, but the successor could be presented until NOW + 1000 (and
+    // the first token, rotated out, until NOW + 3600): presenting the first
+    // is still reuse.
+    let pruned = store.prune(NOW + 2_000, None).await.unwrap();
+    assert_eq!(pruned.of("grants"), 0, "{pruned}");
+    assert_eq!(pruned.of("refresh_tokens"), 0, "{pruned}");
+    let first = store.refresh_token(&family.refresh_hash).await.unwrap();
+    let first = first.expect("the rotated-out token is kept");
+    assert_eq!(first.used_at, Some(NOW + 10), "still reads as reuse");
+    assert_eq!(first.grant.revoked_at, Some(NOW + 20));
+
+    // Once none of its tokens could be presented, the family goes, with
+    // everything in it.
+    let pruned = store.prune(NOW + 3_601, None).await.unwrap();
+    assert_eq!(pruned.of("grants"), 1, "{pruned}");
+    assert_eq!(pruned.of("refresh_tokens"), 2, "{pruned}");
+    assert!(store.grant(&family.grant_id).await.unwrap().is_none());
+    assert_eq!(rows_in(&url, "refresh_tokens").await, 0);
+    // An access token of the family is refused as before.
+    assert!(!store
+        .access_token_usable(&id(), Some(&family.grant_id), NOW + 3_601)
+        .await
+        .unwrap());
+}
+
+#[tokio::test]
+async fn a_live_family_stays_until_its_absolute_end() {
+    let (store, _url, family) = store_with_family().await;
+    // No refresh token left (the first ended at NOW + 3600), but the grant
+    // itself lasts a day: its access tokens still pass until then.
+    let pruned = store.prune(NOW + 4_000, None).await.unwrap();
+    assert_eq!(pruned.of("refresh_tokens"), 1, "{pruned}");
+    assert_eq!(pruned.of("grants"), 0, "{pruned}");
+    let jti = id();
+    assert!(store
+        .access_token_usable(&jti, Some(&family.grant_id), NOW + 4_000)
+        .await
+        .unwrap());
+    let pruned = store.prune(NOW + DAY + 1, None).await.unwrap();
+    assert_eq!(pruned.of("grants"), 1, "{pruned}");
+}
+
+#[tokio::test]
+async fn many_rows_go_in_batches_and_the_audit_log_by_retention() {
+    let (store, url) = fresh_store().await;
+    // More than two batches' worth of ended revoked-token ids, and audit
+    // events either side of the retention's cut-off.
+    let made = crate::helpers::execute(
+        &url,
+        "INSERT INTO revoked_access_tokens (jti, expires_at)
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1234)
+         SELECT 'jti-' || i, 1000 FROM n",
+    )
+    .await;
+    assert_eq!(made, 1234);
+    for (id, at) in [("old-1", NOW - 100), ("old-2", NOW - 1), ("new-1", NOW)] {
+        crate::helpers::execute(
+            &url,
+            &format!(
+                "INSERT INTO audit_events (id, at, event, actor, detail)
+                 VALUES ('{id}', {at}, 'user.signed_in', 'system', '{{}}')"
+            ),
+        )
+        .await;
+    }
+    let pruned = store.prune(NOW, Some(NOW)).await.unwrap();
+    assert_eq!(pruned.of("revoked_access_tokens"), 1234, "{pruned}");
+    assert_eq!(pruned.of("audit_events"), 2, "{pruned}");
+    assert_eq!(pruned.total(), 1236, "{pruned}");
+    assert_eq!(rows_in(&url, "revoked_access_tokens").await, 0);
+    assert_eq!(
+        count(
+            &url,
+            "SELECT COUNT(*) AS n FROM audit_events WHERE id = 'new-1'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(rows_in(&url, "audit_events").await, 1);
+    // Without a retention the log is left alone.
+    let pruned = store.prune(NOW + 10 * DAY, None).await.unwrap();
+    assert_eq!(pruned.of("audit_events"), 0);
+    assert_eq!(rows_in(&url, "audit_events").await, 1);
+    // Every kind is reported, in one order.
+    let kinds: Vec<&str> = pruned.counts.iter().map(|(k, _)| *k).collect();
+    assert_eq!(kinds, gatehouse::metrics::PRUNED_KINDS);
+}
+
+#[tokio::test]
+async fn consents_of_a_client_or_user_gone_go_and_others_stay() {
+    let (store, url) = fresh_store().await;
+    let alice = user(&store, "alice").await;
+    let bob = user(&store, "bob").await;
+    let kept = client(&store, "kept").await;
+    let gone = client(&store, "gone").await;
+    let scopes = vec!["openid".to_string()];
+    for (user_id, client_id) in [(&alice, &kept), (&alice, &gone), (&bob, &kept)] {
+        store
+            .save_consent(user_id, client_id, &scopes, NOW)
+            .await
+            .unwrap();
+    }
+    // Removed behind the store's back, leaving their consents behind.
+    let deleted =
+        crate::helpers::execute_unchecked(&url, "DELETE FROM clients WHERE client_id = 'gone'")
+            .await;
+    assert_eq!(deleted, 1);
+    let deleted =
+        crate::helpers::execute_unchecked(&url, &format!("DELETE FROM users WHERE id = '{bob}'"))
+            .await;
+    assert_eq!(deleted, 1);
+    assert_eq!(rows_in(&url, "consents").await, 3);
+
+    let pruned = store.prune(NOW, None).await.unwrap();
+    assert_eq!(pruned.of("consents"), 2, "{pruned}");
+    assert_eq!(rows_in(&url, "consents").await, 1);
+    assert_eq!(store.consented_scopes(&alice, &kept).await.unwrap(), scopes);
 }
