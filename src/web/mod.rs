@@ -125,13 +125,13 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
     }
 }
 
-/// Whether `path` is an endpoint programs call, whose errors are JSON: the
-/// back channel, userinfo and the admin API; the rest are screens.
-pub fn speaks_json(path: &str) -> bool {
-    ["/token", "/introspect", "/revoke", "/userinfo"]
-        .iter()
-        .any(|p| path.ends_with(p))
-        || path.contains("/admin/api/")
+/// Whether `path` (below the issuer's `base_path`) is an endpoint programs
+/// call, whose errors are JSON: the back channel, userinfo and the admin
+/// API; the rest are screens.
+pub fn speaks_json(base_path: &str, path: &str) -> bool {
+    let path = path.strip_prefix(base_path).unwrap_or(path);
+    matches!(path, "/token" | "/introspect" | "/revoke" | "/userinfo")
+        || path.starts_with("/admin/api/")
 }
 
 /// The answer to a path no route matches, or a method a route does not take.
