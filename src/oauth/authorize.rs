@@ -240,7 +240,11 @@ pub fn validate(
         ("scope", get("scope"), limits::SCOPE),
         ("nonce", get("nonce"), limits::NONCE),
         ("login_hint", get("login_hint"), limits::LOGIN_HINT),
-        ("code_challenge", get("code_challenge"), limits::CODE_CHALLENGE),
+        (
+            "code_challenge",
+            get("code_challenge"),
+            limits::CODE_CHALLENGE,
+        ),
     ]);
     if let Some((name, limit)) = too_long {
         return fail(

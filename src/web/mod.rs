@@ -112,8 +112,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
     if with_metrics {
         scope = scope.route("/metrics", web::get().to(ops::metrics));
     }
-    let too_large = middleware::ErrorHandlers::new()
-        .handler(StatusCode::PAYLOAD_TOO_LARGE, error::too_large);
+    let too_large =
+        middleware::ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, error::too_large);
     cfg.service(scope.configure(admin::routes).wrap(too_large));
     if !base_path.is_empty() {
         // RFC 8414 §3: for an issuer with a path, the metadata lives at

@@ -39,6 +39,7 @@ fn admin_screen_cases_for(who: &str) -> Vec<Case> {
         .collect()
 }
 
+#[rustfmt::skip]
 fn admin_form_cases() -> Vec<Case> {
     vec![
         get("/admin/users?page=abc").named("page not a number").then(Page(200, "Users")),
@@ -64,6 +65,7 @@ fn admin_form_cases() -> Vec<Case> {
 }
 
 /// The admin API before its door lets anyone in.
+#[rustfmt::skip]
 fn api_door_cases(service_token: &str, wrong_aud: &str) -> Vec<Case> {
     vec![
         get("/admin/api/v1/users").named("no token").then(Json(401, "invalid_token")),
@@ -76,6 +78,7 @@ fn api_door_cases(service_token: &str, wrong_aud: &str) -> Vec<Case> {
     ]
 }
 
+#[rustfmt::skip]
 fn api_cases() -> Vec<Case> {
     let users = "/admin/api/v1/users";
     vec![
@@ -135,9 +138,21 @@ fn admin_token_for(app: &TestApp, aud: &str) -> String {
 #[tokio::test]
 async fn the_admin_screens_answer_bad_input_exactly() {
     let app = spawn_app().await;
-    run(&app, &anonymous(), None, admin_screen_cases_for("anonymous")).await;
+    run(
+        &app,
+        &anonymous(),
+        None,
+        admin_screen_cases_for("anonymous"),
+    )
+    .await;
     let (alice, csrf) = signed_in_browser(&app, "alice", ALICE_PASSWORD).await;
-    run(&app, &alice, Some(&csrf), admin_screen_cases_for("non-admin")).await;
+    run(
+        &app,
+        &alice,
+        Some(&csrf),
+        admin_screen_cases_for("non-admin"),
+    )
+    .await;
     app.create_admin_user("root", ADMIN_PASSWORD).await;
     let (root, csrf) = signed_in_browser(&app, "root", ADMIN_PASSWORD).await;
     run(&app, &root, Some(&csrf), admin_screen_cases_for("admin")).await;
@@ -147,11 +162,19 @@ async fn the_admin_screens_answer_bad_input_exactly() {
 #[tokio::test]
 async fn the_admin_api_answers_bad_input_exactly() {
     let app = spawn_app().await;
-    let service = app.client_token((SERVICE, SERVICE_SECRET), "api:read").await;
+    let service = app
+        .client_token((SERVICE, SERVICE_SECRET), "api:read")
+        .await;
     let service: Value = service.json().await.unwrap();
     let service = service["access_token"].as_str().unwrap().to_string();
     let wrong_aud = admin_token_for(&app, "https://api.example.test/");
-    run(&app, &anonymous(), None, api_door_cases(&service, &wrong_aud)).await;
+    run(
+        &app,
+        &anonymous(),
+        None,
+        api_door_cases(&service, &wrong_aud),
+    )
+    .await;
     // The same forged-by-the-server token addressed to the client itself
     // passes: the audience alone made the difference.
     let right_aud = admin_token_for(&app, "automation");

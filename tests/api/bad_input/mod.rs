@@ -177,8 +177,16 @@ fn short(text: &str) -> String {
     }
 }
 
-async fn check(app: &TestApp, client: &Client, csrf: Option<&str>, case: &Case) -> Result<(), String> {
-    let expect = case.expect.clone().expect("every case says what it expects");
+async fn check(
+    app: &TestApp,
+    client: &Client,
+    csrf: Option<&str>,
+    case: &Case,
+) -> Result<(), String> {
+    let expect = case
+        .expect
+        .clone()
+        .expect("every case says what it expects");
     let mut body = case.body.clone();
     if let Some(token) = csrf {
         let text = String::from_utf8_lossy(&body).to_string();
@@ -208,8 +216,11 @@ async fn check(app: &TestApp, client: &Client, csrf: Option<&str>, case: &Case) 
             .map(|v| v.to_str().unwrap_or("").to_string())
             .unwrap_or_default()
     };
-    let (content_type, location, cache) =
-        (header("content-type"), header("location"), header("cache-control"));
+    let (content_type, location, cache) = (
+        header("content-type"),
+        header("location"),
+        header("cache-control"),
+    );
     let text = response.text().await.unwrap_or_default();
     let seen = || format!("got {status} {content_type} {location} {}", short(&text));
     let status_is = |want: u16| {
@@ -222,7 +233,8 @@ async fn check(app: &TestApp, client: &Client, csrf: Option<&str>, case: &Case) 
     match expect {
         Expect::Json(want, code) => {
             status_is(want)?;
-            let json: Value = serde_json::from_str(&text).map_err(|_| format!("not JSON; {}", seen()))?;
+            let json: Value =
+                serde_json::from_str(&text).map_err(|_| format!("not JSON; {}", seen()))?;
             if json["error"] != code {
                 return Err(format!("want error {code}; {}", seen()));
             }
@@ -232,7 +244,8 @@ async fn check(app: &TestApp, client: &Client, csrf: Option<&str>, case: &Case) 
         }
         Expect::JsonOk(want) => {
             status_is(want)?;
-            let json: Value = serde_json::from_str(&text).map_err(|_| format!("not JSON; {}", seen()))?;
+            let json: Value =
+                serde_json::from_str(&text).map_err(|_| format!("not JSON; {}", seen()))?;
             if json.get("error").is_some() {
                 return Err(format!("want no error; {}", seen()));
             }
@@ -251,14 +264,18 @@ async fn check(app: &TestApp, client: &Client, csrf: Option<&str>, case: &Case) 
         }
         Expect::ClientError(code) => {
             status_is(302)?;
-            let url = url::Url::parse(&location).map_err(|_| format!("no client URL; {}", seen()))?;
+            let url =
+                url::Url::parse(&location).map_err(|_| format!("no client URL; {}", seen()))?;
             let params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
             let at_client = location.starts_with(CONFIDENTIAL_REDIRECT);
             if !at_client
                 || param(&params, "error").as_deref() != Some(code)
                 || param(&params, "state").as_deref() != Some("s1")
             {
-                return Err(format!("want {code} with state s1 at the client; {}", seen()));
+                return Err(format!(
+                    "want {code} with state s1 at the client; {}",
+                    seen()
+                ));
             }
         }
         Expect::Empty(want) => {
@@ -283,11 +300,19 @@ pub async fn signed_in_browser(app: &TestApp, username: &str, password: &str) ->
     let csrf = hidden_field(&page.text().await.unwrap(), "csrf").expect("a CSRF field");
     let answer = browser
         .post(app.url("/login"))
-        .form(&[("csrf", csrf.as_str()), ("username", username), ("password", password)])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", password),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(answer.status(), reqwest::StatusCode::SEE_OTHER, "{username} signs in");
+    assert_eq!(
+        answer.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "{username} signs in"
+    );
     (browser, csrf)
 }
 

@@ -20,6 +20,7 @@ fn authorize(extra: &str) -> String {
     )
 }
 
+#[rustfmt::skip]
 fn authorize_cases() -> Vec<Case> {
     let over = |n: usize| "x".repeat(n + 1);
     vec![
@@ -70,6 +71,7 @@ fn authorize_cases() -> Vec<Case> {
 /// `good` is a well-formed body for it. The token endpoint reads the form
 /// before it authenticates the client; introspection and revocation
 /// authenticate first, so a client_id they cannot read means none was sent.
+#[rustfmt::skip]
 fn back_channel_cases(path: &'static str, good: &str) -> Vec<Case> {
     let nul_client_id = match path {
         "/token" => Json(400, "invalid_request"),
@@ -93,6 +95,7 @@ fn back_channel_cases(path: &'static str, good: &str) -> Vec<Case> {
     ]
 }
 
+#[rustfmt::skip]
 fn token_cases() -> Vec<Case> {
     let mut cases = back_channel_cases("/token", "grant_type=client_credentials");
     cases.extend([
@@ -109,6 +112,7 @@ fn token_cases() -> Vec<Case> {
 
 const SERVICE_CREDENTIALS: (&str, &str) = (SERVICE, SERVICE_SECRET);
 
+#[rustfmt::skip]
 fn userinfo_cases() -> Vec<Case> {
     vec![
         get("/userinfo").named("no token").then(Empty(401)),
@@ -125,6 +129,7 @@ fn userinfo_cases() -> Vec<Case> {
     ]
 }
 
+#[rustfmt::skip]
 fn end_session_cases() -> Vec<Case> {
     let back = "post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2F";
     vec![
@@ -146,6 +151,7 @@ fn end_session_cases() -> Vec<Case> {
     ]
 }
 
+#[rustfmt::skip]
 fn other_cases() -> Vec<Case> {
     vec![
         get("/static/..%2f..%2fCargo.toml").named("encoded traversal").then(Page(404, NOT_FOUND)),

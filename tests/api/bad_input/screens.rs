@@ -20,6 +20,7 @@ const ACCOUNT_FORMS: &[&str] = &[
 
 /// No cookies at all: what comes first is the form's shape, then the
 /// sign-in or the CSRF check.
+#[rustfmt::skip]
 fn anonymous_cases() -> Vec<Case> {
     let mut cases = vec![
         get("/login?request=%ff").named("invalid UTF-8 request id").then(Page(400, EXPIRED_LINK)),
@@ -60,6 +61,7 @@ fn anonymous_cases() -> Vec<Case> {
 
 /// A CSRF cookie and its token, no session: the forms get past the CSRF
 /// check and meet their own.
+#[rustfmt::skip]
 fn csrf_only_cases() -> Vec<Case> {
     let too_long_user = "u".repeat(65);
     let too_long_password = "p".repeat(1025);
@@ -81,6 +83,7 @@ fn csrf_only_cases() -> Vec<Case> {
 }
 
 /// Signed in as alice, with a good CSRF token and bad input.
+#[rustfmt::skip]
 fn account_cases() -> Vec<Case> {
     let profile = "/account/profile";
     vec![

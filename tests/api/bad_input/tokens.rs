@@ -81,16 +81,28 @@ async fn hostile_jwts_are_refused_at_every_endpoint_that_reads_one() {
     let app = spawn_app().await;
     for (name, token) in hostile_tokens(&app) {
         let info = app.userinfo(&token).await;
-        assert_eq!(info.status(), reqwest::StatusCode::UNAUTHORIZED, "userinfo: {name}");
+        assert_eq!(
+            info.status(),
+            reqwest::StatusCode::UNAUTHORIZED,
+            "userinfo: {name}"
+        );
         let body: Value = info.json().await.unwrap();
         assert_eq!(body["error"], "invalid_token", "userinfo: {name}");
         let introspected = app.introspect(&token, WEBAPP).await;
-        assert_eq!(introspected, json!({"active": false}), "introspection: {name}");
+        assert_eq!(
+            introspected,
+            json!({"active": false}),
+            "introspection: {name}"
+        );
         // RFC 7009 §2.2: an invalid token is no error to revoke.
         let revoked = app
             .back_channel("/revoke", &[("token", token.as_str())], WEBAPP)
             .await;
-        assert_eq!(revoked.status(), reqwest::StatusCode::OK, "revocation: {name}");
+        assert_eq!(
+            revoked.status(),
+            reqwest::StatusCode::OK,
+            "revocation: {name}"
+        );
         let logout = app
             .api
             .get(app.url("/end_session"))
@@ -98,7 +110,10 @@ async fn hostile_jwts_are_refused_at_every_endpoint_that_reads_one() {
             .send()
             .await
             .unwrap();
-        assert!(logout.headers().get("location").is_none(), "end_session redirected for {name}");
+        assert!(
+            logout.headers().get("location").is_none(),
+            "end_session redirected for {name}"
+        );
         // An access token (`typ: at+jwt`) is no ID token, whatever else is
         // wrong with it. Signed as a plain JWT by our key, the one with the
         // wrong typ is a good hint for webapp, and nobody is signed in here.
@@ -107,7 +122,10 @@ async fn hostile_jwts_are_refused_at_every_endpoint_that_reads_one() {
             _ => (400, "This sign-out request cannot be trusted"),
         };
         assert_eq!(logout.status().as_u16(), status, "end_session: {name}");
-        assert!(logout.text().await.unwrap().contains(marker), "end_session: {name}");
+        assert!(
+            logout.text().await.unwrap().contains(marker),
+            "end_session: {name}"
+        );
     }
 }
 
@@ -117,6 +135,7 @@ async fn tokens_addressed_to_someone_else_are_refused() {
     let back = "post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2F";
     let for_webapp = id_token_for(&app, CONFIDENTIAL);
     let for_nobody = id_token_for(&app, "nobody");
+    #[rustfmt::skip]
     let cases = vec![
         get(format!("/end_session?id_token_hint={for_webapp}&client_id=spa")).named("hint for another client").then(Expect::Page(400, "names two different applications")),
         get(format!("/end_session?id_token_hint={for_nobody}")).named("hint for an unknown client").then(Expect::Page(400, "is not registered")),
@@ -134,5 +153,8 @@ async fn tokens_addressed_to_someone_else_are_refused() {
         });
         gatehouse::crypto::jwt::sign(&app.provider.keys().signing, "at+jwt", &claims).unwrap()
     };
-    assert_eq!(app.introspect(&spa_token, WEBAPP).await, json!({"active": false}));
+    assert_eq!(
+        app.introspect(&spa_token, WEBAPP).await,
+        json!({"active": false})
+    );
 }
