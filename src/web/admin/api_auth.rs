@@ -56,13 +56,6 @@ fn challenge(
     response
 }
 
-/// Whether the request's path or query carries a NUL character, which no
-/// name, id or search can hold (and Postgres cannot store or compare).
-/// Asked once the caller is let in, so that the door answers first.
-pub fn carries_nul(req: &HttpRequest) -> bool {
-    req.uri().path().contains("%00") || req.query_string().contains("%00")
-}
-
 async fn authorize(req: &HttpRequest) -> Result<ApiClient, HttpResponse> {
     let Some(provider) = req.app_data::<web::Data<Provider>>() else {
         return Err(error(
@@ -116,7 +109,7 @@ async fn authorize(req: &HttpRequest) -> Result<ApiClient, HttpResponse> {
         }
         Err(e) => return Err(HttpError::from(e).json()),
     };
-    if carries_nul(req) {
+    if super::carries_nul(req) {
         return Err(error(
             StatusCode::BAD_REQUEST,
             "invalid_request",

@@ -47,7 +47,7 @@ async fn check(req: &HttpRequest) -> Result<AdminUser, HttpResponse> {
             StatusCode::FOUND,
             &format!("{base}/login/new-password?then=admin"),
         )),
-        Ok(Some((_, user))) if user.is_admin && super::api_auth::carries_nul(req) => {
+        Ok(Some((_, user))) if user.is_admin && super::carries_nul(req) => {
             Err(pages.error(
                 StatusCode::BAD_REQUEST,
                 "This address is malformed",
