@@ -7,9 +7,8 @@ use crate::store::Store;
 
 /// Shortest password accepted (NIST SP 800-63B §5.1.1.2: at least 8).
 pub const MIN_PASSWORD: usize = 8;
-/// Longest password accepted, in bytes: argon2 hashes anything, but a
-/// megabyte password is an attack on the CPU, not a password.
-pub const MAX_PASSWORD: usize = 1024;
+/// Longest password accepted, in bytes (`model::limits::PASSWORD`).
+pub const MAX_PASSWORD: usize = crate::model::limits::PASSWORD;
 
 /// A checked display name and email address (either may be cleared).
 pub fn check_profile(

@@ -1,6 +1,7 @@
 //! Who may call the JSON admin API: a bearer access token (RFC 6750, RFC
 //! 9068) that an admin client obtained for itself with client_credentials
-//! and the `gatehouse:admin` scope, while the client is still an admin.
+//! and the `gatehouse:admin` scope, addressed to itself (`aud` is its
+//! client_id, not an API's), while the client is still an admin.
 //! Users' tokens never qualify, even an admin's: the API is for automation,
 //! and people have the admin screens.
 
@@ -30,6 +31,15 @@ pub async fn check(provider: &Provider, token: &str) -> Result<Access, StoreErro
         Err(Invalid::Token(why)) => return Ok(Access::InvalidToken(why)),
         Err(Invalid::Store(e)) => return Err(e),
     };
+    // A token issued for an API (RFC 8707 `resource`) is addressed to that
+    // API, not to Gatehouse: RFC 9068 §4 has a resource server refuse a
+    // token whose `aud` is not its own.
+    if claims.aud != claims.client_id {
+        return Ok(Access::InvalidToken(format!(
+            "the token is for {:?}, not for the admin API",
+            claims.aud
+        )));
+    }
     let has_scope = claims.scope.split(' ').any(|s| s == ADMIN_SCOPE);
     let own_token = claims.sub == claims.client_id && claims.grant_id.is_none();
     let still_admin = provider

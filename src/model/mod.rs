@@ -9,6 +9,7 @@ mod client;
 mod code;
 mod consent;
 mod grant;
+pub mod limits;
 mod mfa_challenge;
 mod session;
 mod signing_key;

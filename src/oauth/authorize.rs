@@ -4,11 +4,13 @@
 //!
 //! Validation happens in RFC order: until client_id and redirect_uri are known
 //! good, errors are shown to the user and never redirected (§4.1.2.1, so the
-//! endpoint is no open redirector); after that, errors go back to the client.
+//! endpoint is no open redirector); after that, errors go back to the client,
+//! except for a `state` too long to echo (see `validate`). Every parameter
+//! kept with the request has a maximum length (`crate::model::limits`).
 
 use super::error::ErrorCode;
 use super::params::Params;
-use crate::model::{ApiRecord, ClientRecord};
+use crate::model::{limits, ApiRecord, ClientRecord};
 use serde::{Deserialize, Serialize};
 
 /// How the response reaches the client.
@@ -122,6 +124,10 @@ pub enum AuthorizeError {
 /// the user, never redirected).
 pub fn client_id(params: &Params) -> Result<&str, String> {
     match params.get("client_id") {
+        Ok(Some(id)) if id.len() > limits::CLIENT_ID => Err(format!(
+            "The request's client_id is longer than {} characters, so it names no application.",
+            limits::CLIENT_ID
+        )),
         Ok(Some(id)) => Ok(id),
         Ok(None) => Err(
             "The request does not say which application is asking (client_id is missing).".into(),
@@ -149,6 +155,12 @@ pub fn validate(
         )
     })?;
     let redirect_uri = match params.get("redirect_uri") {
+        Ok(Some(uri)) if uri.len() > limits::REDIRECT_URI => {
+            return Err(AuthorizeError::Untrusted(format!(
+                "The request's return address is longer than {} characters (redirect_uri is too long).",
+                limits::REDIRECT_URI
+            )))
+        }
         Ok(Some(uri)) if client.redirect_uris.iter().any(|r| r == uri) => uri.to_string(),
         Ok(Some(_)) => {
             return Err(AuthorizeError::Untrusted(
@@ -169,7 +181,21 @@ pub fn validate(
     };
 
     // From here on, the client and its redirect URI are trusted.
-    let state = params.get("state").ok().flatten().map(str::to_string);
+    let state = params.get("state").ok().flatten();
+    if state.is_some_and(|s| s.len() > limits::STATE) {
+        // RFC 6749 §4.1.2.1 makes `state` REQUIRED in an error response,
+        // with "the exact value received from the client", so no error
+        // redirect can leave it out, and echoing an oversized one is what
+        // the limit refuses (it would also be kept with the pending
+        // sign-in). §4.1.2.1 lets the server inform the resource owner
+        // instead of redirecting; so, as for a bad redirect_uri, the user
+        // gets the error page and the client gets nothing.
+        return Err(AuthorizeError::Untrusted(format!(
+            "The application sent a state value longer than {} characters, which is more than this sign-in service keeps.",
+            limits::STATE
+        )));
+    }
+    let state = state.map(str::to_string);
     let response_mode = match params.get("response_mode") {
         Ok(None) | Ok(Some("query")) => Ok(ResponseMode::Query),
         Ok(Some("form_post")) => Ok(ResponseMode::FormPost),
@@ -210,6 +236,23 @@ pub fn validate(
     }
     // Every remaining parameter is known to appear at most once.
     let get = |name: &str| params.get(name).ok().flatten();
+    let too_long = limits::first_too_long(&[
+        ("scope", get("scope"), limits::SCOPE),
+        ("nonce", get("nonce"), limits::NONCE),
+        ("login_hint", get("login_hint"), limits::LOGIN_HINT),
+        (
+            "code_challenge",
+            get("code_challenge"),
+            limits::CODE_CHALLENGE,
+        ),
+    ]);
+    if let Some((name, limit)) = too_long {
+        return fail(
+            &request,
+            ErrorCode::InvalidRequest,
+            format!("{name} is longer than {limit} characters"),
+        );
+    }
 
     if get("request").is_some() {
         return fail(

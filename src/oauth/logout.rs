@@ -1,12 +1,12 @@
 //! RP-Initiated Logout (OpenID Connect RP-Initiated Logout 1.0 §2–§3):
 //! `id_token_hint` (accepted when expired, refused when not ours),
 //! `client_id`, `post_logout_redirect_uri` (exact match against the verified
-//! client's list) and `state`. This module decides; the web layer ends the
-//! session and renders.
+//! client's list) and `state` (each within `model::limits`). This module
+//! decides; the web layer ends the session and renders.
 
 use super::params::Params;
 use crate::crypto::jwt::{self, Expect, JwtError};
-use crate::model::ClientRecord;
+use crate::model::{limits, ClientRecord};
 use crate::state::Provider;
 use crate::store::StoreError;
 use serde_json::Value;
@@ -54,6 +54,22 @@ pub async fn validate(provider: &Provider, params: &Params) -> Result<LogoutRequ
         )));
     }
     let get = |name: &str| params.get(name).ok().flatten();
+    // `state` goes back to the client with the redirect: one over its
+    // limit is refused, not echoed.
+    let too_long = limits::first_too_long(&[
+        ("state", get("state"), limits::STATE),
+        ("client_id", get("client_id"), limits::CLIENT_ID),
+        (
+            "post_logout_redirect_uri",
+            get("post_logout_redirect_uri"),
+            limits::REDIRECT_URI,
+        ),
+    ]);
+    if let Some((name, limit)) = too_long {
+        return Err(LogoutError::Untrusted(format!(
+            "The sign-out request's {name} is longer than {limit} characters."
+        )));
+    }
     let mut request = LogoutRequest {
         state: get("state").map(str::to_string),
         ..LogoutRequest::default()

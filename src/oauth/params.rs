@@ -60,6 +60,15 @@ impl Params {
         out.finish()
     }
 
+    /// The name of the first parameter whose value is longer than `limit`
+    /// bytes, if any.
+    pub fn first_longer_than(&self, limit: usize) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(_, v)| v.len() > limit)
+            .map(|(k, _)| k.as_str())
+    }
+
     /// What is wrong with the parameters as a whole, if anything: the first
     /// one that appears more than once, or carries a NUL character.
     pub fn first_defect(&self) -> Option<Defect> {
@@ -103,5 +112,7 @@ mod tests {
         let nul = Params::parse(b"client_id=%00&b=2");
         assert_eq!(nul.get("client_id"), Ok(None));
         assert_eq!(nul.first_defect(), Some(Defect::Nul("client_id".into())));
+        assert_eq!(p.first_longer_than(3), None);
+        assert_eq!(p.first_longer_than(2), Some("c"));
     }
 }

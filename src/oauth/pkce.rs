@@ -12,9 +12,10 @@ pub fn is_valid_challenge(challenge: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// RFC 7636 §4.1: 43 to 128 unreserved characters.
+/// RFC 7636 §4.1: 43 to 128 unreserved characters (the longest is
+/// `model::limits::CODE_CHALLENGE`).
 pub fn is_valid_verifier(verifier: &str) -> bool {
-    (43..=128).contains(&verifier.len())
+    (43..=crate::model::limits::CODE_CHALLENGE).contains(&verifier.len())
         && verifier
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))

@@ -170,6 +170,36 @@ impl HttpError {
     }
 }
 
+/// The answer to a request body over `MAX_BODY`, in place of actix's
+/// plain-text 413 (an `ErrorHandlers` handler on every route): a 413 in the
+/// JSON shape for the endpoints programs call (`speaks_json`), the error
+/// page for the screens.
+pub fn too_large<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    let (req, _) = res.into_parts();
+    let refusal = HttpError::refused(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "invalid_request",
+        format!(
+            "The request body is larger than {} KiB, more than any request here needs.",
+            super::MAX_BODY / 1024
+        ),
+    );
+    let pages = req.app_data::<actix_web::web::Data<Pages>>();
+    let base_path = req
+        .app_data::<actix_web::web::Data<crate::state::Provider>>()
+        .map(|provider| provider.config.base_path())
+        .unwrap_or_default();
+    let response = match pages {
+        Some(pages) if !super::speaks_json(&base_path, req.path()) => refusal.page(pages),
+        _ => refusal.json(),
+    };
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, response).map_into_right_body(),
+    ))
+}
+
 /// A fresh error id, shown to the person and written to the log.
 fn error_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -1,7 +1,8 @@
 //! The one way a screen reads a posted form: the extractor [`PostedForm`]
 //! parses the body as `application/x-www-form-urlencoded` (a 400 page when
-//! it cannot) and checks its CSRF token against the browser's cookie
-//! (double submit, `cookies::csrf_ok`). Each screen decides what a failed
+//! it cannot, or when a field is repeated, carries a NUL character or is
+//! over `model::limits::FORM_FIELD`) and checks its CSRF token against the
+//! browser's cookie (double submit, `cookies::csrf_ok`). Each screen decides what a failed
 //! check shows (its own form again, with a sentence), so the result of the
 //! check is carried, not acted on here.
 
@@ -48,7 +49,14 @@ impl FromRequest for PostedForm {
         Box::pin(async move {
             let body = body.await?;
             let (provider, pages) = shared(&req)?;
-            match params::form(&req, &body) {
+            // No screen's form repeats a field or carries a NUL character
+            // (RFC 6749 §3.1; `Params`): such a form is refused whole, not
+            // read as if the field were empty.
+            let read = params::form(&req, &body).and_then(|fields| match fields.first_defect() {
+                Some(defect) => Err(defect.to_string()),
+                None => Ok(fields),
+            });
+            match read {
                 Ok(fields) => {
                     let token = fields.get("csrf").ok().flatten();
                     let csrf_ok = cookies::csrf_ok(&req, &provider.config, token);

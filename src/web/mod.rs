@@ -29,7 +29,7 @@ mod userinfo;
 pub use discovery::Metadata;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{middleware, web, HttpResponse};
 
 /// Largest request body accepted, in bytes: forms and token requests are small.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -113,7 +113,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
     if with_metrics {
         scope = scope.route("/metrics", web::get().to(ops::metrics));
     }
-    cfg.service(scope.configure(admin::routes));
+    let too_large =
+        middleware::ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, error::too_large);
+    cfg.service(scope.configure(admin::routes).wrap(too_large));
     if !base_path.is_empty() {
         // RFC 8414 §3: for an issuer with a path, the metadata lives at
         // /.well-known/oauth-authorization-server/{path}.
@@ -122,6 +124,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
             web::get().to(discovery::metadata),
         );
     }
+}
+
+/// Whether `path` (below the issuer's `base_path`) is an endpoint programs
+/// call, whose errors are JSON: the back channel, userinfo and the admin
+/// API; the rest are screens.
+pub fn speaks_json(base_path: &str, path: &str) -> bool {
+    let path = path.strip_prefix(base_path).unwrap_or(path);
+    matches!(path, "/token" | "/introspect" | "/revoke" | "/userinfo")
+        || path.starts_with("/admin/api/")
 }
 
 /// The answer to a path no route matches, or a method a route does not take.

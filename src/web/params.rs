@@ -1,6 +1,8 @@
 //! Reading request parameters: the query string for GET, an
-//! `application/x-www-form-urlencoded` body for POST (RFC 6749 §3.1, §3.2).
+//! `application/x-www-form-urlencoded` body for POST (RFC 6749 §3.1, §3.2),
+//! each field of which has at most `model::limits::FORM_FIELD` bytes.
 
+use crate::model::limits;
 use crate::oauth::params::Params;
 use actix_web::http::Method;
 use actix_web::HttpRequest;
@@ -25,5 +27,13 @@ pub fn form(req: &HttpRequest, body: &[u8]) -> Result<Params, String> {
     if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         return Err("the request body must be application/x-www-form-urlencoded".into());
     }
-    Ok(Params::parse(body))
+    let params = Params::parse(body);
+    if let Some(name) = params.first_longer_than(limits::FORM_FIELD) {
+        let name: String = name.chars().take(40).collect();
+        return Err(format!(
+            "parameter {name} is longer than {} characters",
+            limits::FORM_FIELD
+        ));
+    }
+    Ok(params)
 }

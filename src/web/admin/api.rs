@@ -68,6 +68,11 @@ pub const OPERATIONS: &[(&str, &str)] = &[
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin/api/v1")
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                let message = format!("the query string does not fit: {e}");
+                let response = error(StatusCode::BAD_REQUEST, "invalid_request", &message);
+                actix_web::error::InternalError::from_response(e, response).into()
+            }))
             .route("/users", web::get().to(api_users::list_users))
             .route("/users", web::post().to(api_users::create_user))
             .route("/users/{id}", web::get().to(api_users::get_user))

@@ -109,6 +109,13 @@ async fn authorize(req: &HttpRequest) -> Result<ApiClient, HttpResponse> {
         }
         Err(e) => return Err(HttpError::from(e).json()),
     };
+    if super::carries_nul(req) {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the path or query string contains a NUL character (%00)",
+        ));
+    }
     Ok(ApiClient {
         client_id,
         ip: client_address(req, provider.config.trust_forwarded_for),

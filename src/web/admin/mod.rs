@@ -81,6 +81,13 @@ async fn unknown(
     )
 }
 
+/// Whether the request's path or query carries a NUL character (`%00`),
+/// which no name, id or search can hold (and Postgres cannot compare).
+/// Both doors ask it once the caller is let in, so that they answer first.
+fn carries_nul(req: &actix_web::HttpRequest) -> bool {
+    req.uri().path().contains("%00") || req.query_string().contains("%00")
+}
+
 /// New or changed redirect URIs are new CORS origins: this server picks
 /// them up at once (other replicas within 30 seconds).
 async fn refresh_origins(provider: &crate::state::Provider) {

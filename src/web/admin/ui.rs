@@ -47,6 +47,13 @@ async fn check(req: &HttpRequest) -> Result<AdminUser, HttpResponse> {
             StatusCode::FOUND,
             &format!("{base}/login/new-password?then=admin"),
         )),
+        Ok(Some((_, user))) if user.is_admin && super::carries_nul(req) => {
+            Err(pages.error(
+                StatusCode::BAD_REQUEST,
+                "This address is malformed",
+                "It contains a NUL character (%00), which no name or id can hold. Go back and follow a link instead.",
+            ))
+        }
         Ok(Some((_, user))) if user.is_admin => Ok(AdminUser { user }),
         Ok(Some((_, user))) => {
             tracing::warn!(user_id = %user.id, path = req.path(), "non-admin refused at the admin screens");
