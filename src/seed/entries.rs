@@ -344,13 +344,17 @@ impl SeedUser {
     /// The user, checked.
     pub(super) fn checked(&self) -> Result<PlannedUser, SeedError> {
         let who = |e: &dyn std::fmt::Display| invalid(format!("user {:?}: {e}", self.username));
-        if self.username.trim().is_empty() || self.username.trim() != self.username {
-            return Err(who(
-                &"username must be non-empty without surrounding spaces",
-            ));
-        }
+        // The same rule as for users created by an admin: what can be
+        // typed at the sign-in screen.
+        crate::admin::users::check_username(&self.username).map_err(|e| who(&e))?;
         if self.password.is_empty() {
             return Err(who(&"password is empty"));
+        }
+        if self.password.len() > crate::model::limits::PASSWORD {
+            return Err(who(&format_args!(
+                "password is longer than {} bytes",
+                crate::model::limits::PASSWORD
+            )));
         }
         if let Some(secret) = &self.totp_secret {
             if !totp::is_valid_secret(secret) {

@@ -124,3 +124,38 @@ async fn usernames_passwords_and_form_fields_have_limits() {
         "parameter scope is longer than 16384 characters"
     );
 }
+
+#[tokio::test]
+async fn seed_users_follow_the_sign_in_limits() {
+    // A seed cannot create an account nobody could sign in to.
+    let seed = |username: &str, password: &str| {
+        let path = std::env::temp_dir().join(format!(
+            "gh-bad-seed-{}.toml",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let text = format!("[[users]]\nusername = {username:?}\npassword = {password:?}\n");
+        std::fs::write(&path, text).unwrap();
+        let read = gatehouse::seed::read(&path).map(|_| ());
+        std::fs::remove_file(&path).unwrap();
+        read.map_err(|e| e.to_string())
+    };
+    let longest = "u".repeat(limits::USERNAME);
+    let password = "p".repeat(limits::PASSWORD);
+    assert_eq!(seed(&longest, &password), Ok(()));
+    for (username, password) in [
+        (
+            "u".repeat(limits::USERNAME + 1),
+            "a long passphrase".to_string(),
+        ),
+        ("two words".to_string(), "a long passphrase".to_string()),
+        ("zed".to_string(), "p".repeat(limits::PASSWORD + 1)),
+    ] {
+        let error = seed(&username, &password).unwrap_err();
+        let expected = if username == "zed" {
+            "password is longer than 1024 bytes"
+        } else {
+            "A username has 1 to 64 characters and no spaces."
+        };
+        assert!(error.contains(expected), "{username}: {error}");
+    }
+}
