@@ -35,6 +35,8 @@ fn fixture() -> &'static Fixture {
             scope: "openid".into(),
             auth_time: None,
             grant_id: None,
+            groups: Some(vec!["staff".into()]),
+            roles: None,
         };
         let genuine = jwt::sign(&signing, "at+jwt", &claims).unwrap();
         let keys = KeySet::new(signing, &[generated.public_jwk]).unwrap();

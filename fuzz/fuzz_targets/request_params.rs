@@ -25,6 +25,10 @@ fn client() -> ClientRecord {
         require_mfa: false,
         is_admin: false,
         lifetimes: Lifetimes::default(),
+        apis: vec!["https://api.example/".into()],
+        allowed_groups: vec![],
+        introspects: vec![],
+        roles: Default::default(),
     }
 }
 
@@ -43,7 +47,11 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = params.to_query();
     let client = client();
-    if let Ok(request) = validate(&params, Some(&client)) {
+    // RFC 8707 §2: an absolute URI without a fragment, at most once.
+    if let Ok(Some(resource)) = gatehouse::oauth::resource::requested(&params) {
+        assert!(!resource.contains('#'), "{resource:?}");
+    }
+    if let Ok(request) = validate(&params, Some(&client), Ok(None)) {
         assert!(client.redirect_uris.contains(&request.redirect_uri));
         assert!(request.scopes.iter().all(|s| client.scopes.contains(s)));
     }
