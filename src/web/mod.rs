@@ -140,11 +140,12 @@ pub async fn not_found(
     pages: web::Data<pages::Pages>,
     req: actix_web::HttpRequest,
 ) -> HttpResponse {
-    let path = req.path();
-    if ["/token", "/introspect", "/revoke"]
-        .iter()
-        .any(|p| path.ends_with(p))
-    {
+    let base = req
+        .app_data::<web::Data<crate::state::Provider>>()
+        .map(|provider| provider.config.base_path())
+        .unwrap_or_default();
+    let path = req.path().strip_prefix(base.as_str()).unwrap_or("");
+    if matches!(path, "/token" | "/introspect" | "/revoke") {
         return HttpResponse::MethodNotAllowed()
             .insert_header(("Allow", "POST"))
             .insert_header(("Cache-Control", "no-store"))

@@ -14,25 +14,19 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use std::net::IpAddr;
 use std::time::Instant;
 
-fn class_of(req: &ServiceRequest) -> Option<Class> {
-    if req.method() != Method::POST {
+/// The class of a request, from its method and its path below the issuer's
+/// base path. Exact paths: `/account/applications/revoke` is a screen, not
+/// the back channel's `/revoke`.
+fn class_of(method: &Method, path: &str) -> Option<Class> {
+    if method != Method::POST {
         return None;
     }
-    let path = req.path();
-    // Every form that checks a password or a second-factor code.
-    if path.ends_with("/login")
-        || path.ends_with("/login/totp")
-        || path.ends_with("/account/password")
-        || path.contains("/account/mfa/")
-    {
-        Some(Class::SignIn)
-    } else if ["/token", "/introspect", "/revoke"]
-        .iter()
-        .any(|p| path.ends_with(p))
-    {
-        Some(Class::BackChannel)
-    } else {
-        None
+    match path {
+        // Every form that checks a password or a second-factor code.
+        "/login" | "/login/totp" | "/account/password" => Some(Class::SignIn),
+        _ if path.starts_with("/account/mfa/") => Some(Class::SignIn),
+        "/token" | "/introspect" | "/revoke" => Some(Class::BackChannel),
+        _ => None,
     }
 }
 
@@ -64,7 +58,15 @@ pub async fn apply(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let verdict = match (class_of(&req), req.app_data::<web::Data<Provider>>()) {
+    let provider = req.app_data::<web::Data<Provider>>();
+    let class = provider.and_then(|provider| {
+        if req.method() != Method::POST {
+            return None; // before reading the base path: most requests are GETs
+        }
+        let base = provider.config.base_path();
+        class_of(req.method(), req.path().strip_prefix(base.as_str())?)
+    });
+    let verdict = match (class, provider) {
         (Some(class), Some(provider)) => {
             address(req.request(), provider.config.trust_forwarded_for).map(|address| {
                 (

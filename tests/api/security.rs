@@ -236,6 +236,15 @@ async fn back_channel_requests_are_limited_per_address() {
     assert!(limited.headers().contains_key("retry-after"));
     let body: serde_json::Value = limited.json().await.unwrap();
     assert_eq!(body["error"], "too_many_requests");
+    // A screen whose path ends the same way is not the back channel.
+    let screen = app
+        .browser
+        .post(app.url("/account/applications/revoke"))
+        .form(&[("client_id", "webapp")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(screen.status(), StatusCode::SEE_OTHER, "to sign in first");
 }
 
 /// Signs bob in with his password; returns the TOTP page's csrf and request.
