@@ -182,10 +182,19 @@ impl Store {
         if audit_before.is_none() {
             pruned.counts.push(("audit_events", 0));
         }
-        // Failure counters a day old no longer slow anyone down. These two
-        // tables stay small: one statement each.
-        let failures = self.prune_sign_in_failures(now - DAY).await?;
+        // Failure counters a day old no longer slow anyone down. An attack
+        // from many addresses leaves a row per address, so these go in
+        // batches too.
+        let failures = self
+            .sweep(&Sweep {
+                kind: "sign_in_failures",
+                sql: "DELETE FROM sign_in_failures WHERE (account, source) IN
+                      (SELECT account, source FROM sign_in_failures WHERE updated_at < $1 LIMIT $2)",
+                before: Some(now - DAY),
+            })
+            .await?;
         pruned.counts.push(("sign_in_failures", failures));
+        // One row per server: one statement.
         pruned
             .counts
             .push(("replicas", self.prune_replicas().await?));

@@ -107,15 +107,4 @@ impl Store {
         .await?;
         Ok(row.try_get("until")?)
     }
-
-    /// Drops counters untouched since `before`.
-    pub async fn prune_sign_in_failures(&self, before: i64) -> Result<u64, StoreError> {
-        Ok(
-            sqlx::query("DELETE FROM sign_in_failures WHERE updated_at < $1")
-                .bind(before)
-                .execute(&self.writer)
-                .await?
-                .rows_affected(),
-        )
-    }
 }
