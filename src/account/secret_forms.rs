@@ -116,7 +116,7 @@ pub async fn change_password(
             .store
             .delete_other_sessions(&user.id, &session.sid)
             .await?;
-        throttle::clear(&provider.store, &user.username).await?;
+        throttle::forget(&provider.store, &user.username).await?;
         record(provider, asker, "password.changed").await;
     }
     Ok(checked)

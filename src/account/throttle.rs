@@ -46,8 +46,12 @@ pub fn delay(failures: i64, (free, cap): Policy) -> i64 {
     (1i64 << exponent).min(cap)
 }
 
+/// The account's name in the throttle tables: the username as the
+/// sign-in looks it up (trimmed, and case-sensitive like the lookup, so
+/// "Bob" and "bob", two accounts, never share counters or trusted
+/// browsers), hashed so unknown and known names are kept alike.
 fn account_key(username: &str) -> String {
-    token_hash(&username.trim().to_lowercase())
+    token_hash(username.trim())
 }
 
 /// One attempt to prove a secret for an account: the counters it is
@@ -124,14 +128,25 @@ impl Attempt {
 
 /// Makes the browser that just signed in as `username` trusted for that
 /// account: a new device cookie value, carrying over the accounts its
-/// `previous` one was trusted for.
+/// `previous` one was trusted for, and the failures counted against it.
+/// Otherwise a stolen cookie could reset its own counter by signing in to
+/// an account of the thief's.
 pub async fn trust_browser(
     store: &Store,
     username: &str,
     previous: Option<&str>,
     now: i64,
 ) -> Result<String, AccountError> {
-    device_cookie::issue(store, &account_key(username), previous, now).await
+    let value = device_cookie::issue(store, &account_key(username), previous, now).await?;
+    if let Some(previous) = previous {
+        store
+            .rename_sign_in_source(
+                &format!("{DEVICE}{}", token_hash(previous)),
+                &format!("{DEVICE}{}", token_hash(&value)),
+            )
+            .await?;
+    }
+    Ok(value)
 }
 
 /// Seconds until every delay on the account has passed (0 when none is
@@ -141,13 +156,16 @@ pub async fn delayed_for(store: &Store, username: &str, now: i64) -> Result<i64,
     Ok((until - now).max(0))
 }
 
-/// Clears every counter of the account, trusted browsers' included (a new
-/// password, or an administrator's unlock).
+/// Clears every counter of the account, trusted browsers' included (an
+/// administrator's unlock); the trusted browsers stay trusted.
 pub async fn clear(store: &Store, username: &str) -> Result<(), AccountError> {
     Ok(store.clear_sign_in_failures(&account_key(username)).await?)
 }
 
-/// Forgets the account's counters and trusted browsers (it is deleted).
+/// Forgets the account's counters and the browsers trusted for it: when it
+/// is deleted, and after a password reset or change, so that a browser an
+/// intruder signed in from does not stay exempt from the unknown browsers'
+/// delays.
 pub async fn forget(store: &Store, username: &str) -> Result<(), AccountError> {
     let account = account_key(username);
     store.clear_sign_in_failures(&account).await?;
@@ -176,7 +194,8 @@ mod tests {
     }
 
     #[test]
-    fn usernames_are_keyed_case_insensitively() {
-        assert_eq!(account_key("Alice "), account_key("alice"));
+    fn usernames_are_keyed_as_the_sign_in_looks_them_up() {
+        assert_eq!(account_key("alice "), account_key("alice"));
+        assert_ne!(account_key("Alice"), account_key("alice"));
     }
 }

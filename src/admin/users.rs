@@ -272,7 +272,7 @@ pub async fn reset_password(
         .reset_password_hash(&user.id, &hash, must_change, ctx.now)
         .await?;
     ctx.store.delete_user_sessions(&user.id).await?;
-    throttle::clear(ctx.store, &user.username).await?;
+    throttle::forget(ctx.store, &user.username).await?;
     ctx.record("admin.user.password_reset", |e| {
         e.user(&user.id, &user.username)
             .detail("temporary", must_change.to_string())

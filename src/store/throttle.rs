@@ -107,4 +107,17 @@ impl Store {
         .await?;
         Ok(row.try_get("until")?)
     }
+
+    /// Gives the counters of source `from` (every account's) to source `to`:
+    /// a trusted browser's counters follow it when its cookie is replaced.
+    pub async fn rename_sign_in_source(&self, from: &str, to: &str) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("UPDATE sign_in_failures SET source = $1 WHERE source = $2")
+                .bind(to)
+                .bind(from)
+                .execute(&self.writer)
+                .await?
+                .rows_affected(),
+        )
+    }
 }

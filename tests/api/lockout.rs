@@ -79,6 +79,27 @@ async fn trusted_browser(app: &TestApp, username: &str, password: &str) -> Clien
     owner
 }
 
+/// Bob's second step, after his password, in `browser`.
+async fn enter_bobs_code(app: &TestApp, browser: &Client) -> Response {
+    let page = browser
+        .get(app.url("/login/totp"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_field(&page, "csrf").unwrap();
+    let code = app.totp_code();
+    browser
+        .post(app.url("/login/totp"))
+        .header("x-forwarded-for", HOME)
+        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Wrong passwords for `username` from unknown browsers at `n` addresses,
 /// one each, until unknown browsers must wait.
 async fn attack(app: &TestApp, username: &str, n: usize) {
@@ -265,6 +286,56 @@ async fn a_trusted_browser_that_keeps_failing_is_delayed_itself() {
 }
 
 #[tokio::test]
+async fn a_renewed_device_cookie_keeps_its_failures() {
+    // A thief holding alice's trusted browser fails until it must wait,
+    // then signs in to an account of their own (bob, here), which renews
+    // the cookie: the new value inherits the old one's failures.
+    let app = spawn().await;
+    let stolen = trusted_browser(&app, "alice", ALICE_PASSWORD).await;
+    for i in 0..5 {
+        let answer = attempt(&app, &stolen, "alice", "wrong", HOME).await;
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let to_code = attempt(&app, &stolen, "bob", BOB_PASSWORD, HOME).await;
+    assert_eq!(to_code.status(), StatusCode::SEE_OTHER);
+    let renewed = enter_bobs_code(&app, &stolen).await;
+    assert_eq!(renewed.status(), StatusCode::SEE_OTHER);
+    assert!(set_cookie(&renewed, "gatehouse_device").is_some());
+    let locked = attempt(&app, &stolen, "alice", "wrong", HOME).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_password_change_distrusts_every_browser_of_the_account() {
+    let app = spawn().await;
+    let intruders = trusted_browser(&app, "alice", ALICE_PASSWORD).await;
+    let trusted = rows(&app.database_url, "SELECT account FROM device_cookies").await;
+    assert_eq!(trusted.len(), 1);
+    // The owner, from another browser, has an admin reset the password.
+    let token = app.admin_token().await;
+    let reset = app
+        .api
+        .post(app.url("/admin/api/v1/users/alice/reset-password"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "password": "a brand new passphrase 9" }))
+        .send()
+        .await
+        .unwrap();
+    let status = reset.status();
+    assert_eq!(status, StatusCode::OK);
+    let trusted = rows(&app.database_url, "SELECT account FROM device_cookies").await;
+    assert!(trusted.is_empty(), "no browser stays trusted for alice");
+    // The intruder's browser is an unknown browser again: its failures
+    // count against its address like anyone's.
+    for _ in 0..3 {
+        let answer = attempt(&app, &intruders, "alice", "wrong", "203.0.113.9").await;
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    }
+    let delayed = attempt(&app, &intruders, "alice", "wrong", "203.0.113.9").await;
+    assert_eq!(delayed.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
 async fn forged_leaked_and_other_accounts_device_cookies_are_not_trusted() {
     let app = spawn().await;
     // A browser trusted for alice, and the hash the database keeps of it.
@@ -309,23 +380,7 @@ async fn one_browser_stays_trusted_for_each_account_it_signed_in_to() {
         None,
         "not before the second factor"
     );
-    let page = shared
-        .get(app.url("/login/totp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden_field(&page, "csrf").unwrap();
-    let code = app.totp_code();
-    let signed_in = shared
-        .post(app.url("/login/totp"))
-        .header("x-forwarded-for", HOME)
-        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = enter_bobs_code(&app, &shared).await;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
     assert!(set_cookie(&signed_in, "gatehouse_device").is_some());
     assert_eq!(
