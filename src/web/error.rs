@@ -187,12 +187,9 @@ pub fn too_large<B>(
         ),
     );
     let pages = req.app_data::<actix_web::web::Data<Pages>>();
-    let base_path = req
-        .app_data::<actix_web::web::Data<crate::state::Provider>>()
-        .map(|provider| provider.config.base_path())
-        .unwrap_or_default();
+    let json = super::routed_path(&req).is_some_and(|path| super::speaks_json(&path));
     let response = match pages {
-        Some(pages) if !super::speaks_json(&base_path, req.path()) => refusal.page(pages),
+        Some(pages) if !json => refusal.page(pages),
         _ => refusal.json(),
     };
     Ok(actix_web::middleware::ErrorHandlerResponse::Response(

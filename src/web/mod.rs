@@ -126,11 +126,25 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
     }
 }
 
-/// Whether `path` (below the issuer's `base_path`) is an endpoint programs
-/// call, whose errors are JSON: the back channel, userinfo and the admin
-/// API; the rest are screens.
-pub fn speaks_json(base_path: &str, path: &str) -> bool {
-    let path = path.strip_prefix(base_path).unwrap_or(path);
+/// The path a request is routed by, below the issuer's base path (`None`
+/// outside it). The router percent-decodes the path first (`/log%69n`
+/// reaches `/login`), so everything that classifies a request by its path
+/// reads it here, decoded the same way, never from the raw request line.
+pub fn routed_path(req: &actix_web::HttpRequest) -> Option<String> {
+    let base = req
+        .app_data::<web::Data<crate::state::Provider>>()
+        .map(|provider| provider.config.base_path())
+        .unwrap_or_default();
+    req.match_info()
+        .as_str()
+        .strip_prefix(base.as_str())
+        .map(str::to_string)
+}
+
+/// Whether `path` (from [`routed_path`]) is an endpoint programs call,
+/// whose errors are JSON: the back channel, userinfo and the admin API; the
+/// rest are screens.
+pub fn speaks_json(path: &str) -> bool {
     matches!(path, "/token" | "/introspect" | "/revoke" | "/userinfo")
         || path.starts_with("/admin/api/")
 }
@@ -140,12 +154,8 @@ pub async fn not_found(
     pages: web::Data<pages::Pages>,
     req: actix_web::HttpRequest,
 ) -> HttpResponse {
-    let base = req
-        .app_data::<web::Data<crate::state::Provider>>()
-        .map(|provider| provider.config.base_path())
-        .unwrap_or_default();
-    let path = req.path().strip_prefix(base.as_str()).unwrap_or("");
-    if matches!(path, "/token" | "/introspect" | "/revoke") {
+    let path = routed_path(&req).unwrap_or_default();
+    if matches!(path.as_str(), "/token" | "/introspect" | "/revoke") {
         return HttpResponse::MethodNotAllowed()
             .insert_header(("Allow", "POST"))
             .insert_header(("Cache-Control", "no-store"))

@@ -59,13 +59,11 @@ pub async fn apply(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let provider = req.app_data::<web::Data<Provider>>();
-    let class = provider.and_then(|provider| {
-        if req.method() != Method::POST {
-            return None; // before reading the base path: most requests are GETs
-        }
-        let base = provider.config.base_path();
-        class_of(req.method(), req.path().strip_prefix(base.as_str())?)
-    });
+    // Most requests are GETs: the path is read only for a POST.
+    let class = (req.method() == Method::POST)
+        .then(|| super::routed_path(req.request()))
+        .flatten()
+        .and_then(|path| class_of(req.method(), &path));
     let verdict = match (class, provider) {
         (Some(class), Some(provider)) => {
             address(req.request(), provider.config.trust_forwarded_for).map(|address| {

@@ -166,10 +166,20 @@ async fn a_public_client_can_redeem_its_code_from_the_browser() {
 
 /// Posts a password for `username` from the test's one address.
 async fn try_password(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    try_password_at(app, "/login", username, password).await
+}
+
+/// The same post to `path`, an address the router takes for `/login`.
+async fn try_password_at(
+    app: &TestApp,
+    path: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
     let page = app.get("/login").await.text().await.unwrap();
     let csrf = hidden_field(&page, "csrf").unwrap();
     app.browser
-        .post(app.url("/login"))
+        .post(app.url(path))
         .form(&[
             ("csrf", csrf.as_str()),
             ("username", username),
@@ -213,6 +223,19 @@ async fn sign_in_posts_are_limited_per_address_whatever_the_username() {
     assert_address_limited(try_password(&app, "alice", ALICE_PASSWORD).await).await;
     // The screens a person reads are not limited.
     assert_eq!(app.get("/login").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_percent_encoded_path_draws_on_the_same_budget() {
+    // The router decodes `/log%69n` to `/login`; the limiter must see the
+    // same path, or encoding one letter would skip it.
+    let app = spawn_app_with(|c| c.rate_limit_sign_in = 3).await;
+    for (i, path) in ["/log%69n", "/%6cogin", "/login"].iter().enumerate() {
+        let answer = try_password_at(&app, path, &format!("someone-{i}"), "guess").await;
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    assert_address_limited(try_password_at(&app, "/log%69n", "someone-3", "guess").await).await;
+    assert_address_limited(try_password(&app, "someone-4", "guess").await).await;
 }
 
 #[tokio::test]
