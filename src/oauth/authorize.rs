@@ -125,7 +125,7 @@ pub enum AuthorizeError {
 pub fn client_id(params: &Params) -> Result<&str, String> {
     match params.get("client_id") {
         Ok(Some(id)) if id.len() > limits::CLIENT_ID => Err(format!(
-            "The request's client_id is longer than {} characters, so it names no application.",
+            "The request's client_id is longer than {} bytes, so it names no application.",
             limits::CLIENT_ID
         )),
         Ok(Some(id)) => Ok(id),
@@ -157,7 +157,7 @@ pub fn validate(
     let redirect_uri = match params.get("redirect_uri") {
         Ok(Some(uri)) if uri.len() > limits::REDIRECT_URI => {
             return Err(AuthorizeError::Untrusted(format!(
-                "The request's return address is longer than {} characters (redirect_uri is too long).",
+                "The request's return address is longer than {} bytes (redirect_uri is too long).",
                 limits::REDIRECT_URI
             )))
         }
@@ -191,7 +191,7 @@ pub fn validate(
         // instead of redirecting; so, as for a bad redirect_uri, the user
         // gets the error page and the client gets nothing.
         return Err(AuthorizeError::Untrusted(format!(
-            "The application sent a state value longer than {} characters, which is more than this sign-in service keeps.",
+            "The application sent a state value longer than {} bytes, which is more than this sign-in service keeps.",
             limits::STATE
         )));
     }
@@ -250,7 +250,7 @@ pub fn validate(
         return fail(
             &request,
             ErrorCode::InvalidRequest,
-            format!("{name} is longer than {limit} characters"),
+            format!("{name} is longer than {limit} bytes"),
         );
     }
 

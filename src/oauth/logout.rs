@@ -67,7 +67,7 @@ pub async fn validate(provider: &Provider, params: &Params) -> Result<LogoutRequ
     ]);
     if let Some((name, limit)) = too_long {
         return Err(LogoutError::Untrusted(format!(
-            "The sign-out request's {name} is longer than {limit} characters."
+            "The sign-out request's {name} is longer than {limit} bytes."
         )));
     }
     let mut request = LogoutRequest {

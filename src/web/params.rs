@@ -31,7 +31,7 @@ pub fn form(req: &HttpRequest, body: &[u8]) -> Result<Params, String> {
     if let Some(name) = params.first_longer_than(limits::FORM_FIELD) {
         let name: String = name.chars().take(40).collect();
         return Err(format!(
-            "parameter {name} is longer than {} characters",
+            "parameter {name} is longer than {} bytes",
             limits::FORM_FIELD
         ));
     }

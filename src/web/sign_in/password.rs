@@ -128,7 +128,7 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
             StatusCode::BAD_REQUEST,
             None,
             &format!(
-                "A username has at most {} characters, and a password at most {}.",
+                "A username has at most {} characters, and a password at most {} bytes.",
                 limits::USERNAME,
                 limits::PASSWORD
             ),

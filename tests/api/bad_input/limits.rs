@@ -37,7 +37,39 @@ async fn each_authorization_parameter_is_accepted_up_to_its_limit() {
         .get(&authorize(&format!("&nonce={}", over(limits::NONCE))))
         .await;
     let described = param(&location_params(&nonce), "error_description").unwrap();
-    assert_eq!(described, "nonce is longer than 512 characters");
+    assert_eq!(described, "nonce is longer than 512 bytes");
+    // A challenge at the limit is refused for its shape, one over it for
+    // its length: the length check comes first and says so.
+    let app = &app;
+    let described = |extra: String| async move {
+        let answer = app.get(&authorize(&extra)).await;
+        param(&location_params(&answer), "error_description").unwrap()
+    };
+    let challenge = |n: usize| {
+        format!(
+            "&code_challenge_method=S256&code_challenge={}",
+            "x".repeat(n)
+        )
+    };
+    assert!(described(challenge(limits::CODE_CHALLENGE))
+        .await
+        .starts_with("code_challenge must be a base64url SHA-256 digest"),);
+    assert_eq!(
+        described(challenge(limits::CODE_CHALLENGE + 1)).await,
+        "code_challenge is longer than 128 bytes"
+    );
+    // Limits count bytes: 170 euro signs (510 bytes) pass, 171 (513) do not.
+    let euros = |n: usize| format!("&nonce={}", "%E2%82%AC".repeat(n));
+    let under = app.get(&authorize(&euros(170))).await;
+    assert!(
+        location(&under).contains("/login?request="),
+        "{}",
+        location(&under)
+    );
+    assert_eq!(
+        described(euros(171)).await,
+        "nonce is longer than 512 bytes"
+    );
 }
 
 #[tokio::test]
@@ -54,7 +86,7 @@ async fn an_oversized_state_is_neither_stored_nor_echoed() {
     assert!(answer.headers().get("location").is_none());
     let page = answer.text().await.unwrap();
     assert!(page.contains("This sign-in request cannot be trusted"));
-    assert!(page.contains("state value longer than 2048 characters"));
+    assert!(page.contains("state value longer than 2048 bytes"));
     assert!(
         !page.contains(&state[..100]),
         "the page does not echo the state"
@@ -84,7 +116,7 @@ async fn an_oversized_state_is_neither_stored_nor_echoed() {
     assert_eq!(answer.status(), reqwest::StatusCode::BAD_REQUEST);
     assert!(answer.headers().get("location").is_none());
     let page = answer.text().await.unwrap();
-    assert!(page.contains("state is longer than 2048 characters"));
+    assert!(page.contains("state is longer than 2048 bytes"));
     assert!(!page.contains(&state[..100]));
 }
 
@@ -121,7 +153,7 @@ async fn usernames_passwords_and_form_fields_have_limits() {
     let body: Value = over.json().await.unwrap();
     assert_eq!(
         body["error_description"],
-        "parameter scope is longer than 16384 characters"
+        "parameter scope is longer than 16384 bytes"
     );
 }
 
