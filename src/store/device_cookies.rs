@@ -4,6 +4,10 @@
 
 use super::{Store, StoreError};
 
+/// The most browsers trusted for one account at a time; the oldest go
+/// first.
+const TRUSTED_PER_ACCOUNT: i64 = 20;
+
 impl Store {
     /// Trusts the browser holding the value hashed as `token_hash` for
     /// `account` until `expires_at`. With `previous` (the hash of the value
@@ -38,6 +42,21 @@ impl Store {
         .bind(account)
         .bind(now)
         .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        // Each sign-in from a browser without the cookie adds a row that
+        // lasts a year: keep the newest few per account (this one always).
+        sqlx::query(
+            "DELETE FROM device_cookies
+             WHERE account = $1 AND token_hash <> $2
+               AND token_hash NOT IN (SELECT token_hash FROM device_cookies
+                                      WHERE account = $1 AND token_hash <> $2
+                                      ORDER BY created_at DESC, token_hash DESC
+                                      LIMIT $3)",
+        )
+        .bind(account)
+        .bind(token_hash)
+        .bind(TRUSTED_PER_ACCOUNT - 1)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

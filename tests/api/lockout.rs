@@ -306,6 +306,33 @@ async fn a_renewed_device_cookie_keeps_its_failures() {
 }
 
 #[tokio::test]
+async fn an_account_trusts_its_twenty_newest_browsers() {
+    let app = spawn().await;
+    let mut browsers = Vec::new();
+    for _ in 0..22 {
+        browsers.push(trusted_browser(&app, "alice", ALICE_PASSWORD).await);
+        app.clock.advance(60);
+    }
+    let trusted = rows(&app.database_url, "SELECT account FROM device_cookies").await;
+    assert_eq!(trusted.len(), 20);
+    // The newest is among them: its failures count against it alone (five
+    // free), where an unknown browser at one address waits after three.
+    let newest = browsers.last().unwrap();
+    for i in 0..4 {
+        let answer = attempt(&app, newest, "alice", "wrong", "198.51.100.7").await;
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // The oldest is no longer trusted: an unknown browser again.
+    let oldest = browsers.first().unwrap();
+    for i in 0..3 {
+        let answer = attempt(&app, oldest, "alice", "wrong", "198.51.100.8").await;
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let delayed = attempt(&app, oldest, "alice", "wrong", "198.51.100.8").await;
+    assert_eq!(delayed.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
 async fn a_password_change_distrusts_every_browser_of_the_account() {
     let app = spawn().await;
     let intruders = trusted_browser(&app, "alice", ALICE_PASSWORD).await;
