@@ -33,25 +33,40 @@ pub(super) async fn trusted(
         .then_some(hash))
 }
 
+/// A value handed to a browser, with the hashes that name it and the value
+/// it replaces in the database.
+pub(super) struct Issued {
+    /// The value: the only copy, for the cookie.
+    pub value: String,
+    /// Its hash.
+    pub hash: String,
+    /// The hash of the value it replaces, if the browser sent one.
+    pub previous_hash: Option<String>,
+}
+
 /// A new value for the browser, trusted for `account`; the accounts its
-/// `previous` value was trusted for carry over to it. The value is the only
-/// copy: it goes into the cookie.
+/// `previous` value was trusted for carry over to it.
 pub(super) async fn issue(
     store: &Store,
     account: &str,
     previous: Option<&str>,
     now: i64,
-) -> Result<String, AccountError> {
+) -> Result<Issued, AccountError> {
     let value = random_token();
-    let previous = previous.map(token_hash);
+    let hash = token_hash(&value);
+    let previous_hash = previous.map(token_hash);
     store
         .trust_device(
-            &token_hash(&value),
+            &hash,
             account,
-            previous.as_deref(),
+            previous_hash.as_deref(),
             now,
             now + LIFETIME,
         )
         .await?;
-    Ok(value)
+    Ok(Issued {
+        value,
+        hash,
+        previous_hash,
+    })
 }

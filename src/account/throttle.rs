@@ -137,16 +137,16 @@ pub async fn trust_browser(
     previous: Option<&str>,
     now: i64,
 ) -> Result<String, AccountError> {
-    let value = device_cookie::issue(store, &account_key(username), previous, now).await?;
-    if let Some(previous) = previous {
+    let issued = device_cookie::issue(store, &account_key(username), previous, now).await?;
+    if let Some(previous_hash) = &issued.previous_hash {
         store
             .rename_sign_in_source(
-                &format!("{DEVICE}{}", token_hash(previous)),
-                &format!("{DEVICE}{}", token_hash(&value)),
+                &format!("{DEVICE}{previous_hash}"),
+                &format!("{DEVICE}{}", issued.hash),
             )
             .await?;
     }
-    Ok(value)
+    Ok(issued.value)
 }
 
 /// Seconds until every delay on the account has passed (0 when none is
