@@ -31,6 +31,8 @@ pub struct Provider {
     keys: RwLock<Arc<KeySet>>,
     starting: AtomicBool,
     cors_origins: RwLock<Arc<HashSet<String>>>,
+    /// `config.base_path()`, parsed from the issuer once: every POST reads it.
+    base_path: String,
 }
 
 impl Provider {
@@ -38,6 +40,7 @@ impl Provider {
     pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>, keys: KeySet) -> Provider {
         Provider {
             rate_limiter: RateLimiter::new(&config),
+            base_path: config.base_path(),
             audit: crate::audit_log::AuditLog::start(store.clone()),
             verified_tokens: Default::default(),
             config,
@@ -48,6 +51,12 @@ impl Provider {
             starting: AtomicBool::new(false),
             cors_origins: RwLock::new(Arc::new(HashSet::new())),
         }
+    }
+
+    /// The path part of the issuer (`""` or `/prefix`), under which every
+    /// endpoint is served.
+    pub fn base_path(&self) -> &str {
+        &self.base_path
     }
 
     /// Marks start-up work that runs while the server already answers (the

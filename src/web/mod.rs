@@ -131,13 +131,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
 /// reaches `/login`), so everything that classifies a request by its path
 /// reads it here, decoded the same way, never from the raw request line.
 pub fn routed_path(req: &actix_web::HttpRequest) -> Option<String> {
-    let base = req
-        .app_data::<web::Data<crate::state::Provider>>()
-        .map(|provider| provider.config.base_path())
-        .unwrap_or_default();
+    let provider = req.app_data::<web::Data<crate::state::Provider>>();
+    let base = provider.map_or("", |provider| provider.base_path());
     req.match_info()
         .as_str()
-        .strip_prefix(base.as_str())
+        .strip_prefix(base)
         .map(str::to_string)
 }
 
