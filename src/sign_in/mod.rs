@@ -142,6 +142,9 @@ pub enum Refusal {
         /// What to tell the person.
         problem: &'static str,
     },
+    /// Longer than any username or password can be (`model::limits`):
+    /// refused before anything is counted or hashed.
+    TooLong,
 }
 
 impl Refusal {
@@ -152,6 +155,11 @@ impl Refusal {
                 format!("Too many failed attempts. Wait {wait} seconds, then try again.")
             }
             Refusal::Wrong { problem } => problem.to_string(),
+            Refusal::TooLong => format!(
+                "A username has at most {} characters, and a password at most {} bytes.",
+                crate::model::limits::USERNAME,
+                crate::model::limits::PASSWORD
+            ),
         }
     }
 }

@@ -3,8 +3,9 @@
 //! password take the same time and get the same sentence; only the audit
 //! log tells them apart.
 
-use super::{first_factor, Outcome, Proof, SignInError, Verdict, Visitor};
+use super::{first_factor, Outcome, Proof, Refusal, SignInError, Verdict, Visitor};
 use crate::account::password::check_password;
+use crate::model::limits;
 use crate::state::Provider;
 
 /// What the person is told for any refused username and password.
@@ -47,6 +48,11 @@ pub async fn sign_in(
     username: &str,
     password: &str,
 ) -> Result<Outcome, SignInError> {
+    // No account has a longer username or password: refused before the
+    // attempt counts against anyone or argon2 hashes anything.
+    if username.chars().count() > limits::USERNAME || password.len() > limits::PASSWORD {
+        return Ok(Outcome::Refused(Refusal::TooLong));
+    }
     first_factor(
         provider,
         visitor,

@@ -43,6 +43,7 @@ pub fn refusal_status(refusal: &Refusal) -> StatusCode {
     match refusal {
         Refusal::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
         Refusal::Wrong { .. } => StatusCode::UNAUTHORIZED,
+        Refusal::TooLong => StatusCode::BAD_REQUEST,
     }
 }
 

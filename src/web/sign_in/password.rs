@@ -4,7 +4,6 @@
 
 use super::{destination, refusal_status, screen_query, signed_in, visitor};
 use crate::account::mfa;
-use crate::model::limits;
 use crate::oauth::pending_requests;
 use crate::sign_in::{self, Outcome};
 use crate::state::Provider;
@@ -121,19 +120,6 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
             "Enter your username and your password.",
         );
     };
-    // No account has a longer username or password: refused before the
-    // sign-in counts or hashes anything.
-    if username.chars().count() > limits::USERNAME || password.len() > limits::PASSWORD {
-        return again(
-            StatusCode::BAD_REQUEST,
-            None,
-            &format!(
-                "A username has at most {} characters, and a password at most {} bytes.",
-                limits::USERNAME,
-                limits::PASSWORD
-            ),
-        );
-    }
     let outcome =
         match sign_in::password::sign_in(&provider, &visitor(&req, &provider), username, password)
             .await
