@@ -279,7 +279,7 @@ async fn profile_changes_are_checked_and_saved() {
 async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     let app = spawn_app().await;
     // A second browser signed in as alice.
-    let other = spawn_browser();
+    let other = new_browser();
     let login = other.get(app.url("/login")).send().await.unwrap();
     let html = login.text().await.unwrap();
     let csrf = hidden_field(&html, "csrf").unwrap();
@@ -371,26 +371,9 @@ async fn sessions_can_be_signed_out_one_by_one_or_all_others() {
     let app = spawn_app().await;
     let mut others = Vec::new();
     for _ in 0..2 {
-        let other = spawn_browser();
-        let html = other
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = hidden_field(&html, "csrf").unwrap();
-        other
-            .post(app.url("/login"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("username", "alice"),
-                ("password", ALICE_PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let other = new_browser();
+        app.post_password(&other, "/login", ("alice", ALICE_PASSWORD), None)
+            .await;
         others.push(other);
     }
     let page = app.sign_in_to_account("alice", ALICE_PASSWORD).await;
@@ -530,13 +513,4 @@ async fn mfa_can_be_turned_off_with_a_current_code_only() {
         )
         .await;
     assert!(!location(&answer).contains("/login/totp"), "no code asked");
-}
-
-/// A separate cookie jar: another browser.
-fn spawn_browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap()
 }

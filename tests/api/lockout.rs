@@ -38,26 +38,8 @@ async fn attempt(
     password: &str,
     from: &str,
 ) -> Response {
-    let page = browser
-        .get(app.url("/login"))
-        .send()
+    app.post_password(browser, "/login", (username, password), Some(from))
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden_field(&page, "csrf").unwrap();
-    browser
-        .post(app.url("/login"))
-        .header("x-forwarded-for", from)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", username),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap()
 }
 
 /// The `Set-Cookie` header that sets `name`.

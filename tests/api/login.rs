@@ -285,19 +285,8 @@ async fn try_password(
     password: &str,
     from: &str,
 ) -> reqwest::Response {
-    let page = app.get("/login").await.text().await.unwrap();
-    let csrf = hidden_field(&page, "csrf").unwrap();
-    app.browser
-        .post(app.url("/login"))
-        .header("x-forwarded-for", from)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", username),
-            ("password", password),
-        ])
-        .send()
+    app.post_password(&app.browser, "/login", (username, password), Some(from))
         .await
-        .unwrap()
 }
 
 #[tokio::test]

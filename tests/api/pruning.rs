@@ -52,24 +52,10 @@ async fn pruned(app: &TestApp, kind: &str) -> f64 {
 
 /// Signs `username` in from a browser of its own; returns that browser.
 async fn signed_in_elsewhere(app: &TestApp, username: &str, password: &str) -> reqwest::Client {
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let page = browser.get(app.url("/login")).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    let csrf = hidden_field(&page.text().await.unwrap(), "csrf").expect("csrf field");
-    let answer = browser
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", username),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let browser = new_browser();
+    let answer = app
+        .post_password(&browser, "/login", (username, password), None)
+        .await;
     assert_eq!(answer.status(), StatusCode::SEE_OTHER, "signed in");
     browser
 }

@@ -176,18 +176,8 @@ async fn try_password_at(
     username: &str,
     password: &str,
 ) -> reqwest::Response {
-    let page = app.get("/login").await.text().await.unwrap();
-    let csrf = hidden_field(&page, "csrf").unwrap();
-    app.browser
-        .post(app.url(path))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", username),
-            ("password", password),
-        ])
-        .send()
+    app.post_password(&app.browser, path, (username, password), None)
         .await
-        .unwrap()
 }
 
 /// Checks that `answer` is the per-address limiter's 429 for a screen.

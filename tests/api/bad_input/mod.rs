@@ -291,11 +291,7 @@ async fn check(
 /// A browser that has signed in as `username` (straight on the login
 /// page) and the CSRF token its pages carry.
 pub async fn signed_in_browser(app: &TestApp, username: &str, password: &str) -> (Client, String) {
-    let browser = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
+    let browser = new_browser();
     let page = browser.get(app.url("/login")).send().await.unwrap();
     let csrf = hidden_field(&page.text().await.unwrap(), "csrf").expect("a CSRF field");
     let answer = browser
@@ -327,11 +323,7 @@ pub fn anonymous() -> Client {
 /// A browser that has a CSRF cookie (from the login page) but no session,
 /// and its token.
 pub async fn with_csrf_only(app: &TestApp) -> (Client, String) {
-    let browser = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
+    let browser = new_browser();
     let page = browser.get(app.url("/login")).send().await.unwrap();
     let csrf = hidden_field(&page.text().await.unwrap(), "csrf").expect("a CSRF field");
     (browser, csrf)

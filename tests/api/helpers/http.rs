@@ -3,8 +3,17 @@
 
 use super::app::TestApp;
 use reqwest::header::LOCATION;
-use reqwest::{Response, StatusCode};
+use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
+
+/// Another browser, with a cookie jar of its own, following no redirects.
+pub fn new_browser() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
 
 /// The value of a hidden input in an HTML page.
 pub fn hidden_field(html: &str, name: &str) -> Option<String> {
@@ -61,6 +70,33 @@ impl TestApp {
             format!("http://127.0.0.1:{}{to}", self.port)
         };
         self.browser.get(url).send().await.unwrap()
+    }
+
+    /// Posts the sign-in form as `browser` would: reads `/login` for its
+    /// CSRF token, then sends `username` and `password` to `path` (`/login`,
+    /// or another address for it), from `from` when given (X-Forwarded-For).
+    pub async fn post_password(
+        &self,
+        browser: &Client,
+        path: &str,
+        (username, password): (&str, &str),
+        from: Option<&str>,
+    ) -> Response {
+        let page = browser.get(self.url("/login")).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "the sign-in page");
+        let csrf = hidden_field(&page.text().await.unwrap(), "csrf").expect("a CSRF field");
+        let mut post = browser.post(self.url(path));
+        if let Some(from) = from {
+            post = post.header("x-forwarded-for", from);
+        }
+        post.form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
     }
 
     /// Fills in and submits a form page at `path` with `fields` (CSRF, the
