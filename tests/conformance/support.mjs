@@ -13,7 +13,7 @@
 import crypto from 'node:crypto';
 import * as client from 'openid-client';
 import * as jose from 'jose';
-import { CheckError, check } from '../rp/rp.mjs';
+import { CheckError, check, htmlUnescape } from '../rp/rp.mjs';
 
 export const ISSUER = process.env.GATEHOUSE_ISSUER;
 export const CALLBACK_BASE = 'https://rp.conformance.test/test/a/gatehouse';
@@ -85,16 +85,6 @@ export function authRequest(c = CLIENT, extra = {}) {
   const url = new URL(discovery.json.authorization_endpoint);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   return { params, url };
-}
-
-function htmlUnescape(s) {
-  return s
-    .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
-    .replace(/&#([0-9]+);/g, (_, d) => String.fromCodePoint(parseInt(d, 10)))
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 }
 
 // The first form of a page: its action and hidden fields.

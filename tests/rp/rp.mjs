@@ -126,7 +126,7 @@ function totp(secretBase32, now = Date.now()) {
 }
 
 // Tera autoescapes attribute values; undo that so submitted tokens match.
-function htmlUnescape(s) {
+export function htmlUnescape(s) {
   return s
     .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
     .replace(/&#([0-9]+);/g, (_, d) => String.fromCodePoint(parseInt(d, 10)))
