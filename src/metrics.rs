@@ -27,6 +27,7 @@ pub const PRUNED_KINDS: &[&str] = &[
     "authorization_codes",
     "interactions",
     "mfa_challenges",
+    "webauthn_ceremonies",
     "sessions",
     "revoked_access_tokens",
     "device_cookies",

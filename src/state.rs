@@ -28,6 +28,9 @@ pub struct Provider {
     pub audit: crate::audit_log::AuditLog,
     /// Access tokens whose signatures already verified.
     pub verified_tokens: crate::crypto::verified_tokens::VerifiedTokens,
+    /// The WebAuthn relying party, or why passkeys are off (an issuer on
+    /// an IP address).
+    pub passkeys: Result<Arc<webauthn_rs::Webauthn>, String>,
     keys: RwLock<Arc<KeySet>>,
     starting: AtomicBool,
     cors_origins: RwLock<Arc<HashSet<String>>>,
@@ -43,6 +46,8 @@ impl Provider {
             base_path: config.base_path(),
             audit: crate::audit_log::AuditLog::start(store.clone()),
             verified_tokens: Default::default(),
+            passkeys: crate::crypto::passkey::relying_party(&config.issuer, &config.product_name)
+                .map(Arc::new),
             config,
             store,
             clock,

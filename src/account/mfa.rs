@@ -151,3 +151,20 @@ pub async fn check_code(
     }
     Ok(CodeCheck::Rejected(factor))
 }
+
+/// Uses up one attempt of the challenge for a method that checks its own
+/// answer (a passkey): `false` when none is left, and the challenge closes.
+pub async fn take_attempt(store: &Store, token: &str, now: i64) -> Result<bool, AccountError> {
+    let hash = token_hash(token);
+    if store.take_mfa_attempt(&hash, MAX_ATTEMPTS, now).await?.is_none() {
+        store.delete_mfa_challenge(&hash).await?;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Closes the challenge: its second factor was given.
+pub async fn close_challenge(store: &Store, token: &str) -> Result<(), AccountError> {
+    store.delete_mfa_challenge(&token_hash(token)).await?;
+    Ok(())
+}

@@ -5,6 +5,7 @@
 pub mod device_cookie;
 pub mod enrolment;
 pub mod mfa;
+pub mod passkeys;
 pub mod password;
 pub mod profile;
 pub mod recovery;

@@ -3,6 +3,7 @@
 
 pub mod jwt;
 pub mod key_set;
+pub mod passkey;
 pub mod password;
 pub mod totp;
 pub mod verified_tokens;

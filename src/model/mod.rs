@@ -1,5 +1,5 @@
 //! The nouns every layer speaks of: users, groups, APIs, scopes, clients,
-//! sessions, codes, grants, consents, signing keys and audit events, as plain values. The store reads
+//! sessions, passkeys, codes, grants, consents, signing keys and audit events, as plain values. The store reads
 //! and writes them; the use cases and the screens pass them around. Nothing
 //! here talks to a database or to HTTP.
 
@@ -11,6 +11,7 @@ mod consent;
 mod grant;
 pub mod limits;
 mod mfa_challenge;
+mod passkey;
 mod session;
 mod signing_key;
 mod token_claims;
@@ -23,7 +24,8 @@ pub use code::{CodeRecord, NewCode};
 pub use consent::ConsentSummary;
 pub use grant::{GrantRecord, GrantSummary, NewGrant, RefreshRecord};
 pub use mfa_challenge::MfaChallenge;
-pub use session::{Device, SessionRecord, SessionSummary};
+pub use passkey::{Ceremony, CeremonyPurpose, PasskeyRecord, StoredPasskey};
+pub use session::{multi_factor, Device, SessionRecord, SessionSummary};
 pub use signing_key::KeyRecord;
 pub use token_claims::{AccessClaims, IdClaims};
 pub use user::{Address, NewUser, Profile, UserRecord};

@@ -15,6 +15,14 @@ pub struct SessionRecord {
     pub expires_at: i64,
 }
 
+/// Whether a session's `amr` (space-separated RFC 8176 values) shows more
+/// than one factor: a one-time code after the password (`otp`), or a
+/// method that is multi-factor on its own, such as a passkey with user
+/// verification (`mfa`).
+pub fn multi_factor(amr: &str) -> bool {
+    amr.split(' ').any(|m| m == "otp" || m == "mfa")
+}
+
 /// What the browser said about itself when the session began, so that its
 /// owner can recognise it on the account page.
 #[derive(Debug, Clone, Default)]

@@ -36,8 +36,18 @@ pub struct UserRecord {
     pub totp_pending_secret: Option<String>,
     /// The password was set by an admin: it must be changed at sign-in.
     pub must_change_password: bool,
+    /// How many passkeys the user has registered (each one is a second
+    /// factor, and a way to sign in on its own).
+    pub passkeys: i64,
     /// When the user's record last changed (the `updated_at` claim).
     pub updated_at: i64,
+}
+
+impl UserRecord {
+    /// Whether the user has a second factor: a TOTP app or a passkey.
+    pub fn has_second_factor(&self) -> bool {
+        self.totp_secret.is_some() || self.passkeys > 0
+    }
 }
 
 /// The standard claims of OpenID Connect Core §5.1 besides `sub`, `name`,

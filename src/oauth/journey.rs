@@ -72,7 +72,7 @@ pub enum Begin {
 pub fn signed_in(session: Option<&(SessionRecord, UserRecord)>) -> Option<SignedIn<'_>> {
     session.map(|(session, user)| SignedIn {
         session,
-        has_totp: user.totp_secret.is_some(),
+        has_second_factor: user.has_second_factor(),
         must_change_password: user.must_change_password,
         groups: &user.groups,
     })

@@ -32,7 +32,7 @@ pub struct SignedIn<'a> {
     /// The session.
     pub session: &'a SessionRecord,
     /// Whether the user has a second factor enrolled.
-    pub has_totp: bool,
+    pub has_second_factor: bool,
     /// Whether an admin set the password, which must now be replaced.
     pub must_change_password: bool,
     /// The user's groups.
@@ -58,7 +58,7 @@ pub fn next_step(
     };
     let Some(SignedIn {
         session,
-        has_totp,
+        has_second_factor,
         must_change_password,
         groups,
     }) = signed_in
@@ -92,8 +92,8 @@ pub fn next_step(
             Ok(NextStep::ChangePassword)
         };
     }
-    if client.require_mfa && !session.amr.split(' ').any(|m| m == "otp") {
-        if has_totp {
+    if client.require_mfa && !crate::model::multi_factor(&session.amr) {
+        if has_second_factor {
             return login();
         }
         return if request.prompts("none") {
@@ -142,7 +142,7 @@ mod tests {
         };
         let signed = Some(SignedIn {
             session: &s,
-            has_totp: false,
+            has_second_factor: false,
             must_change_password: false,
             groups: &[],
         });
@@ -202,7 +202,7 @@ mod tests {
         let as_member = |groups| {
             Some(SignedIn {
                 session: &s,
-                has_totp: false,
+                has_second_factor: false,
                 must_change_password: false,
                 groups,
             })
@@ -243,7 +243,7 @@ mod tests {
         let openid = ["openid".to_string()];
         let with_totp = Some(SignedIn {
             session: &s,
-            has_totp: true,
+            has_second_factor: true,
             must_change_password: false,
             groups: &[],
         });
@@ -254,7 +254,7 @@ mod tests {
         );
         let without = Some(SignedIn {
             session: &s,
-            has_totp: false,
+            has_second_factor: false,
             must_change_password: false,
             groups: &[],
         });
@@ -274,7 +274,7 @@ mod tests {
         s.amr = "pwd otp".into();
         let strong = Some(SignedIn {
             session: &s,
-            has_totp: true,
+            has_second_factor: true,
             must_change_password: false,
             groups: &[],
         });

@@ -90,7 +90,7 @@ where
         .sign_ins
         .with_label_values(&["success"])
         .inc();
-    if proof.user.totp_secret.is_some() && !proof.multi_factor {
+    if proof.user.has_second_factor() && !proof.multi_factor {
         let challenge = mfa::open_challenge(store, &proof.user.id, provider.now()).await?;
         record(
             provider,

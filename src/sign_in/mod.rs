@@ -11,7 +11,7 @@
 //!               throttle        throttle      new session, old one closed
 //! ```
 //! - [`first_factor`](machine::first_factor) runs a method that identifies
-//!   the user (the password today). A proof that is not already multi-factor
+//!   the user (a password, or a passkey on its own). A proof that is not already multi-factor
 //!   for a user with a second factor opens a challenge instead of a session.
 //! - [`second_factor`](machine::second_factor) runs a method against the
 //!   challenge's user (a TOTP or recovery code today).
@@ -40,6 +40,7 @@
 pub mod enrolment;
 pub mod machine;
 pub mod new_password;
+pub mod passkey;
 pub mod password;
 pub mod totp;
 

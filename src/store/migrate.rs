@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0010_one_current_key_per_alg.sql"),
     ),
     (11, include_str!("../../migrations/0011_device_cookies.sql")),
+    (12, include_str!("../../migrations/0012_passkeys.sql")),
 ];
 
 /// How many migrations the binary carries.

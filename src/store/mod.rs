@@ -16,6 +16,7 @@ mod device_cookies;
 mod grants;
 mod interactions;
 mod migrate;
+mod passkeys;
 mod pruning;
 mod recovery_codes;
 mod sessions;
@@ -25,6 +26,7 @@ mod user_changes;
 mod users;
 
 pub use codes::Redemption;
+pub use passkeys::NewPasskey;
 pub use pruning::Pruned;
 
 pub use migrate::count as migration_count;

@@ -112,6 +112,11 @@ impl Store {
                  (SELECT id_hash FROM mfa_challenges WHERE expires_at < $1 LIMIT $2)",
             ),
             expired(
+                "webauthn_ceremonies",
+                "DELETE FROM webauthn_ceremonies WHERE id_hash IN
+                 (SELECT id_hash FROM webauthn_ceremonies WHERE expires_at < $1 LIMIT $2)",
+            ),
+            expired(
                 "sessions",
                 "DELETE FROM browser_sessions WHERE id_hash IN
                  (SELECT id_hash FROM browser_sessions WHERE expires_at < $1 LIMIT $2)",

@@ -12,12 +12,14 @@ use std::collections::HashMap;
 
 const COLUMNS: &str =
     "id, username, email, name, password_hash, is_admin, disabled, totp_secret, totp_pending_secret,
-     must_change_password, email_verified, profile, claims, updated_at";
+     must_change_password, email_verified, profile, claims, updated_at,
+     (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = users.id) AS passkeys";
 
 /// The same columns, qualified for a query joining `group_members` as `m`.
 const JOINED: &str = "u.id, u.username, u.email, u.name, u.password_hash, u.is_admin, u.disabled,
      u.totp_secret, u.totp_pending_secret, u.must_change_password, u.email_verified, u.profile,
-     u.claims, u.updated_at, m.group_name";
+     u.claims, u.updated_at, m.group_name,
+     (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = u.id) AS passkeys";
 
 fn from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
@@ -36,6 +38,7 @@ fn from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
         totp_secret: row.try_get("totp_secret")?,
         totp_pending_secret: row.try_get("totp_pending_secret")?,
         must_change_password: flag(row, "must_change_password")?,
+        passkeys: row.try_get("passkeys")?,
     })
 }
 
@@ -258,6 +261,9 @@ impl Store {
             "DELETE FROM mfa_challenges WHERE user_id = $1",
             "DELETE FROM recovery_codes WHERE user_id = $1",
             "DELETE FROM group_members WHERE user_id = $1",
+            "DELETE FROM passkeys WHERE user_id = $1",
+            "DELETE FROM passkey_users WHERE user_id = $1",
+            "DELETE FROM webauthn_ceremonies WHERE user_id = $1",
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
         }

@@ -71,7 +71,7 @@ pub async fn render(
                 "device": display::device(s.device.user_agent.as_deref()),
                 "ip": s.device.ip,
                 "signed_in": display::date_time(s.created_at),
-                "two_step": s.amr.split(' ').any(|m| m == "otp"),
+                "two_step": crate::model::multi_factor(&s.amr),
                 "current": s.sid == session.sid,
             })
         })

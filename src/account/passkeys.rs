@@ -1,0 +1,417 @@
+//! A user's passkeys (W3C Web Authentication Level 3): registering one
+//! (§7.1, "Registering a New Credential"), naming, listing and removing
+//! them, and the ceremonies both registration and sign-in go through.
+//!
+//! - The relying party is the issuer (`crypto::passkey`): RP ID its host,
+//!   origin its scheme, host and port; webauthn-rs checks both, the
+//!   challenge and the signature, and parses the CBOR.
+//! - A ceremony's state is stored in the database under the hash of a
+//!   random cookie value (any replica can finish it), for
+//!   [`CEREMONY_TTL`] seconds, and taken out as it is finished: each
+//!   challenge answers once, and only in the browser that asked for it.
+//! - Each user gets a random user handle (§14.6.1), never the username.
+//! - Registration asks for a discoverable credential (`residentKey:
+//!   preferred`), user verification, and attestation `none`; it needs a
+//!   sign-in no older than [`REAUTH_WINDOW`] seconds, so a browser left
+//!   signed in cannot quietly gain a passkey.
+
+use super::AccountError;
+use crate::audit_log::{Actor, Event};
+use crate::crypto::{b64url, random_token, token_hash};
+use crate::model::{
+    limits, CeremonyPurpose, PasskeyRecord, SessionRecord, StoredPasskey, UserRecord,
+};
+use crate::state::Provider;
+use crate::store::{NewPasskey, StoreError};
+use serde_json::Value;
+use webauthn_rs::prelude::{
+    Passkey, PasskeyRegistration, RegisterPublicKeyCredential, Uuid, WebauthnError,
+};
+
+/// How long a browser has to answer a WebAuthn challenge, in seconds.
+pub const CEREMONY_TTL: i64 = 300;
+/// How recent the sign-in must be to add a passkey, in seconds.
+pub const REAUTH_WINDOW: i64 = 600;
+/// The most passkeys one account may hold.
+pub const MAX_PER_USER: usize = 20;
+/// How long the account page tells of a newly added passkey, in seconds.
+pub const NOTICE_WINDOW: i64 = 14 * 86_400;
+/// The longest name a passkey may have, in characters.
+pub const NAME_MAX: usize = 64;
+
+/// Why a passkey step was refused; `Display` is the sentence to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The issuer has no RP ID (an IP address): passkeys are off.
+    Off,
+    /// The sign-in is older than [`REAUTH_WINDOW`].
+    SignInAgain,
+    /// The account holds [`MAX_PER_USER`] passkeys already.
+    TooMany,
+    /// A name that is empty, too long or has control characters.
+    Name,
+    /// No ceremony, an expired one, one used already, or one for something
+    /// else.
+    Expired,
+    /// The browser's answer is not WebAuthn JSON.
+    Malformed,
+    /// The answer did not verify.
+    Refused {
+        /// For the audit log.
+        reason: &'static str,
+        /// What to tell the person.
+        sentence: &'static str,
+    },
+    /// The authenticator's credential is registered already.
+    Duplicate,
+    /// No passkey with that id on this account (or none at all, for a
+    /// second step).
+    NotFound,
+}
+
+impl Problem {
+    /// A word for the audit log.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Problem::Off => "off",
+            Problem::SignInAgain => "stale_sign_in",
+            Problem::TooMany => "too_many",
+            Problem::Name => "bad_name",
+            Problem::Expired => "expired_challenge",
+            Problem::Malformed => "malformed",
+            Problem::Refused { reason, .. } => reason,
+            Problem::Duplicate => "duplicate",
+            Problem::NotFound => "not_found",
+        }
+    }
+
+    /// What to tell the person.
+    pub fn sentence(&self) -> &'static str {
+        match self {
+            Problem::Off => "Passkeys are not available on this server.",
+            Problem::SignInAgain => {
+                "To add a passkey, sign in again first: your last sign-in was more than 10 minutes ago."
+            }
+            Problem::TooMany => "You have 20 passkeys already. Remove one before adding another.",
+            Problem::Name => {
+                "Give the passkey a name of 1 to 64 characters, without line breaks or other control characters."
+            }
+            Problem::Expired => "That passkey request expired or was used already. Please try again.",
+            Problem::Malformed => "Your browser's passkey answer could not be read. Please try again.",
+            Problem::Refused { sentence, .. } => sentence,
+            Problem::Duplicate => "That passkey is registered already.",
+            Problem::NotFound => "There is no such passkey on this account.",
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.sentence())
+    }
+}
+
+/// A step's result: a problem to show, or a failure of the database.
+pub type Step<T> = Result<Result<T, Problem>, AccountError>;
+
+/// What webauthn-rs' refusal means to the audit log and to the person.
+pub fn refusal(e: &WebauthnError) -> Problem {
+    let (reason, sentence) = match e {
+        WebauthnError::InvalidRPOrigin | WebauthnError::InvalidRPIDHash => (
+            "wrong_origin",
+            "That passkey answer was made for another website. Open this page at its usual address and try again.",
+        ),
+        WebauthnError::MismatchedChallenge => (
+            "wrong_challenge",
+            "That passkey answer was for another request. Please try again.",
+        ),
+        WebauthnError::UserNotVerified | WebauthnError::UserNotPresent => (
+            "not_verified",
+            "Your passkey didn't confirm it was you. Try again, and unlock it with its PIN or biometric when asked.",
+        ),
+        WebauthnError::CredentialPossibleCompromise => (
+            "cloned_passkey",
+            "This passkey can't be used: it looks like a copy of another. Use another way to sign in.",
+        ),
+        WebauthnError::CredentialNotFound => (
+            "unknown_passkey",
+            "That passkey isn't registered here. Sign in another way, then add it on your account page.",
+        ),
+        WebauthnError::InvalidClientDataType
+        | WebauthnError::ParseBase64Failure(_)
+        | WebauthnError::ParseCBORFailure(_)
+        | WebauthnError::ParseJSONFailure(_)
+        | WebauthnError::ParseNOMFailure
+        | WebauthnError::ParseInsufficientBytesAvailable => {
+            return Problem::Malformed;
+        }
+        _ => (
+            "invalid_passkey",
+            "That passkey answer did not check out. Please try again.",
+        ),
+    };
+    Problem::Refused { reason, sentence }
+}
+
+/// Stores a ceremony's `state` for `purpose`, returning the cookie value
+/// that names it (the only copy).
+pub async fn open_ceremony<State: serde::Serialize>(
+    provider: &Provider,
+    purpose: CeremonyPurpose,
+    user_id: Option<&str>,
+    state: &State,
+) -> Result<String, AccountError> {
+    let cookie = random_token();
+    let state = serde_json::to_string(state)
+        .map_err(|e| StoreError::Corrupt(format!("WebAuthn state: {e}")))?;
+    provider
+        .store
+        .open_ceremony(
+            &token_hash(&cookie),
+            purpose,
+            user_id,
+            &state,
+            provider.now() + CEREMONY_TTL,
+        )
+        .await?;
+    Ok(cookie)
+}
+
+/// Takes the ceremony named by the cookie value out of the store: `None`
+/// when there is none, it expired, it was for another purpose or (with
+/// `user_id`) another user. Either way it cannot be used again.
+pub async fn take_ceremony<State: serde::de::DeserializeOwned>(
+    provider: &Provider,
+    cookie: Option<&str>,
+    purpose: CeremonyPurpose,
+    user_id: Option<&str>,
+) -> Result<Option<State>, AccountError> {
+    let Some(cookie) = cookie else {
+        return Ok(None);
+    };
+    let Some(ceremony) = provider
+        .store
+        .take_ceremony(&token_hash(cookie), provider.now())
+        .await?
+    else {
+        return Ok(None);
+    };
+    if ceremony.purpose != purpose.as_str() || ceremony.user_id.as_deref() != user_id {
+        return Ok(None);
+    }
+    let state = serde_json::from_str(&ceremony.state)
+        .map_err(|e| StoreError::Corrupt(format!("WebAuthn state: {e}")))?;
+    Ok(Some(state))
+}
+
+/// Reads a stored credential.
+pub fn credential(stored: &StoredPasskey) -> Result<Passkey, AccountError> {
+    serde_json::from_str(&stored.credential).map_err(|e| {
+        AccountError::Store(StoreError::Corrupt(format!(
+            "passkey {}: {e}",
+            stored.record.id
+        )))
+    })
+}
+
+/// The user's passkeys, oldest first.
+pub async fn list(provider: &Provider, user_id: &str) -> Result<Vec<PasskeyRecord>, AccountError> {
+    Ok(provider
+        .store
+        .passkeys_of(user_id)
+        .await?
+        .into_iter()
+        .map(|p| p.record)
+        .collect())
+}
+
+/// The passkeys added lately, newest first: the account page tells of
+/// them, so that one added by someone else does not go unnoticed.
+pub fn recently_added(passkeys: &[PasskeyRecord], now: i64) -> Vec<&PasskeyRecord> {
+    let mut recent: Vec<_> = passkeys
+        .iter()
+        .filter(|p| p.created_at > now - NOTICE_WINDOW)
+        .collect();
+    recent.sort_by_key(|p| std::cmp::Reverse(p.created_at));
+    recent
+}
+
+/// A passkey's name, trimmed, if it is one.
+pub fn check_name(name: &str) -> Result<String, Problem> {
+    let name = name.trim();
+    let length = name.chars().count();
+    if length == 0 || length > NAME_MAX || name.chars().any(char::is_control) {
+        return Err(Problem::Name);
+    }
+    Ok(name.to_string())
+}
+
+/// Starts adding a passkey to `user`'s account: the options for
+/// `navigator.credentials.create()` (`{"publicKey": …}`) and the cookie
+/// value naming the ceremony.
+pub async fn begin_registration(
+    provider: &Provider,
+    (session, user): (&SessionRecord, &UserRecord),
+) -> Step<(Value, String)> {
+    let Ok(rp) = &provider.passkeys else {
+        return Ok(Err(Problem::Off));
+    };
+    if provider.now() - session.auth_time > REAUTH_WINDOW {
+        return Ok(Err(Problem::SignInAgain));
+    }
+    let existing = provider.store.passkeys_of(&user.id).await?;
+    if existing.len() >= MAX_PER_USER {
+        return Ok(Err(Problem::TooMany));
+    }
+    let exclude = existing
+        .iter()
+        .map(|p| credential(p).map(|c| c.cred_id().clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let handle = provider
+        .store
+        .ensure_passkey_handle(&user.id, &Uuid::new_v4().to_string())
+        .await?;
+    let handle = Uuid::parse_str(&handle)
+        .map_err(|e| StoreError::Corrupt(format!("passkey user handle: {e}")))?;
+    let display = user.name.as_deref().unwrap_or(&user.username);
+    let (options, state) = match rp.start_passkey_registration(
+        handle,
+        &user.username,
+        display,
+        Some(exclude),
+    ) {
+        Ok(started) => started,
+        Err(e) => return Ok(Err(refusal(&e))),
+    };
+    let mut options = serde_json::to_value(options)
+        .map_err(|e| StoreError::Corrupt(format!("WebAuthn options: {e}")))?;
+    // A discoverable credential is what lets its owner sign in without
+    // typing a username; an authenticator that cannot store one may still
+    // register a passkey for the second step.
+    if let Some(selection) = options.pointer_mut("/publicKey/authenticatorSelection") {
+        selection["residentKey"] = Value::from("preferred");
+        selection["requireResidentKey"] = Value::from(false);
+    }
+    let cookie = open_ceremony(provider, CeremonyPurpose::Register, Some(&user.id), &state).await?;
+    Ok(Ok((options, cookie)))
+}
+
+/// Finishes adding a passkey named `name` with the browser's answer
+/// (`RegisterPublicKeyCredential` JSON) to the ceremony named by the
+/// cookie value. Nothing is stored unless every check passed.
+pub async fn finish_registration(
+    provider: &Provider,
+    user: &UserRecord,
+    ip: &str,
+    (ceremony, answer): (Option<&str>, &str),
+    name: &str,
+) -> Step<PasskeyRecord> {
+    let Ok(rp) = &provider.passkeys else {
+        return Ok(Err(Problem::Off));
+    };
+    let name = match check_name(name) {
+        Ok(name) => name,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    let state: Option<PasskeyRegistration> =
+        take_ceremony(provider, ceremony, CeremonyPurpose::Register, Some(&user.id)).await?;
+    let refused = |problem: Problem| async move {
+        let event = Event::by_user("passkey.refused", user)
+            .detail("ceremony", "register")
+            .detail("reason", problem.reason());
+        provider.audit.record(provider.now(), event.ip(ip)).await;
+        Ok(Err(problem))
+    };
+    let Some(state) = state else {
+        return refused(Problem::Expired).await;
+    };
+    if answer.len() > limits::FORM_FIELD {
+        return refused(Problem::Malformed).await;
+    }
+    let Ok(answer) = serde_json::from_str::<RegisterPublicKeyCredential>(answer) else {
+        return refused(Problem::Malformed).await;
+    };
+    let passkey = match rp.finish_passkey_registration(&answer, &state) {
+        Ok(passkey) => passkey,
+        Err(e) => return refused(refusal(&e)).await,
+    };
+    if provider.store.passkeys_of(&user.id).await?.len() >= MAX_PER_USER {
+        return refused(Problem::TooMany).await;
+    }
+    let id = Uuid::new_v4().to_string();
+    let stored = serde_json::to_string(&passkey)
+        .map_err(|e| StoreError::Corrupt(format!("passkey: {e}")))?;
+    let now = provider.now();
+    let added = provider
+        .store
+        .add_passkey(&NewPasskey {
+            id: &id,
+            user_id: &user.id,
+            credential_id: &b64url(passkey.cred_id().as_ref()),
+            name: &name,
+            credential: &stored,
+            created_at: now,
+        })
+        .await?;
+    if !added {
+        return refused(Problem::Duplicate).await;
+    }
+    tracing::info!(user_id = %user.id, passkey = %id, "passkey added");
+    let event = Event::by_user("passkey.added", user)
+        .detail("passkey", id.clone())
+        .detail("name", name.clone());
+    provider.audit.record(now, event.ip(ip)).await;
+    Ok(Ok(PasskeyRecord {
+        id,
+        user_id: user.id.clone(),
+        name,
+        created_at: now,
+        last_used_at: None,
+    }))
+}
+
+/// Renames one of `user`'s passkeys.
+pub async fn rename(
+    provider: &Provider,
+    user: &UserRecord,
+    ip: &str,
+    id: &str,
+    name: &str,
+) -> Step<()> {
+    let name = match check_name(name) {
+        Ok(name) => name,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    if !provider.store.rename_passkey(&user.id, id, &name).await? {
+        return Ok(Err(Problem::NotFound));
+    }
+    let event = Event::by_user("passkey.renamed", user)
+        .detail("passkey", id)
+        .detail("name", name);
+    provider.audit.record(provider.now(), event.ip(ip)).await;
+    Ok(Ok(()))
+}
+
+/// Removes one of `owner`'s passkeys, by the owner themself or (with
+/// `actor`) an admin; it can no longer sign anyone in.
+pub async fn remove(
+    provider: &Provider,
+    owner: &UserRecord,
+    actor: Actor,
+    ip: Option<&str>,
+    id: &str,
+) -> Step<PasskeyRecord> {
+    let Some(removed) = provider.store.remove_passkey(&owner.id, id).await? else {
+        return Ok(Err(Problem::NotFound));
+    };
+    tracing::info!(user_id = %owner.id, passkey = %id, "passkey removed");
+    let mut event = Event::new("passkey.removed", actor)
+        .user(&owner.id, &owner.username)
+        .detail("passkey", id)
+        .detail("name", removed.name.clone());
+    if let Some(ip) = ip {
+        event = event.ip(ip);
+    }
+    provider.audit.record(provider.now(), event).await;
+    Ok(Ok(removed))
+}
