@@ -23,6 +23,7 @@ mod lockout;
 mod login;
 mod logout;
 mod ops;
+mod passkeys;
 mod pruning;
 mod read_cache;
 mod refresh;

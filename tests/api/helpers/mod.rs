@@ -7,11 +7,13 @@
 //! - `http`: browser-like requests and back-channel calls;
 //! - `authorize`: authorization requests and the sign-in flow that answers them;
 //! - `admin`: admin API tokens and admin users;
+//! - `authenticator`: a software WebAuthn authenticator for passkeys;
 //! - `database`: reading and changing a test database directly;
 //! - `metrics`: reading `/metrics`, strictly.
 
 mod admin;
 mod app;
+mod authenticator;
 mod authorize;
 mod database;
 mod http;
@@ -19,6 +21,7 @@ mod metrics;
 mod seed;
 
 pub use app::*;
+pub use authenticator::*;
 pub use authorize::*;
 pub use database::*;
 pub use http::*;
