@@ -64,6 +64,12 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// An app whose issuer is `http://localhost:PORT`: a domain name, so that
+/// it is a WebAuthn relying party (passkeys are off on an IP address).
+pub async fn spawn_app_on_localhost() -> TestApp {
+    spawn_app_with(|config| config.issuer = "http://localhost:8080".into()).await
+}
+
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     gatehouse::telemetry::init_for_tests();
     let database_url = fresh_database().await;
@@ -85,9 +91,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let port = free_port();
         config.listen = format!("127.0.0.1:{port}");
         // A test that names its own issuer host (an https one behind a
-        // proxy, say) keeps it; the default host gets the real port.
-        if let Some(prefix) = named_issuer.strip_prefix("http://127.0.0.1:8080") {
-            config.issuer = format!("http://127.0.0.1:{port}{prefix}");
+        // proxy, say) keeps it; the default host, or `localhost` for a
+        // domain name (which WebAuthn needs), gets the real port.
+        for host in ["127.0.0.1", "localhost"] {
+            if let Some(prefix) = named_issuer.strip_prefix(&format!("http://{host}:8080")) {
+                config.issuer = format!("http://{host}:{port}{prefix}");
+            }
         }
         match Application::build_with_clock(config.clone(), Arc::new(clock.clone())).await {
             Ok(app) => break (app, port),

@@ -27,6 +27,23 @@ pub fn hidden_field(html: &str, name: &str) -> Option<String> {
     )
 }
 
+/// A JSON answer: its status, the cookies it set and its body.
+pub struct JsonAnswer {
+    pub status: StatusCode,
+    pub cookies: Vec<(String, String)>,
+    pub body: Value,
+}
+
+impl JsonAnswer {
+    /// The value the answer set for the cookie `name`.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// The query parameters of a Location header.
 pub fn location_params(response: &Response) -> Vec<(String, String)> {
     let location = location(response);
@@ -57,6 +74,54 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// The host the browser reaches the server by: the issuer's when it is
+    /// `localhost` (cookies are kept per host), the loopback address
+    /// otherwise.
+    pub fn host(&self) -> &'static str {
+        if self.address.starts_with("http://localhost:") {
+            "localhost"
+        } else {
+            "127.0.0.1"
+        }
+    }
+
+    /// The CSRF token of the page at `path`, as `browser` gets it.
+    pub async fn csrf_of(&self, browser: &Client, path: &str) -> String {
+        let page = browser.get(self.url(path)).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "GET {path}");
+        let html = page.text().await.unwrap();
+        hidden_field(&html, "csrf").unwrap_or_else(|| panic!("no CSRF field on {path}: {html}"))
+    }
+
+    /// POSTs `form` to `path` from `browser` and reads the JSON answer
+    /// (the WebAuthn options endpoints, and their errors).
+    pub async fn post_for_json(
+        &self,
+        browser: &Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> JsonAnswer {
+        let response = browser
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let cookies = response
+            .cookies()
+            .map(|c| (c.name().to_string(), c.value().to_string()))
+            .collect();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("POST {path} answered {status} without JSON ({e}): {text}"));
+        JsonAnswer {
+            status,
+            cookies,
+            body,
+        }
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.browser.get(self.url(path)).send().await.unwrap()
     }
@@ -67,7 +132,7 @@ impl TestApp {
         let url = if to.starts_with("http") {
             to
         } else {
-            format!("http://127.0.0.1:{}{to}", self.port)
+            format!("http://{}:{}{to}", self.host(), self.port)
         };
         self.browser.get(url).send().await.unwrap()
     }

@@ -9,7 +9,8 @@
 //! - `admin`: admin API tokens and admin users;
 //! - `authenticator`: a software WebAuthn authenticator for passkeys;
 //! - `database`: reading and changing a test database directly;
-//! - `metrics`: reading `/metrics`, strictly.
+//! - `metrics`: reading `/metrics`, strictly;
+//! - `passkeys`: the passkey endpoints, and the passkeys and audit events stored.
 
 mod admin;
 mod app;
@@ -18,6 +19,7 @@ mod authorize;
 mod database;
 mod http;
 mod metrics;
+mod passkeys;
 mod seed;
 
 pub use app::*;
@@ -26,4 +28,5 @@ pub use authorize::*;
 pub use database::*;
 pub use http::*;
 pub use metrics::*;
+pub use passkeys::*;
 pub use seed::*;
