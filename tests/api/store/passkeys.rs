@@ -24,8 +24,14 @@ async fn a_user_keeps_the_first_handle_given() {
     let (store, _) = fresh_store().await;
     let alice = user(&store, "alice").await;
     assert_eq!(store.passkey_handle(&alice).await.unwrap(), None);
-    let first = store.ensure_passkey_handle(&alice, "handle-1").await.unwrap();
-    let again = store.ensure_passkey_handle(&alice, "handle-2").await.unwrap();
+    let first = store
+        .ensure_passkey_handle(&alice, "handle-1")
+        .await
+        .unwrap();
+    let again = store
+        .ensure_passkey_handle(&alice, "handle-2")
+        .await
+        .unwrap();
     assert_eq!(first, "handle-1");
     assert_eq!(again, "handle-1", "a second registration keeps the handle");
     assert_eq!(
@@ -80,7 +86,11 @@ async fn only_the_owner_renames_or_removes_a_passkey() {
         .unwrap();
 
     assert!(!store.rename_passkey(&mallory, &key, "Mine").await.unwrap());
-    assert!(store.remove_passkey(&mallory, &key).await.unwrap().is_none());
+    assert!(store
+        .remove_passkey(&mallory, &key)
+        .await
+        .unwrap()
+        .is_none());
     assert!(store.rename_passkey(&alice, &key, "Phone").await.unwrap());
     store
         .passkey_used(&key, Some(r#"{"counter":2}"#), NOW + 5)
