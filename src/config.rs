@@ -73,7 +73,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             database_url: "sqlite://data/gatehouse.db".into(),
-            issuer: "http://127.0.0.1:8080".into(),
+            issuer: "http://localhost:8080".into(),
             listen: "127.0.0.1:8080".into(),
             seed: None,
             access_token_ttl: 600,
@@ -307,7 +307,7 @@ mod tests {
     fn defaults_match_the_documentation() {
         let c = Config::load_with_env(None, |_| None).unwrap();
         assert_eq!(c.database_url, "sqlite://data/gatehouse.db");
-        assert_eq!(c.issuer, "http://127.0.0.1:8080");
+        assert_eq!(c.issuer, "http://localhost:8080");
         assert_eq!(c.listen, "127.0.0.1:8080");
     }
 

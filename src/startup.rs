@@ -161,6 +161,9 @@ fn serve(
     with_metrics: bool,
 ) -> anyhow::Result<Server> {
     let base_path = provider.config.base_path();
+    if let Err(why) = &provider.passkeys {
+        tracing::warn!(reason = %why, "passkeys are off: the sign-in page offers passwords only");
+    }
     let provider = actix_web::web::Data::from(provider);
     let pages = actix_web::web::Data::new(pages);
     let metadata = actix_web::web::Data::new(metadata);

@@ -156,7 +156,11 @@ pub async fn check_code(
 /// answer (a passkey): `false` when none is left, and the challenge closes.
 pub async fn take_attempt(store: &Store, token: &str, now: i64) -> Result<bool, AccountError> {
     let hash = token_hash(token);
-    if store.take_mfa_attempt(&hash, MAX_ATTEMPTS, now).await?.is_none() {
+    if store
+        .take_mfa_attempt(&hash, MAX_ATTEMPTS, now)
+        .await?
+        .is_none()
+    {
         store.delete_mfa_challenge(&hash).await?;
         return Ok(false);
     }

@@ -274,15 +274,11 @@ pub async fn begin_registration(
     let handle = Uuid::parse_str(&handle)
         .map_err(|e| StoreError::Corrupt(format!("passkey user handle: {e}")))?;
     let display = user.name.as_deref().unwrap_or(&user.username);
-    let (options, state) = match rp.start_passkey_registration(
-        handle,
-        &user.username,
-        display,
-        Some(exclude),
-    ) {
-        Ok(started) => started,
-        Err(e) => return Ok(Err(refusal(&e))),
-    };
+    let (options, state) =
+        match rp.start_passkey_registration(handle, &user.username, display, Some(exclude)) {
+            Ok(started) => started,
+            Err(e) => return Ok(Err(refusal(&e))),
+        };
     let mut options = serde_json::to_value(options)
         .map_err(|e| StoreError::Corrupt(format!("WebAuthn options: {e}")))?;
     // A discoverable credential is what lets its owner sign in without
@@ -313,8 +309,13 @@ pub async fn finish_registration(
         Ok(name) => name,
         Err(problem) => return Ok(Err(problem)),
     };
-    let state: Option<PasskeyRegistration> =
-        take_ceremony(provider, ceremony, CeremonyPurpose::Register, Some(&user.id)).await?;
+    let state: Option<PasskeyRegistration> = take_ceremony(
+        provider,
+        ceremony,
+        CeremonyPurpose::Register,
+        Some(&user.id),
+    )
+    .await?;
     let refused = |problem: Problem| async move {
         let event = Event::by_user("passkey.refused", user)
             .detail("ceremony", "register")
@@ -414,4 +415,64 @@ pub async fn remove(
     }
     provider.audit.record(provider.now(), event).await;
     Ok(Ok(removed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(name: &str, created_at: i64) -> PasskeyRecord {
+        PasskeyRecord {
+            id: name.into(),
+            user_id: "u".into(),
+            name: name.into(),
+            created_at,
+            last_used_at: None,
+        }
+    }
+
+    #[test]
+    fn a_name_is_trimmed_and_bounded() {
+        assert_eq!(check_name("  Work laptop ").unwrap(), "Work laptop");
+        assert_eq!(
+            check_name(&"é".repeat(NAME_MAX)).unwrap().chars().count(),
+            NAME_MAX
+        );
+        assert_eq!(check_name(&"é".repeat(NAME_MAX + 1)), Err(Problem::Name));
+        assert_eq!(check_name("   "), Err(Problem::Name));
+        assert_eq!(check_name("two\nlines"), Err(Problem::Name));
+    }
+
+    #[test]
+    fn only_passkeys_added_lately_are_told_of_newest_first() {
+        let now = 100 * 86_400;
+        let keys = [
+            record("old", now - NOTICE_WINDOW),
+            record("older-new", now - 3_600),
+            record("newest", now - 60),
+        ];
+        let told: Vec<_> = recently_added(&keys, now)
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(told, ["newest", "older-new"]);
+    }
+
+    #[test]
+    fn webauthn_refusals_name_their_reason() {
+        let reason = |e: WebauthnError| refusal(&e).reason();
+        assert_eq!(reason(WebauthnError::InvalidRPOrigin), "wrong_origin");
+        assert_eq!(reason(WebauthnError::InvalidRPIDHash), "wrong_origin");
+        assert_eq!(
+            reason(WebauthnError::MismatchedChallenge),
+            "wrong_challenge"
+        );
+        assert_eq!(reason(WebauthnError::UserNotVerified), "not_verified");
+        assert_eq!(
+            reason(WebauthnError::CredentialPossibleCompromise),
+            "cloned_passkey"
+        );
+        assert_eq!(reason(WebauthnError::ParseNOMFailure), "malformed");
+        assert_eq!(refusal(&WebauthnError::ParseNOMFailure), Problem::Malformed);
+    }
 }

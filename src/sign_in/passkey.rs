@@ -219,9 +219,10 @@ pub async fn sign_in(
         };
         // The authenticator's user handle must be the one this credential
         // was registered under.
-        let rp = provider.passkeys.as_ref().map_err(|_| {
-            StoreError::Corrupt("passkeys switched off during a sign-in".into())
-        })?;
+        let rp = provider
+            .passkeys
+            .as_ref()
+            .map_err(|_| StoreError::Corrupt("passkeys switched off during a sign-in".into()))?;
         match rp.identify_discoverable_authentication(&answer) {
             Ok((uuid, _)) if uuid.to_string() == handle => {}
             Ok(_) => return Ok(refused(Some(user), &unknown)),

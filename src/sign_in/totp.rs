@@ -7,12 +7,31 @@ use super::{second_factor, Outcome, Proof, SignInError, Verdict, Visitor};
 use crate::account::mfa::{self, CodeCheck, Factor};
 use crate::state::Provider;
 
-/// Whether the challenge named by the cookie value is still open, so the
-/// code screen is worth showing.
-pub async fn challenge_open(provider: &Provider, challenge: &str) -> Result<bool, SignInError> {
-    Ok(mfa::challenge(&provider.store, challenge, provider.now())
+/// The second factors the user of an open challenge may give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offered {
+    /// A code from an authenticator app (or a recovery code).
+    pub code: bool,
+    /// One of their passkeys (when passkeys are on).
+    pub passkey: bool,
+}
+
+/// What the challenge named by the cookie value offers; `None` when it is
+/// closed (expired, used up) or its user is gone, so the screen is not
+/// worth showing.
+pub async fn offered(provider: &Provider, challenge: &str) -> Result<Option<Offered>, SignInError> {
+    let Some(open) = mfa::challenge(&provider.store, challenge, provider.now()).await? else {
+        return Ok(None);
+    };
+    Ok(provider
+        .store
+        .user_by_id(&open.user_id)
         .await?
-        .is_some())
+        .filter(|user| !user.disabled)
+        .map(|user| Offered {
+            code: user.totp_secret.is_some(),
+            passkey: user.passkeys > 0 && provider.passkeys.is_ok(),
+        }))
 }
 
 /// Confirms the challenge's user with `code`.

@@ -13,6 +13,7 @@
 //! `Cache-Control: no-store`.
 
 use super::pages::Pages;
+use crate::account::passkeys::Problem;
 use crate::admin::AdminError;
 use crate::failure::Failure;
 use crate::oauth::token_error::TokenError;
@@ -80,6 +81,20 @@ impl From<AdminError> for HttpError {
             AdminError::Store(s) => classify(s),
             AdminError::Account(a) => classify(a),
         }
+    }
+}
+
+impl From<Problem> for HttpError {
+    fn from(problem: Problem) -> HttpError {
+        let status = match problem {
+            Problem::Off | Problem::NotFound => StatusCode::NOT_FOUND,
+            Problem::SignInAgain => StatusCode::FORBIDDEN,
+            Problem::TooMany | Problem::Duplicate => StatusCode::CONFLICT,
+            Problem::Name | Problem::Expired | Problem::Malformed | Problem::Refused { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+        };
+        HttpError::refused(status, problem.reason(), problem.sentence())
     }
 }
 

@@ -55,6 +55,10 @@ pub async fn static_file(path: web::Path<String>, pages: web::Data<Pages>) -> Ht
             include_str!("../../static/form_post.js"),
             "text/javascript; charset=utf-8",
         ),
+        "passkey.js" => (
+            include_str!("../../static/passkey.js"),
+            "text/javascript; charset=utf-8",
+        ),
         "theme.css" => {
             return HttpResponse::Ok()
                 .content_type("text/css; charset=utf-8")

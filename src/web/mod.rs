@@ -56,6 +56,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         .route("/login/totp", web::get().to(sign_in::totp::show))
         .route("/login/totp", web::post().to(sign_in::totp::submit))
         .route(
+            "/login/passkey/options",
+            web::post().to(sign_in::passkey::options),
+        )
+        .route("/login/passkey", web::post().to(sign_in::passkey::submit))
+        .route(
+            "/login/passkey/second-factor",
+            web::post().to(sign_in::passkey::second_factor),
+        )
+        .route(
             "/login/new-password",
             web::get().to(sign_in::new_password::show),
         )
@@ -67,6 +76,19 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         .route(
             "/account/profile",
             web::post().to(account::page::update_profile),
+        )
+        .route(
+            "/account/passkeys/options",
+            web::post().to(account::passkeys::options),
+        )
+        .route("/account/passkeys", web::post().to(account::passkeys::add))
+        .route(
+            "/account/passkeys/rename",
+            web::post().to(account::passkeys::rename),
+        )
+        .route(
+            "/account/passkeys/remove",
+            web::post().to(account::passkeys::remove),
         )
         .route(
             "/account/password",

@@ -1,5 +1,5 @@
 //! Per-client-address rate limits on the endpoints that guess at secrets:
-//! the sign-in screens (password and TOTP) and the client-authenticated
+//! the sign-in screens (password, TOTP and passkeys) and the client-authenticated
 //! back channel (token, introspection, revocation). A token bucket per
 //! address and class, in memory: each replica limits what it sees. Over the
 //! limit: 429 with `Retry-After` (RFC 6585 §4).
@@ -25,6 +25,10 @@ fn class_of(method: &Method, path: &str) -> Option<Class> {
         // Every form that checks a password or a second-factor code.
         "/login" | "/login/totp" | "/account/password" => Some(Class::SignIn),
         _ if path.starts_with("/account/mfa/") => Some(Class::SignIn),
+        // Passkey ceremonies: each challenge asked for is a row written.
+        _ if path.starts_with("/login/passkey") || path.starts_with("/account/passkeys") => {
+            Some(Class::SignIn)
+        }
         "/token" | "/introspect" | "/revoke" => Some(Class::BackChannel),
         _ => None,
     }

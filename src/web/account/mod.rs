@@ -1,8 +1,10 @@
 //! The self-service account page, `/account`: the page and its plain
-//! changes (`page`), and the changes that take a secret (`secret_forms`).
+//! changes (`page`), passkeys (`passkeys`), and the changes that take a
+//! secret (`secret_forms`).
 
 pub mod form;
 pub mod page;
+pub mod passkeys;
 pub mod secret_forms;
 
 pub use form::AccountForm;

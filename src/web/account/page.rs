@@ -1,10 +1,10 @@
 //! The self-service account page, `/account`: profile, password, two-step
-//! verification, browser sessions and the applications the user has let in.
+//! verification, passkeys, browser sessions and the applications the user has let in.
 //! Every change is a CSRF-protected form that redirects back with a notice
 //! (POST/redirect/GET), or re-renders the page with the problem in words.
 
 use super::form::AccountForm;
-use crate::account::{profile, self_service, AccountError};
+use crate::account::{passkeys, profile, self_service, AccountError};
 use crate::model::{SessionRecord, UserRecord};
 use crate::oauth::consent::describe_scope;
 use crate::oauth::params::Params;
@@ -34,6 +34,15 @@ const NOTICES: &[(&str, &str)] = &[
         "Access removed. The application can no longer use your account, and would have to ask again.",
     ),
     ("mfa-off", "Two-step verification is now off."),
+    (
+        "passkey-added",
+        "Your passkey was added. You can now sign in with it, without a password.",
+    ),
+    ("passkey-renamed", "The passkey was renamed."),
+    (
+        "passkey-removed",
+        "The passkey was removed: it can no longer sign in to your account.",
+    ),
 ];
 
 /// A problem to show next to one section of the page.
@@ -88,6 +97,23 @@ pub async fn render(
             })
         })
         .collect();
+    let now = provider.now();
+    let passkeys = passkeys::list(provider, &user.id).await?;
+    let recent: Vec<_> = passkeys::recently_added(&passkeys, now)
+        .into_iter()
+        .map(|p| json!({ "name": p.name, "added": display::date_time(p.created_at) }))
+        .collect();
+    let passkeys: Vec<_> = passkeys
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.id,
+                "name": p.name,
+                "added": display::date_time(p.created_at),
+                "last_used": p.last_used_at.map(display::date_time),
+            })
+        })
+        .collect();
     let (problem_section, problem_message) = problem.map_or(("", ""), |p| (p.section, p.message));
     Ok(pages.form(
         req,
@@ -103,6 +129,10 @@ pub async fn render(
             "may_verify": false,
             "mfa_enabled": user.totp_secret.is_some(),
             "recovery_left": recovery_left,
+            "passkeys_on": provider.passkeys.is_ok(),
+            "passkeys": passkeys,
+            "recent_passkeys": recent,
+            "passkey_reauth": now - session.auth_time > passkeys::REAUTH_WINDOW,
             "sessions": sessions,
             "other_sessions": sessions.len() > 1,
             "applications": applications,

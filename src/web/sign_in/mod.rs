@@ -1,5 +1,5 @@
-//! The sign-in screens: the password screen (`password`), the second-factor
-//! step (`totp`), the forced password change (`new_password`) and two-step
+//! The sign-in screens: the password screen (`password`), passkeys
+//! (`passkey`), the second-factor step (`totp`), the forced password change (`new_password`) and two-step
 //! set-up (`mfa_enrol`). Each reads the form, calls the sign-in use case
 //! (`crate::sign_in`) and renders its outcome; what they share is here: who
 //! the browser is, the cookies a finished sign-in sets, and where the
@@ -9,6 +9,7 @@
 
 pub mod mfa_enrol;
 pub mod new_password;
+pub mod passkey;
 pub mod password;
 pub mod totp;
 

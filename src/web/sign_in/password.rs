@@ -19,7 +19,7 @@ use serde_json::json;
 /// The client's name and the `login_hint` of the pending request named by
 /// the `request` parameter, if there is one; `Err` holds the page to show
 /// when it names no live request.
-async fn pending(
+pub(super) async fn pending(
     provider: &Provider,
     pages: &Pages,
     request: Option<&str>,
@@ -35,15 +35,20 @@ async fn pending(
 }
 
 /// What the login form shows besides its fields.
-struct LoginView<'a> {
-    request: Option<&'a str>,
-    then: Option<&'static str>,
-    client_name: Option<String>,
-    username: Option<&'a str>,
-    error: Option<&'a str>,
+pub(super) struct LoginView<'a> {
+    /// The pending authorization request.
+    pub request: Option<&'a str>,
+    /// Where to go afterwards, when there is no request.
+    pub then: Option<&'static str>,
+    /// The client's name, for "to continue to …".
+    pub client_name: Option<String>,
+    /// The username to fill in.
+    pub username: Option<&'a str>,
+    /// What went wrong.
+    pub error: Option<&'a str>,
 }
 
-fn login_page(
+pub(super) fn login_page(
     req: &HttpRequest,
     provider: &Provider,
     pages: &Pages,
@@ -58,6 +63,7 @@ fn login_page(
         json!({
             "request": view.request, "then": view.then, "client_name": view.client_name,
             "username": view.username, "error": view.error,
+            "passkeys": provider.passkeys.is_ok(),
         }),
     )
 }

@@ -1,6 +1,7 @@
 //! The second sign-in step: a TOTP code or a recovery code
 //! (`crate::sign_in::totp`) for users who have a second factor, after their
-//! password was accepted. The challenge cookie ties the browser to that user.
+//! password was accepted. The page also offers the user's passkeys, when
+//! they have some (`passkey` answers those). The challenge cookie ties the browser to that user.
 
 use super::{carried, refusal_status, signed_in, to_login, visitor, Carried};
 use crate::oauth::params::Params;
@@ -15,25 +16,41 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
-fn totp_page(
+/// The two-step page for the challenge named by the browser's cookie,
+/// offering the factors its user has; back to the password screen when
+/// the challenge is closed.
+pub(super) async fn challenge_page(
     req: &HttpRequest,
     provider: &Provider,
     pages: &Pages,
     status: StatusCode,
-    (request, then): (Option<&str>, Option<&'static str>),
+    (request, then): Carried<'_>,
     error: Option<&str>,
 ) -> HttpResponse {
+    let offered = match cookies::value(req, &provider.config, cookies::MFA) {
+        Some(token) => match sign_in::totp::offered(provider, &token).await {
+            Ok(offered) => offered,
+            Err(e) => return pages.fail(&e),
+        },
+        None => None,
+    };
+    let Some(offered) = offered else {
+        return back_to_login(provider, (request, then));
+    };
     pages.form(
         req,
         &provider.config,
         status,
         "totp.html",
-        json!({ "request": request, "then": then, "error": error }),
+        json!({
+            "request": request, "then": then, "error": error,
+            "code": offered.code, "passkey": offered.passkey,
+        }),
     )
 }
 
 /// Back to the password screen, the challenge cookie removed.
-fn back_to_login(provider: &Provider, carried: Carried<'_>) -> HttpResponse {
+pub(super) fn back_to_login(provider: &Provider, carried: Carried<'_>) -> HttpResponse {
     let mut response = to_login(provider, carried, StatusCode::SEE_OTHER);
     let _ = response.add_cookie(&cookies::removal(&provider.config, cookies::MFA));
     response
@@ -45,17 +62,7 @@ pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
     let Some((request, then)) = carried(|name| query.get(name).ok().flatten()) else {
         return onward::expired_request(&pages);
     };
-    let live = match cookies::value(&req, &provider.config, cookies::MFA) {
-        Some(token) => matches!(
-            sign_in::totp::challenge_open(&provider, &token).await,
-            Ok(true)
-        ),
-        None => false,
-    };
-    if !live {
-        return back_to_login(&provider, (request, then));
-    }
-    totp_page(
+    challenge_page(
         &req,
         &provider,
         &pages,
@@ -63,6 +70,7 @@ pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
         (request, then),
         None,
     )
+    .await
 }
 
 /// POST /login/totp
@@ -71,21 +79,16 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
         return onward::expired_request(&pages);
     };
     // The code screen again, with what went wrong.
-    let again = |status: StatusCode, error: &str| {
-        totp_page(
-            &req,
-            &provider,
-            &pages,
-            status,
-            (request, then),
-            Some(error),
-        )
+    let again = |status: StatusCode, error: String| {
+        let (req, provider, pages) = (&req, &provider, &pages);
+        async move { challenge_page(req, provider, pages, status, (request, then), Some(&error)).await }
     };
     if !form.csrf_ok() {
         return again(
             StatusCode::FORBIDDEN,
-            "This form had expired, so nothing was sent. Please enter the code again.",
-        );
+            "This form had expired, so nothing was sent. Please enter the code again.".into(),
+        )
+        .await;
     }
     let Some(token) = cookies::value(&req, &provider.config, cookies::MFA) else {
         return back_to_login(&provider, (request, then));
@@ -102,7 +105,7 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
             let _ = response.add_cookie(&cookies::removal(&provider.config, cookies::MFA));
             response
         }
-        Outcome::Refused(why) => again(refusal_status(&why), &why.message()),
+        Outcome::Refused(why) => again(refusal_status(&why), why.message()).await,
         Outcome::StartAgain | Outcome::SecondFactorDue { .. } => {
             back_to_login(&provider, (request, then))
         }

@@ -77,6 +77,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config {
         database_url: database_url.clone(),
         listen: "127.0.0.1:0".into(),
+        // The default issuer's host is `localhost`; tests name the address
+        // they connect to unless they ask for a domain (passkeys need one).
+        issuer: "http://127.0.0.1:8080".into(),
         seed: Some(seed_path.clone()),
         ..Config::default()
     };
