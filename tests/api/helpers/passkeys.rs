@@ -62,7 +62,7 @@ impl TestApp {
             "passkey added: {}",
             added.text().await.unwrap()
         );
-        assert!(to.ends_with("/account?done=passkey-added"), "{to}");
+        assert_eq!(to, "/account?done=passkey-added#passkeys");
     }
 
     /// POST /login/passkey/options for `purpose` (`sign_in` or
