@@ -16,13 +16,13 @@
 //!   signed in cannot quietly gain a passkey.
 
 use super::AccountError;
-use crate::audit_log::{Actor, Event};
+use crate::audit_log::{Actor, AuditLog, Event};
 use crate::crypto::{b64url, random_token, token_hash};
 use crate::model::{
     limits, CeremonyPurpose, PasskeyRecord, SessionRecord, StoredPasskey, UserRecord,
 };
 use crate::state::Provider;
-use crate::store::{NewPasskey, StoreError};
+use crate::store::{NewPasskey, Store, StoreError};
 use serde_json::Value;
 use webauthn_rs::prelude::{
     Passkey, PasskeyRegistration, RegisterPublicKeyCredential, Uuid, WebauthnError,
@@ -216,8 +216,13 @@ pub fn credential(stored: &StoredPasskey) -> Result<Passkey, AccountError> {
 
 /// The user's passkeys, oldest first.
 pub async fn list(provider: &Provider, user_id: &str) -> Result<Vec<PasskeyRecord>, AccountError> {
-    Ok(provider
-        .store
+    list_in(&provider.store, user_id).await
+}
+
+/// [`list`] on a bare store: the admin use cases run on the command line
+/// too, where there is no `Provider`.
+pub async fn list_in(store: &Store, user_id: &str) -> Result<Vec<PasskeyRecord>, AccountError> {
+    Ok(store
         .passkeys_of(user_id)
         .await?
         .into_iter()
@@ -402,7 +407,21 @@ pub async fn remove(
     ip: Option<&str>,
     id: &str,
 ) -> Step<PasskeyRecord> {
-    let Some(removed) = provider.store.remove_passkey(&owner.id, id).await? else {
+    let held = (&provider.store, &provider.audit, provider.now());
+    remove_in(held, owner, actor, ip, id).await
+}
+
+/// [`remove`] with the database, the audit log and the time given apart:
+/// the admin use cases run on the command line too, where there is no
+/// `Provider`, and they must record the same event.
+pub async fn remove_in(
+    (store, audit, now): (&Store, &AuditLog, i64),
+    owner: &UserRecord,
+    actor: Actor,
+    ip: Option<&str>,
+    id: &str,
+) -> Step<PasskeyRecord> {
+    let Some(removed) = store.remove_passkey(&owner.id, id).await? else {
         return Ok(Err(Problem::NotFound));
     };
     tracing::info!(user_id = %owner.id, passkey = %id, "passkey removed");
@@ -413,7 +432,7 @@ pub async fn remove(
     if let Some(ip) = ip {
         event = event.ip(ip);
     }
-    provider.audit.record(provider.now(), event).await;
+    audit.record(now, event).await;
     Ok(Ok(removed))
 }
 

@@ -7,6 +7,7 @@ pub mod apis;
 pub mod audit;
 pub mod clients;
 pub mod groups;
+pub mod passkeys;
 pub mod tokens;
 pub mod users;
 
@@ -17,7 +18,7 @@ use crate::store::{Store, StoreError};
 /// Errors crossing the admin boundary; `Display` is the sentence to show.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    /// The user or client does not exist.
+    /// The user, client, passkey or other thing named does not exist.
     #[error("{0}")]
     NotFound(String),
     /// The id or name is taken.

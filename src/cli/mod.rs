@@ -5,8 +5,8 @@
 //!
 //! Exit codes scripts can rely on: 0 done; 1 the database or something else
 //! failed; 2 invalid input (including a password that is refused); 3 no
-//! such user, group, client or API; 4 the name or id is taken, or (for a
-//! group) still in use.
+//! such user, group, client, API or passkey; 4 the name or id is taken, or
+//! (for a group) still in use.
 
 mod apis;
 mod clients;

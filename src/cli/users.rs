@@ -1,10 +1,11 @@
 //! `gatehouse user add | list | disable | enable | passwd | reset-mfa | unlock
-//! | delete | set-claim | unset-claim`.
+//! | delete | set-claim | unset-claim | passkeys | remove-passkey`.
 
 use super::password::read_new_password;
 use super::CliError;
 use crate::admin::users::{self, NewPassword, UserInput};
-use crate::admin::Context;
+use crate::admin::{passkeys, Context};
+use crate::calendar::from_unix;
 use clap::Subcommand;
 
 /// What `gatehouse user` does.
@@ -87,6 +88,18 @@ pub enum UserAction {
         username: String,
         /// The attribute's name.
         name: String,
+    },
+    /// List the user's passkeys (id, name, when added, when last used).
+    Passkeys {
+        /// Username.
+        username: String,
+    },
+    /// Remove one of the user's passkeys: it no longer signs them in.
+    RemovePasskey {
+        /// Username.
+        username: String,
+        /// The passkey's id, as `gatehouse user passkeys` lists it.
+        passkey_id: String,
     },
 }
 
@@ -214,6 +227,37 @@ pub(super) async fn run(ctx: &Context<'_>, action: UserAction) -> Result<(), Cli
         UserAction::UnsetClaim { username, name } => {
             users::set_claim(ctx, &username, &name, None).await?;
             println!("Removed {name} of {username}.");
+        }
+        UserAction::Passkeys { username } => {
+            let found = passkeys::list(ctx, &username).await?;
+            if found.is_empty() {
+                println!("{username} has no passkeys.");
+                return Ok(());
+            }
+            println!(
+                "{:<36} {:<24} {:<16} LAST USED (UTC)",
+                "ID", "NAME", "ADDED (UTC)"
+            );
+            for p in &found {
+                let last_used = p.last_used_at.map(|t| from_unix(t).minutes());
+                println!(
+                    "{:<36} {:<24} {:<16} {}",
+                    p.id,
+                    p.name,
+                    from_unix(p.created_at).minutes(),
+                    last_used.as_deref().unwrap_or("never")
+                );
+            }
+        }
+        UserAction::RemovePasskey {
+            username,
+            passkey_id,
+        } => {
+            let removed = passkeys::remove(ctx, &username, &passkey_id).await?;
+            println!(
+                "Removed the passkey {:?} of {username}: it no longer signs them in.",
+                removed.name
+            );
         }
     }
     Ok(())

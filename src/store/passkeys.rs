@@ -116,6 +116,11 @@ impl Store {
         .bind(new.created_at)
         .fetch_optional(&self.writer)
         .await?;
+        if row.is_some() {
+            // The user record counts passkeys (a second factor): cached
+            // copies of it must go.
+            self.changed().await;
+        }
         Ok(row.is_some())
     }
 
@@ -169,6 +174,9 @@ impl Store {
         .bind(user_id)
         .fetch_optional(&self.writer)
         .await?;
+        if row.is_some() {
+            self.changed().await;
+        }
         row.map(|r| from_row(&r).map(|p| p.record)).transpose()
     }
 

@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 impl TestApp {
-    async fn api(
+    pub(crate) async fn api(
         &self,
         method: Method,
         path: &str,
@@ -23,7 +23,7 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
-    async fn api_json(
+    pub(crate) async fn api_json(
         &self,
         method: Method,
         path: &str,
@@ -563,6 +563,7 @@ async fn the_openapi_document_matches_the_implementation() {
         .api_json(Method::GET, "/users/alice/grants", &token, None)
         .await;
     let grant = grants["items"][0]["id"].as_str().unwrap().to_string();
+    let passkey = app.add_passkey("alice", "Laptop").await;
     app.api_json(
         Method::POST,
         "/users",
@@ -665,6 +666,10 @@ async fn the_openapi_document_matches_the_implementation() {
             .replace(
                 "/users/{id}/sessions/{sid}",
                 &format!("/users/{alice_id}/sessions/{sid}"),
+            )
+            .replace(
+                "/users/{id}/passkeys/{passkey_id}",
+                &format!("/users/alice/passkeys/{passkey}"),
             )
             .replace(
                 "/users/{id}",

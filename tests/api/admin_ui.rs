@@ -7,7 +7,8 @@ use reqwest::StatusCode;
 
 const ROOT_PASSWORD: &str = "root's long admin passphrase";
 
-async fn sign_in_as_admin(app: &TestApp) {
+/// Creates the admin `root` and signs in as them in the app's browser.
+pub(crate) async fn sign_in_as_admin(app: &TestApp) {
     app.create_admin_user("root", ROOT_PASSWORD).await;
     let to_login = app.get("/admin/users").await;
     assert_eq!(to_login.status(), StatusCode::FOUND);

@@ -9,6 +9,7 @@ mod account;
 mod admin_access;
 mod admin_api;
 mod admin_cli;
+mod admin_passkeys;
 mod admin_ui;
 mod authorize;
 mod bad_input;

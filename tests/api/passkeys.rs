@@ -179,7 +179,7 @@ impl TestApp {
     /// as "Laptop", and signs out.
     async fn alice_adds(&self, key: &mut Authenticator) {
         self.sign_in_to_account("alice", ALICE_PASSWORD).await;
-        self.add_passkey(&self.browser, key, "Laptop").await;
+        self.register_passkey(&self.browser, key, "Laptop").await;
         self.sign_out().await;
     }
 
@@ -347,7 +347,7 @@ async fn a_passkey_is_the_second_step_after_the_password_instead_of_a_code() {
     let app = spawn_app_on_localhost().await;
     app.sign_in_to_account("bob", BOB_PASSWORD).await;
     let mut key = app.authenticator();
-    app.add_passkey(&app.browser, &mut key, "Phone").await;
+    app.register_passkey(&app.browser, &mut key, "Phone").await;
     app.sign_out().await;
 
     let request = trusted();
@@ -784,7 +784,7 @@ async fn a_removed_passkey_no_longer_signs_in() {
     let app = spawn_app_on_localhost().await;
     app.sign_in_to_account("alice", ALICE_PASSWORD).await;
     let mut key = app.authenticator();
-    app.add_passkey(&app.browser, &mut key, "Laptop").await;
+    app.register_passkey(&app.browser, &mut key, "Laptop").await;
     let id = app.passkeys_of("alice").await[0].id.clone();
     let removed = app
         .account_form("/account/passkeys/remove", &[("id", &id)])
@@ -806,7 +806,7 @@ async fn a_removed_passkey_no_longer_signs_in() {
 async fn only_the_owner_renames_or_removes_a_passkey() {
     let app = spawn_app_on_localhost().await;
     app.sign_in_to_account("alice", ALICE_PASSWORD).await;
-    app.add_passkey(&app.browser, &mut app.authenticator(), "Laptop")
+    app.register_passkey(&app.browser, &mut app.authenticator(), "Laptop")
         .await;
     let id = app.passkeys_of("alice").await[0].id.clone();
     let renamed = app
@@ -870,7 +870,7 @@ async fn a_second_step_with_someone_elses_passkey_is_refused() {
     let mut alices = app.authenticator();
     app.alice_adds(&mut alices).await;
     app.sign_in_to_account("bob", BOB_PASSWORD).await;
-    app.add_passkey(&app.browser, &mut app.authenticator(), "Phone")
+    app.register_passkey(&app.browser, &mut app.authenticator(), "Phone")
         .await;
     app.sign_out().await;
 

@@ -4,7 +4,7 @@
 //! every change lands in the audit log with that client as the actor.
 
 use super::api_auth::{error, ApiClient};
-use super::{api_apis, api_clients, api_groups, api_system, api_users};
+use super::{api_apis, api_clients, api_groups, api_passkeys, api_system, api_users};
 use crate::admin::tokens;
 use crate::admin::{AdminError, Context};
 use crate::web::error::HttpError;
@@ -31,6 +31,8 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/users/{id}/sessions"),
     ("delete", "/users/{id}/sessions/{sid}"),
     ("get", "/users/{id}/grants"),
+    ("get", "/users/{id}/passkeys"),
+    ("delete", "/users/{id}/passkeys/{passkey_id}"),
     ("put", "/users/{id}/claims/{name}"),
     ("delete", "/users/{id}/claims/{name}"),
     ("get", "/clients"),
@@ -101,6 +103,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::delete().to(api_users::end_session),
             )
             .route("/users/{id}/grants", web::get().to(api_users::user_grants))
+            .route("/users/{id}/passkeys", web::get().to(api_passkeys::list))
+            .route(
+                "/users/{id}/passkeys/{passkey_id}",
+                web::delete().to(api_passkeys::remove),
+            )
             .route(
                 "/users/{id}/claims/{name}",
                 web::put().to(api_users::set_claim),

@@ -29,6 +29,7 @@ pub fn user_json(u: &UserRecord) -> Value {
         "is_admin": u.is_admin,
         "disabled": u.disabled,
         "mfa_enabled": u.totp_secret.is_some(),
+        "passkeys": u.passkeys,
         "must_change_password": u.must_change_password,
     })
 }

@@ -6,6 +6,7 @@ mod api_apis;
 mod api_auth;
 mod api_clients;
 mod api_groups;
+mod api_passkeys;
 mod api_system;
 mod api_users;
 mod ui;

@@ -103,6 +103,10 @@ const NOTICES: &[(&str, &str)] = &[
         "mfa-reset",
         "Two-step verification was removed; the user can set it up again.",
     ),
+    (
+        "passkey-removed",
+        "The passkey was removed: it no longer signs the user in.",
+    ),
     ("user-deleted", "The user was deleted."),
     ("session-ended", "The session was ended."),
     (

@@ -1,11 +1,11 @@
 //! The admin screens for users: list and search, create with a temporary
 //! password shown once, edit, disable and enable, reset the password or
-//! the second factor, clear the sign-in delays, delete; with each user's
-//! sessions, grants and recent audit events.
+//! the second factor, clear the sign-in delays, remove a passkey, delete;
+//! with each user's passkeys, sessions, grants and recent audit events.
 
 use super::ui::{self, show_secret, AdminForm, AdminUser};
 use crate::admin::users::{self, NewPassword, UserInput};
-use crate::admin::{audit, groups, tokens, AdminError};
+use crate::admin::{audit, groups, passkeys, tokens, AdminError};
 use crate::model::{AuditFilter, Profile, UserRecord};
 use crate::oauth::params::Params;
 use crate::state::Provider;
@@ -23,6 +23,7 @@ fn user_row(u: &UserRecord) -> Value {
     json!({
         "id": u.id, "username": u.username, "name": u.name, "email": u.email,
         "is_admin": u.is_admin, "disabled": u.disabled, "mfa": u.totp_secret.is_some(),
+        "passkeys": u.passkeys,
         "must_change_password": u.must_change_password,
     })
 }
@@ -196,15 +197,16 @@ async fn user_page(
         ..Default::default()
     };
     let loaded = async {
+        let keys = passkeys::list(&ctx, &user.id).await?;
         let sessions = users::sessions(&ctx, &user.id).await?;
         let grants = tokens::live_grants(&ctx, Some(&user.id), None).await?;
         let events = audit::events(&ctx, &filter, 20).await?;
         let all_groups = groups::list(&ctx).await?;
         let delay = users::sign_in_delay(&ctx, &user).await?;
-        Ok::<_, crate::admin::AdminError>((sessions, grants, events, all_groups, delay))
+        Ok::<_, crate::admin::AdminError>((keys, sessions, grants, events, all_groups, delay))
     }
     .await;
-    let (sessions, grants, events, all_groups, delay) = match loaded {
+    let (keys, sessions, grants, events, all_groups, delay) = match loaded {
         Ok(found) => found,
         Err(e) => return ui::failed(pages, &e),
     };
@@ -233,6 +235,10 @@ async fn user_page(
                 "name": name, "value": value.to_string(),
             })).collect::<Vec<_>>(),
             "claim": typed.claim.unwrap_or_else(|| json!({})),
+            "passkeys": keys.iter().map(|k| json!({
+                "id": k.id, "name": k.name, "added": display::date_time(k.created_at),
+                "last_used": k.last_used_at.map(display::date_time),
+            })).collect::<Vec<_>>(),
             "sessions": sessions.iter().map(|s| json!({
                 "sid": s.sid,
                 "device": display::device(s.device.user_agent.as_deref()),
@@ -374,6 +380,16 @@ pub async fn act(
         "unlock" => users::unlock(&ctx, &id)
             .await
             .map(|()| ui::done(&provider, &back, "user-unlocked")),
+        "remove-passkey" => {
+            let passkey = form.get("passkey").ok().flatten().unwrap_or("");
+            // Already gone (another admin, the owner, a second click): the
+            // page says so and shows what is left.
+            match passkeys::remove(&ctx, &id, passkey).await {
+                Ok(_) => Ok(ui::done(&provider, &back, "passkey-removed")),
+                Err(AdminError::NotFound(why)) => return problem(&why).await,
+                Err(e) => Err(e),
+            }
+        }
         "end-session" => {
             let sid = form.get("sid").ok().flatten().unwrap_or("");
             tokens::end_session(&ctx, &id, sid)

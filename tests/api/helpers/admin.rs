@@ -1,5 +1,5 @@
-//! Administration from a test: an admin API token and admin users made
-//! straight in the store.
+//! Administration from a test: an admin API token, and admin users and
+//! passkeys made straight in the store.
 
 use super::app::TestApp;
 use super::seed::AUTOMATION;
@@ -36,5 +36,32 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap()
+    }
+
+    /// Gives `username` a passkey named `name`, straight in the store,
+    /// and returns its id. Registering a real one takes an authenticator;
+    /// listing and removing never read the credential, so `{}` stands in.
+    pub async fn add_passkey(&self, username: &str, name: &str) -> String {
+        use gatehouse::clock::Clock;
+        let store = &self.provider.store;
+        let user = store.user_by_username(username).await.unwrap().unwrap();
+        store
+            .ensure_passkey_handle(&user.id, &uuid::Uuid::new_v4().to_string())
+            .await
+            .unwrap();
+        let id = uuid::Uuid::new_v4().to_string();
+        let added = store
+            .add_passkey(&gatehouse::store::NewPasskey {
+                id: &id,
+                user_id: &user.id,
+                credential_id: &format!("credential-{id}"),
+                name,
+                credential: "{}",
+                created_at: self.clock.now(),
+            })
+            .await
+            .unwrap();
+        assert!(added, "the credential id is new");
+        id
     }
 }

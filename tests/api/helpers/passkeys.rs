@@ -45,9 +45,9 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Adds `key` as `name` to the account signed in at `browser`, and
-    /// checks that it was added.
-    pub async fn add_passkey(&self, browser: &Client, key: &mut Authenticator, name: &str) {
+    /// Registers `key` as `name` on the account signed in at `browser`,
+    /// through the ceremony, and checks that it was added.
+    pub async fn register_passkey(&self, browser: &Client, key: &mut Authenticator, name: &str) {
         let options = self.creation_options(browser).await;
         assert_eq!(options.status, StatusCode::OK, "{}", options.body);
         let answer = key.register(&options.body);
