@@ -976,3 +976,37 @@ async fn a_passkey_answer_needs_the_forms_csrf_token() {
     assert!(!app.is_signed_in(&app.browser).await);
     assert_eq!(app.passkeys_of("alice").await[0].last_used_at, None);
 }
+
+#[tokio::test]
+async fn a_ceremony_answers_only_what_it_was_opened_for() {
+    let app = spawn_app_on_localhost().await;
+    let mut key = app.authenticator();
+    app.sign_in_to_account("alice", ALICE_PASSWORD).await;
+    app.register_passkey(&app.browser, &mut key, "Laptop").await;
+
+    // A registration's challenge, answered as a sign-in.
+    let creation = app.creation_options(&app.browser).await;
+    assert_eq!(creation.status, StatusCode::OK, "{}", creation.body);
+    let answer = key.sign(&creation.body).to_string();
+    let refused = app
+        .post_passkey_answer(&app.browser, "/login/passkey", &answer, &[])
+        .await;
+    assert_page(refused, StatusCode::UNAUTHORIZED, EXPIRED).await;
+
+    // A sign-in's challenge, answered as a registration.
+    let request = app.request_options(&app.browser, "sign_in").await;
+    assert_eq!(request.status, StatusCode::OK, "{}", request.body);
+    let answer = app.authenticator().register(&json!({
+        "publicKey": {
+            "challenge": request.body["publicKey"]["challenge"],
+            "user": { "id": b64url(b"0123456789abcdef") },
+        }
+    }));
+    let refused = app
+        .post_new_passkey(&app.browser, "Other", &answer.to_string())
+        .await;
+    assert_page(refused, StatusCode::BAD_REQUEST, EXPIRED).await;
+    assert_eq!(app.passkeys_of("alice").await.len(), 1);
+    assert_eq!(key.counter(), 1, "one signature made");
+    assert_eq!(app.passkeys_of("alice").await[0].last_used_at, None);
+}
