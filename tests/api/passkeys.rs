@@ -565,7 +565,11 @@ async fn the_options_need_the_forms_csrf_token() {
             "{path}: {}",
             refused.body
         );
-        assert!(refused.body["error"].is_string(), "{}", refused.body);
+        assert_eq!(refused.body["error"], "invalid_csrf", "{path}");
+        assert_eq!(
+            refused.body["error_description"],
+            "This page had expired. Reload it and try again."
+        );
         assert_eq!(refused.cookie(CEREMONY_COOKIE), None, "{path}");
     }
 }
