@@ -337,6 +337,17 @@ pub async fn finish_registration(
     let Ok(answer) = serde_json::from_str::<RegisterPublicKeyCredential>(answer) else {
         return refused(Problem::Malformed).await;
     };
+    // A credential registered already (to this account, whose passkeys the
+    // options excluded, or to another) is named as such: trying again
+    // cannot help.
+    if provider
+        .store
+        .passkey_by_credential_id(&b64url(&answer.raw_id))
+        .await?
+        .is_some()
+    {
+        return refused(Problem::Duplicate).await;
+    }
     let passkey = match rp.finish_passkey_registration(&answer, &state) {
         Ok(passkey) => passkey,
         Err(e) => return refused(refusal(&e)).await,

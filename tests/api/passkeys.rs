@@ -100,7 +100,6 @@ const UNKNOWN: &str =
     "That passkey isn't registered here. Sign in another way, then add it on your account page.";
 const A_COPY: &str =
     "This passkey can't be used: it looks like a copy of another. Use another way to sign in.";
-const DID_NOT_CHECK_OUT: &str = "That passkey answer did not check out. Please try again.";
 const REGISTERED_ALREADY: &str = "That passkey is registered already.";
 const NO_SUCH_PASSKEY: &str = "There is no such passkey on this account.";
 const SIGN_IN_AGAIN: &str =
@@ -594,10 +593,10 @@ async fn a_passkey_is_registered_once_across_accounts() {
     assert_eq!(excluded, [key.credential_id()]);
     let answer = key.register(&options.body).to_string();
     let refused = app.post_new_passkey(&app.browser, "Again", &answer).await;
-    // webauthn-rs refuses a credential the options excluded as an answer
-    // that does not check out, before the store can say it is registered.
-    assert_page(refused, StatusCode::BAD_REQUEST, DID_NOT_CHECK_OUT).await;
+    assert_page(refused, StatusCode::BAD_REQUEST, REGISTERED_ALREADY).await;
     assert_eq!(app.passkeys_of("alice").await.len(), 1);
+    let events = app.audit_events("passkey.refused", Some("alice")).await;
+    assert_eq!(events[0].detail, "ceremony=register reason=duplicate");
     app.sign_out().await;
 
     // Bob, with the same authenticator's credential.

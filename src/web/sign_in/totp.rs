@@ -34,8 +34,15 @@ pub(super) async fn challenge_page(
         },
         None => None,
     };
-    let Some(offered) = offered else {
-        return back_to_login(provider, (request, then));
+    let offered = match offered {
+        Some(offered) => offered,
+        // A form that had expired is answered on the page it came from,
+        // whatever became of the challenge; it changed nothing.
+        None if status == StatusCode::FORBIDDEN => sign_in::totp::Offered {
+            code: true,
+            passkey: false,
+        },
+        None => return back_to_login(provider, (request, then)),
     };
     pages.form(
         req,
