@@ -116,7 +116,7 @@ export async function landedAt(page, redirect) {
 export async function enterPassword(page, username, password) {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /// Signs the browser out.
