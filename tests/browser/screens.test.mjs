@@ -8,10 +8,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import {
   issuer, openBrowser, screenshot, authorizeUrl as authorizeFor, tokenRequest, claims, landedAt,
-  enterPassword as enterPasswordFor, signOut as signOutOf,
+  enterPassword as enterPasswordFor, signOut as signOutOf, totp,
 } from './support.mjs';
 
 const client = { id: 'notes', secret: 'notes-secret-0123456789', redirect: 'http://127.0.0.1:7777/callback' };
@@ -25,31 +24,6 @@ const erin = { username: 'erin', password: "erin's engineering passphrase" };
 let browser;
 let page;
 const state = { secret: null, recoveryCodes: [], refreshToken: null, problems: [], icons: new Set() };
-
-// RFC 6238 TOTP (SHA-1, 6 digits, 30 s), as an authenticator app computes it.
-function base32(text) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const bytes = [];
-  for (const c of text.replace(/[\s=]/g, '').toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      bytes.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(bytes);
-}
-
-function totp(secret, seconds = Date.now() / 1000) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(seconds / 30)));
-  const mac = createHmac('sha1', base32(secret)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
 
 // Each code works once: wait for the authenticator's next code.
 async function nextCode(secret) {

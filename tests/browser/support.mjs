@@ -1,7 +1,8 @@
 // What the browser tests share: the server under test, a headless Chromium
 // with a watch for script errors and failed resources, screenshots at
-// desktop and phone widths, and the token endpoint.
+// desktop and phone widths, the token endpoint, and TOTP codes.
 
+import { createHmac } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 export const issuer = process.env.GATEHOUSE_ISSUER;
@@ -116,7 +117,7 @@ export async function landedAt(page, redirect) {
 export async function enterPassword(page, username, password) {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /// Signs the browser out.
@@ -124,4 +125,31 @@ export async function signOut(page) {
   await page.goto(`${issuer}/end_session`);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.waitForLoadState();
+}
+
+// A base32 TOTP key (RFC 4648) as bytes.
+function base32(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const bytes = [];
+  for (const c of text.replace(/[\s=]/g, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      bytes.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(bytes);
+}
+
+/// The RFC 6238 TOTP code (SHA-1, 6 digits, 30 s) of `secret` at `seconds`,
+/// as an authenticator app computes it.
+export function totp(secret, seconds = Date.now() / 1000) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(seconds / 30)));
+  const mac = createHmac('sha1', base32(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }
