@@ -8,14 +8,17 @@ CREATE TABLE passkey_users (
 );
 
 -- One row per registered credential. `credential` is the verified public
--- key with its signature counter and flags (JSON); `credential_id` is the
--- authenticator's id for it (base64url), unique across all users.
+-- key with its flags (JSON); `credential_id` is the authenticator's id for
+-- it (base64url), unique across all users; `sign_count` the signature
+-- counter of its last use, which only a conditional UPDATE raises (§6.1.1:
+-- a counter that does not grow shows a cloned authenticator).
 CREATE TABLE passkeys (
     id             TEXT PRIMARY KEY,
     user_id        TEXT NOT NULL,
     credential_id  TEXT NOT NULL UNIQUE,
     name           TEXT NOT NULL,
     credential     TEXT NOT NULL,
+    sign_count     BIGINT NOT NULL DEFAULT 0,
     created_at     BIGINT NOT NULL,
     last_used_at   BIGINT
 );

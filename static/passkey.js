@@ -123,6 +123,9 @@
   if (purpose === 'register') {
     button.addEventListener('click', async () => {
       const name = form.elements.name;
+      // A name of spaces alone would be refused after the authenticator
+      // made the key, leaving it behind: check first.
+      name.value = name.value.trim();
       if (!name.reportValidity()) return;
       say('');
       button.disabled = true;
@@ -138,19 +141,40 @@
     return;
   }
 
-  // Sign-in and second step: one ceremony at a time. The autofill one
-  // (conditional mediation) waits in the background and is cancelled when
-  // the person presses the button instead.
+  // Sign-in and second step: one ceremony at a time (the server keeps the
+  // latest one this browser asked for). The autofill one (conditional
+  // mediation) waits in the background; pressing the button cancels it,
+  // and it starts again when the button's ceremony fails. Each await
+  // checks that its ceremony is still the current one, so a late answer
+  // to a cancelled ceremony is never sent.
   let pending = null;
+  let autofill = false;
+  let renewal = null;
   const get = async (conditional) => {
     if (pending) pending.abort();
+    clearTimeout(renewal);
     const controller = new AbortController();
     pending = controller;
+    const current = () => pending === controller && !controller.signal.aborted;
     const options = await ask({ purpose });
+    if (!current()) return;
     const request = { publicKey: requestOptions(options.publicKey), signal: controller.signal };
-    if (conditional) request.mediation = 'conditional';
+    if (conditional) {
+      request.mediation = 'conditional';
+      // Browsers keep an autofill request open past the challenge's five
+      // minutes: ask for a fresh one before it runs out.
+      renewal = setTimeout(() => startAutofill(), 4 * 60 * 1000);
+    }
     const credential = await navigator.credentials.get(request);
-    if (credential) send(assertion(credential));
+    if (credential && current()) {
+      clearTimeout(renewal);
+      send(assertion(credential));
+    }
+  };
+  const startAutofill = () => {
+    if (!autofill) return;
+    // A failed autofill ceremony says nothing: the button is still there.
+    get(true).catch(() => {});
   };
 
   button.addEventListener('click', () => {
@@ -158,14 +182,16 @@
     get(false).catch((error) => {
       if (error && error.name === 'AbortError') return;
       say(explain(error));
+      startAutofill();
     });
   });
 
   if (purpose === 'sign_in' && PublicKeyCredential.isConditionalMediationAvailable) {
     PublicKeyCredential.isConditionalMediationAvailable().then((available) => {
-      if (!available) return;
-      // A failed autofill ceremony says nothing: the button is still there.
-      get(true).catch(() => {});
+      // Not when the person pressed the button meanwhile: that ceremony
+      // goes first.
+      autofill = available;
+      if (available && !pending) startAutofill();
     });
   }
 })();

@@ -13,7 +13,7 @@
 //! - Registration asks for a discoverable credential (`residentKey:
 //!   preferred`), user verification, and attestation `none`; it needs a
 //!   sign-in no older than [`REAUTH_WINDOW`] seconds, so a browser left
-//!   signed in cannot quietly gain a passkey.
+//!   signed in cannot quietly gain a passkey; so does removing one.
 
 use super::AccountError;
 use crate::audit_log::{Actor, AuditLog, Event};
@@ -90,7 +90,7 @@ impl Problem {
         match self {
             Problem::Off => "Passkeys are not available on this server.",
             Problem::SignInAgain => {
-                "To add a passkey, sign in again first: your last sign-in was more than 10 minutes ago."
+                "To add or remove a passkey, sign in again first: your last sign-in was more than 10 minutes ago."
             }
             Problem::TooMany => "You have 20 passkeys already. Remove one before adding another.",
             Problem::Name => {
@@ -356,8 +356,15 @@ pub async fn finish_registration(
         return refused(Problem::TooMany).await;
     }
     let id = Uuid::new_v4().to_string();
-    let stored = serde_json::to_string(&passkey)
-        .map_err(|e| StoreError::Corrupt(format!("passkey: {e}")))?;
+    let stored =
+        serde_json::to_value(&passkey).map_err(|e| StoreError::Corrupt(format!("passkey: {e}")))?;
+    // The counter the authenticator started at: the first sign-in must
+    // count past it.
+    let sign_count = stored
+        .pointer("/cred/counter")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let stored = stored.to_string();
     let now = provider.now();
     let added = provider
         .store
@@ -367,6 +374,7 @@ pub async fn finish_registration(
             credential_id: &b64url(passkey.cred_id().as_ref()),
             name: &name,
             credential: &stored,
+            sign_count,
             created_at: now,
         })
         .await?;
@@ -385,6 +393,21 @@ pub async fn finish_registration(
         created_at: now,
         last_used_at: None,
     }))
+}
+
+/// Removes one of the signed-in user's own passkeys: like adding one, it
+/// needs a sign-in less than [`REAUTH_WINDOW`] old, so a browser left
+/// signed in cannot take away a second factor.
+pub async fn remove_own(
+    provider: &Provider,
+    (session, user): (&SessionRecord, &UserRecord),
+    ip: &str,
+    id: &str,
+) -> Step<PasskeyRecord> {
+    if provider.now() - session.auth_time > REAUTH_WINDOW {
+        return Ok(Err(Problem::SignInAgain));
+    }
+    remove(provider, user, Actor::user(user), Some(ip), id).await
 }
 
 /// Renames one of `user`'s passkeys.

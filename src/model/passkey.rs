@@ -24,6 +24,8 @@ pub struct StoredPasskey {
     pub record: PasskeyRecord,
     /// The credential, as JSON.
     pub credential: String,
+    /// The signature counter of its last use (or its registration).
+    pub sign_count: i64,
 }
 
 /// What a WebAuthn ceremony is for; stored with its state so that a

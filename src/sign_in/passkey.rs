@@ -134,44 +134,59 @@ fn refused(user: Option<UserRecord>, problem: &Problem) -> Verdict {
     }
 }
 
-/// Records a verified assertion: the new counter, the time; a counter that
-/// shows a cloned authenticator is recorded as `passkey.cloned`.
+/// Records a verified assertion: the new counter, the flags, the time.
+/// The counter is checked against the database, not against the copy a
+/// ceremony took when it began: it must grow past the last use (unless the
+/// authenticator keeps none), and of two answers racing with one value,
+/// one wins. Anything else is a cloned authenticator: refused, and
+/// recorded as `passkey.cloned`.
 async fn verified(
     provider: &Provider,
     visitor: &Visitor,
     (user, stored): (&UserRecord, &StoredPasskey),
     outcome: Result<AuthenticationResult, WebauthnError>,
 ) -> Result<Result<AuthenticationResult, Problem>, SignInError> {
+    let cloned = || async {
+        tracing::warn!(user_id = %user.id, passkey = %stored.record.id, "passkey signature counter did not grow: cloned authenticator refused");
+        let event = Event::by_user("passkey.cloned", user)
+            .detail("passkey", stored.record.id.clone())
+            .detail("name", stored.record.name.clone());
+        provider
+            .audit
+            .record(provider.now(), event.ip(&visitor.ip))
+            .await;
+        Ok(Err(refusal(&WebauthnError::CredentialPossibleCompromise)))
+    };
     let result = match outcome {
         Ok(result) => result,
-        Err(e) => {
-            if matches!(e, WebauthnError::CredentialPossibleCompromise) {
-                tracing::warn!(user_id = %user.id, passkey = %stored.record.id, "passkey signature counter went back: cloned authenticator refused");
-                let event = Event::by_user("passkey.cloned", user)
-                    .detail("passkey", stored.record.id.clone())
-                    .detail("name", stored.record.name.clone());
-                provider
-                    .audit
-                    .record(provider.now(), event.ip(&visitor.ip))
-                    .await;
-            }
-            return Ok(Err(refusal(&e)));
-        }
+        Err(WebauthnError::CredentialPossibleCompromise) => return cloned().await,
+        Err(e) => return Ok(Err(refusal(&e))),
     };
+    let counter = i64::from(result.counter());
+    let grew = counter > stored.sign_count || (counter == 0 && stored.sign_count == 0);
+    if !grew {
+        return cloned().await;
+    }
     let mut key = credential(stored)?;
-    let changed = key.update_credential(&result) == Some(true);
-    let updated = if changed {
-        Some(
+    let updated = match key.update_credential(&result) {
+        Some(true) => Some(
             serde_json::to_string(&key)
                 .map_err(|e| StoreError::Corrupt(format!("passkey: {e}")))?,
-        )
-    } else {
-        None
+        ),
+        _ => None,
     };
-    provider
+    let recorded = provider
         .store
-        .passkey_used(&stored.record.id, updated.as_deref(), provider.now())
+        .passkey_used(
+            &stored.record.id,
+            updated.as_deref(),
+            counter,
+            provider.now(),
+        )
         .await?;
+    if !recorded {
+        return cloned().await;
+    }
     Ok(Ok(result))
 }
 

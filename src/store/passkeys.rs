@@ -8,7 +8,7 @@ use crate::model::{Ceremony, CeremonyPurpose, PasskeyRecord, StoredPasskey};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-const COLUMNS: &str = "id, user_id, name, credential, created_at, last_used_at";
+const COLUMNS: &str = "id, user_id, name, credential, sign_count, created_at, last_used_at";
 
 fn from_row(row: &AnyRow) -> Result<StoredPasskey, StoreError> {
     Ok(StoredPasskey {
@@ -20,6 +20,7 @@ fn from_row(row: &AnyRow) -> Result<StoredPasskey, StoreError> {
             last_used_at: row.try_get("last_used_at")?,
         },
         credential: row.try_get("credential")?,
+        sign_count: row.try_get("sign_count")?,
     })
 }
 
@@ -35,6 +36,8 @@ pub struct NewPasskey<'a> {
     pub name: &'a str,
     /// The verified credential, JSON.
     pub credential: &'a str,
+    /// Its signature counter at registration.
+    pub sign_count: i64,
     /// Now.
     pub created_at: i64,
 }
@@ -78,7 +81,8 @@ impl Store {
         credential_id: &str,
     ) -> Result<Option<(StoredPasskey, String)>, StoreError> {
         let row = sqlx::query(
-            "SELECT p.id, p.user_id, p.name, p.credential, p.created_at, p.last_used_at, h.handle
+            "SELECT p.id, p.user_id, p.name, p.credential, p.sign_count, p.created_at,
+                    p.last_used_at, h.handle
              FROM passkeys p JOIN passkey_users h ON h.user_id = p.user_id
              WHERE p.credential_id = $1",
         )
@@ -104,8 +108,8 @@ impl Store {
     /// (to anyone: WebAuthn §7.1 step 26).
     pub async fn add_passkey(&self, new: &NewPasskey<'_>) -> Result<bool, StoreError> {
         let row = sqlx::query(
-            "INSERT INTO passkeys (id, user_id, credential_id, name, credential, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO passkeys (id, user_id, credential_id, name, credential, sign_count, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (credential_id) DO NOTHING RETURNING id",
         )
         .bind(new.id)
@@ -113,6 +117,7 @@ impl Store {
         .bind(new.credential_id)
         .bind(new.name)
         .bind(new.credential)
+        .bind(new.sign_count)
         .bind(new.created_at)
         .fetch_optional(&self.writer)
         .await?;
@@ -124,24 +129,30 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// Records a sign-in with the passkey: its updated credential (the
-    /// new signature counter) and the time.
+    /// Records a sign-in with the passkey whose authenticator counted
+    /// `sign_count`: its updated credential (flags), the counter and the
+    /// time; false, and nothing changed, unless the counter grew (or both
+    /// are 0: an authenticator that keeps no counter). Of two answers
+    /// racing with one counter value, one is recorded.
     pub async fn passkey_used(
         &self,
         id: &str,
         credential: Option<&str>,
+        sign_count: i64,
         now: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE passkeys SET credential = COALESCE($1, credential), last_used_at = $2
-             WHERE id = $3",
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE passkeys SET credential = COALESCE($1, credential), sign_count = $2,
+                 last_used_at = $3
+             WHERE id = $4 AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0))",
         )
         .bind(credential)
+        .bind(sign_count)
         .bind(now)
         .bind(id)
         .execute(&self.writer)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() > 0)
     }
 
     /// Renames one of the user's passkeys; false if they have no such one.

@@ -49,7 +49,7 @@ async fn an_admin_client_lists_and_removes_a_users_passkeys() {
     let phone = app.add_passkey("bob", "Phone").await;
     app.provider
         .store
-        .passkey_used(&phone, None, USED_AT)
+        .passkey_used(&phone, None, 1, USED_AT)
         .await
         .unwrap();
 
@@ -148,7 +148,7 @@ async fn an_admin_removes_a_passkey_on_the_user_page() {
     let laptop = app.add_passkey("bob", "Laptop").await;
     app.provider
         .store
-        .passkey_used(&laptop, None, USED_AT)
+        .passkey_used(&laptop, None, 1, USED_AT)
         .await
         .unwrap();
     let bob = app
@@ -255,7 +255,7 @@ async fn passkeys_are_listed_and_removed_from_the_command_line() {
     let phone_added = from_unix(app.clock.now()).minutes();
     app.provider
         .store
-        .passkey_used(&phone, None, USED_AT)
+        .passkey_used(&phone, None, 1, USED_AT)
         .await
         .unwrap();
 

@@ -103,7 +103,7 @@ const A_COPY: &str =
 const REGISTERED_ALREADY: &str = "That passkey is registered already.";
 const NO_SUCH_PASSKEY: &str = "There is no such passkey on this account.";
 const SIGN_IN_AGAIN: &str =
-    "To add a passkey, sign in again first: your last sign-in was more than 10 minutes ago.";
+    "To add or remove a passkey, sign in again first: your last sign-in was more than 10 minutes ago.";
 
 /// The password form, which only the sign-in page has.
 const SIGN_IN_FORM: &str = r#"<form method="post" action="/login">"#;
@@ -1012,4 +1012,94 @@ async fn a_ceremony_answers_only_what_it_was_opened_for() {
     assert_eq!(app.passkeys_of("alice").await.len(), 1);
     assert_eq!(key.counter(), 1, "one signature made");
     assert_eq!(app.passkeys_of("alice").await[0].last_used_at, None);
+}
+
+/// The second step checks the counter against the last use recorded, not
+/// against the copy its ceremony took: a clone that answers after the
+/// real key signed in elsewhere is refused.
+#[tokio::test]
+async fn a_copy_answering_the_second_step_after_the_real_key_is_refused() {
+    let app = spawn_app_on_localhost().await;
+    let mut key = app.authenticator();
+    app.alice_adds(&mut key).await;
+    let signed_in = app.sign_in_with_passkey(&app.browser, &mut key, &[]).await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    app.sign_out().await;
+    let mut copy = key.copy();
+
+    // The thief's browser has the password and opens the second step while
+    // the stored counter is 1.
+    let id = app.pending_request(&trusted()).await;
+    app.password_for(&id, "alice", ALICE_PASSWORD).await;
+    let options = app.request_options(&app.browser, "second_factor").await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+
+    // The owner signs in elsewhere: counter 2.
+    let elsewhere = new_browser();
+    let owner = app.sign_in_with_passkey(&elsewhere, &mut key, &[]).await;
+    assert_eq!(owner.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.only_credential_of("alice").await["cred"]["counter"], 2);
+
+    // The copy answers with 2 as well.
+    let answer = copy.sign(&options.body);
+    assert_eq!(copy.counter(), 2);
+    let refused = app
+        .post_passkey_answer(
+            &app.browser,
+            "/login/passkey/second-factor",
+            &answer.to_string(),
+            &[("request", &id)],
+        )
+        .await;
+    let page = assert_page(refused, StatusCode::UNAUTHORIZED, A_COPY).await;
+    assert!(page.contains(TWO_STEP), "the two-step page again: {page}");
+    assert!(!app.is_signed_in(&app.browser).await);
+    let cloned = app.audit_events("passkey.cloned", Some("alice")).await;
+    assert_eq!(cloned.len(), 1);
+    let failures = app.audit_events("mfa.failure", Some("alice")).await;
+    assert_eq!(failures[0].detail, "reason=cloned_passkey");
+}
+
+#[tokio::test]
+async fn a_disabled_users_passkey_signs_in_neither_way() {
+    let app = spawn_app_on_localhost().await;
+    let mut key = app.authenticator();
+    app.alice_adds(&mut key).await;
+    let alice = app.user_id("alice").await;
+    app.provider
+        .store
+        .set_user_disabled(&alice, true, gatehouse::clock::Clock::now(&app.clock))
+        .await
+        .unwrap();
+
+    let refused = app.sign_in_with_passkey(&app.browser, &mut key, &[]).await;
+    assert_page(
+        refused,
+        StatusCode::UNAUTHORIZED,
+        "That passkey can't be used to sign in here.",
+    )
+    .await;
+    assert!(!app.is_signed_in(&app.browser).await);
+    let failures = app.audit_events("sign_in.failure", Some("alice")).await;
+    assert_eq!(failures[0].detail, "reason=disabled");
+    assert_eq!(app.passkeys_of("alice").await[0].last_used_at, None);
+}
+
+#[tokio::test]
+async fn removing_a_passkey_needs_a_recent_sign_in() {
+    let app = spawn_app_on_localhost().await;
+    app.sign_in_to_account("alice", ALICE_PASSWORD).await;
+    let mut key = app.authenticator();
+    app.register_passkey(&app.browser, &mut key, "Laptop").await;
+    let id = app.passkeys_of("alice").await[0].id.clone();
+    app.clock.advance(601);
+    let refused = app
+        .account_form("/account/passkeys/remove", &[("id", &id)])
+        .await;
+    assert_page(refused, StatusCode::BAD_REQUEST, SIGN_IN_AGAIN).await;
+    assert_eq!(app.passkeys_of("alice").await.len(), 1);
+    assert!(app
+        .audit_events("passkey.removed", Some("alice"))
+        .await
+        .is_empty());
 }

@@ -7,7 +7,6 @@
 use super::form::AccountForm;
 use super::page::{done, problem};
 use crate::account::passkeys;
-use crate::audit_log::Actor;
 use crate::web::cookies;
 use crate::web::error::HttpError;
 use crate::web::form::PostedForm;
@@ -86,8 +85,8 @@ pub async fn rename(form: AccountForm, Screen(req, provider, pages): Screen) -> 
 /// POST /account/passkeys/remove: `id`.
 pub async fn remove(form: AccountForm, Screen(req, provider, pages): Screen) -> HttpResponse {
     let id = form.field("id").unwrap_or("");
-    let actor = Actor::user(&form.user);
-    match passkeys::remove(&provider, &form.user, actor, Some(&form.ip), id).await {
+    let signed_in = (&form.session, &form.user);
+    match passkeys::remove_own(&provider, signed_in, &form.ip, id).await {
         Ok(Ok(_)) => done(&provider, "passkey-removed", SECTION),
         Ok(Err(why)) => problem(&req, &provider, &pages, &form, SECTION, why.sentence()).await,
         Err(e) => pages.fail(&e),

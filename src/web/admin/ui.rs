@@ -101,7 +101,7 @@ const NOTICES: &[(&str, &str)] = &[
     ),
     (
         "mfa-reset",
-        "Two-step verification was removed; the user can set it up again.",
+        "The authenticator app (TOTP) was removed; the user can set it up again. Their passkeys, if any, stay until removed below.",
     ),
     (
         "passkey-removed",

@@ -57,6 +57,7 @@ impl TestApp {
                 credential_id: &format!("credential-{id}"),
                 name,
                 credential: "{}",
+                sign_count: 0,
                 created_at: self.clock.now(),
             })
             .await

@@ -15,6 +15,7 @@ fn new_passkey<'a>(id: &'a str, user_id: &'a str, credential_id: &'a str) -> New
         credential_id,
         name: "Laptop",
         credential: r#"{"counter":1}"#,
+        sign_count: 1,
         created_at: NOW,
     }
 }
@@ -92,15 +93,16 @@ async fn only_the_owner_renames_or_removes_a_passkey() {
         .unwrap()
         .is_none());
     assert!(store.rename_passkey(&alice, &key, "Phone").await.unwrap());
-    store
-        .passkey_used(&key, Some(r#"{"counter":2}"#), NOW + 5)
+    assert!(store
+        .passkey_used(&key, Some(r#"{"counter":2}"#), 2, NOW + 5)
         .await
-        .unwrap();
-    store.passkey_used(&key, None, NOW + 9).await.unwrap();
+        .unwrap());
+    assert!(store.passkey_used(&key, None, 3, NOW + 9).await.unwrap());
     let listed = store.passkeys_of(&alice).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].record.name, "Phone");
     assert_eq!(listed[0].record.last_used_at, Some(NOW + 9));
+    assert_eq!(listed[0].sign_count, 3);
     assert_eq!(
         listed[0].credential, r#"{"counter":2}"#,
         "a use without a new counter keeps the stored credential"
@@ -192,4 +194,47 @@ async fn a_deleted_user_takes_their_passkeys_and_ceremonies_along() {
         .is_none());
     assert_eq!(store.passkey_handle(&alice).await.unwrap(), None);
     assert!(store.take_ceremony(&ceremony, NOW).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_use_is_recorded_only_when_the_counter_grows_and_once_per_value() {
+    let (store, url) = fresh_store().await;
+    let other = replica(&url).await;
+    let alice = user(&store, "alice").await;
+    let key = id();
+    store.ensure_passkey_handle(&alice, "ha").await.unwrap();
+    store
+        .add_passkey(&new_passkey(&key, &alice, "cred-1"))
+        .await
+        .unwrap();
+    assert!(
+        !store.passkey_used(&key, None, 1, NOW).await.unwrap(),
+        "the counter it registered with"
+    );
+    assert!(!store.passkey_used(&key, None, 0, NOW).await.unwrap());
+    let results = race((&store, &other), |store, _| {
+        let key = key.clone();
+        async move { store.passkey_used(&key, None, 7, NOW + 1).await.unwrap() }
+    })
+    .await;
+    assert_eq!(
+        results.iter().filter(|recorded| **recorded).count(),
+        1,
+        "one of the answers with counter 7 is recorded"
+    );
+    assert_eq!(store.passkeys_of(&alice).await.unwrap()[0].sign_count, 7);
+
+    // An authenticator that keeps no counter: 0 stays 0, every time.
+    let bob = user(&store, "bob").await;
+    let none = id();
+    store.ensure_passkey_handle(&bob, "hb").await.unwrap();
+    store
+        .add_passkey(&NewPasskey {
+            sign_count: 0,
+            ..new_passkey(&none, &bob, "cred-2")
+        })
+        .await
+        .unwrap();
+    assert!(store.passkey_used(&none, None, 0, NOW).await.unwrap());
+    assert!(store.passkey_used(&none, None, 0, NOW + 1).await.unwrap());
 }
