@@ -1103,3 +1103,36 @@ async fn removing_a_passkey_needs_a_recent_sign_in() {
         .await
         .is_empty());
 }
+
+/// Every ceremony asks for user verification: an authenticator that only
+/// tests presence registers nothing and signs no one in, either way.
+#[tokio::test]
+async fn a_passkey_that_does_not_verify_its_user_is_refused() {
+    let app = spawn_app_on_localhost().await;
+    let not_verified = "Your passkey didn't confirm it was you. Try again, and unlock it with its PIN or biometric when asked.";
+    app.sign_in_to_account("alice", ALICE_PASSWORD).await;
+    let mut lazy = app.authenticator();
+    lazy.presence_only = true;
+    let options = app.creation_options(&app.browser).await;
+    let answer = lazy.register(&options.body).to_string();
+    let refused = app.post_new_passkey(&app.browser, "Lazy", &answer).await;
+    assert_page(refused, StatusCode::BAD_REQUEST, not_verified).await;
+    assert_eq!(app.passkeys_of("alice").await, []);
+
+    let mut key = app.authenticator();
+    app.register_passkey(&app.browser, &mut key, "Laptop").await;
+    app.sign_out().await;
+    key.presence_only = true;
+    let refused = app.sign_in_with_passkey(&app.browser, &mut key, &[]).await;
+    assert_page(refused, StatusCode::UNAUTHORIZED, not_verified).await;
+    assert!(!app.is_signed_in(&app.browser).await);
+
+    let id = app.pending_request(&trusted()).await;
+    app.password_for(&id, "alice", ALICE_PASSWORD).await;
+    let refused = app.second_step_with(&mut key, &id).await;
+    let page = assert_page(refused, StatusCode::UNAUTHORIZED, not_verified).await;
+    assert!(page.contains(TWO_STEP), "the two-step page again: {page}");
+    assert!(!app.is_signed_in(&app.browser).await);
+    let failures = app.audit_events("mfa.failure", Some("alice")).await;
+    assert_eq!(failures[0].detail, "reason=not_verified");
+}

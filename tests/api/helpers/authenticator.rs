@@ -121,6 +121,9 @@ pub struct Authenticator {
     backup_eligible: bool,
     /// The user handle the relying party gave at registration.
     user_handle: Option<Vec<u8>>,
+    /// Whether the authenticator tests presence only, without verifying
+    /// its user (flag UV clear): no PIN, no biometric.
+    pub presence_only: bool,
     /// The origin the "browser" puts in clientDataJSON.
     pub origin: String,
     /// The RP ID whose hash the authenticator puts in authenticator data.
@@ -143,6 +146,7 @@ impl Authenticator {
             counter: 0,
             backup_eligible: false,
             user_handle: None,
+            presence_only: false,
             origin: origin.trim_end_matches('/').to_string(),
             rp_id: url.host_str().expect("a host").to_string(),
         }
@@ -166,6 +170,7 @@ impl Authenticator {
             counter: self.counter,
             backup_eligible: self.backup_eligible,
             user_handle: self.user_handle.clone(),
+            presence_only: self.presence_only,
             origin: self.origin.clone(),
             rp_id: self.rp_id.clone(),
         }
@@ -197,7 +202,11 @@ impl Authenticator {
     }
 
     fn flags(&self) -> u8 {
-        let flags = USER_PRESENT | USER_VERIFIED;
+        let flags = if self.presence_only {
+            USER_PRESENT
+        } else {
+            USER_PRESENT | USER_VERIFIED
+        };
         if self.backup_eligible {
             flags | BACKUP_ELIGIBLE
         } else {
