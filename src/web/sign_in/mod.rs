@@ -16,7 +16,7 @@ pub mod totp;
 use super::cookies;
 use super::onward::redirect;
 use super::rate_limit::client_address;
-use crate::account::device_cookie;
+use crate::account::{device_cookie, mfa};
 use crate::model::UserRecord;
 use crate::oauth::pending_requests::is_request_id;
 use crate::sign_in::{Refusal, SignedIn, Visitor};
@@ -72,6 +72,39 @@ pub fn signed_in(
         done.device,
         Some(device_cookie::LIFETIME),
     ));
+    response
+}
+
+/// The answer to a first factor that opened a second-factor challenge: the
+/// challenge's cookie, and on to the two-step page.
+pub fn to_second_factor(
+    provider: &Provider,
+    challenge: String,
+    request: Option<&str>,
+    then: Option<&'static str>,
+) -> HttpResponse {
+    let base = provider.config.base_path();
+    let next = format!("{base}/login/totp{}", screen_query(request, then));
+    let mut response = redirect(StatusCode::SEE_OTHER, &next);
+    let _ = response.add_cookie(&cookies::build(
+        &provider.config,
+        cookies::MFA,
+        challenge,
+        Some(mfa::CHALLENGE_TTL),
+    ));
+    response
+}
+
+/// The answer to a second factor that finished the sign-in: as
+/// [`signed_in`], the challenge's cookie removed.
+pub fn second_factor_given(
+    provider: &Provider,
+    done: SignedIn,
+    request: Option<&str>,
+    then: Option<&'static str>,
+) -> HttpResponse {
+    let mut response = signed_in(provider, done, request, then);
+    let _ = response.add_cookie(&cookies::removal(&provider.config, cookies::MFA));
     response
 }
 

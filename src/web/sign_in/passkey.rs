@@ -11,14 +11,16 @@
 
 use super::password::{login_page, pending, LoginView};
 use super::totp::{back_to_login, challenge_page};
-use super::{carried, destination, refusal_status, screen_query, signed_in, visitor};
-use crate::account::{mfa, passkeys};
+use super::{
+    carried, destination, refusal_status, second_factor_given, signed_in, to_second_factor, visitor,
+};
+use crate::account::passkeys;
 use crate::sign_in::{self, Outcome};
 use crate::state::Provider;
 use crate::web::cookies;
 use crate::web::error::HttpError;
 use crate::web::form::PostedForm;
-use crate::web::onward::{self, redirect};
+use crate::web::onward;
 use crate::web::screen::Screen;
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
@@ -135,16 +137,7 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
         // Only a passkey without user verification would open a challenge,
         // and every ceremony asks for verification; handled all the same.
         Outcome::SecondFactorDue { challenge } => {
-            let base = provider.config.base_path();
-            let next = format!("{base}/login/totp{}", screen_query(request, then));
-            let mut response = redirect(StatusCode::SEE_OTHER, &next);
-            let _ = response.add_cookie(&cookies::build(
-                &provider.config,
-                cookies::MFA,
-                challenge,
-                Some(mfa::CHALLENGE_TTL),
-            ));
-            response
+            to_second_factor(&provider, challenge, request, then)
         }
         Outcome::Refused(why) => again(refusal_status(&why), &why.message()),
         Outcome::StartAgain => again(
@@ -195,11 +188,7 @@ pub async fn second_factor(form: PostedForm, Screen(req, provider, pages): Scree
         Err(e) => return pages.fail(&e),
     };
     let response = match outcome {
-        Outcome::SignedIn(done) => {
-            let mut response = signed_in(&provider, done, request, then);
-            let _ = response.add_cookie(&cookies::removal(&provider.config, cookies::MFA));
-            response
-        }
+        Outcome::SignedIn(done) => second_factor_given(&provider, done, request, then),
         Outcome::Refused(why) => again(refusal_status(&why), why.message()).await,
         Outcome::StartAgain | Outcome::SecondFactorDue { .. } => {
             back_to_login(&provider, (request, then))

@@ -2,14 +2,12 @@
 //! first factor of `crate::sign_in::password`. Users with a second factor go
 //! on to the code step (`totp`); the others are signed in here.
 
-use super::{destination, refusal_status, screen_query, signed_in, visitor};
-use crate::account::mfa;
+use super::{destination, refusal_status, signed_in, to_second_factor, visitor};
 use crate::oauth::pending_requests;
 use crate::sign_in::{self, Outcome};
 use crate::state::Provider;
-use crate::web::cookies;
 use crate::web::form::PostedForm;
-use crate::web::onward::{self, redirect};
+use crate::web::onward;
 use crate::web::pages::Pages;
 use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
@@ -136,16 +134,7 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
     match outcome {
         Outcome::SignedIn(done) => signed_in(&provider, done, request, then),
         Outcome::SecondFactorDue { challenge } => {
-            let base = provider.config.base_path();
-            let next = format!("{base}/login/totp{}", screen_query(request, then));
-            let mut response = redirect(StatusCode::SEE_OTHER, &next);
-            let _ = response.add_cookie(&cookies::build(
-                &provider.config,
-                cookies::MFA,
-                challenge,
-                Some(mfa::CHALLENGE_TTL),
-            ));
-            response
+            to_second_factor(&provider, challenge, request, then)
         }
         Outcome::Refused(why) => again(refusal_status(&why), Some(username), &why.message()),
         // The password method has no challenge to lose.

@@ -3,7 +3,7 @@
 //! password was accepted. The page also offers the user's passkeys, when
 //! they have some (`passkey` answers those). The challenge cookie ties the browser to that user.
 
-use super::{carried, refusal_status, signed_in, to_login, visitor, Carried};
+use super::{carried, refusal_status, second_factor_given, to_login, visitor, Carried};
 use crate::oauth::params::Params;
 use crate::sign_in::{self, Outcome};
 use crate::state::Provider;
@@ -107,11 +107,7 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
             Err(e) => return pages.fail(&e),
         };
     match outcome {
-        Outcome::SignedIn(done) => {
-            let mut response = signed_in(&provider, done, request, then);
-            let _ = response.add_cookie(&cookies::removal(&provider.config, cookies::MFA));
-            response
-        }
+        Outcome::SignedIn(done) => second_factor_given(&provider, done, request, then),
         Outcome::Refused(why) => again(refusal_status(&why), why.message()).await,
         Outcome::StartAgain | Outcome::SecondFactorDue { .. } => {
             back_to_login(&provider, (request, then))
