@@ -148,6 +148,7 @@
   // checks that its ceremony is still the current one, so a late answer
   // to a cancelled ceremony is never sent.
   let pending = null;
+  let pendingIsAutofill = false;
   let autofill = false;
   let renewal = null;
   const get = async (conditional) => {
@@ -155,6 +156,7 @@
     clearTimeout(renewal);
     const controller = new AbortController();
     pending = controller;
+    pendingIsAutofill = conditional;
     const current = () => pending === controller && !controller.signal.aborted;
     const options = await ask({ purpose });
     if (!current()) return;
@@ -192,6 +194,14 @@
       // goes first.
       autofill = available;
       if (available && !pending) startAutofill();
+    });
+    // The server keeps one ceremony per browser: with sign-in pages open
+    // in several tabs, the one the person comes back to asks again, so its
+    // autofill answers the ceremony the server holds.
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && pendingIsAutofill) {
+        startAutofill();
+      }
     });
   }
 })();
