@@ -25,7 +25,7 @@ CREATE TABLE passkeys (
 CREATE INDEX passkeys_by_user ON passkeys (user_id);
 
 -- A ceremony in progress: the challenge sent to the browser and what must
--- come back, by the hash of the cookie value naming it. Kept in the
+-- come back, by the hash of the browser's cookie value and the challenge. Kept in the
 -- database so that any replica can finish it, and deleted as it is
 -- finished, so each challenge answers once.
 CREATE TABLE webauthn_ceremonies (

@@ -141,14 +141,12 @@
     return;
   }
 
-  // Sign-in and second step: one ceremony at a time (the server keeps the
-  // latest one this browser asked for). The autofill one (conditional
-  // mediation) waits in the background; pressing the button cancels it,
+  // Sign-in and second step: one ceremony at a time per page. The
+  // autofill one (conditional mediation) waits in the background; pressing the button cancels it,
   // and it starts again when the button's ceremony fails. Each await
   // checks that its ceremony is still the current one, so a late answer
   // to a cancelled ceremony is never sent.
   let pending = null;
-  let pendingIsAutofill = false;
   let autofill = false;
   let renewal = null;
   const get = async (conditional) => {
@@ -156,7 +154,6 @@
     clearTimeout(renewal);
     const controller = new AbortController();
     pending = controller;
-    pendingIsAutofill = conditional;
     const current = () => pending === controller && !controller.signal.aborted;
     const options = await ask({ purpose });
     if (!current()) return;
@@ -194,14 +191,6 @@
       // goes first.
       autofill = available;
       if (available && !pending) startAutofill();
-    });
-    // The server keeps one ceremony per browser: with sign-in pages open
-    // in several tabs, the one the person comes back to asks again, so its
-    // autofill answers the ceremony the server holds.
-    document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible' && pendingIsAutofill) {
-        startAutofill();
-      }
     });
   }
 })();

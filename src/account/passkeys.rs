@@ -5,8 +5,9 @@
 //! - The relying party is the issuer (`crypto::passkey`): RP ID its host,
 //!   origin its scheme, host and port; webauthn-rs checks both, the
 //!   challenge and the signature, and parses the CBOR.
-//! - A ceremony's state is stored in the database under the hash of a
-//!   random cookie value (any replica can finish it), for
+//! - A ceremony's state is stored in the database under the hash of the
+//!   browser's random cookie value and the challenge (any replica can
+//!   finish it; a browser may have several, one per tab), for
 //!   [`CEREMONY_TTL`] seconds, and taken out as it is finished: each
 //!   challenge answers once, and only in the browser that asked for it.
 //! - Each user gets a random user handle (§14.6.1), never the username.
@@ -153,45 +154,80 @@ pub fn refusal(e: &WebauthnError) -> Problem {
     Problem::Refused { reason, sentence }
 }
 
-/// Stores a ceremony's `state` for `purpose`, returning the cookie value
-/// that names it (the only copy).
+/// The key a ceremony is stored under: the browser's cookie value and
+/// the challenge, hashed. A browser may have several ceremonies at once
+/// (sign-in pages in two tabs); only that browser can name any of them.
+fn ceremony_key(browser: &str, challenge: &str) -> String {
+    token_hash(&format!("{browser}:{challenge}"))
+}
+
+/// Whether a cookie value looks like one Gatehouse gave out.
+fn is_browser_value(value: &str) -> bool {
+    (32..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The challenge an answer's client data names (§5.8.1
+/// `CollectedClientData.challenge`), which picks its ceremony among the
+/// browser's; `None` when the client data is not JSON with one.
+pub fn answered_challenge(client_data_json: &[u8]) -> Option<String> {
+    let data: Value = serde_json::from_slice(client_data_json).ok()?;
+    data.get("challenge")?.as_str().map(str::to_string)
+}
+
+/// Stores a ceremony's `state` for `purpose`, under the challenge in
+/// `options` and the browser's cookie value `browser` (a new one when it
+/// has none); returns the cookie value to set.
 pub async fn open_ceremony<State: serde::Serialize>(
     provider: &Provider,
+    (browser, options): (Option<&str>, &Value),
     purpose: CeremonyPurpose,
     user_id: Option<&str>,
     state: &State,
 ) -> Result<String, AccountError> {
-    let cookie = random_token();
+    let Some(challenge) = options
+        .pointer("/publicKey/challenge")
+        .and_then(Value::as_str)
+    else {
+        return Err(StoreError::Corrupt("WebAuthn options without a challenge".into()).into());
+    };
+    let browser = match browser {
+        Some(value) if is_browser_value(value) => value.to_string(),
+        _ => random_token(),
+    };
     let state = serde_json::to_string(state)
         .map_err(|e| StoreError::Corrupt(format!("WebAuthn state: {e}")))?;
     provider
         .store
         .open_ceremony(
-            &token_hash(&cookie),
+            &ceremony_key(&browser, challenge),
             purpose,
             user_id,
             &state,
             provider.now() + CEREMONY_TTL,
         )
         .await?;
-    Ok(cookie)
+    Ok(browser)
 }
 
-/// Takes the ceremony named by the cookie value out of the store: `None`
-/// when there is none, it expired, it was for another purpose or (with
-/// `user_id`) another user. Either way it cannot be used again.
+/// Takes the ceremony of the browser's cookie value and the answer's
+/// challenge out of the store: `None` when there is none, it expired, it
+/// was for another purpose or (with `user_id`) another user. Either way
+/// it cannot be used again.
 pub async fn take_ceremony<State: serde::de::DeserializeOwned>(
     provider: &Provider,
-    cookie: Option<&str>,
+    (browser, challenge): (Option<&str>, &str),
     purpose: CeremonyPurpose,
     user_id: Option<&str>,
 ) -> Result<Option<State>, AccountError> {
-    let Some(cookie) = cookie else {
+    let Some(browser) = browser else {
         return Ok(None);
     };
     let Some(ceremony) = provider
         .store
-        .take_ceremony(&token_hash(cookie), provider.now())
+        .take_ceremony(&ceremony_key(browser, challenge), provider.now())
         .await?
     else {
         return Ok(None);
@@ -257,6 +293,7 @@ pub fn check_name(name: &str) -> Result<String, Problem> {
 pub async fn begin_registration(
     provider: &Provider,
     (session, user): (&SessionRecord, &UserRecord),
+    browser: Option<&str>,
 ) -> Step<(Value, String)> {
     let Ok(rp) = &provider.passkeys else {
         return Ok(Err(Problem::Off));
@@ -293,7 +330,14 @@ pub async fn begin_registration(
         selection["residentKey"] = Value::from("preferred");
         selection["requireResidentKey"] = Value::from(false);
     }
-    let cookie = open_ceremony(provider, CeremonyPurpose::Register, Some(&user.id), &state).await?;
+    let cookie = open_ceremony(
+        provider,
+        (browser, &options),
+        CeremonyPurpose::Register,
+        Some(&user.id),
+        &state,
+    )
+    .await?;
     Ok(Ok((options, cookie)))
 }
 
@@ -314,13 +358,6 @@ pub async fn finish_registration(
         Ok(name) => name,
         Err(problem) => return Ok(Err(problem)),
     };
-    let state: Option<PasskeyRegistration> = take_ceremony(
-        provider,
-        ceremony,
-        CeremonyPurpose::Register,
-        Some(&user.id),
-    )
-    .await?;
     let refused = |problem: Problem| async move {
         let event = Event::by_user("passkey.refused", user)
             .detail("ceremony", "register")
@@ -328,14 +365,24 @@ pub async fn finish_registration(
         provider.audit.record(provider.now(), event.ip(ip)).await;
         Ok(Err(problem))
     };
-    let Some(state) = state else {
-        return refused(Problem::Expired).await;
-    };
     if answer.len() > limits::FORM_FIELD {
         return refused(Problem::Malformed).await;
     }
     let Ok(answer) = serde_json::from_str::<RegisterPublicKeyCredential>(answer) else {
         return refused(Problem::Malformed).await;
+    };
+    let Some(challenge) = answered_challenge(&answer.response.client_data_json) else {
+        return refused(Problem::Malformed).await;
+    };
+    let state: Option<PasskeyRegistration> = take_ceremony(
+        provider,
+        (ceremony, &challenge),
+        CeremonyPurpose::Register,
+        Some(&user.id),
+    )
+    .await?;
+    let Some(state) = state else {
+        return refused(Problem::Expired).await;
     };
     // A credential registered already (to this account, whose passkeys the
     // options excluded, or to another) is named as such: trying again

@@ -28,7 +28,9 @@
 
 use super::{first_factor, second_factor, Outcome, Proof, Refusal, SignInError, Verdict, Visitor};
 use crate::account::mfa;
-use crate::account::passkeys::{credential, open_ceremony, refusal, take_ceremony, Problem, Step};
+use crate::account::passkeys::{
+    answered_challenge, credential, open_ceremony, refusal, take_ceremony, Problem, Step,
+};
 use crate::audit_log::Event;
 use crate::crypto::b64url;
 use crate::model::{limits, CeremonyPurpose, StoredPasskey, UserRecord};
@@ -56,8 +58,9 @@ fn amr(result: &AuthenticationResult) -> &'static [&'static str] {
 
 /// Starts a sign-in without a username: the options for
 /// `navigator.credentials.get()` (`{"publicKey": …, "mediation": …}`,
-/// no credentials listed) and the cookie value naming the ceremony.
-pub async fn begin_sign_in(provider: &Provider) -> Step<(Value, String)> {
+/// no credentials listed) and the browser's ceremony cookie value
+/// (`browser`, the one it sent, or a new one).
+pub async fn begin_sign_in(provider: &Provider, browser: Option<&str>) -> Step<(Value, String)> {
     let Ok(rp) = &provider.passkeys else {
         return Ok(Err(Problem::Off));
     };
@@ -66,13 +69,24 @@ pub async fn begin_sign_in(provider: &Provider) -> Step<(Value, String)> {
         Err(e) => return Ok(Err(refusal(&e))),
     };
     let options = to_json(&options)?;
-    let cookie = open_ceremony(provider, CeremonyPurpose::SignIn, None, &state).await?;
+    let cookie = open_ceremony(
+        provider,
+        (browser, &options),
+        CeremonyPurpose::SignIn,
+        None,
+        &state,
+    )
+    .await?;
     Ok(Ok((options, cookie)))
 }
 
 /// Starts the second step with a passkey for the challenge named by the
 /// cookie value: only its user's passkeys are allowed.
-pub async fn begin_second_factor(provider: &Provider, challenge: &str) -> Step<(Value, String)> {
+pub async fn begin_second_factor(
+    provider: &Provider,
+    challenge: &str,
+    browser: Option<&str>,
+) -> Step<(Value, String)> {
     let Ok(rp) = &provider.passkeys else {
         return Ok(Err(Problem::Off));
     };
@@ -94,6 +108,7 @@ pub async fn begin_second_factor(provider: &Provider, challenge: &str) -> Step<(
     let options = to_json(&options)?;
     let cookie = open_ceremony(
         provider,
+        (browser, &options),
         CeremonyPurpose::SecondFactor,
         Some(&open.user_id),
         &state,
@@ -106,12 +121,15 @@ fn to_json(options: &impl serde::Serialize) -> Result<Value, StoreError> {
     serde_json::to_value(options).map_err(|e| StoreError::Corrupt(format!("WebAuthn options: {e}")))
 }
 
-/// The browser's answer, if it is WebAuthn JSON of a sane size.
-fn parse(answer: &str) -> Option<PublicKeyCredential> {
+/// The browser's answer, if it is WebAuthn JSON of a sane size, with the
+/// challenge its client data answers.
+fn parse(answer: &str) -> Option<(PublicKeyCredential, String)> {
     if answer.len() > limits::FORM_FIELD {
         return None;
     }
-    serde_json::from_str(answer).ok()
+    let answer: PublicKeyCredential = serde_json::from_str(answer).ok()?;
+    let challenge = answered_challenge(&answer.response.client_data_json)?;
+    Some((answer, challenge))
 }
 
 /// The stored passkey the answer names, with its owner's user handle.
@@ -208,7 +226,7 @@ pub async fn sign_in(
     // counts a refusal against that account.
     let answer = parse(answer);
     let found = match &answer {
-        Some(answer) => named(provider, answer).await?,
+        Some((answer, _)) => named(provider, answer).await?,
         None => None,
     };
     let owner = match &found {
@@ -220,13 +238,18 @@ pub async fn sign_in(
         .map(|u| u.username.clone())
         .unwrap_or_default();
     let check = async move {
-        let state: Option<DiscoverableAuthentication> =
-            take_ceremony(provider, ceremony, CeremonyPurpose::SignIn, None).await?;
+        let Some((answer, challenge)) = answer else {
+            return Ok(refused(None, &Problem::Malformed));
+        };
+        let state: Option<DiscoverableAuthentication> = take_ceremony(
+            provider,
+            (ceremony, &challenge),
+            CeremonyPurpose::SignIn,
+            None,
+        )
+        .await?;
         let Some(state) = state else {
             return Ok(refused(owner, &Problem::Expired));
-        };
-        let Some(answer) = answer else {
-            return Ok(refused(None, &Problem::Malformed));
         };
         let unknown = refusal(&WebauthnError::CredentialNotFound);
         let (Some((stored, handle)), Some(user)) = (found, owner) else {
@@ -281,18 +304,18 @@ pub async fn confirm(
         if !mfa::take_attempt(&provider.store, challenge, provider.now()).await? {
             return Ok(Verdict::StartAgain);
         }
+        let Some((answer, answered)) = parse(answer) else {
+            return Ok(refused(Some(user), &Problem::Malformed));
+        };
         let state: Option<PasskeyAuthentication> = take_ceremony(
             provider,
-            ceremony,
+            (ceremony, &answered),
             CeremonyPurpose::SecondFactor,
             Some(&user.id),
         )
         .await?;
         let Some(state) = state else {
             return Ok(refused(Some(user), &Problem::Expired));
-        };
-        let Some(answer) = parse(answer) else {
-            return Ok(refused(Some(user), &Problem::Malformed));
         };
         let stored = match named(provider, &answer).await? {
             Some((stored, _)) if stored.record.user_id == user.id => stored,

@@ -191,7 +191,8 @@ impl Store {
         row.map(|r| from_row(&r).map(|p| p.record)).transpose()
     }
 
-    /// Stores a ceremony's state under the hash of its cookie value.
+    /// Stores a ceremony's state under `id_hash` (the hash of the browser's
+    /// cookie value and the challenge).
     pub async fn open_ceremony(
         &self,
         id_hash: &str,

@@ -16,8 +16,8 @@ pub const SESSION: &str = "gatehouse_session";
 pub const MFA: &str = "gatehouse_mfa";
 /// The CSRF double-submit token.
 pub const CSRF: &str = "gatehouse_csrf";
-/// The WebAuthn ceremony in progress (`account::passkeys`): only the
-/// browser that asked for a challenge can answer it.
+/// The browser's key to its WebAuthn ceremonies (`account::passkeys`):
+/// only the browser that asked for a challenge can answer it.
 pub const PASSKEY: &str = "gatehouse_passkey";
 /// The device cookie (`account::device_cookie`).
 pub const DEVICE: &str = "gatehouse_device";

@@ -1136,3 +1136,51 @@ async fn a_passkey_that_does_not_verify_its_user_is_refused() {
     let failures = app.audit_events("mfa.failure", Some("alice")).await;
     assert_eq!(failures[0].detail, "reason=not_verified");
 }
+
+/// A browser may have several ceremonies at once (sign-in pages in two
+/// tabs): each answers its own challenge, once.
+#[tokio::test]
+async fn two_tabs_of_one_browser_each_answer_their_own_ceremony() {
+    let app = spawn_app_on_localhost().await;
+    let mut key = app.authenticator();
+    app.alice_adds(&mut key).await;
+    let first_tab = app.request_options(&app.browser, "sign_in").await;
+    let second_tab = app.request_options(&app.browser, "sign_in").await;
+    assert_eq!(first_tab.status, StatusCode::OK);
+    assert_eq!(second_tab.status, StatusCode::OK);
+    assert_ne!(
+        first_tab.body["publicKey"]["challenge"],
+        second_tab.body["publicKey"]["challenge"]
+    );
+    assert_eq!(
+        first_tab.cookie(CEREMONY_COOKIE),
+        second_tab.cookie(CEREMONY_COOKIE),
+        "one browser, one cookie"
+    );
+
+    // The first tab answers after the second asked.
+    let answer = key.sign(&first_tab.body).to_string();
+    let signed_in = app
+        .post_passkey_answer(&app.browser, "/login/passkey", &answer, &[])
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert!(app.is_signed_in(&app.browser).await);
+    app.sign_out().await;
+
+    // The second tab's ceremony is still there, and answers once.
+    let answer = key.sign(&second_tab.body).to_string();
+    let signed_in = app
+        .post_passkey_answer(&app.browser, "/login/passkey", &answer, &[])
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    app.sign_out().await;
+    let replayed = app
+        .post_passkey_answer(&app.browser, "/login/passkey", &answer, &[])
+        .await;
+    assert_page(
+        replayed,
+        StatusCode::UNAUTHORIZED,
+        "That passkey request expired or was used already. Please try again.",
+    )
+    .await;
+}

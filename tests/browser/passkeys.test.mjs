@@ -258,11 +258,13 @@ test('an answer to a ceremony one browser started is refused in another', async 
     const own = optionsAnswered(b);
     await b.goto(`${issuer}/login`);
     assert.equal((await own).status(), 200, 'it has a ceremony of its own');
-    // Against its own ceremony: the challenge is not the one signed.
+    // With a ceremony of its own: none of its ceremonies has the challenge
+    // that was signed (ceremonies are found by the browser's cookie and
+    // the challenge).
     const again = optionsAnswered(b);
     const first = await submitPasskey(b, credential);
     assert.equal(first.status(), 401);
-    assert.equal(await alert(b), 'That passkey answer was for another request. Please try again.');
+    assert.equal(await alert(b), 'That passkey request expired or was used already. Please try again.');
     // With no ceremony at all.
     assert.equal((await again).status(), 200, 'the page again started a ceremony');
     assert.ok((await b.context().cookies()).some((c) => c.name === 'gatehouse_passkey'));

@@ -45,7 +45,9 @@ pub async fn options(form: PostedForm, Screen(req, provider, _): Screen) -> Http
         )
         .json();
     }
-    let started = passkeys::begin_registration(&provider, (&signed_in.0, &signed_in.1)).await;
+    let browser = cookies::value(&req, &provider.config, cookies::PASSKEY);
+    let signed_in = (&signed_in.0, &signed_in.1);
+    let started = passkeys::begin_registration(&provider, signed_in, browser.as_deref()).await;
     options_response(&provider, started)
 }
 
@@ -62,13 +64,11 @@ pub async fn add(form: AccountForm, Screen(req, provider, pages): Screen) -> Htt
         name,
     )
     .await;
-    let mut response = match added {
+    match added {
         Ok(Ok(_)) => done(&provider, "passkey-added", SECTION),
         Ok(Err(why)) => problem(&req, &provider, &pages, &form, SECTION, why.sentence()).await,
         Err(e) => pages.fail(&e),
-    };
-    let _ = response.add_cookie(&cookies::removal(&provider.config, cookies::PASSKEY));
-    response
+    }
 }
 
 /// POST /account/passkeys/rename: `id` and the new `name`.

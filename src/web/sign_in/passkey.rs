@@ -65,10 +65,14 @@ pub async fn options(form: PostedForm, Screen(req, provider, _): Screen) -> Http
     if !form.csrf_ok() {
         return stale_form();
     }
+    let browser = cookies::value(&req, &provider.config, cookies::PASSKEY);
+    let browser = browser.as_deref();
     let started = match form.field("purpose") {
-        Some("sign_in") => sign_in::passkey::begin_sign_in(&provider).await,
+        Some("sign_in") => sign_in::passkey::begin_sign_in(&provider, browser).await,
         Some("second_factor") => match cookies::value(&req, &provider.config, cookies::MFA) {
-            Some(challenge) => sign_in::passkey::begin_second_factor(&provider, &challenge).await,
+            Some(challenge) => {
+                sign_in::passkey::begin_second_factor(&provider, &challenge, browser).await
+            }
             None => Ok(Err(passkeys::Problem::Expired)),
         },
         _ => {
@@ -81,13 +85,6 @@ pub async fn options(form: PostedForm, Screen(req, provider, _): Screen) -> Http
         }
     };
     options_response(&provider, started)
-}
-
-/// The browser's answer, and the ceremony cookie removed whatever happens:
-/// the ceremony was used up by trying it.
-fn forget_ceremony(provider: &Provider, mut response: HttpResponse) -> HttpResponse {
-    let _ = response.add_cookie(&cookies::removal(&provider.config, cookies::PASSKEY));
-    response
 }
 
 /// POST /login/passkey
@@ -132,7 +129,7 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
         Ok(outcome) => outcome,
         Err(e) => return pages.fail(&e),
     };
-    let response = match outcome {
+    match outcome {
         Outcome::SignedIn(done) => signed_in(&provider, done, request, then),
         // Only a passkey without user verification would open a challenge,
         // and every ceremony asks for verification; handled all the same.
@@ -144,8 +141,7 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
             StatusCode::UNAUTHORIZED,
             passkeys::Problem::Expired.sentence(),
         ),
-    };
-    forget_ceremony(&provider, response)
+    }
 }
 
 /// POST /login/passkey/second-factor
@@ -187,12 +183,11 @@ pub async fn second_factor(form: PostedForm, Screen(req, provider, pages): Scree
         Ok(outcome) => outcome,
         Err(e) => return pages.fail(&e),
     };
-    let response = match outcome {
+    match outcome {
         Outcome::SignedIn(done) => second_factor_given(&provider, done, request, then),
         Outcome::Refused(why) => again(refusal_status(&why), why.message()).await,
         Outcome::StartAgain | Outcome::SecondFactorDue { .. } => {
             back_to_login(&provider, (request, then))
         }
-    };
-    forget_ceremony(&provider, response)
+    }
 }
