@@ -5,6 +5,7 @@
 pub mod device_cookie;
 pub mod enrolment;
 pub mod mfa;
+pub mod passkey_problem;
 pub mod passkeys;
 pub mod password;
 pub mod profile;
@@ -13,6 +14,7 @@ pub mod secret_forms;
 pub mod self_service;
 pub mod session;
 pub mod throttle;
+pub mod webauthn_ceremony;
 
 /// Errors crossing the account boundary.
 #[derive(Debug, thiserror::Error)]

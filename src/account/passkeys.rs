@@ -1,36 +1,30 @@
 //! A user's passkeys (W3C Web Authentication Level 3): registering one
 //! (§7.1, "Registering a New Credential"), naming, listing and removing
-//! them, and the ceremonies both registration and sign-in go through.
+//! them. The ceremonies registration and sign-in go through are in
+//! `webauthn_ceremony`; why a step was refused, in `passkey_problem`.
 //!
 //! - The relying party is the issuer (`crypto::passkey`): RP ID its host,
 //!   origin its scheme, host and port; webauthn-rs checks both, the
 //!   challenge and the signature, and parses the CBOR.
-//! - A ceremony's state is stored in the database under the hash of the
-//!   browser's random cookie value and the challenge (any replica can
-//!   finish it; a browser may have several, one per tab), for
-//!   [`CEREMONY_TTL`] seconds, and taken out as it is finished: each
-//!   challenge answers once, and only in the browser that asked for it.
 //! - Each user gets a random user handle (§14.6.1), never the username.
 //! - Registration asks for a discoverable credential (`residentKey:
 //!   preferred`), user verification, and attestation `none`; it needs a
 //!   sign-in no older than [`REAUTH_WINDOW`] seconds, so a browser left
 //!   signed in cannot quietly gain a passkey; so does removing one.
 
+use super::passkey_problem::{refusal, Problem, Step};
+use super::webauthn_ceremony::{answered_challenge, open_ceremony, take_ceremony};
 use super::AccountError;
 use crate::audit_log::{Actor, AuditLog, Event};
-use crate::crypto::{b64url, random_token, token_hash};
+use crate::crypto::b64url;
 use crate::model::{
     limits, CeremonyPurpose, PasskeyRecord, SessionRecord, StoredPasskey, UserRecord,
 };
 use crate::state::Provider;
 use crate::store::{NewPasskey, Store, StoreError};
 use serde_json::Value;
-use webauthn_rs::prelude::{
-    Passkey, PasskeyRegistration, RegisterPublicKeyCredential, Uuid, WebauthnError,
-};
+use webauthn_rs::prelude::{Passkey, PasskeyRegistration, RegisterPublicKeyCredential, Uuid};
 
-/// How long a browser has to answer a WebAuthn challenge, in seconds.
-pub const CEREMONY_TTL: i64 = 300;
 /// How recent the sign-in must be to add a passkey, in seconds.
 pub const REAUTH_WINDOW: i64 = 600;
 /// The most passkeys one account may hold.
@@ -39,206 +33,6 @@ pub const MAX_PER_USER: usize = 20;
 pub const NOTICE_WINDOW: i64 = 14 * 86_400;
 /// The longest name a passkey may have, in characters.
 pub const NAME_MAX: usize = 64;
-
-/// Why a passkey step was refused; `Display` is the sentence to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Problem {
-    /// The issuer has no RP ID (an IP address): passkeys are off.
-    Off,
-    /// The sign-in is older than [`REAUTH_WINDOW`].
-    SignInAgain,
-    /// The account holds [`MAX_PER_USER`] passkeys already.
-    TooMany,
-    /// A name that is empty, too long or has control characters.
-    Name,
-    /// No ceremony, an expired one, one used already, or one for something
-    /// else.
-    Expired,
-    /// The browser's answer is not WebAuthn JSON.
-    Malformed,
-    /// The answer did not verify.
-    Refused {
-        /// For the audit log.
-        reason: &'static str,
-        /// What to tell the person.
-        sentence: &'static str,
-    },
-    /// The authenticator's credential is registered already.
-    Duplicate,
-    /// No passkey with that id on this account (or none at all, for a
-    /// second step).
-    NotFound,
-}
-
-impl Problem {
-    /// A word for the audit log.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            Problem::Off => "off",
-            Problem::SignInAgain => "stale_sign_in",
-            Problem::TooMany => "too_many",
-            Problem::Name => "bad_name",
-            Problem::Expired => "expired_challenge",
-            Problem::Malformed => "malformed",
-            Problem::Refused { reason, .. } => reason,
-            Problem::Duplicate => "duplicate",
-            Problem::NotFound => "not_found",
-        }
-    }
-
-    /// What to tell the person.
-    pub fn sentence(&self) -> &'static str {
-        match self {
-            Problem::Off => "Passkeys are not available on this server.",
-            Problem::SignInAgain => {
-                "To add or remove a passkey, sign in again first: your last sign-in was more than 10 minutes ago."
-            }
-            Problem::TooMany => "You have 20 passkeys already. Remove one before adding another.",
-            Problem::Name => {
-                "Give the passkey a name of 1 to 64 characters, without line breaks or other control characters."
-            }
-            Problem::Expired => "That passkey request expired or was used already. Please try again.",
-            Problem::Malformed => "Your browser's passkey answer could not be read. Please try again.",
-            Problem::Refused { sentence, .. } => sentence,
-            Problem::Duplicate => "That passkey is registered already.",
-            Problem::NotFound => "There is no such passkey on this account.",
-        }
-    }
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.sentence())
-    }
-}
-
-/// A step's result: a problem to show, or a failure of the database.
-pub type Step<T> = Result<Result<T, Problem>, AccountError>;
-
-/// What webauthn-rs' refusal means to the audit log and to the person.
-pub fn refusal(e: &WebauthnError) -> Problem {
-    let (reason, sentence) = match e {
-        WebauthnError::InvalidRPOrigin | WebauthnError::InvalidRPIDHash => (
-            "wrong_origin",
-            "That passkey answer was made for another website. Open this page at its usual address and try again.",
-        ),
-        WebauthnError::MismatchedChallenge => (
-            "wrong_challenge",
-            "That passkey answer was for another request. Please try again.",
-        ),
-        WebauthnError::UserNotVerified | WebauthnError::UserNotPresent => (
-            "not_verified",
-            "Your passkey didn't confirm it was you. Try again, and unlock it with its PIN or biometric when asked.",
-        ),
-        WebauthnError::CredentialPossibleCompromise => (
-            "cloned_passkey",
-            "This passkey can't be used: it looks like a copy of another. Use another way to sign in.",
-        ),
-        WebauthnError::CredentialNotFound => (
-            "unknown_passkey",
-            "That passkey isn't registered here. Sign in another way, then add it on your account page.",
-        ),
-        WebauthnError::InvalidClientDataType
-        | WebauthnError::ParseBase64Failure(_)
-        | WebauthnError::ParseCBORFailure(_)
-        | WebauthnError::ParseJSONFailure(_)
-        | WebauthnError::ParseNOMFailure
-        | WebauthnError::ParseInsufficientBytesAvailable => {
-            return Problem::Malformed;
-        }
-        _ => (
-            "invalid_passkey",
-            "That passkey answer did not check out. Please try again.",
-        ),
-    };
-    Problem::Refused { reason, sentence }
-}
-
-/// The key a ceremony is stored under: the browser's cookie value and
-/// the challenge, hashed. A browser may have several ceremonies at once
-/// (sign-in pages in two tabs); only that browser can name any of them.
-fn ceremony_key(browser: &str, challenge: &str) -> String {
-    token_hash(&format!("{browser}:{challenge}"))
-}
-
-/// Whether a cookie value looks like one Gatehouse gave out.
-fn is_browser_value(value: &str) -> bool {
-    (32..=128).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// The challenge an answer's client data names (§5.8.1
-/// `CollectedClientData.challenge`), which picks its ceremony among the
-/// browser's; `None` when the client data is not JSON with one.
-pub fn answered_challenge(client_data_json: &[u8]) -> Option<String> {
-    let data: Value = serde_json::from_slice(client_data_json).ok()?;
-    data.get("challenge")?.as_str().map(str::to_string)
-}
-
-/// Stores a ceremony's `state` for `purpose`, under the challenge in
-/// `options` and the browser's cookie value `browser` (a new one when it
-/// has none); returns the cookie value to set.
-pub async fn open_ceremony<State: serde::Serialize>(
-    provider: &Provider,
-    (browser, options): (Option<&str>, &Value),
-    purpose: CeremonyPurpose,
-    user_id: Option<&str>,
-    state: &State,
-) -> Result<String, AccountError> {
-    let Some(challenge) = options
-        .pointer("/publicKey/challenge")
-        .and_then(Value::as_str)
-    else {
-        return Err(StoreError::Corrupt("WebAuthn options without a challenge".into()).into());
-    };
-    let browser = match browser {
-        Some(value) if is_browser_value(value) => value.to_string(),
-        _ => random_token(),
-    };
-    let state = serde_json::to_string(state)
-        .map_err(|e| StoreError::Corrupt(format!("WebAuthn state: {e}")))?;
-    provider
-        .store
-        .open_ceremony(
-            &ceremony_key(&browser, challenge),
-            purpose,
-            user_id,
-            &state,
-            provider.now() + CEREMONY_TTL,
-        )
-        .await?;
-    Ok(browser)
-}
-
-/// Takes the ceremony of the browser's cookie value and the answer's
-/// challenge out of the store: `None` when there is none, it expired, it
-/// was for another purpose or (with `user_id`) another user. Either way
-/// it cannot be used again.
-pub async fn take_ceremony<State: serde::de::DeserializeOwned>(
-    provider: &Provider,
-    (browser, challenge): (Option<&str>, &str),
-    purpose: CeremonyPurpose,
-    user_id: Option<&str>,
-) -> Result<Option<State>, AccountError> {
-    let Some(browser) = browser else {
-        return Ok(None);
-    };
-    let Some(ceremony) = provider
-        .store
-        .take_ceremony(&ceremony_key(browser, challenge), provider.now())
-        .await?
-    else {
-        return Ok(None);
-    };
-    if ceremony.purpose != purpose.as_str() || ceremony.user_id.as_deref() != user_id {
-        return Ok(None);
-    }
-    let state = serde_json::from_str(&ceremony.state)
-        .map_err(|e| StoreError::Corrupt(format!("WebAuthn state: {e}")))?;
-    Ok(Some(state))
-}
 
 /// Reads a stored credential.
 pub fn credential(stored: &StoredPasskey) -> Result<Passkey, AccountError> {
@@ -556,23 +350,5 @@ mod tests {
             .map(|p| p.name.as_str())
             .collect();
         assert_eq!(told, ["newest", "older-new"]);
-    }
-
-    #[test]
-    fn webauthn_refusals_name_their_reason() {
-        let reason = |e: WebauthnError| refusal(&e).reason();
-        assert_eq!(reason(WebauthnError::InvalidRPOrigin), "wrong_origin");
-        assert_eq!(reason(WebauthnError::InvalidRPIDHash), "wrong_origin");
-        assert_eq!(
-            reason(WebauthnError::MismatchedChallenge),
-            "wrong_challenge"
-        );
-        assert_eq!(reason(WebauthnError::UserNotVerified), "not_verified");
-        assert_eq!(
-            reason(WebauthnError::CredentialPossibleCompromise),
-            "cloned_passkey"
-        );
-        assert_eq!(reason(WebauthnError::ParseNOMFailure), "malformed");
-        assert_eq!(refusal(&WebauthnError::ParseNOMFailure), Problem::Malformed);
     }
 }

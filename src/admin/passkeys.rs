@@ -5,7 +5,8 @@
 
 use super::users::find;
 use super::{AdminError, Context};
-use crate::account::passkeys::{self, Problem};
+use crate::account::passkey_problem::Problem;
+use crate::account::passkeys;
 use crate::model::PasskeyRecord;
 
 /// The passkeys of the user with this id or username, oldest first.

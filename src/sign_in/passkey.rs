@@ -28,9 +28,9 @@
 
 use super::{first_factor, second_factor, Outcome, Proof, Refusal, SignInError, Verdict, Visitor};
 use crate::account::mfa;
-use crate::account::passkeys::{
-    answered_challenge, credential, open_ceremony, refusal, take_ceremony, Problem, Step,
-};
+use crate::account::passkey_problem::{refusal, Problem, Step};
+use crate::account::passkeys::credential;
+use crate::account::webauthn_ceremony::{answered_challenge, open_ceremony, take_ceremony};
 use crate::audit_log::Event;
 use crate::crypto::b64url;
 use crate::model::{limits, CeremonyPurpose, StoredPasskey, UserRecord};

@@ -13,7 +13,7 @@
 //! `Cache-Control: no-store`.
 
 use super::pages::Pages;
-use crate::account::passkeys::Problem;
+use crate::account::passkey_problem::Problem;
 use crate::admin::AdminError;
 use crate::failure::Failure;
 use crate::oauth::token_error::TokenError;

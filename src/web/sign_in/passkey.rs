@@ -14,7 +14,8 @@ use super::totp::{back_to_login, challenge_page};
 use super::{
     carried, destination, refusal_status, second_factor_given, signed_in, to_second_factor, visitor,
 };
-use crate::account::passkeys;
+use crate::account::passkey_problem::{Problem, Step};
+use crate::account::webauthn_ceremony::CEREMONY_TTL;
 use crate::sign_in::{self, Outcome};
 use crate::state::Provider;
 use crate::web::cookies;
@@ -28,10 +29,7 @@ use serde_json::Value;
 
 /// The answer to an options request: the JSON for the browser, and the
 /// cookie naming the ceremony.
-pub fn options_response(
-    provider: &Provider,
-    started: passkeys::Step<(Value, String)>,
-) -> HttpResponse {
+pub fn options_response(provider: &Provider, started: Step<(Value, String)>) -> HttpResponse {
     match started {
         Ok(Ok((options, ceremony))) => {
             let mut response = HttpResponse::Ok()
@@ -41,7 +39,7 @@ pub fn options_response(
                 &provider.config,
                 cookies::PASSKEY,
                 ceremony,
-                Some(passkeys::CEREMONY_TTL),
+                Some(CEREMONY_TTL),
             ));
             response
         }
@@ -73,7 +71,7 @@ pub async fn options(form: PostedForm, Screen(req, provider, _): Screen) -> Http
             Some(challenge) => {
                 sign_in::passkey::begin_second_factor(&provider, &challenge, browser).await
             }
-            None => Ok(Err(passkeys::Problem::Expired)),
+            None => Ok(Err(Problem::Expired)),
         },
         _ => {
             return HttpError::refused(
@@ -137,10 +135,7 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
             to_second_factor(&provider, challenge, request, then)
         }
         Outcome::Refused(why) => again(refusal_status(&why), &why.message()),
-        Outcome::StartAgain => again(
-            StatusCode::UNAUTHORIZED,
-            passkeys::Problem::Expired.sentence(),
-        ),
+        Outcome::StartAgain => again(StatusCode::UNAUTHORIZED, Problem::Expired.sentence()),
     }
 }
 
