@@ -115,16 +115,7 @@ pub async fn begin_registration(
             Ok(started) => started,
             Err(e) => return Ok(Err(refusal(&e))),
         };
-    let mut options = serde_json::to_value(options)
-        .map_err(|e| StoreError::Corrupt(format!("WebAuthn options: {e}")))?;
-    // A discoverable credential is what lets its owner sign in without
-    // typing a username; an authenticator that cannot store one may still
-    // register a passkey for the second step.
-    if let Some(selection) = options.pointer_mut("/publicKey/authenticatorSelection") {
-        selection["residentKey"] = Value::from("preferred");
-        selection["requireResidentKey"] = Value::from(false);
-    }
-    let cookie = open_ceremony(
+    let (mut options, cookie) = open_ceremony(
         provider,
         (browser, &options),
         CeremonyPurpose::Register,
@@ -132,6 +123,13 @@ pub async fn begin_registration(
         &state,
     )
     .await?;
+    // A discoverable credential is what lets its owner sign in without
+    // typing a username; an authenticator that cannot store one may still
+    // register a passkey for the second step.
+    if let Some(selection) = options.pointer_mut("/publicKey/authenticatorSelection") {
+        selection["residentKey"] = Value::from("preferred");
+        selection["requireResidentKey"] = Value::from(false);
+    }
     Ok(Ok((options, cookie)))
 }
 

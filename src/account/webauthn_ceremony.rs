@@ -40,14 +40,17 @@ pub fn answered_challenge(client_data_json: &[u8]) -> Option<String> {
 
 /// Stores a ceremony's `state` for `purpose`, under the challenge in
 /// `options` and the browser's cookie value `browser` (a new one when it
-/// has none); returns the cookie value to set.
+/// has none); returns the options as JSON for the browser and the cookie
+/// value to set.
 pub async fn open_ceremony<State: serde::Serialize>(
     provider: &Provider,
-    (browser, options): (Option<&str>, &Value),
+    (browser, options): (Option<&str>, &impl serde::Serialize),
     purpose: CeremonyPurpose,
     user_id: Option<&str>,
     state: &State,
-) -> Result<String, AccountError> {
+) -> Result<(Value, String), AccountError> {
+    let options = serde_json::to_value(options)
+        .map_err(|e| StoreError::Corrupt(format!("WebAuthn options: {e}")))?;
     let Some(challenge) = options
         .pointer("/publicKey/challenge")
         .and_then(Value::as_str)
@@ -70,7 +73,7 @@ pub async fn open_ceremony<State: serde::Serialize>(
             provider.now() + CEREMONY_TTL,
         )
         .await?;
-    Ok(browser)
+    Ok((options, browser))
 }
 
 /// Takes the ceremony of the browser's cookie value and the answer's

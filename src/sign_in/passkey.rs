@@ -68,8 +68,7 @@ pub async fn begin_sign_in(provider: &Provider, browser: Option<&str>) -> Step<(
         Ok(started) => started,
         Err(e) => return Ok(Err(refusal(&e))),
     };
-    let options = to_json(&options)?;
-    let cookie = open_ceremony(
+    let opened = open_ceremony(
         provider,
         (browser, &options),
         CeremonyPurpose::SignIn,
@@ -77,7 +76,7 @@ pub async fn begin_sign_in(provider: &Provider, browser: Option<&str>) -> Step<(
         &state,
     )
     .await?;
-    Ok(Ok((options, cookie)))
+    Ok(Ok(opened))
 }
 
 /// Starts the second step with a passkey for the challenge named by the
@@ -105,8 +104,7 @@ pub async fn begin_second_factor(
         Ok(started) => started,
         Err(e) => return Ok(Err(refusal(&e))),
     };
-    let options = to_json(&options)?;
-    let cookie = open_ceremony(
+    let opened = open_ceremony(
         provider,
         (browser, &options),
         CeremonyPurpose::SecondFactor,
@@ -114,11 +112,7 @@ pub async fn begin_second_factor(
         &state,
     )
     .await?;
-    Ok(Ok((options, cookie)))
-}
-
-fn to_json(options: &impl serde::Serialize) -> Result<Value, StoreError> {
-    serde_json::to_value(options).map_err(|e| StoreError::Corrupt(format!("WebAuthn options: {e}")))
+    Ok(Ok(opened))
 }
 
 /// The browser's answer, if it is WebAuthn JSON of a sane size, with the
@@ -157,11 +151,11 @@ fn refused(user: Option<UserRecord>, problem: &Problem) -> Verdict {
 /// ceremony took when it began: it must grow past the last use (unless the
 /// authenticator keeps none), and of two answers racing with one value,
 /// one wins. Anything else is a cloned authenticator: refused, and
-/// recorded as `passkey.cloned`.
+/// recorded as `passkey.cloned`. `key` is `stored`'s credential, read.
 async fn verified(
     provider: &Provider,
     visitor: &Visitor,
-    (user, stored): (&UserRecord, &StoredPasskey),
+    (user, stored, mut key): (&UserRecord, &StoredPasskey, Passkey),
     outcome: Result<AuthenticationResult, WebauthnError>,
 ) -> Result<Result<AuthenticationResult, Problem>, SignInError> {
     let cloned = || async {
@@ -185,7 +179,6 @@ async fn verified(
     if !grew {
         return cloned().await;
     }
-    let mut key = credential(stored)?;
     let updated = match key.update_credential(&result) {
         Some(true) => Some(
             serde_json::to_string(&key)
@@ -217,11 +210,11 @@ pub async fn sign_in(
     ceremony: Option<&str>,
     answer: &str,
 ) -> Result<Outcome, SignInError> {
-    if provider.passkeys.is_err() {
+    let Ok(rp) = &provider.passkeys else {
         return Ok(Outcome::Refused(Refusal::Wrong {
             problem: Problem::Off.sentence(),
         }));
-    }
+    };
     // Who the passkey says it is, before anything is checked: the throttle
     // counts a refusal against that account.
     let answer = parse(answer);
@@ -257,10 +250,6 @@ pub async fn sign_in(
         };
         // The authenticator's user handle must be the one this credential
         // was registered under.
-        let rp = provider
-            .passkeys
-            .as_ref()
-            .map_err(|_| StoreError::Corrupt("passkeys switched off during a sign-in".into()))?;
         match rp.identify_discoverable_authentication(&answer) {
             Ok((uuid, _)) if uuid.to_string() == handle => {}
             Ok(_) => return Ok(refused(Some(user), &unknown)),
@@ -275,7 +264,7 @@ pub async fn sign_in(
         }
         let key = credential(&stored)?;
         let outcome = rp.finish_discoverable_authentication_v2(&answer, state, &key);
-        match verified(provider, visitor, (&user, &stored), outcome).await? {
+        match verified(provider, visitor, (&user, &stored, key), outcome).await? {
             Ok(result) => Ok(Verdict::Proved(Proof {
                 amr: amr(&result),
                 multi_factor: result.user_verified(),
@@ -324,8 +313,9 @@ pub async fn confirm(
                 return Ok(refused(Some(user), &unknown));
             }
         };
+        let key = credential(&stored)?;
         let outcome = rp.finish_passkey_authentication(&answer, &state);
-        match verified(provider, visitor, (&user, &stored), outcome).await? {
+        match verified(provider, visitor, (&user, &stored, key), outcome).await? {
             Ok(result) => {
                 mfa::close_challenge(&provider.store, challenge).await?;
                 Ok(Verdict::Proved(Proof {

@@ -10,18 +10,15 @@
 //! - `POST /login/passkey/second-factor`: the second step after a password.
 
 use super::password::{login_page, pending, LoginView};
-use super::totp::{back_to_login, challenge_page};
-use super::{
-    carried, destination, refusal_status, second_factor_given, signed_in, to_second_factor, visitor,
-};
+use super::totp::answer_second_step;
+use super::{destination, refusal_status, signed_in, to_second_factor, visitor};
 use crate::account::passkey_problem::{Problem, Step};
 use crate::account::webauthn_ceremony::CEREMONY_TTL;
-use crate::sign_in::{self, Outcome};
+use crate::sign_in::{self, Outcome, Refusal};
 use crate::state::Provider;
 use crate::web::cookies;
 use crate::web::error::HttpError;
 use crate::web::form::PostedForm;
-use crate::web::onward;
 use crate::web::screen::Screen;
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
@@ -140,49 +137,19 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
 }
 
 /// POST /login/passkey/second-factor
-pub async fn second_factor(form: PostedForm, Screen(req, provider, pages): Screen) -> HttpResponse {
-    let Some((request, then)) = carried(|name| form.field(name)) else {
-        return onward::expired_request(&pages);
-    };
-    let again = |status: StatusCode, error: String| {
-        let (req, provider, pages) = (&req, &provider, &pages);
-        async move { challenge_page(req, provider, pages, status, (request, then), Some(&error)).await }
-    };
-    if !form.csrf_ok() {
-        return again(
-            StatusCode::FORBIDDEN,
-            "This form had expired, so nothing was sent. Please try again.".into(),
-        )
-        .await;
-    }
-    let Some(challenge) = cookies::value(&req, &provider.config, cookies::MFA) else {
-        return back_to_login(&provider, (request, then));
-    };
-    let Some(answer) = form.field("credential") else {
-        return again(
-            StatusCode::BAD_REQUEST,
-            "Your browser sent no passkey. Please try again.".into(),
-        )
-        .await;
-    };
-    let ceremony = cookies::value(&req, &provider.config, cookies::PASSKEY);
-    let outcome = match sign_in::passkey::confirm(
-        &provider,
-        &visitor(&req, &provider),
-        &challenge,
-        ceremony.as_deref(),
-        answer,
-    )
+pub async fn second_factor(form: PostedForm, screen: Screen) -> HttpResponse {
+    let Screen(req, provider, _) = &screen;
+    let ceremony = cookies::value(req, &provider.config, cookies::PASSKEY);
+    let provider = provider.clone();
+    let answer = form.field("credential");
+    answer_second_step(&form, screen, |visitor, challenge| async move {
+        let Some(answer) = answer else {
+            return Ok(Outcome::Refused(Refusal::Wrong {
+                problem: "Your browser sent no passkey. Please try again.",
+            }));
+        };
+        let ceremony = ceremony.as_deref();
+        sign_in::passkey::confirm(&provider, &visitor, &challenge, ceremony, answer).await
+    })
     .await
-    {
-        Ok(outcome) => outcome,
-        Err(e) => return pages.fail(&e),
-    };
-    match outcome {
-        Outcome::SignedIn(done) => second_factor_given(&provider, done, request, then),
-        Outcome::Refused(why) => again(refusal_status(&why), why.message()).await,
-        Outcome::StartAgain | Outcome::SecondFactorDue { .. } => {
-            back_to_login(&provider, (request, then))
-        }
-    }
 }

@@ -6,6 +6,7 @@
 use super::{carried, refusal_status, second_factor_given, to_login, visitor, Carried};
 use crate::oauth::params::Params;
 use crate::sign_in::{self, Outcome};
+use crate::sign_in::{SignInError, Visitor};
 use crate::state::Provider;
 use crate::web::cookies;
 use crate::web::form::PostedForm;
@@ -15,6 +16,7 @@ use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
+use std::future::Future;
 
 /// The two-step page for the challenge named by the browser's cookie,
 /// offering the factors its user has; back to the password screen when
@@ -80,12 +82,23 @@ pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
     .await
 }
 
-/// POST /login/totp
-pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> HttpResponse {
+/// A posted second step, whatever its method: checks what every
+/// second-step form needs (the carried request, the CSRF token, the
+/// challenge cookie), runs `method` with the browser and the challenge's
+/// cookie value, and answers its outcome: onward, the two-step page again
+/// with what went wrong, or back to the password screen.
+pub(super) async fn answer_second_step<Method, Running>(
+    form: &PostedForm,
+    Screen(req, provider, pages): Screen,
+    method: Method,
+) -> HttpResponse
+where
+    Method: FnOnce(Visitor, String) -> Running,
+    Running: Future<Output = Result<Outcome, SignInError>>,
+{
     let Some((request, then)) = carried(|name| form.field(name)) else {
         return onward::expired_request(&pages);
     };
-    // The code screen again, with what went wrong.
     let again = |status: StatusCode, error: String| {
         let (req, provider, pages) = (&req, &provider, &pages);
         async move { challenge_page(req, provider, pages, status, (request, then), Some(&error)).await }
@@ -93,19 +106,17 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
     if !form.csrf_ok() {
         return again(
             StatusCode::FORBIDDEN,
-            "This form had expired, so nothing was sent. Please enter the code again.".into(),
+            "This form had expired, so nothing was sent. Please try again.".into(),
         )
         .await;
     }
-    let Some(token) = cookies::value(&req, &provider.config, cookies::MFA) else {
+    let Some(challenge) = cookies::value(&req, &provider.config, cookies::MFA) else {
         return back_to_login(&provider, (request, then));
     };
-    let code = form.field("code").unwrap_or("");
-    let outcome =
-        match sign_in::totp::sign_in(&provider, &visitor(&req, &provider), &token, code).await {
-            Ok(outcome) => outcome,
-            Err(e) => return pages.fail(&e),
-        };
+    let outcome = match method(visitor(&req, &provider), challenge).await {
+        Ok(outcome) => outcome,
+        Err(e) => return pages.fail(&e),
+    };
     match outcome {
         Outcome::SignedIn(done) => second_factor_given(&provider, done, request, then),
         Outcome::Refused(why) => again(refusal_status(&why), why.message()).await,
@@ -113,4 +124,14 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
             back_to_login(&provider, (request, then))
         }
     }
+}
+
+/// POST /login/totp
+pub async fn submit(form: PostedForm, screen: Screen) -> HttpResponse {
+    let provider = screen.1.clone();
+    let code = form.field("code").unwrap_or("");
+    answer_second_step(&form, screen, |visitor, challenge| async move {
+        sign_in::totp::sign_in(&provider, &visitor, &challenge, code).await
+    })
+    .await
 }
