@@ -67,6 +67,32 @@ pub struct Config {
     /// sessions, pending sign-ins, dead token families, …) and audit events
     /// past their retention.
     pub prune_interval_secs: i64,
+    /// How long, in seconds, Gatehouse waits for an upstream identity
+    /// provider (connecting and each answer) before telling the person it
+    /// is not answering.
+    pub upstream_timeout_secs: u64,
+    /// Upstream identity providers, in the seed file's `[[upstreams]]`
+    /// format (read and checked by `seed`, stored at start-up).
+    #[serde(default)]
+    pub upstreams: UpstreamTables,
+}
+
+/// The config file's `[[upstreams]]` tables, as written. Their `Debug`
+/// shows only the ids: they hold client secrets.
+#[derive(Clone, Default, Deserialize, PartialEq)]
+#[serde(transparent)]
+pub struct UpstreamTables(pub Vec<toml::Table>);
+
+impl std::fmt::Debug for UpstreamTables {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(
+                self.0
+                    .iter()
+                    .map(|t| t.get("id").and_then(|v| v.as_str()).unwrap_or("?")),
+            )
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -96,6 +122,8 @@ impl Default for Config {
             audit_retention_days: 365,
             cache_sync_ms: 100,
             prune_interval_secs: 300,
+            upstream_timeout_secs: 10,
+            upstreams: UpstreamTables::default(),
         }
     }
 }
@@ -154,6 +182,7 @@ const ENV_KEYS: &[(&str, Kind)] = &[
     ("audit_retention_days", Kind::Number),
     ("cache_sync_ms", Kind::Number),
     ("prune_interval_secs", Kind::Number),
+    ("upstream_timeout_secs", Kind::Number),
 ];
 
 impl Config {
@@ -260,6 +289,11 @@ impl Config {
         if !(1..=86_400).contains(&self.prune_interval_secs) {
             return Err(ConfigError::Invalid(
                 "prune_interval_secs must be 1 to 86400".into(),
+            ));
+        }
+        if !(1..=120).contains(&self.upstream_timeout_secs) {
+            return Err(ConfigError::Invalid(
+                "upstream_timeout_secs must be 1 to 120".into(),
             ));
         }
         for (name, value) in [

@@ -28,4 +28,5 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod upstream_client;
 pub mod web;

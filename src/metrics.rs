@@ -28,6 +28,7 @@ pub const PRUNED_KINDS: &[&str] = &[
     "interactions",
     "mfa_challenges",
     "webauthn_ceremonies",
+    "upstream_trips",
     "sessions",
     "revoked_access_tokens",
     "device_cookies",

@@ -44,6 +44,10 @@ impl Application {
                 let seed = crate::seed::read(path)?;
                 seed.apply(&store, clock.now()).await?;
             }
+            if !config.upstreams.0.is_empty() {
+                crate::seed::load_config_upstreams(&store, &config.upstreams.0, clock.now())
+                    .await?;
+            }
             anyhow::Ok(())
         };
         let loading_keys = async {

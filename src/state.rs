@@ -31,6 +31,8 @@ pub struct Provider {
     /// The WebAuthn relying party, or why passkeys are off (an issuer on
     /// an IP address).
     pub passkeys: Result<Arc<webauthn_rs::Webauthn>, String>,
+    /// The client for upstream identity providers, with its caches.
+    pub upstreams: crate::upstream_client::UpstreamClient,
     keys: RwLock<Arc<KeySet>>,
     starting: AtomicBool,
     cors_origins: RwLock<Arc<HashSet<String>>>,
@@ -48,6 +50,7 @@ impl Provider {
             verified_tokens: Default::default(),
             passkeys: crate::crypto::passkey::relying_party(&config.issuer, &config.product_name)
                 .map(Arc::new),
+            upstreams: crate::upstream_client::UpstreamClient::new(config.upstream_timeout_secs),
             config,
             store,
             clock,

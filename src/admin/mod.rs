@@ -9,6 +9,7 @@ pub mod clients;
 pub mod groups;
 pub mod passkeys;
 pub mod tokens;
+pub mod upstreams;
 pub mod users;
 
 use crate::audit_log::{Actor, AuditLog, Event};

@@ -10,4 +10,9 @@ pub struct MfaChallenge {
     pub failures: i64,
     /// When the password was accepted.
     pub created_at: i64,
+    /// The first factor's `amr` when it was not a password (`fed`: an
+    /// upstream whose sign-in is not multi-factor).
+    pub first_amr: Option<String>,
+    /// The upstream the first factor came through, if any.
+    pub federation: super::Federation,
 }

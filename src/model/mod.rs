@@ -15,6 +15,7 @@ mod passkey;
 mod session;
 mod signing_key;
 mod token_claims;
+mod upstream;
 mod user;
 
 pub use access::{roles_held, ApiRecord, ApiScope, GroupRecord, Roles, ScopeRecord};
@@ -28,4 +29,7 @@ pub use passkey::{Ceremony, CeremonyPurpose, PasskeyRecord, StoredPasskey};
 pub use session::{multi_factor, Device, SessionRecord, SessionSummary};
 pub use signing_key::KeyRecord;
 pub use token_claims::{AccessClaims, IdClaims};
+pub use upstream::{
+    ClaimMapping, Federation, TripPurpose, UpstreamKind, UpstreamLink, UpstreamRecord, UpstreamTrip,
+};
 pub use user::{Address, NewUser, Profile, UserRecord};

@@ -37,6 +37,9 @@ pub struct SeedFile {
     /// People.
     #[serde(default)]
     pub users: Vec<SeedUser>,
+    /// Upstream identity providers people may sign in through.
+    #[serde(default)]
+    pub upstreams: Vec<crate::admin::upstreams::UpstreamSettings>,
 }
 
 /// One `[[groups]]` entry.

@@ -13,7 +13,8 @@ mod entries;
 pub use entries::{SeedApi, SeedApiScope, SeedClient, SeedFile, SeedGroup, SeedScope, SeedUser};
 
 use crate::account::password::hash_password;
-use crate::model::{ApiRecord, NewClient, ScopeRecord};
+use crate::admin::upstreams::{self, UpstreamSettings};
+use crate::model::{ApiRecord, NewClient, ScopeRecord, UpstreamRecord};
 use crate::store::Store;
 use entries::PlannedUser;
 use std::path::Path;
@@ -55,6 +56,7 @@ pub struct Seed {
     apis: Vec<ApiRecord>,
     clients: Vec<NewClient>,
     users: Vec<PlannedUser>,
+    upstreams: Vec<UpstreamRecord>,
 }
 
 impl std::fmt::Debug for Seed {
@@ -66,6 +68,7 @@ impl std::fmt::Debug for Seed {
             .field("apis", &self.apis.len())
             .field("clients", &self.clients.len())
             .field("users", &self.users.len())
+            .field("upstreams", &self.upstreams.len())
             .finish()
     }
 }
@@ -119,6 +122,7 @@ impl Seed {
                 .iter()
                 .map(|u| u.checked())
                 .collect::<Result<_, _>>()?,
+            upstreams: checked_upstreams(&file.upstreams)?,
         })
     }
 
@@ -171,6 +175,11 @@ impl Seed {
                 group(format!("user {:?}", u.user.username), g)?;
             }
         }
+        for u in &self.upstreams {
+            for g in u.group_map.values() {
+                group(format!("upstream {:?}", u.id), g)?;
+            }
+        }
         Ok(())
     }
 
@@ -189,6 +198,7 @@ impl Seed {
         for client in &self.clients {
             store.upsert_client(client, now).await?;
         }
+        store_upstreams(store, &self.upstreams, now).await?;
         // Hash every password at once: argon2 runs on the blocking pool, so
         // several users load in the time of one.
         let hashing: Vec<_> = self
@@ -214,8 +224,78 @@ impl Seed {
             apis = self.apis.len(),
             clients = self.clients.len(),
             users = self.users.len(),
+            upstreams = self.upstreams.len(),
             "seed loaded"
         );
         Ok(())
     }
+}
+
+/// Checks `[[upstreams]]` entries (`admin::upstreams::checked`), each id
+/// once.
+fn checked_upstreams(entries: &[UpstreamSettings]) -> Result<Vec<UpstreamRecord>, SeedError> {
+    let mut checked: Vec<UpstreamRecord> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let upstream =
+            upstreams::checked(entry, None, 0).map_err(|e| SeedError::Invalid(e.to_string()))?;
+        if checked.iter().any(|u| u.id == upstream.id) {
+            return Err(SeedError::Invalid(format!(
+                "upstream {:?} is listed twice",
+                upstream.id
+            )));
+        }
+        checked.push(upstream);
+    }
+    Ok(checked)
+}
+
+/// Adds or replaces each upstream, keeping a stored one's `created_at`.
+async fn store_upstreams(
+    store: &Store,
+    list: &[UpstreamRecord],
+    now: i64,
+) -> Result<(), SeedError> {
+    for upstream in list {
+        let created_at = match store.upstream(&upstream.id).await? {
+            Some(stored) => stored.created_at,
+            None => now,
+        };
+        store
+            .upsert_upstream(&UpstreamRecord {
+                created_at,
+                updated_at: now,
+                ..upstream.clone()
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// Reads the config file's `[[upstreams]]` (the seed file's format) and
+/// stores them, after checking that the groups they map to exist.
+pub async fn load_config_upstreams(
+    store: &Store,
+    tables: &[toml::Table],
+    now: i64,
+) -> Result<usize, SeedError> {
+    let entries = tables
+        .iter()
+        .map(|t| {
+            toml::Value::Table(t.clone())
+                .try_into::<UpstreamSettings>()
+                .map_err(|e| SeedError::Invalid(format!("config file [[upstreams]]: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let list = checked_upstreams(&entries)?;
+    let known: Vec<String> = store.groups().await?.into_iter().map(|g| g.name).collect();
+    for u in &list {
+        if let Some(missing) = u.group_map.values().find(|g| !known.contains(g)) {
+            return Err(SeedError::Invalid(format!(
+                "upstream {:?}: there is no group {missing:?}",
+                u.id
+            )));
+        }
+    }
+    store_upstreams(store, &list, now).await?;
+    Ok(list.len())
 }

@@ -4,7 +4,7 @@
 //! Both are keyed by the SHA-256 of a random value held by the browser.
 
 use super::{Store, StoreError};
-use crate::model::MfaChallenge;
+use crate::model::{Federation, MfaChallenge};
 use sqlx::Row;
 
 impl Store {
@@ -85,7 +85,8 @@ impl Store {
         now: i64,
     ) -> Result<Option<MfaChallenge>, StoreError> {
         let row = sqlx::query(
-            "SELECT user_id, failures, created_at FROM mfa_challenges
+            "SELECT user_id, failures, created_at, first_amr, upstream_id, upstream_id_token
+             FROM mfa_challenges
              WHERE id_hash = $1 AND expires_at > $2",
         )
         .bind(id_hash)
@@ -97,6 +98,11 @@ impl Store {
                 user_id: r.try_get("user_id")?,
                 failures: r.try_get("failures")?,
                 created_at: r.try_get("created_at")?,
+                first_amr: r.try_get("first_amr")?,
+                federation: Federation {
+                    upstream_id: r.try_get("upstream_id")?,
+                    id_token: r.try_get("upstream_id_token")?,
+                },
             })
         })
         .transpose()

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (11, include_str!("../../migrations/0011_device_cookies.sql")),
     (12, include_str!("../../migrations/0012_passkeys.sql")),
+    (13, include_str!("../../migrations/0013_upstreams.sql")),
 ];
 
 /// How many migrations the binary carries.

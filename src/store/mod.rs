@@ -22,6 +22,7 @@ mod recovery_codes;
 mod sessions;
 mod signing_keys;
 mod throttle;
+mod upstreams;
 mod user_changes;
 mod users;
 

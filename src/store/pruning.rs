@@ -117,6 +117,11 @@ impl Store {
                  (SELECT id_hash FROM webauthn_ceremonies WHERE expires_at < $1 LIMIT $2)",
             ),
             expired(
+                "upstream_trips",
+                "DELETE FROM upstream_trips WHERE state_hash IN
+                 (SELECT state_hash FROM upstream_trips WHERE expires_at < $1 LIMIT $2)",
+            ),
+            expired(
                 "sessions",
                 "DELETE FROM browser_sessions WHERE id_hash IN
                  (SELECT id_hash FROM browser_sessions WHERE expires_at < $1 LIMIT $2)",

@@ -264,6 +264,8 @@ impl Store {
             "DELETE FROM passkeys WHERE user_id = $1",
             "DELETE FROM passkey_users WHERE user_id = $1",
             "DELETE FROM webauthn_ceremonies WHERE user_id = $1",
+            "DELETE FROM upstream_links WHERE user_id = $1",
+            "DELETE FROM upstream_trips WHERE user_id = $1",
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
         }

@@ -1,0 +1,365 @@
+//! Upstream identity providers, the links from their accounts to local
+//! users, and the trips to them in progress. A trip is taken with one
+//! `DELETE … RETURNING`, so of two browsers coming back with the same
+//! `state`, exactly one gets it.
+
+use super::{flag, to_json, Store, StoreError};
+use crate::model::{
+    ClaimMapping, Federation, TripPurpose, UpstreamKind, UpstreamLink, UpstreamRecord, UpstreamTrip,
+};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+const COLUMNS: &str = "id, kind, name, icon, issuer, authorization_endpoint, token_endpoint,
+    userinfo_endpoint, client_id, client_secret, scopes, jit, link_by_verified_email, mfa,
+    sign_out_upstream, enabled, claims, group_map, created_at, updated_at";
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("upstream {what}: {e}"))
+}
+
+fn from_row(row: &AnyRow) -> Result<UpstreamRecord, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    let scopes: String = row.try_get("scopes")?;
+    let claims: String = row.try_get("claims")?;
+    let group_map: String = row.try_get("group_map")?;
+    Ok(UpstreamRecord {
+        id: row.try_get("id")?,
+        kind: UpstreamKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+        name: row.try_get("name")?,
+        icon: row.try_get("icon")?,
+        issuer: row.try_get("issuer")?,
+        authorization_endpoint: row.try_get("authorization_endpoint")?,
+        token_endpoint: row.try_get("token_endpoint")?,
+        userinfo_endpoint: row.try_get("userinfo_endpoint")?,
+        client_id: row.try_get("client_id")?,
+        client_secret: row.try_get("client_secret")?,
+        scopes: scopes.split_whitespace().map(str::to_string).collect(),
+        jit: flag(row, "jit")?,
+        link_by_verified_email: flag(row, "link_by_verified_email")?,
+        mfa: flag(row, "mfa")?,
+        sign_out_upstream: flag(row, "sign_out_upstream")?,
+        enabled: flag(row, "enabled")?,
+        claims: serde_json::from_str::<ClaimMapping>(&claims).map_err(|e| corrupt("claims", e))?,
+        group_map: serde_json::from_str(&group_map).map_err(|e| corrupt("group map", e))?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn link_from_row(row: &AnyRow) -> Result<UpstreamLink, StoreError> {
+    Ok(UpstreamLink {
+        upstream_id: row.try_get("upstream_id")?,
+        subject: row.try_get("subject")?,
+        user_id: row.try_get("user_id")?,
+        email: row.try_get("email")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+    })
+}
+
+/// How an upstream is written: the insert, with `tail` after it.
+async fn write_upstream(
+    store: &Store,
+    upstream: &UpstreamRecord,
+    tail: &str,
+) -> Result<u64, StoreError> {
+    let sql = format!(
+        "INSERT INTO upstreams ({COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18, $19, $20) {tail}"
+    );
+    let done = sqlx::query(&sql)
+        .bind(&upstream.id)
+        .bind(upstream.kind.as_str())
+        .bind(&upstream.name)
+        .bind(&upstream.icon)
+        .bind(&upstream.issuer)
+        .bind(&upstream.authorization_endpoint)
+        .bind(&upstream.token_endpoint)
+        .bind(&upstream.userinfo_endpoint)
+        .bind(&upstream.client_id)
+        .bind(&upstream.client_secret)
+        .bind(upstream.scopes.join(" "))
+        .bind(i64::from(upstream.jit))
+        .bind(i64::from(upstream.link_by_verified_email))
+        .bind(i64::from(upstream.mfa))
+        .bind(i64::from(upstream.sign_out_upstream))
+        .bind(i64::from(upstream.enabled))
+        .bind(to_json(&upstream.claims)?)
+        .bind(to_json(&upstream.group_map)?)
+        .bind(upstream.created_at)
+        .bind(upstream.updated_at)
+        .execute(&store.writer)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+impl Store {
+    /// Every upstream, by name.
+    pub async fn upstreams(&self) -> Result<Vec<UpstreamRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM upstreams ORDER BY name, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// The upstream with this id.
+    pub async fn upstream(&self, id: &str) -> Result<Option<UpstreamRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM upstreams WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Adds an upstream; `false` when its id is taken.
+    pub async fn insert_upstream(&self, upstream: &UpstreamRecord) -> Result<bool, StoreError> {
+        Ok(write_upstream(self, upstream, "ON CONFLICT (id) DO NOTHING").await? > 0)
+    }
+
+    /// Adds an upstream or replaces the one with its id (a seed or config
+    /// file loading again), keeping the original `created_at`.
+    pub async fn upsert_upstream(&self, upstream: &UpstreamRecord) -> Result<(), StoreError> {
+        write_upstream(
+            self,
+            upstream,
+            "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name,
+                icon = excluded.icon, issuer = excluded.issuer,
+                authorization_endpoint = excluded.authorization_endpoint,
+                token_endpoint = excluded.token_endpoint,
+                userinfo_endpoint = excluded.userinfo_endpoint,
+                client_id = excluded.client_id, client_secret = excluded.client_secret,
+                scopes = excluded.scopes, jit = excluded.jit,
+                link_by_verified_email = excluded.link_by_verified_email, mfa = excluded.mfa,
+                sign_out_upstream = excluded.sign_out_upstream, enabled = excluded.enabled,
+                claims = excluded.claims, group_map = excluded.group_map,
+                updated_at = excluded.updated_at",
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces an existing upstream's settings (all but its id and
+    /// `created_at`); `false` when there is none with its id.
+    pub async fn update_upstream(&self, upstream: &UpstreamRecord) -> Result<bool, StoreError> {
+        if self.upstream(&upstream.id).await?.is_none() {
+            return Ok(false);
+        }
+        self.upsert_upstream(upstream).await?;
+        Ok(true)
+    }
+
+    /// Removes an upstream with its links and trips; `false` when there
+    /// was none.
+    pub async fn delete_upstream(&self, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        for sql in [
+            "DELETE FROM upstream_links WHERE upstream_id = $1",
+            "DELETE FROM upstream_trips WHERE upstream_id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+        }
+        let done = sqlx::query("DELETE FROM upstreams WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The local user an upstream account is linked to.
+    pub async fn upstream_link(
+        &self,
+        upstream_id: &str,
+        subject: &str,
+    ) -> Result<Option<UpstreamLink>, StoreError> {
+        let row = sqlx::query(
+            "SELECT upstream_id, subject, user_id, email, created_at, last_used_at
+             FROM upstream_links WHERE upstream_id = $1 AND subject = $2",
+        )
+        .bind(upstream_id)
+        .bind(subject)
+        .fetch_optional(&self.writer)
+        .await?;
+        row.as_ref().map(link_from_row).transpose()
+    }
+
+    /// A user's links, by upstream.
+    pub async fn upstream_links_of(&self, user_id: &str) -> Result<Vec<UpstreamLink>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT upstream_id, subject, user_id, email, created_at, last_used_at
+             FROM upstream_links WHERE user_id = $1 ORDER BY upstream_id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(link_from_row).collect()
+    }
+
+    /// Links an upstream account to a user; `false` when the account is
+    /// linked already, or the user has an account of that upstream linked.
+    pub async fn insert_upstream_link(&self, link: &UpstreamLink) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO upstream_links (upstream_id, subject, user_id, email, created_at,
+                                         last_used_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(&link.upstream_id)
+        .bind(&link.subject)
+        .bind(&link.user_id)
+        .bind(&link.email)
+        .bind(link.created_at)
+        .bind(link.last_used_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Notes that a link signed its user in.
+    pub async fn upstream_link_used(
+        &self,
+        upstream_id: &str,
+        subject: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE upstream_links SET last_used_at = $3 WHERE upstream_id = $1 AND subject = $2",
+        )
+        .bind(upstream_id)
+        .bind(subject)
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Removes a user's link to an upstream; `false` when there was none.
+    pub async fn delete_upstream_link(
+        &self,
+        user_id: &str,
+        upstream_id: &str,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM upstream_links WHERE user_id = $1 AND upstream_id = $2")
+                .bind(user_id)
+                .bind(upstream_id)
+                .execute(&self.writer)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Records a trip to an upstream under the hash of its `state`.
+    pub async fn create_upstream_trip(
+        &self,
+        state_hash: &str,
+        trip: &UpstreamTrip,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO upstream_trips (state_hash, upstream_id, purpose, browser_hash, user_id,
+                                         request_id, then_page, nonce, code_verifier, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(state_hash)
+        .bind(&trip.upstream_id)
+        .bind(trip.purpose.as_str())
+        .bind(&trip.browser_hash)
+        .bind(&trip.user_id)
+        .bind(&trip.request_id)
+        .bind(&trip.then_page)
+        .bind(&trip.nonce)
+        .bind(&trip.code_verifier)
+        .bind(trip.expires_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Takes the live trip recorded under `state_hash` out of the
+    /// database: whoever takes it is the only one to.
+    pub async fn take_upstream_trip(
+        &self,
+        state_hash: &str,
+        now: i64,
+    ) -> Result<Option<UpstreamTrip>, StoreError> {
+        let row = sqlx::query(
+            "DELETE FROM upstream_trips WHERE state_hash = $1
+             RETURNING upstream_id, purpose, browser_hash, user_id, request_id, then_page, nonce,
+                       code_verifier, expires_at",
+        )
+        .bind(state_hash)
+        .fetch_optional(&self.writer)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let purpose: String = row.try_get("purpose")?;
+        let trip = UpstreamTrip {
+            upstream_id: row.try_get("upstream_id")?,
+            purpose: TripPurpose::parse(&purpose).ok_or_else(|| corrupt("trip", &purpose))?,
+            browser_hash: row.try_get("browser_hash")?,
+            user_id: row.try_get("user_id")?,
+            request_id: row.try_get("request_id")?,
+            then_page: row.try_get("then_page")?,
+            nonce: row.try_get("nonce")?,
+            code_verifier: row.try_get("code_verifier")?,
+            expires_at: row.try_get("expires_at")?,
+        };
+        Ok((trip.expires_at > now).then_some(trip))
+    }
+
+    /// Notes which upstream a session was opened through.
+    pub async fn set_session_federation(
+        &self,
+        sid: &str,
+        federation: &Federation,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE browser_sessions SET upstream_id = $2, upstream_id_token = $3 WHERE sid = $1",
+        )
+        .bind(sid)
+        .bind(&federation.upstream_id)
+        .bind(&federation.id_token)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Which upstream the session behind a cookie hash was opened through.
+    pub async fn session_federation(&self, id_hash: &str) -> Result<Federation, StoreError> {
+        let row = sqlx::query(
+            "SELECT upstream_id, upstream_id_token FROM browser_sessions WHERE id_hash = $1",
+        )
+        .bind(id_hash)
+        .fetch_optional(&self.writer)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Federation::default());
+        };
+        Ok(Federation {
+            upstream_id: row.try_get("upstream_id")?,
+            id_token: row.try_get("upstream_id_token")?,
+        })
+    }
+
+    /// Notes, on a second-factor challenge, the first factor that opened it
+    /// (when it was not a password) and the upstream it came through.
+    pub async fn set_challenge_first_factor(
+        &self,
+        id_hash: &str,
+        first_amr: &str,
+        federation: &Federation,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE mfa_challenges SET first_amr = $2, upstream_id = $3, upstream_id_token = $4
+             WHERE id_hash = $1",
+        )
+        .bind(id_hash)
+        .bind(first_amr)
+        .bind(&federation.upstream_id)
+        .bind(&federation.id_token)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+}
