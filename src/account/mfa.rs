@@ -103,6 +103,20 @@ pub async fn open_challenge(
     Ok(token)
 }
 
+/// Notes on the challenge behind a cookie value that its first factor was
+/// not a password (`amr`), and the upstream it came through.
+pub async fn note_first_factor(
+    store: &Store,
+    token: &str,
+    amr: &str,
+    federation: &crate::model::Federation,
+) -> Result<(), AccountError> {
+    store
+        .set_challenge_first_factor(&token_hash(token), amr, federation)
+        .await?;
+    Ok(())
+}
+
 /// The live challenge behind a cookie value.
 pub async fn challenge(
     store: &Store,

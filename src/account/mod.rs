@@ -14,6 +14,7 @@ pub mod secret_forms;
 pub mod self_service;
 pub mod session;
 pub mod throttle;
+pub mod upstream_accounts;
 pub mod webauthn_ceremony;
 
 /// Errors crossing the account boundary.

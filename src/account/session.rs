@@ -31,6 +31,18 @@ pub async fn open(
     Ok((cookie, record))
 }
 
+/// The upstream the session behind a cookie value was opened through, if
+/// any (to sign out there too).
+pub async fn federation(
+    provider: &Provider,
+    cookie: &str,
+) -> Result<crate::model::Federation, AccountError> {
+    Ok(provider
+        .store
+        .session_federation(&token_hash(cookie))
+        .await?)
+}
+
 /// The live session behind a cookie value, if any.
 pub async fn find(
     store: &Store,

@@ -154,10 +154,7 @@ pub struct UpstreamView {
     pub updated_at: i64,
 }
 
-/// The redirect URI to register at the upstream for `id`.
-pub fn redirect_uri(issuer: &str, id: &str) -> String {
-    format!("{issuer}/upstream/{id}/callback")
-}
+pub use crate::model::upstream_redirect_uri as redirect_uri;
 
 /// What readers see of `upstream`.
 pub fn view(issuer: &str, upstream: &UpstreamRecord) -> UpstreamView {

@@ -30,6 +30,7 @@ pub use session::{multi_factor, Device, SessionRecord, SessionSummary};
 pub use signing_key::KeyRecord;
 pub use token_claims::{AccessClaims, IdClaims};
 pub use upstream::{
-    ClaimMapping, Federation, TripPurpose, UpstreamKind, UpstreamLink, UpstreamRecord, UpstreamTrip,
+    upstream_redirect_uri, ClaimMapping, Federation, TripPurpose, UpstreamKind, UpstreamLink,
+    UpstreamRecord, UpstreamTrip,
 };
 pub use user::{Address, NewUser, Profile, UserRecord};

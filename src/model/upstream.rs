@@ -6,6 +6,12 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The redirect URI to register at the upstream `id` for Gatehouse at
+/// `issuer`.
+pub fn upstream_redirect_uri(issuer: &str, id: &str) -> String {
+    format!("{issuer}/upstream/{id}/callback")
+}
+
 /// How Gatehouse talks to an upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -57,6 +57,11 @@ pub struct AuthorizeRequest {
     /// The API the access token is for (RFC 8707), if one was named.
     #[serde(default)]
     pub resource: Option<String>,
+    /// The upstream provider to send the person to instead of the sign-in
+    /// page (`idp_hint`, or Keycloak's name for it, `kc_idp_hint`), when it
+    /// names an enabled one.
+    #[serde(default)]
+    pub idp_hint: Option<String>,
 }
 
 impl AuthorizeRequest {
@@ -216,6 +221,7 @@ pub fn validate(
         reauth_of: None,
         requested_at: 0,
         resource: None,
+        idp_hint: None,
     };
     let fail = |request: &AuthorizeRequest, code: ErrorCode, text: String| {
         Err(AuthorizeError::Redirect(request.error(code, text)))
@@ -365,6 +371,16 @@ pub fn validate(
 
     request.nonce = get("nonce").map(str::to_string);
     request.login_hint = get("login_hint").map(str::to_string);
+    // A hint, not a demand: one that names no upstream is ignored.
+    request.idp_hint = get("idp_hint")
+        .or_else(|| get("kc_idp_hint"))
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 40
+                && h.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        .map(str::to_string);
     if let Some(prompt) = get("prompt") {
         let values: Vec<String> = prompt
             .split(' ')

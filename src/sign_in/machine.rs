@@ -9,13 +9,15 @@ use super::{Outcome, Proof, Refusal, SignInError, SignedIn, Verdict, Visitor};
 use crate::account::throttle::{self, Attempt};
 use crate::account::{mfa, session};
 use crate::audit_log::{Actor, Event};
-use crate::model::{Device, UserRecord};
+use crate::model::{Device, Federation, UserRecord};
 use crate::state::Provider;
 use std::future::Future;
 
-/// The `amr` of the first factor behind a second-factor challenge. Only the
-/// password opens challenges: a method that identifies the user with more
-/// than one factor (a passkey with user verification) finishes at once.
+/// The `amr` of the first factor behind a second-factor challenge, unless
+/// the challenge says otherwise: a password. (A sign-in through an upstream
+/// whose sign-in is not multi-factor opens one too, as `fed`; a method that
+/// identifies the user with more than one factor, such as a passkey with
+/// user verification, finishes at once.)
 const CHALLENGED_FIRST_FACTOR: &str = "pwd";
 
 /// Records `event` as coming from the visitor's address.
@@ -92,6 +94,10 @@ where
         .inc();
     if proof.user.has_second_factor() && !proof.multi_factor {
         let challenge = mfa::open_challenge(store, &proof.user.id, provider.now()).await?;
+        if proof.amr != [CHALLENGED_FIRST_FACTOR] {
+            mfa::note_first_factor(store, &challenge, &proof.amr.join(" "), &proof.federation)
+                .await?;
+        }
         record(
             provider,
             visitor,
@@ -100,7 +106,14 @@ where
         .await;
         return Ok(Outcome::SecondFactorDue { challenge });
     }
-    finish(provider, visitor, &attempt, proof.user, proof.amr).await
+    finish(
+        provider,
+        visitor,
+        &attempt,
+        (proof.user, proof.amr),
+        &proof.federation,
+    )
+    .await
 }
 
 /// Runs a method that confirms the user of the challenge named by the
@@ -147,13 +160,14 @@ where
             let event = Event::by_user("mfa.success", &user).detail("factor", factor);
             record(provider, visitor, event).await;
             mfa_metric("success");
-            let mut all = vec![CHALLENGED_FIRST_FACTOR];
-            all.extend(
-                amr.iter()
-                    .copied()
-                    .filter(|m| *m != CHALLENGED_FIRST_FACTOR),
-            );
-            finish(provider, visitor, &attempt, user, &all).await
+            let first = open.first_amr.as_deref().unwrap_or(CHALLENGED_FIRST_FACTOR);
+            let mut all: Vec<&str> = first.split(' ').collect();
+            for m in amr {
+                if !all.contains(m) {
+                    all.push(m);
+                }
+            }
+            finish(provider, visitor, &attempt, (user, &all), &open.federation).await
         }
         Verdict::Refused {
             reason, problem, ..
@@ -196,12 +210,13 @@ async fn begin(
 /// else, replaces it instead of leaving it behind), clears the failure
 /// counters the attempt was checked against, trusts the browser for the
 /// account from now on (a new device cookie value) and records the success.
+/// A session opened through an upstream remembers it (`federation`).
 pub async fn finish(
     provider: &Provider,
     visitor: &Visitor,
     attempt: &Attempt,
-    user: UserRecord,
-    amr: &[&str],
+    (user, amr): (UserRecord, &[&str]),
+    federation: &Federation,
 ) -> Result<Outcome, SignInError> {
     let store = &provider.store;
     if let Some(old) = &visitor.session {
@@ -211,7 +226,7 @@ pub async fn finish(
         user_agent: visitor.user_agent.clone(),
         ip: Some(visitor.ip.clone()),
     };
-    let (cookie, _) = session::open(
+    let (cookie, opened) = session::open(
         store,
         &user.id,
         amr,
@@ -220,6 +235,11 @@ pub async fn finish(
         provider.config.session_ttl,
     )
     .await?;
+    if federation.upstream_id.is_some() {
+        store
+            .set_session_federation(&opened.sid, federation)
+            .await?;
+    }
     attempt.succeeded(store).await?;
     let device = throttle::trust_browser(
         store,

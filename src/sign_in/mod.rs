@@ -43,6 +43,8 @@ pub mod new_password;
 pub mod passkey;
 pub mod password;
 pub mod totp;
+pub mod upstream;
+pub mod upstream_problem;
 
 pub use machine::{first_factor, second_factor};
 
@@ -97,6 +99,9 @@ pub struct Proof {
     pub multi_factor: bool,
     /// The factor's name in the audit log (`password`, `totp`, …).
     pub factor: &'static str,
+    /// The upstream it came through, for a sign-in through one (the
+    /// session remembers it, to sign out there too).
+    pub federation: crate::model::Federation,
 }
 
 /// Where a sign-in step left the browser. (No `Debug`: it holds cookie

@@ -269,6 +269,7 @@ pub async fn sign_in(
                 amr: amr(&result),
                 multi_factor: result.user_verified(),
                 factor: "passkey",
+                federation: Default::default(),
                 user,
             })),
             Err(problem) => Ok(refused(Some(user), &problem)),
@@ -322,6 +323,7 @@ pub async fn confirm(
                     amr: amr(&result),
                     multi_factor: true,
                     factor: "passkey",
+                    federation: Default::default(),
                     user,
                 }))
             }

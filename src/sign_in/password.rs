@@ -31,6 +31,7 @@ async fn check(
             amr: &["pwd"],
             multi_factor: false,
             factor: "password",
+            federation: Default::default(),
         })),
         user => Ok(Verdict::Refused {
             user,

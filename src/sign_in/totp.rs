@@ -54,6 +54,7 @@ pub async fn sign_in(
                     } else {
                         "totp"
                     },
+                    federation: Default::default(),
                 }),
                 CodeCheck::Rejected(factor) => Verdict::Refused {
                     user: Some(user),

@@ -81,6 +81,19 @@ impl Store {
         from_joined_rows(&rows)
     }
 
+    /// The ids of the users whose verified email address is `email`
+    /// (compared without regard to case), at most two: linking by email
+    /// needs exactly one.
+    pub async fn users_with_verified_email(&self, email: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM users WHERE LOWER(email) = LOWER($1) AND email_verified = 1 LIMIT 2",
+        )
+        .bind(email)
+        .fetch_all(&self.writer)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
     /// The user, through the read cache: for the token path and the browser
     /// session check, which read a user on every request. Every write to a
     /// user invalidates it except [`Store::claim_totp_step`], so every field

@@ -19,6 +19,9 @@ pub const CSRF: &str = "gatehouse_csrf";
 /// The browser's key to its WebAuthn ceremonies (`account::passkeys`):
 /// only the browser that asked for a challenge can answer it.
 pub const PASSKEY: &str = "gatehouse_passkey";
+/// The browser's key to its trips to upstream providers
+/// (`sign_in::upstream`): only the browser that left can come back.
+pub const UPSTREAM: &str = "gatehouse_upstream";
 /// The device cookie (`account::device_cookie`).
 pub const DEVICE: &str = "gatehouse_device";
 

@@ -129,8 +129,11 @@ impl HttpError {
                 tracing::warn!(%error_id, detail, "database unavailable");
                 let mut response = pages.error_page(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "Sign-in is unavailable for a moment",
-                    "The service cannot reach its database right now. Please try again in a minute.",
+                    (
+                        "Sign-in is unavailable for a moment",
+                        "The service cannot reach its database right now. Please try again in a minute.",
+                    ),
+                    None,
                     &error_id,
                 );
                 response
@@ -146,8 +149,11 @@ impl HttpError {
                 tracing::error!(%error_id, detail = %other.detail(), "internal error");
                 pages.error_page(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong on our side",
-                    "Please try again in a moment. If it keeps happening, tell your administrator the error id below.",
+                    (
+                        "Something went wrong on our side",
+                        "Please try again in a moment. If it keeps happening, tell your administrator the error id below.",
+                    ),
+                    None,
                     &error_id,
                 )
             }

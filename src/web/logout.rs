@@ -9,9 +9,11 @@ use super::onward::{current_session, redirect, redirect_status};
 use super::pages::Pages;
 use super::params;
 use super::rate_limit::client_address;
+use super::sign_in::upstream::depart_response;
 use crate::account::session;
 use crate::oauth::logout::{self, LogoutError, LogoutRequest};
 use crate::oauth::params::Params;
+use crate::sign_in::upstream;
 use crate::state::Provider;
 use crate::web::screen::Screen;
 use actix_web::http::StatusCode;
@@ -109,19 +111,47 @@ async fn sign_out_and_finish(
     status: StatusCode,
     request: &LogoutRequest,
 ) -> HttpResponse {
+    let mut federation = Default::default();
     if let Some(cookie) = cookies::value(req, &provider.config, cookies::SESSION) {
         let ip = client_address(req, provider.config.trust_forwarded_for);
         let client_id = request.client.as_ref().map(|c| c.client_id.as_str());
+        federation = match session::federation(provider, &cookie).await {
+            Ok(found) => found,
+            Err(e) => return pages.fail(&e),
+        };
         if let Err(e) = session::sign_out(provider, &cookie, client_id, &ip).await {
             return pages.fail(&e);
         }
     }
-    signed_out(
-        pages,
-        status,
-        request,
-        Some(cookies::removal(&provider.config, cookies::SESSION)),
+    let clear = cookies::removal(&provider.config, cookies::SESSION);
+    // Signed in through an upstream that Gatehouse signs out of too: there
+    // first, then on to where this sign-out was going.
+    let browser = cookies::value(req, &provider.config, cookies::UPSTREAM);
+    match upstream::sign_out_there(
+        provider,
+        &federation,
+        onward_url(request),
+        browser.as_deref(),
     )
+    .await
+    {
+        Ok(Some(departure)) => {
+            let mut response = depart_response(provider, departure);
+            let _ = response.add_cookie(&clear);
+            response
+        }
+        Ok(None) => signed_out(pages, status, request, Some(clear)),
+        Err(e) => pages.fail(&e),
+    }
+}
+
+/// The client's post-logout URL with its `state`, if it asked for one.
+fn onward_url(request: &LogoutRequest) -> Option<String> {
+    let mut url = url::Url::parse(request.redirect.as_deref()?).ok()?;
+    if let Some(state) = &request.state {
+        url.query_pairs_mut().append_pair("state", state);
+    }
+    Some(url.to_string())
 }
 
 fn signed_out(

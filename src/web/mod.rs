@@ -61,6 +61,18 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         )
         .route("/login/passkey", web::post().to(sign_in::passkey::submit))
         .route(
+            "/upstream/{id}/start",
+            web::post().to(sign_in::upstream::start),
+        )
+        .route(
+            "/upstream/{id}/callback",
+            web::get().to(sign_in::upstream::callback),
+        )
+        .route(
+            "/upstream/{id}/signed-out",
+            web::get().to(sign_in::upstream::signed_out),
+        )
+        .route(
             "/login/passkey/second-factor",
             web::post().to(sign_in::passkey::second_factor),
         )
@@ -89,6 +101,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         .route(
             "/account/passkeys/remove",
             web::post().to(account::passkeys::remove),
+        )
+        .route(
+            "/account/upstreams/link",
+            web::post().to(account::upstreams::link),
+        )
+        .route(
+            "/account/upstreams/unlink",
+            web::post().to(account::upstreams::unlink),
         )
         .route(
             "/account/password",

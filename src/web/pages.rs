@@ -247,7 +247,20 @@ impl Pages {
     pub fn error(&self, status: StatusCode, title: &str, message: &str) -> HttpResponse {
         let error_id = uuid::Uuid::new_v4().to_string();
         tracing::info!(%error_id, status = status.as_u16(), title, message, "error page shown");
-        self.error_page(status, title, message, &error_id)
+        self.error_page(status, (title, message), None, &error_id)
+    }
+
+    /// As [`Pages::error`], with a link onwards (`(href, label)`).
+    pub fn error_with_link(
+        &self,
+        status: StatusCode,
+        title: &str,
+        message: &str,
+        link: (&str, &str),
+    ) -> HttpResponse {
+        let error_id = uuid::Uuid::new_v4().to_string();
+        tracing::info!(%error_id, status = status.as_u16(), title, message, "error page shown");
+        self.error_page(status, (title, message), Some(link), &error_id)
     }
 
     /// The page for a failure behind a screen: 503 "try again shortly" when
@@ -266,8 +279,8 @@ impl Pages {
     pub(super) fn error_page(
         &self,
         status: StatusCode,
-        title: &str,
-        message: &str,
+        (title, message): (&str, &str),
+        link: Option<(&str, &str)>,
         error_id: &str,
     ) -> HttpResponse {
         let mut context = Context::new();
@@ -276,6 +289,10 @@ impl Pages {
         context.insert("title", title);
         context.insert("message", message);
         context.insert("error_id", error_id);
+        if let Some((href, label)) = link {
+            context.insert("link_href", href);
+            context.insert("link_label", label);
+        }
         match self.tera.render("error.html", &context) {
             Ok(html) => html_response(status, html),
             // The error template is checked at start-up; this is a last resort.

@@ -18,6 +18,10 @@ use std::time::Instant;
 /// base path. Exact paths: `/account/applications/revoke` is a screen, not
 /// the back channel's `/revoke`.
 fn class_of(method: &Method, path: &str) -> Option<Class> {
+    // Coming back from an upstream provider: each one costs calls to it.
+    if method == Method::GET && path.starts_with("/upstream/") && path.ends_with("/callback") {
+        return Some(Class::SignIn);
+    }
     if method != Method::POST {
         return None;
     }
@@ -27,6 +31,10 @@ fn class_of(method: &Method, path: &str) -> Option<Class> {
         _ if path.starts_with("/account/mfa/") => Some(Class::SignIn),
         // Passkey ceremonies: each challenge asked for is a row written.
         _ if path.starts_with("/login/passkey") || path.starts_with("/account/passkeys") => {
+            Some(Class::SignIn)
+        }
+        // Trips to upstream providers: each is a row written and a call out.
+        _ if path.starts_with("/upstream/") || path.starts_with("/account/upstreams") => {
             Some(Class::SignIn)
         }
         "/token" | "/introspect" | "/revoke" => Some(Class::BackChannel),

@@ -5,12 +5,13 @@
 use crate::config::Config;
 use actix_web::middleware::DefaultHeaders;
 
-/// The policy: only Gatehouse's own scripts, styles and images; nothing may
-/// frame a page. `form-action` is left open because the form_post response
+/// The policy: only Gatehouse's own scripts and styles, its own images and
+/// https ones (an upstream provider's button icon); nothing may frame a
+/// page. `form-action` is left open because the form_post response
 /// and the redirect after consent go to the client's origin.
 pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+     img-src 'self' data: https:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The headers added to every response that does not set them itself.
 pub fn headers(config: &Config) -> DefaultHeaders {

@@ -33,4 +33,5 @@ mod security;
 mod storage;
 mod store;
 mod token;
+mod upstreams;
 mod userinfo;

@@ -6,6 +6,7 @@ pub mod form;
 pub mod page;
 pub mod passkeys;
 pub mod secret_forms;
+pub mod upstreams;
 
 pub use form::AccountForm;
 pub use page::sign_in_first;

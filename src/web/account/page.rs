@@ -4,7 +4,7 @@
 //! (POST/redirect/GET), or re-renders the page with the problem in words.
 
 use super::form::AccountForm;
-use crate::account::{passkeys, profile, self_service, AccountError};
+use crate::account::{passkeys, profile, self_service, upstream_accounts, AccountError};
 use crate::model::{SessionRecord, UserRecord};
 use crate::oauth::consent::describe_scope;
 use crate::oauth::params::Params;
@@ -39,6 +39,14 @@ const NOTICES: &[(&str, &str)] = &[
         "Your passkey was added. You can now sign in with it, without a password.",
     ),
     ("passkey-renamed", "The passkey was renamed."),
+    (
+        "upstream-linked",
+        "Linked. You can now sign in with that provider too.",
+    ),
+    (
+        "upstream-unlinked",
+        "Unlinked. That provider no longer signs you in here.",
+    ),
     (
         "passkey-removed",
         "The passkey was removed: it can no longer sign in to your account.",
@@ -114,6 +122,21 @@ pub async fn render(
             })
         })
         .collect();
+    let upstreams: Vec<_> = upstream_accounts::overview(provider, user)
+        .await?
+        .into_iter()
+        .map(|u| {
+            json!({
+                "id": u.id,
+                "name": u.name,
+                "linked": u.link.is_some(),
+                "email": u.link.as_ref().and_then(|l| l.email.clone()),
+                "since": u.link.as_ref().map(|l| display::date_time(l.created_at)),
+                "last_used": u.link.as_ref().and_then(|l| l.last_used_at).map(display::date_time),
+                "may_unlink": u.may_unlink,
+            })
+        })
+        .collect();
     let (problem_section, problem_message) = problem.map_or(("", ""), |p| (p.section, p.message));
     Ok(pages.form(
         req,
@@ -133,6 +156,8 @@ pub async fn render(
             "passkeys": passkeys,
             "recent_passkeys": recent,
             "passkey_reauth": now - session.auth_time > passkeys::REAUTH_WINDOW,
+            "upstreams": upstreams,
+            "has_password": upstream_accounts::has_password(user),
             "sessions": sessions,
             "other_sessions": sessions.len() > 1,
             "applications": applications,

@@ -12,6 +12,7 @@ pub mod new_password;
 pub mod passkey;
 pub mod password;
 pub mod totp;
+pub mod upstream;
 
 use super::cookies;
 use super::onward::redirect;

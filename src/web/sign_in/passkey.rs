@@ -86,7 +86,7 @@ pub async fn options(form: PostedForm, Screen(req, provider, _): Screen) -> Http
 pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> HttpResponse {
     let request = form.field("request");
     let then = destination(form.field("then"));
-    let (client_name, _) = match pending(&provider, &pages, request).await {
+    let found = match pending(&provider, &pages, request).await {
         Ok(found) => found,
         Err(page) => return page,
     };
@@ -94,9 +94,10 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
         let view = LoginView {
             request,
             then,
-            client_name: client_name.clone(),
+            client_name: found.client_name.clone(),
             username: None,
             error: Some(error),
+            upstreams: &found.upstreams,
         };
         login_page(&req, &provider, &pages, status, view)
     };

@@ -14,19 +14,50 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
-/// The client's name and the `login_hint` of the pending request named by
-/// the `request` parameter, if there is one; `Err` holds the page to show
-/// when it names no live request.
+/// What the sign-in page needs to know besides its form: the pending
+/// request's client and hints, and the upstream providers to offer.
+pub(super) struct Pending {
+    /// The client's name, for "to continue to …".
+    pub client_name: Option<String>,
+    /// The request's `login_hint`.
+    pub login_hint: Option<String>,
+    /// The request's upstream hint (`idp_hint`).
+    pub idp_hint: Option<String>,
+    /// The upstream buttons: `{id, name, icon}` each.
+    pub upstreams: Vec<serde_json::Value>,
+}
+
+/// What the pending request named by the `request` parameter (if any)
+/// says, and the upstreams to offer; `Err` holds the page to show when it
+/// names no live request.
 pub(super) async fn pending(
     provider: &Provider,
     pages: &Pages,
     request: Option<&str>,
-) -> Result<(Option<String>, Option<String>), HttpResponse> {
+) -> Result<Pending, HttpResponse> {
+    let upstreams = match crate::sign_in::upstream::offered(provider).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|u| json!({ "id": u.id, "name": u.name, "icon": u.icon }))
+            .collect(),
+        Err(e) => return Err(pages.fail(&e)),
+    };
+    let mut found = Pending {
+        client_name: None,
+        login_hint: None,
+        idp_hint: None,
+        upstreams,
+    };
     let Some(id) = request else {
-        return Ok((None, None));
+        return Ok(found);
     };
     match pending_requests::load(provider, id).await {
-        Ok(Some((request, client))) => Ok((Some(client.name), request.login_hint)),
+        Ok(Some((request, client))) => {
+            found.client_name = Some(client.name);
+            found.login_hint = request.login_hint;
+            found.idp_hint = request.idp_hint;
+            Ok(found)
+        }
         Ok(None) => Err(onward::expired_request(pages)),
         Err(e) => Err(pages.fail(&e)),
     }
@@ -44,6 +75,8 @@ pub(super) struct LoginView<'a> {
     pub username: Option<&'a str>,
     /// What went wrong.
     pub error: Option<&'a str>,
+    /// The upstream buttons.
+    pub upstreams: &'a [serde_json::Value],
 }
 
 pub(super) fn login_page(
@@ -62,6 +95,7 @@ pub(super) fn login_page(
             "request": view.request, "then": view.then, "client_name": view.client_name,
             "username": view.username, "error": view.error,
             "passkeys": provider.passkeys.is_ok(),
+            "upstreams": view.upstreams,
         }),
     )
 }
@@ -71,10 +105,20 @@ pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
     let params = crate::oauth::params::Params::parse(req.query_string().as_bytes());
     let request = params.get("request").ok().flatten();
     let then = destination(params.get("then").ok().flatten());
-    let (client_name, hint) = match pending(&provider, &pages, request).await {
+    let found = match pending(&provider, &pages, request).await {
         Ok(found) => found,
         Err(page) => return page,
     };
+    // An upstream hint (`idp_hint` on /authorize) goes straight there,
+    // unless the person came back to choose another way.
+    let hinted = found
+        .idp_hint
+        .as_deref()
+        .filter(|_| params.get("choose").ok().flatten().is_none())
+        .filter(|hint| found.upstreams.iter().any(|u| u["id"] == *hint));
+    if let Some(hint) = hinted {
+        return super::upstream::leave_for(&req, &provider, &pages, hint, (request, then)).await;
+    }
     login_page(
         &req,
         &provider,
@@ -83,9 +127,10 @@ pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
         LoginView {
             request,
             then,
-            client_name,
-            username: hint.as_deref(),
+            client_name: found.client_name,
+            username: found.login_hint.as_deref(),
             error: None,
+            upstreams: &found.upstreams,
         },
     )
 }
@@ -95,7 +140,7 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
     let field = |name: &str| form.field(name);
     let request = field("request");
     let then = destination(field("then"));
-    let (client_name, _) = match pending(&provider, &pages, request).await {
+    let found = match pending(&provider, &pages, request).await {
         Ok(found) => found,
         Err(page) => return page,
     };
@@ -104,9 +149,10 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
         let view = LoginView {
             request,
             then,
-            client_name: client_name.clone(),
+            client_name: found.client_name.clone(),
             username,
             error: Some(error),
+            upstreams: &found.upstreams,
         };
         login_page(&req, &provider, &pages, status, view)
     };

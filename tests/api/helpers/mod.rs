@@ -10,13 +10,15 @@
 //! - `authenticator`: a software WebAuthn authenticator for passkeys;
 //! - `database`: reading and changing a test database directly;
 //! - `metrics`: reading `/metrics`, strictly;
-//! - `passkeys`: the passkey endpoints, and the passkeys and audit events stored.
+//! - `passkeys`: the passkey endpoints, and the passkeys and audit events stored;
+//! - `federation`: two Gatehouses, one signing in through the other.
 
 mod admin;
 mod app;
 mod authenticator;
 mod authorize;
 mod database;
+mod federation;
 mod http;
 mod metrics;
 mod passkeys;
@@ -26,6 +28,7 @@ pub use app::*;
 pub use authenticator::*;
 pub use authorize::*;
 pub use database::*;
+pub use federation::*;
 pub use http::*;
 pub use metrics::*;
 pub use passkeys::*;

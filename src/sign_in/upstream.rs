@@ -1,0 +1,516 @@
+//! Signing in through an upstream provider: the browser leaves for the
+//! upstream ([`depart`]) and comes back with a code ([`arrive`]), which
+//! Gatehouse exchanges and checks before the sign-in machine opens a
+//! session. The same trip links an upstream account from the account page,
+//! and signs out at the upstream after a sign-out here.
+//!
+//! - **Leaving** (RFC 6749 §4.1.1, RFC 7636 §4.3): a random `state`, a
+//!   `nonce` (OpenID Connect Core §3.1.2.1) and a PKCE verifier (S256) are
+//!   stored as a trip, bound to a random cookie of this browser's.
+//! - **Coming back**: the trip named by `state` is taken out of the
+//!   database (it answers once) and must belong to this browser and
+//!   upstream. RFC 9207's `iss` must name the upstream when it is sent,
+//!   and must be sent when the upstream promises it. An error answer
+//!   (§4.1.2.1) stops there. The code is exchanged with the verifier; an
+//!   ID token must pass every check of Core §3.1.3.7
+//!   (`upstream_client::id_token`), and a userinfo `sub` must equal its
+//!   (Core §5.3.4). Only then is the local account found, created or linked
+//!   (`account::upstream_accounts`).
+//! - **`amr`** (RFC 8176): `fed`. An upstream marked `mfa` is trusted to
+//!   have done multi-factor authentication: `fed mfa`, and no second step
+//!   here. Otherwise a user with a second factor here is asked for it
+//!   (`fed otp`, `fed hwk pin mfa`, …).
+//!
+//! Any failure records `upstream.failure` with its reason and leaves
+//! nothing half-made: the account and the link are created only after
+//! every check passed.
+
+use super::upstream_problem::Problem;
+use super::{first_factor, Outcome, Proof, SignInError, Verdict, Visitor};
+use crate::account::session;
+use crate::account::upstream_accounts::{self, Found};
+use crate::audit_log::{Actor, Event};
+use crate::crypto::{random_token, token_hash};
+use crate::model::{Federation, TripPurpose, UpstreamKind, UpstreamRecord, UpstreamTrip};
+use crate::state::Provider;
+use crate::upstream_client::id_token::{self, Expected};
+use crate::upstream_client::identity::{identity, Identity};
+use crate::upstream_client::{Endpoints, UpstreamError};
+use serde_json::{Map, Value};
+
+/// How long a trip to an upstream may take, in seconds.
+pub const TRIP_TTL: i64 = 900;
+/// `amr` of a sign-in through an upstream.
+const FEDERATED: &[&str] = &["fed"];
+/// `amr` of a sign-in through an upstream trusted to do MFA.
+const FEDERATED_MFA: &[&str] = &["fed", "mfa"];
+
+/// Where the browser goes, and the trip cookie value it must bring back
+/// (the one it had, or a new one).
+pub struct Departure {
+    /// The upstream's URL, with the request.
+    pub url: String,
+    /// The browser's trip cookie value.
+    pub browser: String,
+}
+
+/// Why the browser leaves and what to go on with when it comes back.
+#[derive(Default)]
+pub struct Leaving<'a> {
+    /// The pending authorization request.
+    pub request: Option<&'a str>,
+    /// Where to go afterwards when there is no request.
+    pub then: Option<&'a str>,
+    /// For a link, the signed-in user.
+    pub user_id: Option<&'a str>,
+}
+
+/// How a trip ended.
+#[allow(clippy::large_enum_variant)]
+pub enum Arrival {
+    /// A sign-in: the machine's outcome, and where to go on.
+    SignedIn {
+        /// What the machine said.
+        outcome: Outcome,
+        /// The pending request.
+        request: Option<String>,
+        /// The destination without one.
+        then: Option<String>,
+    },
+    /// The upstream account is linked to the signed-in user.
+    Linked {
+        /// The upstream's button name.
+        name: String,
+    },
+    /// Back from signing out at the upstream: the URL to go on to, if any.
+    SignedOut {
+        /// The client's post-logout URL, with its `state`.
+        then: Option<String>,
+    },
+    /// It did not work.
+    Failed {
+        /// Why.
+        problem: Problem,
+        /// The upstream's button name (or its id).
+        name: String,
+        /// The pending request, to go back to the sign-in page with.
+        request: Option<String>,
+    },
+}
+
+/// The upstreams offered on the sign-in page: the enabled ones.
+pub async fn offered(provider: &Provider) -> Result<Vec<UpstreamRecord>, SignInError> {
+    let all = provider.store.upstreams().await?;
+    Ok(all.into_iter().filter(|u| u.enabled).collect())
+}
+
+/// The enabled upstream with this id.
+pub async fn enabled(provider: &Provider, id: &str) -> Result<Option<UpstreamRecord>, SignInError> {
+    Ok(provider.store.upstream(id).await?.filter(|u| u.enabled))
+}
+
+/// Records a failed trip and says why, for the page.
+async fn failed(
+    provider: &Provider,
+    ip: &str,
+    upstream: (&str, &str),
+    problem: Problem,
+    request: Option<String>,
+) -> Arrival {
+    let (id, name) = upstream;
+    tracing::warn!(upstream = id, reason = problem.reason(), detail = ?problem, "upstream sign-in failed");
+    let event = Event::new("upstream.failure", Actor::Anonymous)
+        .detail("upstream", id.to_string())
+        .detail("reason", problem.reason())
+        .ip(ip);
+    provider.audit.record(provider.now(), event).await;
+    Arrival::Failed {
+        problem,
+        name: name.to_string(),
+        request,
+    }
+}
+
+/// The redirect URI registered at the upstream.
+pub fn redirect_uri(provider: &Provider, id: &str) -> String {
+    crate::model::upstream_redirect_uri(&provider.config.issuer, id)
+}
+
+/// Where the upstream sends the browser after signing out there.
+pub fn signed_out_uri(provider: &Provider, id: &str) -> String {
+    format!("{}/upstream/{id}/signed-out", provider.config.issuer)
+}
+
+/// Starts a trip to the upstream `id` to sign in (`leaving.user_id` none)
+/// or to link (`leaving.user_id` the signed-in user). `browser` is the
+/// trip cookie value the browser sent, if any.
+pub async fn depart(
+    provider: &Provider,
+    visitor: &Visitor,
+    id: &str,
+    leaving: Leaving<'_>,
+    browser: Option<&str>,
+) -> Result<Result<Departure, (Problem, String)>, SignInError> {
+    let Some(upstream) = enabled(provider, id).await? else {
+        return Ok(Err((Problem::Unavailable, id.to_string())));
+    };
+    let endpoints = match provider.upstreams.endpoints(&upstream).await {
+        Ok(endpoints) => endpoints,
+        Err(e) => {
+            let Arrival::Failed { problem, name, .. } = failed(
+                provider,
+                &visitor.ip,
+                (&upstream.id, &upstream.name),
+                Problem::Upstream(e),
+                None,
+            )
+            .await
+            else {
+                unreachable!("failed() always fails")
+            };
+            return Ok(Err((problem, name)));
+        }
+    };
+    let purpose = if leaving.user_id.is_some() {
+        TripPurpose::Link
+    } else {
+        TripPurpose::SignIn
+    };
+    let state = random_token();
+    let browser = browser.map_or_else(random_token, str::to_string);
+    let trip = UpstreamTrip {
+        upstream_id: upstream.id.clone(),
+        purpose,
+        browser_hash: token_hash(&browser),
+        user_id: leaving.user_id.map(str::to_string),
+        request_id: leaving.request.map(str::to_string),
+        then_page: leaving.then.map(str::to_string),
+        nonce: random_token(),
+        code_verifier: random_token(),
+        expires_at: provider.now() + TRIP_TTL,
+    };
+    provider
+        .store
+        .create_upstream_trip(&token_hash(&state), &trip)
+        .await?;
+    let mut url = url::Url::parse(&endpoints.authorization)
+        .map_err(|e| SignInError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &upstream.client_id)
+            .append_pair("redirect_uri", &redirect_uri(provider, &upstream.id))
+            .append_pair("state", &state)
+            // RFC 7636 §4.2: S256 of the verifier, which token_hash is.
+            .append_pair("code_challenge", &token_hash(&trip.code_verifier))
+            .append_pair("code_challenge_method", "S256");
+        if !upstream.scopes.is_empty() {
+            query.append_pair("scope", &upstream.scopes.join(" "));
+        }
+        if upstream.kind == UpstreamKind::Oidc {
+            query.append_pair("nonce", &trip.nonce);
+        }
+    }
+    Ok(Ok(Departure {
+        url: url.to_string(),
+        browser,
+    }))
+}
+
+/// Which way back the browser came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    /// `/upstream/{id}/callback`: after signing in (or linking).
+    Callback,
+    /// `/upstream/{id}/signed-out`: after signing out there.
+    SignedOut,
+}
+
+/// Finishes the trip the browser came back from: `id` is the upstream in
+/// the path, `browser` the trip cookie value it sent, `param` reads the
+/// query.
+pub async fn arrive<'p>(
+    provider: &Provider,
+    visitor: &Visitor,
+    (id, way): (&str, Way),
+    browser: Option<&str>,
+    param: impl Fn(&str) -> Option<&'p str>,
+) -> Result<Arrival, SignInError> {
+    let ip = visitor.ip.as_str();
+    let stored = provider.store.upstream(id).await?;
+    let name = stored.as_ref().map_or(id, |u| u.name.as_str()).to_string();
+    let mismatch = |request| failed(provider, ip, (id, &name), Problem::StateMismatch, request);
+    let trip = match param("state") {
+        Some(state) => {
+            provider
+                .store
+                .take_upstream_trip(&token_hash(state), provider.now())
+                .await?
+        }
+        None => None,
+    };
+    let Some(trip) = trip else {
+        return Ok(mismatch(None).await);
+    };
+    let expected_way = if trip.purpose == TripPurpose::SignOut {
+        Way::SignedOut
+    } else {
+        Way::Callback
+    };
+    let same_browser = browser.is_some_and(|b| token_hash(b) == trip.browser_hash);
+    if trip.upstream_id != id || !same_browser || way != expected_way {
+        return Ok(mismatch(trip.request_id).await);
+    }
+    if trip.purpose == TripPurpose::SignOut {
+        return Ok(Arrival::SignedOut {
+            then: trip.then_page,
+        });
+    }
+    let request = trip.request_id.clone();
+    let Some(upstream) = stored.filter(|u| u.enabled) else {
+        return Ok(failed(provider, ip, (id, &name), Problem::Unavailable, request).await);
+    };
+    let checked = match answer(provider, &upstream, &trip, &param).await {
+        Ok(found) => found,
+        Err(problem) => return Ok(failed(provider, ip, (id, &name), problem, request).await),
+    };
+    let (identity, id_token) = checked;
+    if trip.purpose == TripPurpose::Link {
+        return link(provider, visitor, &upstream, &trip, &identity).await;
+    }
+    let (user, found) = match upstream_accounts::account_for(provider, &upstream, &identity).await?
+    {
+        Ok(found) => found,
+        Err(problem) => {
+            let problem = Problem::Account(problem);
+            return Ok(failed(provider, ip, (id, &name), problem, request).await);
+        }
+    };
+    upstream_accounts::sync_groups(provider, &user, &upstream, &identity).await?;
+    let event = Event::by_user("upstream.authenticated", &user)
+        .detail("upstream", upstream.id.clone())
+        .detail(
+            "account",
+            match found {
+                Found::Linked => "linked",
+                Found::ByVerifiedEmail => "linked_by_verified_email",
+                Found::Created => "created",
+            },
+        )
+        .ip(ip);
+    provider.audit.record(provider.now(), event).await;
+    let federation = Federation {
+        upstream_id: Some(upstream.id.clone()),
+        id_token: id_token.filter(|_| upstream.sign_out_upstream),
+    };
+    let (amr, multi_factor) = if upstream.mfa {
+        (FEDERATED_MFA, true)
+    } else {
+        (FEDERATED, false)
+    };
+    let username = user.username.clone();
+    let outcome = first_factor(provider, visitor, &username, async move {
+        Ok(Verdict::Proved(Proof {
+            user,
+            amr,
+            multi_factor,
+            factor: "upstream",
+            federation,
+        }))
+    })
+    .await?;
+    Ok(Arrival::SignedIn {
+        outcome,
+        request: trip.request_id,
+        then: trip.then_page,
+    })
+}
+
+/// Links the upstream account to the user who asked, if this browser is
+/// still signed in as them.
+async fn link(
+    provider: &Provider,
+    visitor: &Visitor,
+    upstream: &UpstreamRecord,
+    trip: &UpstreamTrip,
+    identity: &Identity,
+) -> Result<Arrival, SignInError> {
+    let ip = visitor.ip.as_str();
+    let names = (upstream.id.as_str(), upstream.name.as_str());
+    let current = match &visitor.session {
+        Some(cookie) => session::current(provider, cookie).await?,
+        None => None,
+    };
+    let user = match current {
+        Some((_, user)) if Some(&user.id) == trip.user_id.as_ref() => user,
+        _ => return Ok(failed(provider, ip, names, Problem::NotSignedIn, None).await),
+    };
+    match upstream_accounts::link(provider, &user, upstream, identity).await? {
+        Ok(()) => Ok(Arrival::Linked {
+            name: upstream.name.clone(),
+        }),
+        Err(problem) => Ok(failed(provider, ip, names, Problem::Account(problem), None).await),
+    }
+}
+
+/// Checks the authorization response and what the upstream's endpoints
+/// say: who signed in there, and the ID token as sent (for signing out
+/// there later).
+async fn answer<'p>(
+    provider: &Provider,
+    upstream: &UpstreamRecord,
+    trip: &UpstreamTrip,
+    param: &impl Fn(&str) -> Option<&'p str>,
+) -> Result<(Identity, Option<String>), Problem> {
+    let client = &provider.upstreams;
+    let endpoints = client
+        .endpoints(upstream)
+        .await
+        .map_err(Problem::Upstream)?;
+    // RFC 9207 §2.4: the issuer is checked before anything else in the
+    // answer, an error answer included.
+    match (param("iss"), &endpoints.issuer) {
+        (Some(iss), Some(issuer)) if iss != issuer => {
+            return Err(Problem::BadResponse("wrong_iss_parameter"))
+        }
+        (None, Some(_)) if endpoints.iss_parameter_supported => {
+            return Err(Problem::BadResponse("missing_iss_parameter"))
+        }
+        _ => {}
+    }
+    if let Some(error) = param("error") {
+        let error: String = error
+            .chars()
+            .filter(|c| c.is_ascii_graphic())
+            .take(64)
+            .collect();
+        return Err(Problem::Denied(error));
+    }
+    let Some(code) = param("code").filter(|c| !c.is_empty() && c.len() <= 2048) else {
+        return Err(Problem::BadResponse("no_code"));
+    };
+    let redirect = redirect_uri(provider, &upstream.id);
+    let tokens = client
+        .exchange(upstream, &endpoints, code, &trip.code_verifier, &redirect)
+        .await
+        .map_err(Problem::Upstream)?;
+    let claims = claims(provider, upstream, &endpoints, trip, &tokens)
+        .await
+        .map_err(Problem::Upstream)?;
+    let found = identity(&claims, &upstream.claims).map_err(Problem::Upstream)?;
+    Ok((found, tokens.id_token))
+}
+
+/// The upstream's claims about the user: the checked ID token's, with
+/// userinfo's filling in what it lacks (OpenID Connect), or userinfo's
+/// alone (OAuth 2.0).
+async fn claims(
+    provider: &Provider,
+    upstream: &UpstreamRecord,
+    endpoints: &Endpoints,
+    trip: &UpstreamTrip,
+    tokens: &crate::upstream_client::Tokens,
+) -> Result<Map<String, Value>, UpstreamError> {
+    let client = &provider.upstreams;
+    let from_token = match upstream.kind {
+        UpstreamKind::Oidc => {
+            let token = tokens.id_token.as_deref().ok_or_else(|| {
+                UpstreamError::BadAnswer("no id_token in the token answer".into())
+            })?;
+            let expected = Expected {
+                client_id: &upstream.client_id,
+                nonce: &trip.nonce,
+                now: provider.now(),
+            };
+            Some(id_token::validate(client, endpoints, token, &expected).await?)
+        }
+        UpstreamKind::Oauth2 => None,
+    };
+    let from_userinfo = match &endpoints.userinfo {
+        Some(url) => Some(client.userinfo(url, &tokens.access_token).await?),
+        None => None,
+    };
+    match (from_token, from_userinfo) {
+        (Some(mut claims), Some(info)) => {
+            // Core §5.3.4: userinfo about someone else is not used.
+            if info.get("sub") != claims.get("sub") {
+                return Err(UpstreamError::IdToken("userinfo_sub_mismatch"));
+            }
+            for (name, value) in info {
+                claims.entry(name).or_insert(value);
+            }
+            Ok(claims)
+        }
+        (Some(claims), None) => Ok(claims),
+        (None, Some(info)) => Ok(info),
+        (None, None) => Err(UpstreamError::BadAnswer("no userinfo endpoint".into())),
+    }
+}
+
+/// After a sign-out here: a trip to sign out at the upstream the session
+/// came through, when that upstream is set to and advertises RP-initiated
+/// logout. `then` is where to go when the browser comes back. `None` when
+/// there is nothing to do there (or the upstream cannot be reached: the
+/// sign-out here stands either way).
+pub async fn sign_out_there(
+    provider: &Provider,
+    federation: &Federation,
+    then: Option<String>,
+    browser: Option<&str>,
+) -> Result<Option<Departure>, SignInError> {
+    let Some(id) = &federation.upstream_id else {
+        return Ok(None);
+    };
+    let Some(upstream) = enabled(provider, id).await?.filter(|u| u.sign_out_upstream) else {
+        return Ok(None);
+    };
+    let end_session = match provider.upstreams.endpoints(&upstream).await {
+        Ok(Endpoints {
+            end_session: Some(url),
+            ..
+        }) => url,
+        Ok(_) => return Ok(None),
+        Err(e) => {
+            tracing::warn!(upstream = %upstream.id, error = %e, "could not sign out at the upstream");
+            return Ok(None);
+        }
+    };
+    let state = random_token();
+    let browser = browser.map_or_else(random_token, str::to_string);
+    let trip = UpstreamTrip {
+        upstream_id: upstream.id.clone(),
+        purpose: TripPurpose::SignOut,
+        browser_hash: token_hash(&browser),
+        user_id: None,
+        request_id: None,
+        then_page: then,
+        nonce: random_token(),
+        code_verifier: random_token(),
+        expires_at: provider.now() + TRIP_TTL,
+    };
+    provider
+        .store
+        .create_upstream_trip(&token_hash(&state), &trip)
+        .await?;
+    let Ok(mut url) = url::Url::parse(&end_session) else {
+        return Ok(None);
+    };
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("client_id", &upstream.client_id)
+            .append_pair(
+                "post_logout_redirect_uri",
+                &signed_out_uri(provider, &upstream.id),
+            )
+            .append_pair("state", &state);
+        if let Some(hint) = &federation.id_token {
+            query.append_pair("id_token_hint", hint);
+        }
+    }
+    Ok(Some(Departure {
+        url: url.to_string(),
+        browser,
+    }))
+}
