@@ -33,5 +33,6 @@ mod security;
 mod storage;
 mod store;
 mod token;
+mod upstream_settings;
 mod upstreams;
 mod userinfo;
