@@ -61,8 +61,8 @@ pub struct Leaving<'a> {
     pub request: Option<&'a str>,
     /// Where to go afterwards when there is no request.
     pub then: Option<&'a str>,
-    /// For a link, the signed-in user.
-    pub user_id: Option<&'a str>,
+    /// For a link, the signed-in user and when they signed in.
+    pub linking: Option<(&'a str, i64)>,
 }
 
 /// How a trip ended.
@@ -141,8 +141,8 @@ pub fn signed_out_uri(provider: &Provider, id: &str) -> String {
     format!("{}/upstream/{id}/signed-out", provider.config.issuer)
 }
 
-/// Starts a trip to the upstream `id` to sign in (`leaving.user_id` none)
-/// or to link (`leaving.user_id` the signed-in user). `browser` is the
+/// Starts a trip to the upstream `id` to sign in (`leaving.linking` none)
+/// or to link (`leaving.linking` the signed-in user). `browser` is the
 /// trip cookie value the browser sent, if any.
 pub async fn depart(
     provider: &Provider,
@@ -154,6 +154,13 @@ pub async fn depart(
     let Some(upstream) = enabled(provider, id).await? else {
         return Ok(Err((Problem::Unavailable, id.to_string())));
     };
+    // Like adding a passkey, linking needs a recent sign-in: a browser
+    // left signed in cannot quietly gain a way in.
+    if let Some((_, signed_in_at)) = leaving.linking {
+        if provider.now() - signed_in_at > crate::account::passkeys::REAUTH_WINDOW {
+            return Ok(Err((Problem::SignInAgain, upstream.name)));
+        }
+    }
     let endpoints = match provider.upstreams.endpoints(&upstream).await {
         Ok(endpoints) => endpoints,
         Err(e) => {
@@ -171,7 +178,7 @@ pub async fn depart(
             return Ok(Err((problem, name)));
         }
     };
-    let purpose = if leaving.user_id.is_some() {
+    let purpose = if leaving.linking.is_some() {
         TripPurpose::Link
     } else {
         TripPurpose::SignIn
@@ -182,7 +189,7 @@ pub async fn depart(
         upstream_id: upstream.id.clone(),
         purpose,
         browser_hash: token_hash(&browser),
-        user_id: leaving.user_id.map(str::to_string),
+        user_id: leaving.linking.map(|(user, _)| user.to_string()),
         request_id: leaving.request.map(str::to_string),
         then_page: leaving.then.map(str::to_string),
         nonce: random_token(),

@@ -27,8 +27,10 @@ pub enum Problem {
     /// A link came back to a browser no longer signed in as the user who
     /// asked for it.
     NotSignedIn,
-    /// Passkeys and other ways aside, unlinking would leave no way in.
+    /// Unlinking was refused.
     Unlink(UnlinkProblem),
+    /// Linking needs a recent sign-in.
+    SignInAgain,
 }
 
 impl Problem {
@@ -42,6 +44,7 @@ impl Problem {
             Problem::Upstream(e) => e.reason(),
             Problem::Account(p) => p.reason(),
             Problem::NotSignedIn => "not_signed_in",
+            Problem::SignInAgain => "sign_in_again",
             Problem::Unlink(UnlinkProblem::NotLinked) => "not_linked",
             Problem::Unlink(UnlinkProblem::LastWay) => "last_way",
         }
@@ -54,7 +57,8 @@ impl Problem {
             Problem::Upstream(UpstreamError::Timeout(_)) => 504,
             Problem::Upstream(_) => 502,
             Problem::Account(AccountProblem::NoAccount | AccountProblem::Disabled)
-            | Problem::NotSignedIn => 403,
+            | Problem::NotSignedIn
+            | Problem::SignInAgain => 403,
             Problem::Account(_) | Problem::Unlink(UnlinkProblem::LastWay) => 409,
             Problem::StateMismatch | Problem::Denied(_) | Problem::BadResponse(_) => 400,
         }
@@ -69,7 +73,7 @@ impl Problem {
             Problem::Account(AccountProblem::NoAccount) => "No account here yet",
             Problem::Account(AccountProblem::Disabled) => "This account is disabled",
             Problem::Account(_) => "This account is linked already",
-            Problem::NotSignedIn => "Sign in first",
+            Problem::NotSignedIn | Problem::SignInAgain => "Sign in first",
             Problem::Unlink(_) => "Not unlinked",
             Problem::BadResponse(_) | Problem::Upstream(_) => "The sign-in did not complete",
         }
@@ -122,6 +126,9 @@ impl Problem {
             ),
             Problem::NotSignedIn => format!(
                 "Linking {name} needs you signed in here, in this browser. Sign in, then link it from your account page."
+            ),
+            Problem::SignInAgain => format!(
+                "To link {name}, sign in again first: your last sign-in was more than 10 minutes ago."
             ),
             Problem::Unlink(UnlinkProblem::NotLinked) => {
                 format!("Your account is not linked to {name}.")

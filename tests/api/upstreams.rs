@@ -513,3 +513,34 @@ async fn without_the_setting_signing_out_stays_here() {
         .await;
     assert_eq!(still.status(), StatusCode::OK, "still signed in upstream");
 }
+
+#[tokio::test]
+async fn linking_needs_a_recent_sign_in() {
+    let f = federation(|_| {}).await;
+    let d = &f.downstream;
+    let signed_in = d
+        .post_password(&d.browser, "/login", ("alice", ALICE_PASSWORD), None)
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    d.clock.advance(601);
+    let page = d.get("/account").await.text().await.unwrap();
+    assert!(page.contains("Sign in again to link"), "{page}");
+    let csrf = hidden_field(&page, "csrf").unwrap();
+    let refused = d
+        .browser
+        .post(d.url("/account/upstreams/link"))
+        .form(&[("csrf", csrf.as_str()), ("upstream", "corp")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("sign in again first"), "{page}");
+    assert!(d
+        .provider
+        .store
+        .upstream_links_of(&d.user_id("alice").await)
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -24,7 +24,7 @@ pub async fn link(form: AccountForm, Screen(req, provider, pages): Screen) -> Ht
     let leaving = Leaving {
         request: None,
         then: Some("account"),
-        user_id: Some(&form.user.id),
+        linking: Some((&form.user.id, form.session.auth_time)),
     };
     let visitor = visitor(&req, &provider);
     match method::depart(&provider, &visitor, id, leaving, browser.as_deref()).await {

@@ -66,7 +66,7 @@ pub async fn leave_for(
     let leaving = Leaving {
         request,
         then,
-        user_id: None,
+        linking: None,
     };
     let visitor = visitor(req, provider);
     match method::depart(provider, &visitor, id, leaving, browser.as_deref()).await {
