@@ -8,6 +8,7 @@ mod api_clients;
 mod api_groups;
 mod api_passkeys;
 mod api_system;
+mod api_upstreams;
 mod api_users;
 mod ui;
 mod ui_apis;
