@@ -62,6 +62,13 @@ enum Command {
         #[command(subcommand)]
         action: gatehouse::cli::ApiAction,
     },
+    /// Manage upstream identity providers people may sign in through (exit
+    /// codes: 2 invalid input, 3 not found, 4 taken). The client secret is
+    /// read from standard input or GATEHOUSE_UPSTREAM_SECRET.
+    Upstream {
+        #[command(subcommand)]
+        action: gatehouse::cli::UpstreamAction,
+    },
 }
 
 #[derive(Subcommand)]
@@ -99,7 +106,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", report(&e));
-            // User, group, client and API commands have exit codes of their own.
+            // User, group, client, API and upstream commands have exit codes of their own.
             let code = e
                 .downcast_ref::<gatehouse::cli::CliError>()
                 .map_or(1, |c| c.code);
@@ -114,6 +121,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::Client { action } => gatehouse::cli::run_client(&config, action).await?,
         Command::Group { action } => gatehouse::cli::run_group(&config, action).await?,
         Command::Api { action } => gatehouse::cli::run_api(&config, action).await?,
+        Command::Upstream { action } => gatehouse::cli::run_upstream(&config, action).await?,
         Command::Serve { seed } => {
             if seed.is_some() {
                 config.seed = seed;

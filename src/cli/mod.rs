@@ -1,22 +1,24 @@
-//! The `user`, `group`, `client` and `api` commands: administration
-//! straight on the database, for bootstrap and scripts. They run the same
-//! use-cases as the admin UI and API, and each action lands in the audit log
-//! (actor `cli`).
+//! The `user`, `group`, `client`, `api` and `upstream` commands:
+//! administration straight on the database, for bootstrap and scripts. They
+//! run the same use-cases as the admin UI and API, and each action lands in
+//! the audit log (actor `cli`).
 //!
 //! Exit codes scripts can rely on: 0 done; 1 the database or something else
-//! failed; 2 invalid input (including a password that is refused); 3 no
-//! such user, group, client, API or passkey; 4 the name or id is taken, or
-//! (for a group) still in use.
+//! failed; 2 invalid input (including a password or a client secret that is
+//! refused or missing); 3 no such user, group, client, API, upstream or
+//! passkey; 4 the name or id is taken, or (for a group) still in use.
 
 mod apis;
 mod clients;
 mod groups;
 mod password;
+mod upstreams;
 mod users;
 
 pub use apis::ApiAction;
 pub use clients::ClientAction;
 pub use groups::GroupAction;
+pub use upstreams::UpstreamAction;
 pub use users::UserAction;
 
 use crate::admin::{AdminError, Context};
@@ -122,4 +124,12 @@ pub async fn run_group(config: &Config, action: GroupAction) -> Result<(), CliEr
 /// Runs `gatehouse api …`.
 pub async fn run_api(config: &Config, action: ApiAction) -> Result<(), CliError> {
     with_context(config, async |ctx| apis::run(ctx, action).await).await
+}
+
+/// Runs `gatehouse upstream …`.
+pub async fn run_upstream(config: &Config, action: UpstreamAction) -> Result<(), CliError> {
+    with_context(config, async |ctx| {
+        upstreams::run(ctx, &config.issuer, action).await
+    })
+    .await
 }

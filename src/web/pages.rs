@@ -93,6 +93,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/admin_scopes.html"),
     ),
     (
+        "admin_upstreams.html",
+        include_str!("../../templates/admin_upstreams.html"),
+    ),
+    (
+        "admin_upstream.html",
+        include_str!("../../templates/admin_upstream.html"),
+    ),
+    (
         "admin_keys.html",
         include_str!("../../templates/admin_keys.html"),
     ),

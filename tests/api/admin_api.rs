@@ -597,6 +597,14 @@ async fn the_openapi_document_matches_the_implementation() {
             json!({ "identifier": "https://doomed.example.test/" }),
         ),
         ("/scopes", json!({ "name": "doomed" })),
+        (
+            "/upstreams",
+            json!({ "id": "corp", "kind": "oidc", "name": "Corp", "issuer": "https://login.corp.example", "client_id": "gatehouse", "client_secret": "corp-secret" }),
+        ),
+        (
+            "/upstreams",
+            json!({ "id": "doomed", "kind": "oidc", "name": "Doomed", "issuer": "https://doomed.example", "client_id": "gatehouse", "client_secret": "doomed-secret" }),
+        ),
     ] {
         let (status, value) = app.api_json(Method::POST, path, &token, Some(body)).await;
         assert_eq!(status, StatusCode::CREATED, "{path}: {value}");
@@ -615,6 +623,8 @@ async fn the_openapi_document_matches_the_implementation() {
         ("updateApi", json!({ "name": "Main API", "scopes": [{ "name": "read" }], "access_token_ttl": 300 })),
         ("createScope", json!({ "name": "team", "description": "Your team", "claims": ["team"] })),
         ("putScope", json!({ "description": "Your department", "claims": ["department"] })),
+        ("createUpstream", json!({ "id": "github", "kind": "oauth2", "name": "GitHub", "authorization_endpoint": "https://github.com/login/oauth/authorize", "token_endpoint": "https://github.com/login/oauth/access_token", "userinfo_endpoint": "https://api.github.com/user", "client_id": "gh", "client_secret": "gh-secret", "scopes": ["read:user"] })),
+        ("updateUpstream", json!({ "kind": "oidc", "name": "Corp SSO", "issuer": "https://login.corp.example", "client_id": "gatehouse", "group_map": { "corp-staff": "staff" } })),
     ]
     .into_iter()
     .collect();
@@ -680,6 +690,14 @@ async fn the_openapi_document_matches_the_implementation() {
                 },
             )
             .replace("/grants/{id}", &format!("/grants/{grant}"))
+            .replace(
+                "/upstreams/{id}",
+                if deleting {
+                    "/upstreams/doomed"
+                } else {
+                    "/upstreams/corp"
+                },
+            )
             .replace(
                 "/clients/{client_id}",
                 if deleting {

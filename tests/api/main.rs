@@ -11,6 +11,7 @@ mod admin_api;
 mod admin_cli;
 mod admin_passkeys;
 mod admin_ui;
+mod admin_upstreams;
 mod authorize;
 mod bad_input;
 mod branding;

@@ -4,7 +4,9 @@
 //! every change lands in the audit log with that client as the actor.
 
 use super::api_auth::{error, ApiClient};
-use super::{api_apis, api_clients, api_groups, api_passkeys, api_system, api_users};
+use super::{
+    api_apis, api_clients, api_groups, api_passkeys, api_system, api_upstreams, api_users,
+};
 use crate::admin::tokens;
 use crate::admin::{AdminError, Context};
 use crate::web::error::HttpError;
@@ -60,6 +62,11 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/scopes"),
     ("put", "/scopes/{name}"),
     ("delete", "/scopes/{name}"),
+    ("get", "/upstreams"),
+    ("post", "/upstreams"),
+    ("get", "/upstreams/{id}"),
+    ("put", "/upstreams/{id}"),
+    ("delete", "/upstreams/{id}"),
     ("get", "/keys"),
     ("post", "/keys/rotate"),
     ("get", "/audit"),
@@ -166,6 +173,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/scopes", web::post().to(api_apis::create_scope))
             .route("/scopes/{name}", web::put().to(api_apis::put_scope))
             .route("/scopes/{name}", web::delete().to(api_apis::delete_scope))
+            .route("/upstreams", web::get().to(api_upstreams::list_upstreams))
+            .route("/upstreams", web::post().to(api_upstreams::create_upstream))
+            .route(
+                "/upstreams/{id}",
+                web::get().to(api_upstreams::get_upstream),
+            )
+            .route(
+                "/upstreams/{id}",
+                web::put().to(api_upstreams::update_upstream),
+            )
+            .route(
+                "/upstreams/{id}",
+                web::delete().to(api_upstreams::delete_upstream),
+            )
             .route("/keys", web::get().to(api_system::list_keys))
             .route("/keys/rotate", web::post().to(api_system::rotate_keys))
             .route("/audit", web::get().to(api_system::audit))

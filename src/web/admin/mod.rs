@@ -8,6 +8,7 @@ mod api_clients;
 mod api_groups;
 mod api_passkeys;
 mod api_system;
+mod api_upstreams;
 mod api_users;
 mod ui;
 mod ui_apis;
@@ -15,6 +16,8 @@ mod ui_client_form;
 mod ui_clients;
 mod ui_groups;
 mod ui_system;
+mod ui_upstream_form;
+mod ui_upstreams;
 mod ui_users;
 
 use actix_web::http::StatusCode;
@@ -56,6 +59,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/scopes", web::get().to(ui_apis::scopes))
             .route("/scopes", web::post().to(ui_apis::save_scope))
             .route("/scopes/delete", web::post().to(ui_apis::delete_scope))
+            .route("/upstreams", web::get().to(ui_upstreams::list))
+            .route("/upstreams", web::post().to(ui_upstreams::create))
+            .route("/upstreams/{id}", web::get().to(ui_upstreams::show))
+            .route("/upstreams/{id}", web::post().to(ui_upstreams::update))
+            .route(
+                "/upstreams/{id}/{action}",
+                web::post().to(ui_upstreams::act),
+            )
             .route("/grants/revoke", web::post().to(ui_system::revoke_grant))
             .route("/keys", web::get().to(ui_system::keys))
             .route("/keys/rotate", web::post().to(ui_system::rotate))

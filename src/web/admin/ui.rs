@@ -134,6 +134,20 @@ const NOTICES: &[(&str, &str)] = &[
     ("scope-saved", "The scope was saved."),
     ("scope-deleted", "The scope was deleted."),
     (
+        "upstream-created",
+        "The upstream was added. Register its redirect URI at the upstream.",
+    ),
+    ("upstream-saved", "The upstream was saved."),
+    (
+        "upstream-enabled",
+        "The upstream was enabled: the sign-in page offers it.",
+    ),
+    (
+        "upstream-disabled",
+        "The upstream was disabled: no one can sign in through it until it is enabled again.",
+    ),
+    ("upstream-deleted", "The upstream was deleted with its links to local accounts."),
+    (
         "keys-rotated",
         "The keys were rotated. Every server signs with the new key within 30 seconds.",
     ),
