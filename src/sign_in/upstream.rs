@@ -183,6 +183,14 @@ pub async fn depart(
     } else {
         TripPurpose::SignIn
     };
+    // What the client asked of the sign-in goes on to the upstream: a
+    // fresh sign-in (`prompt=login`, `max_age`) and the name to suggest.
+    let pending = match leaving.request {
+        Some(id) => crate::oauth::pending_requests::load(provider, id)
+            .await?
+            .map(|(request, _)| request),
+        None => None,
+    };
     let state = random_token();
     let browser = browser.map_or_else(random_token, str::to_string);
     let trip = UpstreamTrip {
@@ -217,6 +225,17 @@ pub async fn depart(
         }
         if upstream.kind == UpstreamKind::Oidc {
             query.append_pair("nonce", &trip.nonce);
+            if let Some(request) = &pending {
+                if request.prompts("login") {
+                    query.append_pair("prompt", "login");
+                }
+                if let Some(max_age) = request.max_age {
+                    query.append_pair("max_age", &max_age.to_string());
+                }
+                if let Some(hint) = &request.login_hint {
+                    query.append_pair("login_hint", hint);
+                }
+            }
         }
     }
     Ok(Ok(Departure {
