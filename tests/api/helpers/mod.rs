@@ -10,6 +10,8 @@
 //! - `authenticator`: a software WebAuthn authenticator for passkeys;
 //! - `database`: reading and changing a test database directly;
 //! - `metrics`: reading `/metrics`, strictly;
+//! - `mock_upstream`: a fake upstream identity provider that knobs make
+//!   misbehave;
 //! - `passkeys`: the passkey endpoints, and the passkeys and audit events stored.
 
 mod admin;
@@ -19,6 +21,7 @@ mod authorize;
 mod database;
 mod http;
 mod metrics;
+pub mod mock_upstream;
 mod passkeys;
 mod seed;
 
