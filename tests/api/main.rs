@@ -24,6 +24,7 @@ mod keys;
 mod lockout;
 mod login;
 mod logout;
+mod mock_upstream_self_test;
 mod ops;
 mod passkeys;
 mod pruning;

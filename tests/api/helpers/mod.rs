@@ -10,6 +10,8 @@
 //! - `authenticator`: a software WebAuthn authenticator for passkeys;
 //! - `database`: reading and changing a test database directly;
 //! - `metrics`: reading `/metrics`, strictly;
+//! - `mock_upstream`: a fake upstream identity provider that knobs make
+//!   misbehave;
 //! - `passkeys`: the passkey endpoints, and the passkeys and audit events stored;
 //! - `federation`: two Gatehouses, one signing in through the other.
 
@@ -21,6 +23,7 @@ mod database;
 mod federation;
 mod http;
 mod metrics;
+pub mod mock_upstream;
 mod passkeys;
 mod seed;
 
