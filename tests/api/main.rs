@@ -35,6 +35,7 @@ mod security;
 mod storage;
 mod store;
 mod token;
+mod upstream_checks;
 mod upstream_settings;
 mod upstreams;
 mod userinfo;
