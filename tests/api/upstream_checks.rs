@@ -82,6 +82,9 @@ async fn refused(
     assert_eq!(users(app).await, before, "{reason}: nothing created");
 }
 
+/// One way to break the fake upstream.
+type Breaks = fn(&mut Knobs);
+
 const UNTRUSTED: &str = "could not be trusted, so nothing was done";
 
 #[tokio::test]
@@ -89,7 +92,7 @@ async fn every_defect_of_the_id_token_is_refused_and_creates_nothing() {
     let mock = MockUpstream::start(Mode::Oidc).await;
     let app = gatehouse_for(&mock, "").await;
     let before = users(&app).await;
-    let cases: [(&str, fn(&mut Knobs)); 9] = [
+    let cases: [(&str, Breaks); 9] = [
         ("wrong_issuer", |k| k.wrong_iss = true),
         ("wrong_audience", |k| k.wrong_aud = true),
         ("wrong_azp", |k| k.extra_aud_without_azp = true),
