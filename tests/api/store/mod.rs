@@ -23,6 +23,7 @@ mod pruning;
 mod refresh;
 mod sessions;
 mod sign_in;
+mod upstreams;
 mod users;
 
 use crate::helpers::fresh_database;

@@ -148,6 +148,18 @@ async fn expiring_rows(store: &Store, end: i64, user_id: &str, client_id: &str) 
         .await
         .unwrap();
     store.revoke_access_token(&id(), end).await.unwrap();
+    let trip = gatehouse::model::UpstreamTrip {
+        upstream_id: "corp".into(),
+        purpose: gatehouse::model::TripPurpose::SignIn,
+        browser_hash: hash(),
+        user_id: None,
+        request_id: None,
+        then_page: None,
+        nonce: "nonce".into(),
+        code_verifier: "verifier".into(),
+        expires_at: end,
+    };
+    store.create_upstream_trip(&hash(), &trip).await.unwrap();
 }
 
 #[tokio::test]
@@ -183,14 +195,15 @@ async fn expired_rows_go_away_and_live_ones_stay() {
 
     let removed = store.prune_expired(prune_at).await.unwrap();
     // 2 codes (the family's and one ended), and one each of request,
-    // challenge, WebAuthn ceremony, session, revoked jti, refresh token,
-    // failure counter, and the family's grant (ended a day ago, its
-    // refresh token with it).
-    assert_eq!(removed, 10);
+    // challenge, WebAuthn ceremony, upstream trip, session, revoked jti,
+    // refresh token, failure counter, and the family's grant (ended a day
+    // ago, its refresh token with it).
+    assert_eq!(removed, 11);
     assert_eq!(rows_in(&url, "authorization_codes").await, 2);
     assert_eq!(rows_in(&url, "auth_requests").await, 1);
     assert_eq!(rows_in(&url, "mfa_challenges").await, 1);
     assert_eq!(rows_in(&url, "webauthn_ceremonies").await, 1);
+    assert_eq!(rows_in(&url, "upstream_trips").await, 1);
     assert_eq!(rows_in(&url, "browser_sessions").await, 1);
     assert_eq!(rows_in(&url, "revoked_access_tokens").await, 2);
     assert_eq!(rows_in(&url, "refresh_tokens").await, 1);
@@ -219,15 +232,16 @@ async fn pruning_twice_or_on_two_replicas_at_once_is_safe() {
     let prune_at = NOW + 2 * DAY;
     let (a, b) = tokio::join!(store.prune_expired(prune_at), other.prune_expired(prune_at));
     let (a, b) = (a.expect("first prune"), b.expect("second prune"));
-    // 5 of each of six kinds, the family's code, its refresh token and its
-    // grant: each removed by exactly one of the two.
-    assert_eq!(a + b, 33);
+    // 5 of each of seven kinds, the family's code, its refresh token and
+    // its grant: each removed by exactly one of the two.
+    assert_eq!(a + b, 38);
     assert_eq!(store.prune_expired(prune_at).await.unwrap(), 0);
     for table in [
         "authorization_codes",
         "auth_requests",
         "mfa_challenges",
         "webauthn_ceremonies",
+        "upstream_trips",
         "browser_sessions",
         "revoked_access_tokens",
         "refresh_tokens",
