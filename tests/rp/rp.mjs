@@ -17,7 +17,7 @@
 // Usage: GATEHOUSE_ISSUER=http://127.0.0.1:PORT node rp.mjs [example|access]
 // The suite `example` (the default) expects the users and clients of
 // examples/seed.toml, `access` those of tests/rp/access-seed.toml.
-// resource_server.mjs imports the helpers exported here.
+// resource_server.mjs and upstream.mjs import the helpers exported here.
 
 import crypto from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -136,7 +136,7 @@ export function htmlUnescape(s) {
     .replace(/&amp;/g, '&');
 }
 
-function hiddenInput(html, name) {
+export function hiddenInput(html, name) {
   const re = new RegExp(`<input[^>]*\\bname="${name}"[^>]*>`, 'i');
   const tag = html.match(re);
   if (!tag) return null;
@@ -204,7 +204,7 @@ export class Browser {
 }
 
 // A page's own error message says more than the start of its HTML.
-function describe(res) {
+export function describe(res) {
   const alert = res.body.match(/role="alert"[^>]*>([^<]*)</);
   const snippet = alert
     ? `alert: ${htmlUnescape(alert[1]).trim()}`
@@ -214,7 +214,7 @@ function describe(res) {
 
 // Asserts a redirect with the given status to the given issuer-relative path
 // (or absolute URL) and returns the resolved Location.
-function expectRedirect(res, status, path) {
+export function expectRedirect(res, status, path) {
   check(res.status === status, `expected ${status} to ${path}, got ${describe(res)}`);
   check(res.location, `redirect without Location: ${describe(res)}`);
   const expected = /^https?:/.test(path) ? new URL(path) : new URL(ISSUER.replace(/\/$/, '') + path);
@@ -228,7 +228,7 @@ function expectRedirect(res, status, path) {
 
 // Scrapes a form page and checks the double-submit CSRF token matches the
 // cookie and the form carries the pending authorization request's id.
-function expectForm(browser, res, what, requestId) {
+export function expectForm(browser, res, what, requestId) {
   check(res.status === 200, `expected the ${what} page, got ${describe(res)}`);
   const csrf = hiddenInput(res.body, 'csrf');
   const request = hiddenInput(res.body, 'request');
@@ -242,7 +242,7 @@ function expectForm(browser, res, what, requestId) {
   return { csrf, request };
 }
 
-function requestParam(location, what) {
+export function requestParam(location, what) {
   const id = location.searchParams.get('request');
   check(id, `${what} redirect has no request parameter: ${location}`);
   return id;
@@ -337,7 +337,7 @@ export async function configure(clientName, rec) {
 }
 
 // Fresh PKCE verifier, state and nonce per request, as an RP must use.
-async function authorizationRequest(config, c, extra = {}) {
+export async function authorizationRequest(config, c, extra = {}) {
   const codeVerifier = client.randomPKCECodeVerifier();
   const codeChallenge = await client.calculatePKCECodeChallenge(codeVerifier);
   const state = client.randomState();
