@@ -215,18 +215,29 @@ pub enum PasswordChange {
     Refused(&'static str),
 }
 
-/// Changes the password after checking the current one.
+/// Changes the password after checking the current one. An account made
+/// through an upstream provider has none: its first is set without one,
+/// from a sign-in at most `passkeys::REAUTH_WINDOW` old (`recent`), like
+/// adding a passkey.
 pub async fn change_password(
     store: &Store,
-    user: &UserRecord,
+    (user, recent): (&UserRecord, bool),
     current: &str,
-    new: &str,
-    repeated: &str,
+    (new, repeated): (&str, &str),
     now: i64,
 ) -> Result<PasswordChange, AccountError> {
-    let current_ok = password::verify_hash(user.password_hash.clone(), current.to_string()).await?;
-    if !current_ok {
-        return Ok(PasswordChange::WrongCurrent);
+    if user.password_hash.is_empty() {
+        if !recent {
+            return Ok(PasswordChange::Refused(
+                "To set a password, sign in again first: your last sign-in was more than 10 minutes ago.",
+            ));
+        }
+    } else {
+        let current_ok =
+            password::verify_hash(user.password_hash.clone(), current.to_string()).await?;
+        if !current_ok {
+            return Ok(PasswordChange::WrongCurrent);
+        }
     }
     if let Err(why) = check_new_password(&user.username, new, repeated) {
         return Ok(PasswordChange::Refused(why));

@@ -93,12 +93,12 @@ pub async fn change_password(
 ) -> Result<Checked<()>, AccountError> {
     let user = asker.user;
     let change = async || {
+        let recent = provider.now() - session.auth_time <= crate::account::passkeys::REAUTH_WINDOW;
         let changed = profile::change_password(
             &provider.store,
-            user,
+            (user, recent),
             current,
-            new,
-            repeated,
+            (new, repeated),
             provider.now(),
         )
         .await?;

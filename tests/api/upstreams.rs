@@ -544,3 +544,69 @@ async fn linking_needs_a_recent_sign_in() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn an_account_made_through_an_upstream_sets_its_first_password_then_may_unlink() {
+    let f = federation(|_| {}).await;
+    let tokens = tokens_through_upstream(&f, "alice", ALICE_PASSWORD).await;
+    let sub = claims_of(tokens["id_token"].as_str().unwrap())["sub"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let d = &f.downstream;
+    let page = d.get("/account").await.text().await.unwrap();
+    assert!(page.contains("Your account has no password"), "{page}");
+    assert!(
+        !page.contains("current_password"),
+        "no current password to give"
+    );
+    let new_password = "a first password for alice-2";
+    let set = |csrf: String| {
+        d.browser
+            .post(d.url("/account/password"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("new_password", new_password),
+                ("repeat_password", new_password),
+            ])
+            .send()
+    };
+    // From a sign-in more than ten minutes old: sign in again first.
+    d.clock.advance(601);
+    let stale = set(hidden_field(&page, "csrf").unwrap()).await.unwrap();
+    assert_eq!(stale.status(), StatusCode::BAD_REQUEST);
+    assert!(stale.text().await.unwrap().contains("sign in again first"));
+    assert!(d
+        .provider
+        .store
+        .user_by_id(&sub)
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash
+        .is_empty());
+    // Signed in again through the upstream (a new time at the upstream: its
+    // session is older now too, but still live), the password is set.
+    let to_login = d
+        .authorize(&AuthRequest::confidential().with("prompt", "login"))
+        .await;
+    let back = f.sign_in_upstream(&to_login, "alice", ALICE_PASSWORD).await;
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    let csrf = d.csrf_of(&d.browser, "/account").await;
+    let done = set(csrf).await.unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let fresh = new_browser();
+    let signed_in = d
+        .post_password(&fresh, "/login", ("alice-2", new_password), None)
+        .await;
+    assert_eq!(
+        signed_in.status(),
+        StatusCode::SEE_OTHER,
+        "the new password signs in"
+    );
+    let page = d.get("/account").await.text().await.unwrap();
+    assert!(
+        page.contains("Unlink Corp SSO"),
+        "no longer the only way in: {page}"
+    );
+}
