@@ -147,16 +147,30 @@ export function hiddenInput(html, name) {
 
 // A minimal browser: one cookie jar per case (a fresh user agent), no
 // automatic redirects so each hop's status and Location can be asserted.
+// Cookies are kept per host name, as a browser keeps them (ports do not
+// count): `cookies` are those of the Gatehouse under test's host, and
+// `jar(url)` those of another's.
 export class Browser {
   constructor() {
-    this.cookies = new Map();
+    this.jars = new Map();
   }
 
-  cookieHeader() {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  jar(url) {
+    const host = new URL(url).hostname;
+    if (!this.jars.has(host)) this.jars.set(host, new Map());
+    return this.jars.get(host);
   }
 
-  storeCookies(response) {
+  get cookies() {
+    return this.jar(ISSUER);
+  }
+
+  cookieHeader(url) {
+    return [...this.jar(url)].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  storeCookies(response, url) {
+    const jar = this.jar(url);
     for (const line of response.headers.getSetCookie()) {
       const [pair, ...attrs] = line.split(';');
       const eq = pair.indexOf('=');
@@ -168,14 +182,14 @@ export class Browser {
         if (k.toLowerCase() === 'expires') return Date.parse(a.trim().slice(8)) <= Date.now();
         return false;
       });
-      if (expired || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
+      if (expired || value === '') jar.delete(name);
+      else jar.set(name, value);
     }
   }
 
   async request(method, url, form) {
     const headers = { accept: 'text/html' };
-    const cookie = this.cookieHeader();
+    const cookie = this.cookieHeader(url);
     if (cookie) headers.cookie = cookie;
     let body;
     if (form) {
@@ -183,7 +197,7 @@ export class Browser {
       body = new URLSearchParams(form).toString();
     }
     const response = await fetch(url, { method, headers, body, redirect: 'manual' });
-    this.storeCookies(response);
+    this.storeCookies(response, url);
     const text = await response.text();
     const location = response.headers.get('location');
     return {
