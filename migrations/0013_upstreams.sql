@@ -40,13 +40,18 @@ CREATE TABLE upstream_links (
     PRIMARY KEY (upstream_id, subject)
 );
 CREATE INDEX upstream_links_by_user ON upstream_links (user_id);
+-- Linking by a verified address looks users up by it, regardless of case.
+CREATE INDEX users_by_lower_email ON users (LOWER(email));
 CREATE UNIQUE INDEX upstream_links_one_per_user ON upstream_links (upstream_id, user_id);
 
 -- A trip to an upstream in progress (a sign-in, a link from the account
 -- page, or a sign-out there), by the hash of the `state` sent with it.
 -- `browser_hash` binds it to the browser that left, `nonce` and
--- `code_verifier` (PKCE) to the answer that may come back. Deleted as the
--- browser comes back, so each state answers once.
+-- `code_verifier` (PKCE) to the answer that may come back. A trip that
+-- asked for a fresh sign-in there (`prompt=login`, `max_age`) keeps the
+-- earliest `auth_time` it accepts, and whether the ID token must carry one
+-- (it must when `max_age` was sent). Deleted as the browser comes back, so
+-- each state answers once.
 CREATE TABLE upstream_trips (
     state_hash     TEXT PRIMARY KEY,
     upstream_id    TEXT NOT NULL,
@@ -57,6 +62,8 @@ CREATE TABLE upstream_trips (
     then_page      TEXT,
     nonce          TEXT NOT NULL,
     code_verifier  TEXT NOT NULL,
+    auth_after     BIGINT,
+    auth_time_required INTEGER NOT NULL DEFAULT 0,
     expires_at     BIGINT NOT NULL
 );
 CREATE INDEX upstream_trips_by_expiry ON upstream_trips (expires_at);

@@ -83,7 +83,11 @@ impl Application {
             None => None,
         };
         let metadata = Metadata::new(&config);
-        let provider = Arc::new(Provider::new(config, store, clock, keys));
+        let provider = Arc::new(
+            Provider::new(config, store, clock, keys)
+                .map_err(anyhow::Error::msg)
+                .context("cannot set up TLS for calls to upstream providers")?,
+        );
         provider
             .refresh_cors_origins()
             .await

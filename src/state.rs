@@ -41,16 +41,21 @@ pub struct Provider {
 }
 
 impl Provider {
-    /// Bundles the parts.
-    pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>, keys: KeySet) -> Provider {
-        Provider {
+    /// Bundles the parts; `Err` when the HTTP client for upstream providers cannot be built.
+    pub fn new(
+        config: Config,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        keys: KeySet,
+    ) -> Result<Provider, String> {
+        Ok(Provider {
             rate_limiter: RateLimiter::new(&config),
             base_path: config.base_path(),
             audit: crate::audit_log::AuditLog::start(store.clone()),
             verified_tokens: Default::default(),
             passkeys: crate::crypto::passkey::relying_party(&config.issuer, &config.product_name)
                 .map(Arc::new),
-            upstreams: crate::upstream_client::UpstreamClient::new(config.upstream_timeout_secs),
+            upstreams: crate::upstream_client::UpstreamClient::new(config.upstream_timeout_secs)?,
             config,
             store,
             clock,
@@ -58,7 +63,7 @@ impl Provider {
             keys: RwLock::new(Arc::new(keys)),
             starting: AtomicBool::new(false),
             cors_origins: RwLock::new(Arc::new(HashSet::new())),
-        }
+        })
     }
 
     /// The path part of the issuer (`""` or `/prefix`), under which every

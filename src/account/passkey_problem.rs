@@ -33,6 +33,8 @@ pub enum Problem {
     /// No passkey with that id on this account (or none at all, for a
     /// second step).
     NotFound,
+    /// Removing it would leave no way to sign in.
+    LastWay,
 }
 
 impl Problem {
@@ -48,6 +50,7 @@ impl Problem {
             Problem::Refused { reason, .. } => reason,
             Problem::Duplicate => "duplicate",
             Problem::NotFound => "not_found",
+            Problem::LastWay => "last_way",
         }
     }
 
@@ -67,6 +70,9 @@ impl Problem {
             Problem::Refused { sentence, .. } => sentence,
             Problem::Duplicate => "That passkey is registered already.",
             Problem::NotFound => "There is no such passkey on this account.",
+            Problem::LastWay => {
+                "This passkey is the only way you can sign in. Set a password or add another passkey first."
+            }
         }
     }
 }

@@ -246,6 +246,12 @@ pub async fn remove_own(
     if provider.now() - session.auth_time > REAUTH_WINDOW {
         return Ok(Err(Problem::SignInAgain));
     }
+    // The last way to sign in stays (an account made through an upstream
+    // may have a passkey and nothing else once unlinked).
+    let ways = super::upstream_accounts::ways_to_sign_in(provider, user).await?;
+    if ways <= 1 && user.passkeys >= 1 {
+        return Ok(Err(Problem::LastWay));
+    }
     remove(provider, user, Actor::user(user), Some(ip), id).await
 }
 

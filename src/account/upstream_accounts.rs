@@ -64,6 +64,13 @@ pub fn has_password(user: &UserRecord) -> bool {
     !user.password_hash.is_empty()
 }
 
+/// How many ways the user has to sign in: a password, each passkey, each
+/// link to an enabled upstream. Removing the last is refused.
+pub async fn ways_to_sign_in(provider: &Provider, user: &UserRecord) -> Result<i64, AccountError> {
+    let links = provider.store.usable_links_of(&user.id).await?;
+    Ok(i64::from(has_password(user)) + user.passkeys + links)
+}
+
 /// The local account an upstream sign-in stands for: linked, linked by a
 /// verified address, or created; or why there is none.
 pub async fn account_for(
@@ -91,7 +98,9 @@ pub async fn account_for(
         .filter(|_| upstream.link_by_verified_email && identity.email_verified)
     {
         if let [only] = store.users_with_verified_email(email).await?.as_slice() {
-            if let Some(user) = store.user_by_id(only).await? {
+            // An admin account is linked by its owner only, from the
+            // account page: an address is not enough to become an admin.
+            if let Some(user) = store.user_by_id(only).await?.filter(|u| !u.is_admin) {
                 if user.disabled {
                     return Ok(Err(AccountProblem::Disabled));
                 }
@@ -188,7 +197,7 @@ pub struct Listed {
 pub async fn overview(provider: &Provider, user: &UserRecord) -> Result<Vec<Listed>, AccountError> {
     let store = &provider.store;
     let links = store.upstream_links_of(&user.id).await?;
-    let ways = usize::from(has_password(user)) + usize::from(user.passkeys > 0) + links.len();
+    let ways = ways_to_sign_in(provider, user).await?;
     Ok(store
         .upstreams()
         .await?
@@ -196,7 +205,8 @@ pub async fn overview(provider: &Provider, user: &UserRecord) -> Result<Vec<List
         .filter_map(|u| {
             let link = links.iter().find(|l| l.upstream_id == u.id).cloned();
             (u.enabled || link.is_some()).then(|| Listed {
-                may_unlink: link.is_some() && ways > 1,
+                // A link to a disabled upstream is no way in: it may go.
+                may_unlink: link.is_some() && (!u.enabled || ways > 1),
                 id: u.id,
                 name: u.name,
                 link,
@@ -224,7 +234,14 @@ pub async fn sync_groups(
         .map(|(_, to)| to)
         .collect();
     let store = &provider.store;
+    let known: BTreeSet<String> = store.groups().await?.into_iter().map(|g| g.name).collect();
     for local in upstream.group_map.values().collect::<BTreeSet<_>>() {
+        if !known.contains(local) {
+            // Deleted since the map was saved (admin::groups refuses that
+            // now): nothing to join.
+            tracing::warn!(upstream = %upstream.id, group = %local, "an upstream's group map names a group that does not exist");
+            continue;
+        }
         let member = user.groups.contains(local);
         if wanted.contains(local) && !member {
             store.add_member(local, &user.id).await?;
@@ -247,7 +264,7 @@ async fn insert_link(
             upstream_id: upstream.id.clone(),
             subject: identity.subject.clone(),
             user_id: user_id.to_string(),
-            email: identity.email.clone(),
+            email: identity.email.clone().filter(|e| e.len() <= 254),
             created_at: now,
             last_used_at: Some(now),
         })
@@ -303,8 +320,13 @@ async fn free_username(
             }
         }
     }
+    Ok(random_username(upstream))
+}
+
+/// The upstream's id and a random tail.
+fn random_username(upstream: &UpstreamRecord) -> String {
     let tail = crate::crypto::random_string(b"abcdefghijkmnpqrstuvwxyz23456789", 8);
-    Ok(format!("{}-{tail}", upstream.id))
+    format!("{}-{tail}", upstream.id)
 }
 
 /// Creates the account for a first sign-in and links it.
@@ -320,18 +342,29 @@ async fn create(
         .as_deref()
         .filter(|e| super::profile::check_profile(None, Some(e)).is_ok())
         .map(str::to_string);
+    // An address another account here has verified stays that account's:
+    // the new one gets it unverified, so no client takes the two for one
+    // person, and linking by address stays unambiguous.
+    let taken = match &email {
+        Some(address) => !store.users_with_verified_email(address).await?.is_empty(),
+        None => false,
+    };
     let name = identity
         .name
         .as_deref()
         .filter(|n| super::profile::check_profile(Some(n), None).is_ok())
         .map(str::to_string);
-    // Two sign-ins racing for one name: the loser tries the next.
+    // Two sign-ins racing for one name: the loser takes a random tail.
     let mut id = None;
-    for _ in 0..3 {
-        let username = free_username(store, upstream, identity).await?;
+    for attempt in 0..3 {
+        let username = if attempt == 0 {
+            free_username(store, upstream, identity).await?
+        } else {
+            random_username(upstream)
+        };
         let new = NewUser {
             username,
-            email_verified: identity.email_verified && email.is_some(),
+            email_verified: identity.email_verified && email.is_some() && !taken,
             email: email.clone(),
             name: name.clone(),
             // No password: this account signs in through the upstream

@@ -80,6 +80,11 @@ async fn references(ctx: &Context<'_>, group: &str) -> Result<Vec<String>, Admin
             found.push(format!("API {} (roles)", api.identifier));
         }
     }
+    for upstream in ctx.store.upstreams().await? {
+        if upstream.group_map.values().any(|local| *local == g) {
+            found.push(format!("upstream {} (group map)", upstream.id));
+        }
+    }
     Ok(found)
 }
 

@@ -156,6 +156,19 @@ pub struct UpstreamView {
 
 pub use crate::model::upstream_redirect_uri as redirect_uri;
 
+/// Claims that name a person but can change or be handed to someone else:
+/// never the key an upstream account is linked by.
+const CHANGEABLE_CLAIMS: &[&str] = &[
+    "email",
+    "preferred_username",
+    "upn",
+    "unique_name",
+    "name",
+    "nickname",
+    "login",
+    "username",
+];
+
 /// What readers see of `upstream`.
 pub fn view(issuer: &str, upstream: &UpstreamRecord) -> UpstreamView {
     UpstreamView {
@@ -269,8 +282,9 @@ pub fn checked(
             ))
         }
     };
-    let issuer =
-        url_setting(id, "issuer", &settings.issuer)?.map(|i| i.trim_end_matches('/').to_string());
+    // Kept exactly as given: it must equal the `iss` the upstream sends,
+    // trailing slash and all (Auth0's has one).
+    let issuer = url_setting(id, "issuer", &settings.issuer)?;
     let authorization_endpoint = url_setting(
         id,
         "authorization_endpoint",
@@ -331,6 +345,14 @@ pub fn checked(
         UpstreamKind::Oidc => ("sub", "preferred_username"),
         UpstreamKind::Oauth2 => ("id", "login"),
     };
+    if let Some(subject) = given.subject.as_deref().map(str::trim) {
+        if CHANGEABLE_CLAIMS.contains(&subject) {
+            return Err(invalid(
+                id,
+                format!("claims.subject {subject:?} can change or pass to someone else; use the upstream's stable id (sub, oid, id)."),
+            ));
+        }
+    }
     let claims = ClaimMapping {
         subject: path_setting(id, "subject", given.subject.as_ref(), subject)?,
         username: path_setting(id, "username", given.username.as_ref(), username)?,
@@ -399,6 +421,39 @@ async fn check_groups(ctx: &Context<'_>, upstream: &UpstreamRecord) -> Result<()
     Ok(())
 }
 
+/// Refuses a change that would make the upstream's linked accounts mean
+/// other people: another issuer, kind, userinfo source or subject claim,
+/// while accounts are linked through it (their subjects would then be
+/// looked up at a provider that did not issue them).
+pub async fn check_same_accounts(
+    store: &crate::store::Store,
+    before: &UpstreamRecord,
+    after: &UpstreamRecord,
+) -> Result<(), AdminError> {
+    let identity = |u: &UpstreamRecord| {
+        (
+            u.kind,
+            u.issuer.clone(),
+            match u.kind {
+                UpstreamKind::Oauth2 => u.userinfo_endpoint.clone(),
+                UpstreamKind::Oidc => None,
+            },
+            u.claims.subject.clone(),
+        )
+    };
+    if identity(before) == identity(after) {
+        return Ok(());
+    }
+    let linked = store.links_to_upstream(&before.id).await?;
+    if linked > 0 {
+        return Err(AdminError::Conflict(format!(
+            "Upstream {:?} has {linked} linked account(s): its kind, issuer, userinfo endpoint and subject claim cannot change. Add another upstream instead.",
+            before.id
+        )));
+    }
+    Ok(())
+}
+
 /// Every upstream, by name.
 pub async fn list(ctx: &Context<'_>) -> Result<Vec<UpstreamRecord>, AdminError> {
     Ok(ctx.store.upstreams().await?)
@@ -448,6 +503,7 @@ pub async fn update(
     }
     let upstream = checked(settings, Some(&existing), ctx.now)?;
     check_groups(ctx, &upstream).await?;
+    check_same_accounts(ctx.store, &existing, &upstream).await?;
     if !ctx.store.update_upstream(&upstream).await? {
         return Err(AdminError::NotFound(format!(
             "There is no upstream {id:?}."
@@ -489,4 +545,45 @@ pub async fn delete(ctx: &Context<'_>, id: &str) -> Result<(), AdminError> {
     })
     .await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(issuer: &str) -> UpstreamSettings {
+        UpstreamSettings {
+            id: "auth0".into(),
+            kind: "oidc".into(),
+            name: "Auth0".into(),
+            issuer: Some(issuer.into()),
+            client_id: "gatehouse".into(),
+            client_secret: Some("secret".into()),
+            ..UpstreamSettings::default()
+        }
+    }
+
+    #[test]
+    fn the_issuer_is_kept_exactly_as_given() {
+        let kept = checked(&settings("https://tenant.auth0.com/"), None, 1).unwrap();
+        assert_eq!(kept.issuer.as_deref(), Some("https://tenant.auth0.com/"));
+    }
+
+    #[test]
+    fn a_changeable_claim_is_never_the_subject() {
+        for claim in ["email", "preferred_username", "upn", "login"] {
+            let mut s = settings("https://idp.example.com");
+            s.claims = Some(ClaimSettings {
+                subject: Some(claim.into()),
+                ..ClaimSettings::default()
+            });
+            assert!(checked(&s, None, 1).is_err(), "{claim}");
+        }
+        let mut s = settings("https://idp.example.com");
+        s.claims = Some(ClaimSettings {
+            subject: Some("oid".into()),
+            ..ClaimSettings::default()
+        });
+        assert_eq!(checked(&s, None, 1).unwrap().claims.subject, "oid");
+    }
 }

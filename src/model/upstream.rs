@@ -256,6 +256,11 @@ pub struct UpstreamTrip {
     pub nonce: String,
     /// The PKCE `code_verifier` (RFC 7636).
     pub code_verifier: String,
+    /// A fresh sign-in at the upstream was asked for: the earliest
+    /// `auth_time` accepted.
+    pub auth_after: Option<i64>,
+    /// Whether the ID token must carry `auth_time` (`max_age` was sent).
+    pub auth_time_required: bool,
     /// When it stops being accepted.
     pub expires_at: i64,
 }

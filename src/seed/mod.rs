@@ -179,6 +179,11 @@ impl Seed {
             for g in u.group_map.values() {
                 group(format!("upstream {:?}", u.id), g)?;
             }
+            if let Some(stored) = store.upstream(&u.id).await? {
+                upstreams::check_same_accounts(store, &stored, u)
+                    .await
+                    .map_err(|e| SeedError::Invalid(e.to_string()))?;
+            }
         }
         Ok(())
     }
@@ -257,7 +262,12 @@ async fn store_upstreams(
 ) -> Result<(), SeedError> {
     for upstream in list {
         let created_at = match store.upstream(&upstream.id).await? {
-            Some(stored) => stored.created_at,
+            Some(stored) => {
+                upstreams::check_same_accounts(store, &stored, upstream)
+                    .await
+                    .map_err(|e| SeedError::Invalid(e.to_string()))?;
+                stored.created_at
+            }
             None => now,
         };
         store

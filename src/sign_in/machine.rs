@@ -87,6 +87,31 @@ where
         }
         Verdict::StartAgain => return Ok(Outcome::StartAgain),
     };
+    proceed(provider, visitor, &attempt, proof).await
+}
+
+/// Goes on from a proof another party made: a sign-in through an upstream
+/// provider, which did the authentication. The account throttle, which
+/// counts wrong passwords here, does not hold it up (guessing at a
+/// password must not lock the owner out of their provider); a second
+/// factor due here is throttled as usual.
+pub async fn proved_elsewhere(
+    provider: &Provider,
+    visitor: &Visitor,
+    proof: Proof,
+) -> Result<Outcome, SignInError> {
+    let attempt = begin(provider, visitor, &proof.user.username).await?;
+    proceed(provider, visitor, &attempt, proof).await
+}
+
+/// After a first factor held: a second-factor challenge, or the session.
+async fn proceed(
+    provider: &Provider,
+    visitor: &Visitor,
+    attempt: &Attempt,
+    proof: Proof,
+) -> Result<Outcome, SignInError> {
+    let store = &provider.store;
     provider
         .metrics
         .sign_ins
@@ -109,7 +134,7 @@ where
     finish(
         provider,
         visitor,
-        &attempt,
+        attempt,
         (proof.user, proof.amr),
         &proof.federation,
     )

@@ -26,7 +26,7 @@
 //! every check passed.
 
 use super::upstream_problem::Problem;
-use super::{first_factor, Outcome, Proof, SignInError, Verdict, Visitor};
+use super::{Outcome, Proof, SignInError, Visitor};
 use crate::account::session;
 use crate::account::upstream_accounts::{self, Found};
 use crate::audit_log::{Actor, Event};
@@ -118,17 +118,32 @@ async fn failed(
     request: Option<String>,
 ) -> Arrival {
     let (id, name) = upstream;
+    record_failure(provider, ip, id, &problem).await;
+    Arrival::Failed {
+        problem,
+        name: name.to_string(),
+        request,
+    }
+}
+
+/// Logs and audits a failed trip to the upstream `id` (a checked id).
+async fn record_failure(provider: &Provider, ip: &str, id: &str, problem: &Problem) {
     tracing::warn!(upstream = id, reason = problem.reason(), detail = ?problem, "upstream sign-in failed");
     let event = Event::new("upstream.failure", Actor::Anonymous)
         .detail("upstream", id.to_string())
         .detail("reason", problem.reason())
         .ip(ip);
     provider.audit.record(provider.now(), event).await;
-    Arrival::Failed {
-        problem,
-        name: name.to_string(),
-        request,
-    }
+}
+
+/// Whether `id` has an upstream id's shape (`[a-z0-9-]`, at most 40): a
+/// path that has not is answered before anything logs it.
+fn is_upstream_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 40
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// The redirect URI registered at the upstream.
@@ -151,6 +166,9 @@ pub async fn depart(
     leaving: Leaving<'_>,
     browser: Option<&str>,
 ) -> Result<Result<Departure, (Problem, String)>, SignInError> {
+    if !is_upstream_id(id) {
+        return Ok(Err((Problem::Unavailable, "that provider".into())));
+    }
     let Some(upstream) = enabled(provider, id).await? else {
         return Ok(Err((Problem::Unavailable, id.to_string())));
     };
@@ -164,18 +182,9 @@ pub async fn depart(
     let endpoints = match provider.upstreams.endpoints(&upstream).await {
         Ok(endpoints) => endpoints,
         Err(e) => {
-            let Arrival::Failed { problem, name, .. } = failed(
-                provider,
-                &visitor.ip,
-                (&upstream.id, &upstream.name),
-                Problem::Upstream(e),
-                None,
-            )
-            .await
-            else {
-                unreachable!("failed() always fails")
-            };
-            return Ok(Err((problem, name)));
+            let problem = Problem::Upstream(e);
+            record_failure(provider, &visitor.ip, &upstream.id, &problem).await;
+            return Ok(Err((problem, upstream.name)));
         }
     };
     let purpose = if leaving.linking.is_some() {
@@ -183,14 +192,29 @@ pub async fn depart(
     } else {
         TripPurpose::SignIn
     };
-    // What the client asked of the sign-in goes on to the upstream: a
-    // fresh sign-in (`prompt=login`, `max_age`) and the name to suggest.
+    // A fresh sign-in the client asked for (`prompt=login`, `max_age`)
+    // goes on to an OpenID Connect upstream, whose `auth_time` then shows
+    // it happened; so does a link, which must be the person's own account
+    // there, not whoever is signed in at the upstream in this browser. (A
+    // `login_hint` names a local account: it is not passed on.)
     let pending = match leaving.request {
         Some(id) => crate::oauth::pending_requests::load(provider, id)
             .await?
             .map(|(request, _)| request),
         None => None,
     };
+    let now = provider.now();
+    let oidc = upstream.kind == UpstreamKind::Oidc;
+    let prompt_login =
+        leaving.linking.is_some() || pending.as_ref().is_some_and(|r| r.prompts("login"));
+    let max_age = pending.as_ref().and_then(|r| r.max_age);
+    let auth_after = match (prompt_login, max_age) {
+        (true, Some(age)) => Some(now.max(now - age)),
+        (true, None) => Some(now),
+        (false, Some(age)) => Some(now - age),
+        (false, None) => None,
+    }
+    .filter(|_| oidc);
     let state = random_token();
     let browser = browser.map_or_else(random_token, str::to_string);
     let trip = UpstreamTrip {
@@ -202,14 +226,16 @@ pub async fn depart(
         then_page: leaving.then.map(str::to_string),
         nonce: random_token(),
         code_verifier: random_token(),
-        expires_at: provider.now() + TRIP_TTL,
+        auth_after,
+        auth_time_required: oidc && max_age.is_some(),
+        expires_at: now + TRIP_TTL,
     };
+    let mut url = url::Url::parse(&endpoints.authorization)
+        .map_err(|e| SignInError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
     provider
         .store
         .create_upstream_trip(&token_hash(&state), &trip)
         .await?;
-    let mut url = url::Url::parse(&endpoints.authorization)
-        .map_err(|e| SignInError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
     {
         let mut query = url.query_pairs_mut();
         query
@@ -223,18 +249,13 @@ pub async fn depart(
         if !upstream.scopes.is_empty() {
             query.append_pair("scope", &upstream.scopes.join(" "));
         }
-        if upstream.kind == UpstreamKind::Oidc {
+        if oidc {
             query.append_pair("nonce", &trip.nonce);
-            if let Some(request) = &pending {
-                if request.prompts("login") {
-                    query.append_pair("prompt", "login");
-                }
-                if let Some(max_age) = request.max_age {
-                    query.append_pair("max_age", &max_age.to_string());
-                }
-                if let Some(hint) = &request.login_hint {
-                    query.append_pair("login_hint", hint);
-                }
+            if prompt_login {
+                query.append_pair("prompt", "login");
+            }
+            if let Some(age) = max_age {
+                query.append_pair("max_age", &age.to_string());
             }
         }
     }
@@ -254,16 +275,29 @@ pub enum Way {
 }
 
 /// Finishes the trip the browser came back from: `id` is the upstream in
-/// the path, `browser` the trip cookie value it sent, `param` reads the
-/// query.
-pub async fn arrive<'p>(
+/// the path, `browser` the trip cookie value it sent, `query` reads the
+/// query (`Err` for a parameter given more than once).
+pub async fn arrive<'p, E>(
     provider: &Provider,
     visitor: &Visitor,
     (id, way): (&str, Way),
     browser: Option<&str>,
-    param: impl Fn(&str) -> Option<&'p str>,
+    query: impl Fn(&str) -> Result<Option<&'p str>, E>,
 ) -> Result<Arrival, SignInError> {
+    // RFC 6749 §4.1.2: each parameter at most once; an answer that repeats
+    // one is not read at all.
+    let repeated = ["state", "code", "iss", "error"]
+        .iter()
+        .any(|name| query(name).is_err());
+    let param = |name: &str| query(name).ok().flatten();
     let ip = visitor.ip.as_str();
+    if !is_upstream_id(id) {
+        return Ok(Arrival::Failed {
+            problem: Problem::Unavailable,
+            name: "that provider".into(),
+            request: None,
+        });
+    }
     let stored = provider.store.upstream(id).await?;
     let name = stored.as_ref().map_or(id, |u| u.name.as_str()).to_string();
     let mismatch = |request| failed(provider, ip, (id, &name), Problem::StateMismatch, request);
@@ -294,6 +328,10 @@ pub async fn arrive<'p>(
         });
     }
     let request = trip.request_id.clone();
+    if repeated {
+        let problem = Problem::BadResponse("repeated_parameter");
+        return Ok(failed(provider, ip, (id, &name), problem, request).await);
+    }
     let Some(upstream) = stored.filter(|u| u.enabled) else {
         return Ok(failed(provider, ip, (id, &name), Problem::Unavailable, request).await);
     };
@@ -335,17 +373,14 @@ pub async fn arrive<'p>(
     } else {
         (FEDERATED, false)
     };
-    let username = user.username.clone();
-    let outcome = first_factor(provider, visitor, &username, async move {
-        Ok(Verdict::Proved(Proof {
-            user,
-            amr,
-            multi_factor,
-            factor: "upstream",
-            federation,
-        }))
-    })
-    .await?;
+    let proof = Proof {
+        user,
+        amr,
+        multi_factor,
+        factor: "upstream",
+        federation,
+    };
+    let outcome = super::machine::proved_elsewhere(provider, visitor, proof).await?;
     Ok(Arrival::SignedIn {
         outcome,
         request: trip.request_id,
@@ -390,20 +425,13 @@ async fn answer<'p>(
     param: &impl Fn(&str) -> Option<&'p str>,
 ) -> Result<(Identity, Option<String>), Problem> {
     let client = &provider.upstreams;
-    let endpoints = client
-        .endpoints(upstream)
-        .await
-        .map_err(Problem::Upstream)?;
     // RFC 9207 §2.4: the issuer is checked before anything else in the
-    // answer, an error answer included.
-    match (param("iss"), &endpoints.issuer) {
-        (Some(iss), Some(issuer)) if iss != issuer => {
-            return Err(Problem::BadResponse("wrong_iss_parameter"))
+    // answer, an error answer included; the configured one is known
+    // without asking the upstream.
+    if let (Some(iss), Some(issuer)) = (param("iss"), &upstream.issuer) {
+        if iss != issuer {
+            return Err(Problem::BadResponse("wrong_iss_parameter"));
         }
-        (None, Some(_)) if endpoints.iss_parameter_supported => {
-            return Err(Problem::BadResponse("missing_iss_parameter"))
-        }
-        _ => {}
     }
     if let Some(error) = param("error") {
         let error: String = error
@@ -412,6 +440,13 @@ async fn answer<'p>(
             .take(64)
             .collect();
         return Err(Problem::Denied(error));
+    }
+    let endpoints = client
+        .endpoints(upstream)
+        .await
+        .map_err(Problem::Upstream)?;
+    if param("iss").is_none() && endpoints.iss_parameter_supported {
+        return Err(Problem::BadResponse("missing_iss_parameter"));
     }
     let Some(code) = param("code").filter(|c| !c.is_empty() && c.len() <= 2048) else {
         return Err(Problem::BadResponse("no_code"));
@@ -448,6 +483,7 @@ async fn claims(
                 client_id: &upstream.client_id,
                 nonce: &trip.nonce,
                 now: provider.now(),
+                auth_after: trip.auth_after.map(|at| (at, trip.auth_time_required)),
             };
             Some(id_token::validate(client, endpoints, token, &expected).await?)
         }
@@ -502,6 +538,9 @@ pub async fn sign_out_there(
             return Ok(None);
         }
     };
+    let Ok(mut url) = url::Url::parse(&end_session) else {
+        return Ok(None);
+    };
     let state = random_token();
     let browser = browser.map_or_else(random_token, str::to_string);
     let trip = UpstreamTrip {
@@ -513,15 +552,14 @@ pub async fn sign_out_there(
         then_page: then,
         nonce: random_token(),
         code_verifier: random_token(),
+        auth_after: None,
+        auth_time_required: false,
         expires_at: provider.now() + TRIP_TTL,
     };
     provider
         .store
         .create_upstream_trip(&token_hash(&state), &trip)
         .await?;
-    let Ok(mut url) = url::Url::parse(&end_session) else {
-        return Ok(None);
-    };
     {
         let mut query = url.query_pairs_mut();
         query

@@ -23,6 +23,8 @@ mod sessions;
 mod signing_keys;
 mod throttle;
 mod upstreams;
+
+pub use upstreams::Unlinked;
 mod user_changes;
 mod users;
 

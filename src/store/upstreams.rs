@@ -95,6 +95,17 @@ async fn write_upstream(
     Ok(done.rows_affected())
 }
 
+/// How [`Store::unlink_unless_last`] went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unlinked {
+    /// The link is gone.
+    Done,
+    /// There was no such link.
+    NotLinked,
+    /// It was the last way to sign in: kept.
+    LastWay,
+}
+
 impl Store {
     /// Every upstream, by name.
     pub async fn upstreams(&self) -> Result<Vec<UpstreamRecord>, StoreError> {
@@ -236,6 +247,71 @@ impl Store {
         Ok(())
     }
 
+    /// How many of the user's links are to upstreams that exist now and
+    /// are enabled (those are ways to sign in).
+    pub async fn usable_links_of(&self, user_id: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM upstream_links l JOIN upstreams u ON u.id = l.upstream_id
+             WHERE l.user_id = $1 AND u.enabled = 1",
+        )
+        .bind(user_id)
+        .fetch_one(&self.writer)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// How many accounts are linked through the upstream.
+    pub async fn links_to_upstream(&self, upstream_id: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM upstream_links WHERE upstream_id = $1")
+            .bind(upstream_id)
+            .fetch_one(&self.writer)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Removes a user's link to an upstream unless it is their last way to
+    /// sign in (no password, no passkey, no other link to an enabled
+    /// upstream). The user's row is locked first (a no-op UPDATE), so that
+    /// two removals at once cannot each count on the other's link.
+    pub async fn unlink_unless_last(
+        &self,
+        user_id: &str,
+        upstream_id: &str,
+    ) -> Result<Unlinked, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(
+            "SELECT
+               (SELECT COUNT(*) FROM users WHERE id = $1 AND password_hash <> '') AS pwd,
+               (SELECT COUNT(*) FROM passkeys WHERE user_id = $1) AS keys,
+               (SELECT COUNT(*) FROM upstream_links l JOIN upstreams u ON u.id = l.upstream_id
+                 WHERE l.user_id = $1 AND u.enabled = 1 AND l.upstream_id <> $2) AS others,
+               (SELECT COUNT(*) FROM upstream_links WHERE user_id = $1 AND upstream_id = $2)
+                 AS this",
+        )
+        .bind(user_id)
+        .bind(upstream_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let count = |name: &str| -> Result<i64, StoreError> { Ok(row.try_get(name)?) };
+        if count("this")? == 0 {
+            return Ok(Unlinked::NotLinked);
+        }
+        if count("pwd")? + count("keys")? + count("others")? == 0 {
+            return Ok(Unlinked::LastWay);
+        }
+        sqlx::query("DELETE FROM upstream_links WHERE user_id = $1 AND upstream_id = $2")
+            .bind(user_id)
+            .bind(upstream_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Unlinked::Done)
+    }
+
     /// Removes a user's link to an upstream; `false` when there was none.
     pub async fn delete_upstream_link(
         &self,
@@ -259,8 +335,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO upstream_trips (state_hash, upstream_id, purpose, browser_hash, user_id,
-                                         request_id, then_page, nonce, code_verifier, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                         request_id, then_page, nonce, code_verifier, auth_after,
+                                         auth_time_required, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(state_hash)
         .bind(&trip.upstream_id)
@@ -271,6 +348,8 @@ impl Store {
         .bind(&trip.then_page)
         .bind(&trip.nonce)
         .bind(&trip.code_verifier)
+        .bind(trip.auth_after)
+        .bind(i64::from(trip.auth_time_required))
         .bind(trip.expires_at)
         .execute(&self.writer)
         .await?;
@@ -287,7 +366,7 @@ impl Store {
         let row = sqlx::query(
             "DELETE FROM upstream_trips WHERE state_hash = $1
              RETURNING upstream_id, purpose, browser_hash, user_id, request_id, then_page, nonce,
-                       code_verifier, expires_at",
+                       code_verifier, auth_after, auth_time_required, expires_at",
         )
         .bind(state_hash)
         .fetch_optional(&self.writer)
@@ -303,6 +382,8 @@ impl Store {
             then_page: row.try_get("then_page")?,
             nonce: row.try_get("nonce")?,
             code_verifier: row.try_get("code_verifier")?,
+            auth_after: row.try_get("auth_after")?,
+            auth_time_required: flag(&row, "auth_time_required")?,
             expires_at: row.try_get("expires_at")?,
         };
         Ok((trip.expires_at > now).then_some(trip))

@@ -44,10 +44,14 @@ pub async fn endpoints(client: &UpstreamClient, issuer: &str) -> Result<Endpoint
 /// Reads the endpoints out of `metadata`, checking it speaks for `issuer`.
 pub fn parse(issuer: &str, metadata: &Value) -> Result<Endpoints, UpstreamError> {
     let text = |name: &str| metadata.get(name).and_then(Value::as_str);
+    // Plain http only for a provider on this machine: an https provider's
+    // metadata cannot point Gatehouse at loopback or plain http.
+    let fits =
+        |u: &str| acceptable_url(u) && (u.starts_with("https://") || issuer.starts_with("http://"));
     let url = |name: &str| -> Result<Option<String>, UpstreamError> {
         match text(name) {
             None => Ok(None),
-            Some(u) if acceptable_url(u) => Ok(Some(u.to_string())),
+            Some(u) if fits(u) => Ok(Some(u.to_string())),
             Some(_) => Err(UpstreamError::BadAnswer(format!(
                 "metadata {name} is not an https URL"
             ))),
@@ -115,6 +119,16 @@ mod tests {
             &metadata("https://evil.example.com"),
         );
         assert!(matches!(wrong, Err(UpstreamError::WrongIssuer(_))));
+    }
+
+    #[test]
+    fn an_https_provider_cannot_point_at_loopback() {
+        let mut m = metadata("https://idp.example.com");
+        m["jwks_uri"] = json!("http://127.0.0.1:5432/keys");
+        assert!(matches!(
+            parse("https://idp.example.com", &m),
+            Err(UpstreamError::BadAnswer(_))
+        ));
     }
 
     #[test]

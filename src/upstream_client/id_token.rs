@@ -40,6 +40,10 @@ pub struct Expected<'a> {
     pub nonce: &'a str,
     /// Now, unix seconds.
     pub now: i64,
+    /// A fresh sign-in was asked for: the earliest `auth_time` accepted,
+    /// and whether the token must carry one (OpenID Connect Core §3.1.2.1:
+    /// it must when `max_age` was sent).
+    pub auth_after: Option<(i64, bool)>,
 }
 
 /// The token's claims, once every check passed.
@@ -102,15 +106,25 @@ pub fn check_claims(
         _ => {}
     }
     let exp = number("exp").ok_or(UpstreamError::IdToken("no_exp"))?;
-    if exp + LEEWAY <= expected.now {
+    if exp.saturating_add(LEEWAY) <= expected.now {
         return Err(UpstreamError::IdToken("expired"));
     }
     let iat = number("iat").ok_or(UpstreamError::IdToken("no_iat"))?;
-    if iat > expected.now + LEEWAY {
+    if iat > expected.now.saturating_add(LEEWAY) {
         return Err(UpstreamError::IdToken("issued_in_future"));
     }
-    if iat + MAX_AGE + LEEWAY < expected.now {
+    if iat.saturating_add(MAX_AGE + LEEWAY) < expected.now {
         return Err(UpstreamError::IdToken("too_old"));
+    }
+    // Core §3.1.3.7 step 13: a fresh sign-in asked for is checked.
+    if let Some((after, required)) = expected.auth_after {
+        match number("auth_time") {
+            Some(at) if at.saturating_add(LEEWAY) < after => {
+                return Err(UpstreamError::IdToken("stale_authentication"))
+            }
+            None if required => return Err(UpstreamError::IdToken("no_auth_time")),
+            _ => {}
+        }
     }
     if text("nonce") != Some(expected.nonce) {
         return Err(UpstreamError::IdToken("wrong_nonce"));
@@ -147,6 +161,7 @@ mod tests {
             client_id: "gh",
             nonce: "n",
             now,
+            auth_after: None,
         };
         check_claims(&claims(changes), Some(ISSUER), &expected).map_err(|e| e.reason())
     }
@@ -181,5 +196,34 @@ mod tests {
         assert_eq!(check(json!({"nonce": null}), 1_010), Err("wrong_nonce"));
         assert_eq!(check(json!({"sub": null}), 1_010), Err("no_subject"));
         assert_eq!(check(json!({"exp": null}), 1_010), Err("no_exp"));
+        assert_eq!(
+            check(json!({"exp": i64::MAX}), 1_010),
+            Ok(()),
+            "no overflow"
+        );
+    }
+
+    #[test]
+    fn a_fresh_sign_in_asked_for_is_checked() {
+        let expected = |auth_after| Expected {
+            client_id: "gh",
+            nonce: "n",
+            now: 1_010,
+            auth_after,
+        };
+        let with = |t: Value| claims(json!({ "auth_time": t }));
+        let check = |c: &Map<String, Value>, after| {
+            check_claims(c, Some(ISSUER), &expected(after)).map_err(|e| e.reason())
+        };
+        assert_eq!(check(&with(json!(1_000)), Some((1_000, true))), Ok(()));
+        assert_eq!(
+            check(&with(json!(900)), Some((1_000, false))),
+            Err("stale_authentication")
+        );
+        assert_eq!(
+            check(&claims(json!({})), Some((1_000, true))),
+            Err("no_auth_time")
+        );
+        assert_eq!(check(&claims(json!({})), Some((1_000, false))), Ok(()));
     }
 }

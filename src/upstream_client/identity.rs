@@ -55,14 +55,19 @@ pub fn identity(
     claims: &Map<String, Value>,
     mapping: &ClaimMapping,
 ) -> Result<Identity, UpstreamError> {
-    let subject = text(at(claims, &mapping.subject))
-        .filter(|s| s.len() <= 255)
-        .ok_or_else(|| {
-            UpstreamError::BadAnswer(format!(
-                "no {:?} claim to identify the account",
-                mapping.subject
-            ))
-        })?;
+    // The subject exactly as sent: trimming could make two accounts one.
+    let subject = match at(claims, &mapping.subject) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+    .filter(|s| s.len() <= 255)
+    .ok_or_else(|| {
+        UpstreamError::BadAnswer(format!(
+            "no {:?} claim to identify the account",
+            mapping.subject
+        ))
+    })?;
     let email_verified = match at(claims, &mapping.email_verified) {
         Some(Value::Bool(b)) => *b,
         // Some providers send it as a string.

@@ -120,8 +120,10 @@ pub struct UpstreamClient {
 }
 
 impl UpstreamClient {
-    /// A client whose calls each give up after `timeout` seconds.
-    pub fn new(timeout: u64) -> UpstreamClient {
+    /// A client whose calls each give up after `timeout` seconds; `Err`
+    /// when TLS cannot be set up (the server does not start without it:
+    /// a client without its bounds is no substitute).
+    pub fn new(timeout: u64) -> Result<UpstreamClient, String> {
         // rustls needs one process-wide provider; another part of the
         // process may have installed it already, which is as good.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -131,16 +133,13 @@ impl UpstreamClient {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("Gatehouse/", env!("CARGO_PKG_VERSION")))
             .build()
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "upstream HTTP client could not be built with TLS; using a plain one");
-                reqwest::Client::new()
-            });
-        UpstreamClient {
+            .map_err(|e| e.to_string())?;
+        Ok(UpstreamClient {
             http,
             timeout,
             metadata: discovery::Cache::default(),
             keys: jwks::Cache::default(),
-        }
+        })
     }
 
     /// The upstream's endpoints: for OpenID Connect from its (cached)

@@ -89,7 +89,7 @@ impl From<Problem> for HttpError {
         let status = match problem {
             Problem::Off | Problem::NotFound => StatusCode::NOT_FOUND,
             Problem::SignInAgain => StatusCode::FORBIDDEN,
-            Problem::TooMany | Problem::Duplicate => StatusCode::CONFLICT,
+            Problem::TooMany | Problem::Duplicate | Problem::LastWay => StatusCode::CONFLICT,
             Problem::Name | Problem::Expired | Problem::Malformed | Problem::Refused { .. } => {
                 StatusCode::BAD_REQUEST
             }

@@ -553,7 +553,7 @@ async fn gatehouses_upstream_client_accepts_the_mock_and_refuses_each_broken_tok
     // One sign-in's upstream half, as Gatehouse does it: the ID token's
     // claims, or the audit log's reason for refusing.
     let sign_in = || async {
-        let gatehouse = UpstreamClient::new(5);
+        let gatehouse = UpstreamClient::new(5).expect("an HTTP client");
         let endpoints = gatehouse
             .endpoints(&upstream)
             .await
@@ -570,6 +570,7 @@ async fn gatehouses_upstream_client_accepts_the_mock_and_refuses_each_broken_tok
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
                 .as_secs() as i64,
+            auth_after: None,
         };
         let token = tokens.id_token.expect("an ID token");
         let claims = id_token::validate(&gatehouse, &endpoints, &token, &expected)
@@ -625,7 +626,7 @@ async fn gatehouses_upstream_client_reads_the_github_style_user() {
     let github = MockUpstream::start(Mode::OAuth2).await;
     let http = client();
     let upstream = record(&github);
-    let gatehouse = UpstreamClient::new(5);
+    let gatehouse = UpstreamClient::new(5).expect("an HTTP client");
     let endpoints = gatehouse.endpoints(&upstream).await.unwrap();
     let (code, verifier, _) = authorize(&github, &http).await;
     let tokens = gatehouse

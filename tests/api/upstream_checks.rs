@@ -343,7 +343,10 @@ async fn what_gatehouse_sends_an_openid_connect_upstream() {
         format!("{}/upstream/{ID}/callback", app.address)
     );
     assert_eq!(sent["prompt"], "login", "the client's prompt=login goes on");
-    assert_eq!(sent["login_hint"], "ada");
+    assert!(
+        !sent.contains_key("login_hint"),
+        "a local name is not passed on"
+    );
     let token = &mock.token_requests()[0];
     assert!(token.used_basic(), "client_secret_basic by default");
     assert!(!token.form.contains_key("client_secret"));
@@ -502,4 +505,115 @@ async fn signing_out_goes_through_the_upstreams_end_session_endpoint() {
     let home = app.visit(&location(&back)).await;
     assert_eq!(home.status(), StatusCode::OK);
     assert!(home.text().await.unwrap().contains("signed out"));
+}
+
+#[tokio::test]
+async fn a_fresh_sign_in_asked_for_must_be_fresh_at_the_upstream() {
+    let mock = MockUpstream::start(Mode::Oidc).await;
+    let app = gatehouse_for(&mock, "").await;
+    let before = users(&app).await;
+    // The upstream reuses a sign-in from an hour ago.
+    let an_hour_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        - 3600;
+    mock.set(|k| {
+        k.claims.insert("auth_time".into(), an_hour_ago.into());
+    });
+    let answer = round_trip(&app, &AuthRequest::confidential().with("prompt", "login")).await;
+    refused(
+        &app,
+        answer,
+        (StatusCode::BAD_GATEWAY, UNTRUSTED, "stale_authentication"),
+        before,
+    )
+    .await;
+    // max_age needs auth_time: without one, refused too.
+    mock.set(|k| {
+        k.claims.remove("auth_time");
+    });
+    let answer = round_trip(&app, &AuthRequest::confidential().with("max_age", "60")).await;
+    refused(
+        &app,
+        answer,
+        (StatusCode::BAD_GATEWAY, UNTRUSTED, "no_auth_time"),
+        before,
+    )
+    .await;
+    assert_eq!(mock.authorize_requests()[1]["max_age"], "60");
+    // Without either, an old sign-in there is fine.
+    mock.set(|k| {
+        k.claims.insert("auth_time".into(), an_hour_ago.into());
+    });
+    let answer = round_trip(&app, &AuthRequest::confidential()).await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn an_answer_that_repeats_a_parameter_is_not_read() {
+    let mock = MockUpstream::start(Mode::Oidc).await;
+    let app = gatehouse_for(&mock, "").await;
+    let before = users(&app).await;
+    let to_upstream = leave(&app, &AuthRequest::confidential()).await;
+    let back = app.visit(&location(&to_upstream)).await;
+    let callback = format!("{}&code=another", location(&back));
+    let answer = app.visit(&callback).await;
+    refused(
+        &app,
+        answer,
+        (StatusCode::BAD_REQUEST, UNTRUSTED, "repeated_parameter"),
+        before,
+    )
+    .await;
+    assert!(mock.token_requests().is_empty(), "no code was exchanged");
+}
+
+#[tokio::test]
+async fn a_mapped_group_cannot_be_deleted_and_wrong_passwords_do_not_lock_out_the_upstream() {
+    let mock = MockUpstream::start(Mode::Oidc).await;
+    let mut app = gatehouse_for(&mock, "[upstreams.group_map]\n\"engineering\" = \"eng\"\n").await;
+    let token = app.admin_token().await;
+    let refused = app
+        .api
+        .delete(app.url("/admin/api/v1/groups/eng"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("upstream mock (group map)"));
+    assert_eq!(
+        round_trip(&app, &AuthRequest::confidential())
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    // Someone guesses at ada's (non-existent) password, over and over.
+    for _ in 0..8 {
+        let guess = app
+            .post_password(&new_browser(), "/login", ("ada", "a wrong guess"), None)
+            .await;
+        assert_ne!(guess.status(), StatusCode::SEE_OTHER);
+    }
+    let locked = app
+        .post_password(&new_browser(), "/login", ("ada", "another guess"), None)
+        .await;
+    assert_eq!(
+        locked.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the account is throttled"
+    );
+    // Ada still signs in through her provider, from a new browser.
+    app.browser = new_browser();
+    assert_eq!(
+        round_trip(&app, &AuthRequest::confidential())
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
 }

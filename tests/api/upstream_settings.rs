@@ -162,6 +162,11 @@ async fn bad_upstream_settings_stop_the_seed_with_a_reason_and_store_nothing() {
             "not a claim name",
         ),
         ("jit = true", "jit = true\nsurprise = 1", "surprise"),
+        (
+            "username = \"preferred_username\"",
+            "subject = \"email\"",
+            "can change or pass to someone else",
+        ),
     ];
     for (from, to, expected) in cases {
         let seed = seed_with(&UPSTREAM_SEED.replacen(from, to, 1));

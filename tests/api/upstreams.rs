@@ -94,7 +94,10 @@ async fn a_first_sign_in_creates_a_local_account_with_its_own_subject() {
         .unwrap();
     assert_eq!(created.username, "alice-2");
     assert_eq!(created.email.as_deref(), Some("alice@example.com"));
-    assert!(created.email_verified, "the upstream vouched for it");
+    // The upstream vouched for the address, but the local alice holds it
+    // verified: the new account gets it unverified, so no client takes the
+    // two for one person.
+    assert!(!created.email_verified);
     assert_eq!(created.name.as_deref(), Some("Alice Example"));
     assert!(created.password_hash.is_empty(), "no password of its own");
     let links = f
@@ -573,6 +576,7 @@ async fn an_account_made_through_an_upstream_sets_its_first_password_then_may_un
     };
     // From a sign-in more than ten minutes old: sign in again first.
     d.clock.advance(601);
+    f.upstream.clock.advance(601);
     let stale = set(hidden_field(&page, "csrf").unwrap()).await.unwrap();
     assert_eq!(stale.status(), StatusCode::BAD_REQUEST);
     assert!(stale.text().await.unwrap().contains("sign in again first"));
@@ -609,4 +613,126 @@ async fn an_account_made_through_an_upstream_sets_its_first_password_then_may_un
         page.contains("Unlink Corp SSO"),
         "no longer the only way in: {page}"
     );
+}
+
+#[tokio::test]
+async fn the_last_passkey_of_an_account_without_a_password_stays() {
+    let f = federation(|_| {}).await;
+    let tokens = tokens_through_upstream(&f, "alice", ALICE_PASSWORD).await;
+    let sub = claims_of(tokens["id_token"].as_str().unwrap())["sub"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let d = &f.downstream;
+    let mut key = d.authenticator();
+    d.register_passkey(&d.browser, &mut key, "Laptop").await;
+    // The passkey is a way in: the upstream may be unlinked now.
+    let csrf = d.csrf_of(&d.browser, "/account").await;
+    let unlinked = d
+        .browser
+        .post(d.url("/account/upstreams/unlink"))
+        .form(&[("csrf", csrf.as_str()), ("upstream", "corp")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unlinked.status(), StatusCode::SEE_OTHER);
+    // But the passkey, now the only way in, stays.
+    let passkey = d.passkeys_of("alice-2").await.remove(0);
+    let csrf = d.csrf_of(&d.browser, "/account").await;
+    let refused = d
+        .browser
+        .post(d.url("/account/passkeys/remove"))
+        .form(&[("csrf", csrf.as_str()), ("id", passkey.id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("the only way you can sign in"));
+    assert_eq!(d.passkeys_of("alice-2").await.len(), 1);
+    assert!(d
+        .provider
+        .store
+        .upstream_links_of(&sub)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn an_admin_account_is_never_linked_by_its_address() {
+    let f = federation(|s| s.link_by_verified_email = true).await;
+    let d = &f.downstream;
+    let alice = d
+        .provider
+        .store
+        .user_by_username("alice")
+        .await
+        .unwrap()
+        .unwrap();
+    let admin = gatehouse::model::NewUser {
+        username: alice.username.clone(),
+        email: alice.email.clone(),
+        email_verified: true,
+        name: alice.name.clone(),
+        is_admin: true,
+        ..Default::default()
+    };
+    d.provider
+        .store
+        .update_user(&alice.id, &admin, 1)
+        .await
+        .unwrap();
+    let tokens = tokens_through_upstream(&f, "alice", ALICE_PASSWORD).await;
+    let claims = claims_of(tokens["id_token"].as_str().unwrap());
+    assert_ne!(
+        claims["sub"],
+        alice.id.as_str(),
+        "a new account, not the admin"
+    );
+    assert!(d
+        .provider
+        .store
+        .upstream_links_of(&alice.id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn an_upstream_with_linked_accounts_keeps_its_issuer() {
+    let f = federation(|_| {}).await;
+    let d = &f.downstream;
+    let token = d.admin_token().await;
+    let change = |issuer: &str| {
+        d.api
+            .put(d.url("/admin/api/v1/upstreams/corp"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "id": "corp", "kind": "oidc", "name": "Corp SSO",
+                "issuer": issuer, "client_id": "downstream",
+            }))
+            .send()
+    };
+    // Nobody linked yet: it may point elsewhere (and back).
+    assert_eq!(
+        change("https://elsewhere.example.com")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        change(&f.upstream.address).await.unwrap().status(),
+        StatusCode::OK
+    );
+    tokens_through_upstream(&f, "alice", ALICE_PASSWORD).await;
+    let refused = change("https://elsewhere.example.com").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert!(refused.text().await.unwrap().contains("linked account"));
+    let stored = d.provider.store.upstream("corp").await.unwrap().unwrap();
+    assert_eq!(stored.issuer.as_deref(), Some(f.upstream.address.as_str()));
 }

@@ -115,13 +115,12 @@ pub async fn callback(
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let (query, visitor, browser) = arriving(&req, &provider);
-    let param = |name: &str| query.get(name).ok().flatten();
     let arrival = method::arrive(
         &provider,
         &visitor,
         (&path, Way::Callback),
         browser.as_deref(),
-        param,
+        |name: &str| query.get(name),
     )
     .await;
     let arrival = match arrival {
@@ -174,13 +173,12 @@ pub async fn signed_out(
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
     let (query, visitor, browser) = arriving(&req, &provider);
-    let param = |name: &str| query.get(name).ok().flatten();
     let arrival = method::arrive(
         &provider,
         &visitor,
         (&path, Way::SignedOut),
         browser.as_deref(),
-        param,
+        |name: &str| query.get(name),
     )
     .await;
     match arrival {

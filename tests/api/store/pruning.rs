@@ -157,6 +157,8 @@ async fn expiring_rows(store: &Store, end: i64, user_id: &str, client_id: &str) 
         then_page: None,
         nonce: "nonce".into(),
         code_verifier: "verifier".into(),
+        auth_after: None,
+        auth_time_required: false,
         expires_at: end,
     };
     store.create_upstream_trip(&hash(), &trip).await.unwrap();

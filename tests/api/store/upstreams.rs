@@ -7,6 +7,7 @@
 use super::*;
 use gatehouse::admin::upstreams::{checked, UpstreamSettings};
 use gatehouse::model::{Federation, TripPurpose, UpstreamLink, UpstreamRecord, UpstreamTrip};
+use gatehouse::store::Unlinked;
 
 fn upstream(id: &str) -> UpstreamRecord {
     let settings = UpstreamSettings {
@@ -42,6 +43,8 @@ fn trip(upstream_id: &str, user_id: Option<&str>, expires_at: i64) -> UpstreamTr
         then_page: Some("account".into()),
         nonce: "nonce".into(),
         code_verifier: "verifier".into(),
+        auth_after: None,
+        auth_time_required: false,
         expires_at,
     }
 }
@@ -232,4 +235,72 @@ async fn a_session_and_a_challenge_remember_their_upstream() {
     let open = store.mfa_challenge(&challenge, NOW).await.unwrap().unwrap();
     assert_eq!(open.first_amr.as_deref(), Some("fed"));
     assert_eq!(open.federation, federation);
+}
+
+#[tokio::test]
+async fn unlinking_at_once_never_leaves_an_account_without_a_way_in() {
+    let (store, url) = fresh_store().await;
+    let other = replica(&url).await;
+    store.insert_upstream(&upstream("corp")).await.unwrap();
+    store.insert_upstream(&upstream("other")).await.unwrap();
+    // No password (made through an upstream), two links.
+    let mut new = new_user("dora");
+    new.password_hash = String::new();
+    let dora = store.insert_user(&new, false, NOW).await.unwrap().unwrap();
+    store
+        .insert_upstream_link(&link("corp", "a", &dora))
+        .await
+        .unwrap();
+    store
+        .insert_upstream_link(&link("other", "b", &dora))
+        .await
+        .unwrap();
+    let results = race((&store, &other), |store, i| {
+        let dora = dora.clone();
+        let id = if i % 2 == 0 { "corp" } else { "other" };
+        async move { store.unlink_unless_last(&dora, id).await.unwrap() }
+    })
+    .await;
+    assert_eq!(results.iter().filter(|r| **r == Unlinked::Done).count(), 1);
+    assert_eq!(
+        store.upstream_links_of(&dora).await.unwrap().len(),
+        1,
+        "one way in stays"
+    );
+}
+
+#[tokio::test]
+async fn a_link_to_a_disabled_upstream_is_no_way_in() {
+    let (store, _) = fresh_store().await;
+    store.insert_upstream(&upstream("corp")).await.unwrap();
+    let off = UpstreamRecord {
+        enabled: false,
+        ..upstream("off")
+    };
+    store.insert_upstream(&off).await.unwrap();
+    let mut new = new_user("dora");
+    new.password_hash = String::new();
+    let dora = store.insert_user(&new, false, NOW).await.unwrap().unwrap();
+    store
+        .insert_upstream_link(&link("corp", "a", &dora))
+        .await
+        .unwrap();
+    store
+        .insert_upstream_link(&link("off", "b", &dora))
+        .await
+        .unwrap();
+    assert_eq!(store.usable_links_of(&dora).await.unwrap(), 1);
+    assert_eq!(
+        store.unlink_unless_last(&dora, "corp").await.unwrap(),
+        Unlinked::LastWay
+    );
+    assert_eq!(
+        store.unlink_unless_last(&dora, "off").await.unwrap(),
+        Unlinked::Done
+    );
+    assert_eq!(
+        store.unlink_unless_last(&dora, "off").await.unwrap(),
+        Unlinked::NotLinked
+    );
+    assert_eq!(store.links_to_upstream("corp").await.unwrap(), 1);
 }
