@@ -148,6 +148,9 @@ pub struct UpstreamView {
     pub group_map: BTreeMap<String, String>,
     /// The redirect URI to register at the upstream.
     pub redirect_uri: String,
+    /// The post-logout redirect URI to register there, for signing out
+    /// there too.
+    pub signed_out_uri: String,
     /// When it was added.
     pub created_at: i64,
     /// When it last changed.
@@ -191,6 +194,7 @@ pub fn view(issuer: &str, upstream: &UpstreamRecord) -> UpstreamView {
         claims: upstream.claims.clone(),
         group_map: upstream.group_map.clone(),
         redirect_uri: redirect_uri(issuer, &upstream.id),
+        signed_out_uri: format!("{issuer}/upstream/{}/signed-out", upstream.id),
         created_at: upstream.created_at,
         updated_at: upstream.updated_at,
     }
