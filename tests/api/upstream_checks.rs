@@ -47,16 +47,6 @@ async fn round_trip(app: &TestApp, request: &AuthRequest) -> Response {
     app.visit(&location(&back)).await
 }
 
-async fn users(app: &TestApp) -> usize {
-    app.provider
-        .store
-        .list_users(None, 1000, 0)
-        .await
-        .unwrap()
-        .0
-        .len()
-}
-
 async fn last_failure(app: &TestApp) -> String {
     let events = app.audit_events("upstream.failure", None).await;
     events.first().map(|e| e.detail.clone()).unwrap_or_default()
@@ -79,7 +69,7 @@ async fn refused(
         detail.contains(&format!("reason={reason}")),
         "{reason}: {detail}"
     );
-    assert_eq!(users(app).await, before, "{reason}: nothing created");
+    assert_eq!(app.user_count().await, before, "{reason}: nothing created");
 }
 
 /// One way to break the fake upstream.
@@ -91,7 +81,7 @@ const UNTRUSTED: &str = "could not be trusted, so nothing was done";
 async fn every_defect_of_the_id_token_is_refused_and_creates_nothing() {
     let mock = MockUpstream::start(Mode::Oidc).await;
     let app = gatehouse_for(&mock, "").await;
-    let before = users(&app).await;
+    let before = app.user_count().await;
     let cases: [(&str, Breaks); 9] = [
         ("wrong_issuer", |k| k.wrong_iss = true),
         ("wrong_audience", |k| k.wrong_aud = true),
@@ -128,14 +118,14 @@ async fn every_defect_of_the_id_token_is_refused_and_creates_nothing() {
     mock.set(|k| *k = Knobs::default());
     let answer = round_trip(&app, &AuthRequest::confidential()).await;
     assert_eq!(answer.status(), StatusCode::SEE_OTHER);
-    assert_eq!(users(&app).await, before + 1);
+    assert_eq!(app.user_count().await, before + 1);
 }
 
 #[tokio::test]
 async fn broken_keys_and_a_userinfo_about_someone_else_are_refused() {
     let mock = MockUpstream::start(Mode::Oidc).await;
     let app = gatehouse_for(&mock, "").await;
-    let before = users(&app).await;
+    let before = app.user_count().await;
     mock.set(|k| k.broken_jwks = true);
     let answer = round_trip(&app, &AuthRequest::confidential()).await;
     refused(
@@ -163,7 +153,7 @@ async fn broken_keys_and_a_userinfo_about_someone_else_are_refused() {
 async fn error_answers_are_pages() {
     let mock = MockUpstream::start(Mode::Oidc).await;
     let app = gatehouse_for(&mock, "").await;
-    let before = users(&app).await;
+    let before = app.user_count().await;
     mock.set(|k| k.authorize_error = Some("access_denied".into()));
     let answer = round_trip(&app, &AuthRequest::confidential()).await;
     refused(
@@ -199,7 +189,7 @@ async fn error_answers_are_pages() {
 async fn rfc_9207_iss_must_name_the_upstream_and_be_there_when_promised() {
     let mock = MockUpstream::start(Mode::Oidc).await;
     let app = gatehouse_for(&mock, "").await;
-    let before = users(&app).await;
+    let before = app.user_count().await;
     // A mix-up: the answer says another provider sent it.
     mock.set(|k| k.iss_param = Some("https://other-idp.example".into()));
     let answer = round_trip(&app, &AuthRequest::confidential()).await;
@@ -214,7 +204,7 @@ async fn rfc_9207_iss_must_name_the_upstream_and_be_there_when_promised() {
     let mock = MockUpstream::start(Mode::Oidc).await;
     mock.set(|k| k.advertise_iss_parameter = true);
     let app = gatehouse_for(&mock, "").await;
-    let before = users(&app).await;
+    let before = app.user_count().await;
     let answer = round_trip(&app, &AuthRequest::confidential()).await;
     refused(
         &app,
@@ -235,7 +225,7 @@ async fn discovery_that_names_another_issuer_is_refused_before_leaving() {
     let mock = MockUpstream::start(Mode::Oidc).await;
     mock.set(|k| k.metadata_issuer = Some("https://impostor.example".into()));
     let app = gatehouse_for(&mock, "").await;
-    let before = users(&app).await;
+    let before = app.user_count().await;
     let to_login = app.authorize(&AuthRequest::confidential()).await;
     let page = app.follow(&to_login).await.text().await.unwrap();
     let csrf = hidden_field(&page, "csrf").unwrap();
@@ -264,7 +254,7 @@ async fn discovery_that_names_another_issuer_is_refused_before_leaving() {
 async fn an_upstream_that_is_not_there_is_a_page() {
     let mock = MockUpstream::start(Mode::Oidc).await;
     let app = gatehouse_for(&mock, "").await;
-    let before = users(&app).await;
+    let before = app.user_count().await;
     drop(mock);
     let to_login = app.authorize(&AuthRequest::confidential()).await;
     let page = app.follow(&to_login).await.text().await.unwrap();
@@ -293,7 +283,7 @@ async fn an_upstream_that_is_not_there_is_a_page() {
 async fn a_hanging_upstream_costs_one_sign_in_not_the_server() {
     let mock = MockUpstream::start(Mode::Oidc).await;
     let app = gatehouse_for(&mock, "").await;
-    let before = users(&app).await;
+    let before = app.user_count().await;
     mock.set(|k| k.hang = Some("/token"));
     let to_upstream = leave(&app, &AuthRequest::confidential()).await;
     let back = app.visit(&location(&to_upstream)).await;
@@ -511,7 +501,7 @@ async fn signing_out_goes_through_the_upstreams_end_session_endpoint() {
 async fn a_fresh_sign_in_asked_for_must_be_fresh_at_the_upstream() {
     let mock = MockUpstream::start(Mode::Oidc).await;
     let app = gatehouse_for(&mock, "").await;
-    let before = users(&app).await;
+    let before = app.user_count().await;
     // The upstream reuses a sign-in from an hour ago.
     let an_hour_ago = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -554,7 +544,7 @@ async fn a_fresh_sign_in_asked_for_must_be_fresh_at_the_upstream() {
 async fn an_answer_that_repeats_a_parameter_is_not_read() {
     let mock = MockUpstream::start(Mode::Oidc).await;
     let app = gatehouse_for(&mock, "").await;
-    let before = users(&app).await;
+    let before = app.user_count().await;
     let to_upstream = leave(&app, &AuthRequest::confidential()).await;
     let back = app.visit(&location(&to_upstream)).await;
     let callback = format!("{}&code=another", location(&back));

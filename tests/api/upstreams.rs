@@ -47,16 +47,6 @@ async fn tokens_through_upstream(f: &Federation, username: &str, password: &str)
     finish_at_client(&f.downstream, &request, back).await
 }
 
-async fn user_count(app: &TestApp) -> usize {
-    app.provider
-        .store
-        .list_users(None, 1000, 0)
-        .await
-        .unwrap()
-        .0
-        .len()
-}
-
 #[tokio::test]
 async fn a_first_sign_in_creates_a_local_account_with_its_own_subject() {
     let f = federation(|_| {}).await;
@@ -115,7 +105,7 @@ async fn a_first_sign_in_creates_a_local_account_with_its_own_subject() {
 async fn the_next_sign_in_uses_the_link() {
     let f = federation(|_| {}).await;
     let first = tokens_through_upstream(&f, "alice", ALICE_PASSWORD).await;
-    let users = user_count(&f.downstream).await;
+    let users = f.downstream.user_count().await;
     // A new browser: signed out of both.
     let mut f = f;
     let browser = new_browser();
@@ -124,13 +114,13 @@ async fn the_next_sign_in_uses_the_link() {
     let second = tokens_through_upstream(&f, "alice", ALICE_PASSWORD).await;
     let sub = |t: &Value| claims_of(t["id_token"].as_str().unwrap())["sub"].clone();
     assert_eq!(sub(&first), sub(&second));
-    assert_eq!(user_count(&f.downstream).await, users, "no second account");
+    assert_eq!(f.downstream.user_count().await, users, "no second account");
 }
 
 #[tokio::test]
 async fn without_just_in_time_accounts_an_unlinked_person_is_refused() {
     let f = federation(|s| s.jit = Some(false)).await;
-    let users = user_count(&f.downstream).await;
+    let users = f.downstream.user_count().await;
     let to_login = f.downstream.authorize(&AuthRequest::confidential()).await;
     let back = f.sign_in_upstream(&to_login, "alice", ALICE_PASSWORD).await;
     assert_eq!(back.status(), StatusCode::FORBIDDEN);
@@ -144,7 +134,7 @@ async fn without_just_in_time_accounts_an_unlinked_person_is_refused() {
         page.contains("login?request="),
         "to the same request: {page}"
     );
-    assert_eq!(user_count(&f.downstream).await, users, "nothing created");
+    assert_eq!(f.downstream.user_count().await, users, "nothing created");
     let events = f.downstream.audit_events("upstream.failure", None).await;
     assert_eq!(events.len(), 1);
     assert!(
@@ -302,14 +292,9 @@ async fn linking_on_the_account_page_then_signing_in_through_the_link() {
         .post_password(&d.browser, "/login", ("alice", ALICE_PASSWORD), None)
         .await;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-    let csrf = d.csrf_of(&d.browser, "/account").await;
     let to_upstream = d
-        .browser
-        .post(d.url("/account/upstreams/link"))
-        .form(&[("csrf", csrf.as_str()), ("upstream", "corp")])
-        .send()
-        .await
-        .unwrap();
+        .account_form("/account/upstreams/link", &[("upstream", "corp")])
+        .await;
     assert_eq!(to_upstream.status(), StatusCode::SEE_OTHER);
     let back = f.through_upstream(&to_upstream, "bob", BOB_PASSWORD).await;
     let status = back.status();
@@ -335,14 +320,9 @@ async fn linking_on_the_account_page_then_signing_in_through_the_link() {
     assert_eq!(claims["sub"], local_alice.id.as_str());
     // She has a password too, so she may unlink it.
     let d = &f.downstream;
-    let csrf = d.csrf_of(&d.browser, "/account").await;
     let unlinked = d
-        .browser
-        .post(d.url("/account/upstreams/unlink"))
-        .form(&[("csrf", csrf.as_str()), ("upstream", "corp")])
-        .send()
-        .await
-        .unwrap();
+        .account_form("/account/upstreams/unlink", &[("upstream", "corp")])
+        .await;
     assert_eq!(unlinked.status(), StatusCode::SEE_OTHER);
     assert!(location(&unlinked).contains("done=upstream-unlinked"));
     assert!(d
@@ -358,10 +338,7 @@ async fn linking_on_the_account_page_then_signing_in_through_the_link() {
 async fn the_last_way_to_sign_in_cannot_be_unlinked() {
     let f = federation(|_| {}).await;
     let tokens = tokens_through_upstream(&f, "alice", ALICE_PASSWORD).await;
-    let sub = claims_of(tokens["id_token"].as_str().unwrap())["sub"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sub = id_token_sub(&tokens);
     let d = &f.downstream;
     let page = d.get("/account").await.text().await.unwrap();
     assert!(page.contains("Your only way to sign in"), "{page}");
@@ -390,7 +367,7 @@ async fn the_last_way_to_sign_in_cannot_be_unlinked() {
 #[tokio::test]
 async fn a_way_back_that_is_not_this_browsers_is_refused_and_changes_nothing() {
     let f = federation(|_| {}).await;
-    let users = user_count(&f.downstream).await;
+    let users = f.downstream.user_count().await;
     let to_login = f.downstream.authorize(&AuthRequest::confidential()).await;
     let to_upstream = f.downstream.press_upstream(&to_login, "corp").await;
     let at_upstream = f.upstream.visit(&location(&to_upstream)).await;
@@ -418,7 +395,7 @@ async fn a_way_back_that_is_not_this_browsers_is_refused_and_changes_nothing() {
         .get("/upstream/corp/callback?code=x&state=made-up")
         .await;
     assert_eq!(made_up.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(user_count(&f.downstream).await, users, "nothing created");
+    assert_eq!(f.downstream.user_count().await, users, "nothing created");
 }
 
 #[tokio::test]
@@ -552,10 +529,7 @@ async fn linking_needs_a_recent_sign_in() {
 async fn an_account_made_through_an_upstream_sets_its_first_password_then_may_unlink() {
     let f = federation(|_| {}).await;
     let tokens = tokens_through_upstream(&f, "alice", ALICE_PASSWORD).await;
-    let sub = claims_of(tokens["id_token"].as_str().unwrap())["sub"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sub = id_token_sub(&tokens);
     let d = &f.downstream;
     let page = d.get("/account").await.text().await.unwrap();
     assert!(page.contains("Your account has no password"), "{page}");
@@ -619,33 +593,20 @@ async fn an_account_made_through_an_upstream_sets_its_first_password_then_may_un
 async fn the_last_passkey_of_an_account_without_a_password_stays() {
     let f = federation(|_| {}).await;
     let tokens = tokens_through_upstream(&f, "alice", ALICE_PASSWORD).await;
-    let sub = claims_of(tokens["id_token"].as_str().unwrap())["sub"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sub = id_token_sub(&tokens);
     let d = &f.downstream;
     let mut key = d.authenticator();
     d.register_passkey(&d.browser, &mut key, "Laptop").await;
     // The passkey is a way in: the upstream may be unlinked now.
-    let csrf = d.csrf_of(&d.browser, "/account").await;
     let unlinked = d
-        .browser
-        .post(d.url("/account/upstreams/unlink"))
-        .form(&[("csrf", csrf.as_str()), ("upstream", "corp")])
-        .send()
-        .await
-        .unwrap();
+        .account_form("/account/upstreams/unlink", &[("upstream", "corp")])
+        .await;
     assert_eq!(unlinked.status(), StatusCode::SEE_OTHER);
     // But the passkey, now the only way in, stays.
     let passkey = d.passkeys_of("alice-2").await.remove(0);
-    let csrf = d.csrf_of(&d.browser, "/account").await;
     let refused = d
-        .browser
-        .post(d.url("/account/passkeys/remove"))
-        .form(&[("csrf", csrf.as_str()), ("id", passkey.id.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .account_form("/account/passkeys/remove", &[("id", passkey.id.as_str())])
+        .await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert!(refused
         .text()

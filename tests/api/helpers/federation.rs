@@ -110,6 +110,27 @@ impl TestApp {
     pub async fn visit(&self, url: &str) -> Response {
         self.browser.get(url).send().await.unwrap()
     }
+
+    /// How many users there are.
+    pub async fn user_count(&self) -> usize {
+        let (users, _) = self.provider.store.list_users(None, 1000, 0).await.unwrap();
+        users.len()
+    }
+}
+
+/// The `sub` of the ID token in a token answer (read, not verified: the
+/// tests that verify it do so with the issuer's keys).
+pub fn id_token_sub(tokens: &serde_json::Value) -> String {
+    let payload = tokens["id_token"]
+        .as_str()
+        .and_then(|t| t.split('.').nth(1))
+        .expect("an ID token");
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+            .unwrap(),
+    )
+    .unwrap();
+    claims["sub"].as_str().expect("a subject").to_string()
 }
 
 impl Federation {
