@@ -101,6 +101,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/admin_upstream.html"),
     ),
     (
+        "admin_upstream_endpoints.html",
+        include_str!("../../templates/admin_upstream_endpoints.html"),
+    ),
+    (
+        "admin_upstream_policy.html",
+        include_str!("../../templates/admin_upstream_policy.html"),
+    ),
+    (
         "admin_keys.html",
         include_str!("../../templates/admin_keys.html"),
     ),

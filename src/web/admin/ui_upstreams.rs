@@ -45,7 +45,7 @@ async fn list_page(
         json!({
             "upstreams": all.iter().map(|u| upstreams::view(issuer, u)).collect::<Vec<_>>(),
             "callback_example": upstreams::redirect_uri(issuer, "ID"),
-            "typed": typed,
+            "form": typed,
             "notice": notice,
             "problem": problem,
         }),
