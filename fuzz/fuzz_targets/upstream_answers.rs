@@ -33,9 +33,11 @@ fuzz_target!(|data: &[u8]| {
             client_id: "gatehouse",
             nonce: "n-0123456789",
             now: 1_700_000_000,
+            auth_after: Some((1_699_999_000, true)),
         };
         if check_claims(claims, Some(ISSUER), &expected).is_ok() {
             assert_eq!(claims["nonce"], "n-0123456789");
+            assert!(claims["auth_time"].is_i64(), "a fresh sign-in asked for shows its time");
         }
         let mapping = ClaimMapping {
             username: "user.login".into(),
