@@ -21,7 +21,7 @@ use crate::model::{
     limits, CeremonyPurpose, PasskeyRecord, SessionRecord, StoredPasskey, UserRecord,
 };
 use crate::state::Provider;
-use crate::store::{NewPasskey, Store, StoreError};
+use crate::store::{NewPasskey, Store, StoreError, Unlinked, WayIn};
 use serde_json::Value;
 use webauthn_rs::prelude::{Passkey, PasskeyRegistration, RegisterPublicKeyCredential, Uuid};
 
@@ -246,13 +246,31 @@ pub async fn remove_own(
     if provider.now() - session.auth_time > REAUTH_WINDOW {
         return Ok(Err(Problem::SignInAgain));
     }
+    let Some(record) = provider
+        .store
+        .passkeys_of(&user.id)
+        .await?
+        .into_iter()
+        .map(|p| p.record)
+        .find(|p| p.id == id)
+    else {
+        return Ok(Err(Problem::NotFound));
+    };
     // The last way to sign in stays (an account made through an upstream
-    // may have a passkey and nothing else once unlinked).
-    let ways = super::upstream_accounts::ways_to_sign_in(provider, user).await?;
-    if ways <= 1 && user.passkeys >= 1 {
-        return Ok(Err(Problem::LastWay));
+    // may have a passkey and nothing else once unlinked): counted and
+    // removed in one transaction.
+    match provider
+        .store
+        .remove_way_unless_last(&user.id, WayIn::Passkey(id))
+        .await?
+    {
+        Unlinked::Done => {}
+        Unlinked::NotLinked => return Ok(Err(Problem::NotFound)),
+        Unlinked::LastWay => return Ok(Err(Problem::LastWay)),
     }
-    remove(provider, user, Actor::user(user), Some(ip), id).await
+    let held = (&provider.audit, provider.now());
+    record_removal(held, user, Actor::user(user), Some(ip), &record).await;
+    Ok(Ok(record))
 }
 
 /// Renames one of `user`'s passkeys.
@@ -303,16 +321,27 @@ pub async fn remove_in(
     let Some(removed) = store.remove_passkey(&owner.id, id).await? else {
         return Ok(Err(Problem::NotFound));
     };
-    tracing::info!(user_id = %owner.id, passkey = %id, "passkey removed");
+    record_removal((audit, now), owner, actor, ip, &removed).await;
+    Ok(Ok(removed))
+}
+
+/// Logs and audits a removed passkey.
+async fn record_removal(
+    (audit, now): (&AuditLog, i64),
+    owner: &UserRecord,
+    actor: Actor,
+    ip: Option<&str>,
+    removed: &PasskeyRecord,
+) {
+    tracing::info!(user_id = %owner.id, passkey = %removed.id, "passkey removed");
     let mut event = Event::new("passkey.removed", actor)
         .user(&owner.id, &owner.username)
-        .detail("passkey", id)
+        .detail("passkey", removed.id.clone())
         .detail("name", removed.name.clone());
     if let Some(ip) = ip {
         event = event.ip(ip);
     }
     audit.record(now, event).await;
-    Ok(Ok(removed))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::AccountError;
 use crate::audit_log::Event;
 use crate::model::{NewUser, UpstreamLink, UpstreamRecord, UserRecord};
 use crate::state::Provider;
-use crate::store::Store;
+use crate::store::{Store, Unlinked};
 use crate::upstream_client::identity::Identity;
 use std::collections::BTreeSet;
 
@@ -160,18 +160,14 @@ pub async fn unlink(
     upstream_id: &str,
     ip: &str,
 ) -> Result<Result<(), UnlinkProblem>, AccountError> {
-    let store = &provider.store;
-    let links = store.upstream_links_of(&user.id).await?;
-    if !links.iter().any(|l| l.upstream_id == upstream_id) {
-        return Ok(Err(UnlinkProblem::NotLinked));
-    }
-    let other_ways =
-        usize::from(has_password(user)) + usize::from(user.passkeys > 0) + links.len() - 1;
-    if other_ways == 0 {
-        return Ok(Err(UnlinkProblem::LastWay));
-    }
-    if !store.delete_upstream_link(&user.id, upstream_id).await? {
-        return Ok(Err(UnlinkProblem::NotLinked));
+    match provider
+        .store
+        .unlink_unless_last(&user.id, upstream_id)
+        .await?
+    {
+        Unlinked::Done => {}
+        Unlinked::NotLinked => return Ok(Err(UnlinkProblem::NotLinked)),
+        Unlinked::LastWay => return Ok(Err(UnlinkProblem::LastWay)),
     }
     let event = Event::by_user("upstream.unlinked", user)
         .detail("upstream", upstream_id.to_string())

@@ -163,6 +163,10 @@ pub use crate::model::upstream_redirect_uri as redirect_uri;
 /// never the key an upstream account is linked by.
 const CHANGEABLE_CLAIMS: &[&str] = &[
     "email",
+    "mail",
+    "email_address",
+    "emailaddress",
+    "samaccountname",
     "preferred_username",
     "upn",
     "unique_name",
@@ -350,7 +354,8 @@ pub fn checked(
         UpstreamKind::Oauth2 => ("id", "login"),
     };
     if let Some(subject) = given.subject.as_deref().map(str::trim) {
-        if CHANGEABLE_CLAIMS.contains(&subject) {
+        let last = subject.rsplit(['.', '/', ':']).next().unwrap_or(subject);
+        if CHANGEABLE_CLAIMS.contains(&last.to_ascii_lowercase().as_str()) {
             return Err(invalid(
                 id,
                 format!("claims.subject {subject:?} can change or pass to someone else; use the upstream's stable id (sub, oid, id)."),
@@ -434,14 +439,14 @@ pub async fn check_same_accounts(
     before: &UpstreamRecord,
     after: &UpstreamRecord,
 ) -> Result<(), AdminError> {
+    // The client id too: a provider may give each client its own
+    // subjects (Entra's `sub` is pairwise).
     let identity = |u: &UpstreamRecord| {
         (
             u.kind,
             u.issuer.clone(),
-            match u.kind {
-                UpstreamKind::Oauth2 => u.userinfo_endpoint.clone(),
-                UpstreamKind::Oidc => None,
-            },
+            u.userinfo_endpoint.clone(),
+            u.client_id.clone(),
             u.claims.subject.clone(),
         )
     };
@@ -451,7 +456,7 @@ pub async fn check_same_accounts(
     let linked = store.links_to_upstream(&before.id).await?;
     if linked > 0 {
         return Err(AdminError::Conflict(format!(
-            "Upstream {:?} has {linked} linked account(s): its kind, issuer, userinfo endpoint and subject claim cannot change. Add another upstream instead.",
+            "Upstream {:?} has {linked} linked account(s): its kind, issuer, userinfo endpoint, client id and subject claim cannot change. Add another upstream instead.",
             before.id
         )));
     }
@@ -575,7 +580,15 @@ mod tests {
 
     #[test]
     fn a_changeable_claim_is_never_the_subject() {
-        for claim in ["email", "preferred_username", "upn", "login"] {
+        for claim in [
+            "email",
+            "preferred_username",
+            "upn",
+            "login",
+            "Email",
+            "user.email",
+            "mail",
+        ] {
             let mut s = settings("https://idp.example.com");
             s.claims = Some(ClaimSettings {
                 subject: Some(claim.into()),

@@ -227,7 +227,10 @@ pub async fn depart(
         nonce: random_token(),
         code_verifier: random_token(),
         auth_after,
-        auth_time_required: oidc && max_age.is_some(),
+        // `prompt=login` goes with `max_age=0` (Core §3.1.2.1), so an
+        // upstream that ignored the prompt cannot pass for a fresh sign-in
+        // without its `auth_time`.
+        auth_time_required: oidc && (prompt_login || max_age.is_some()),
         expires_at: now + TRIP_TTL,
     };
     let mut url = url::Url::parse(&endpoints.authorization)
@@ -254,8 +257,14 @@ pub async fn depart(
             if prompt_login {
                 query.append_pair("prompt", "login");
             }
-            if let Some(age) = max_age {
-                query.append_pair("max_age", &age.to_string());
+            match (max_age, prompt_login) {
+                (Some(age), false) => {
+                    query.append_pair("max_age", &age.to_string());
+                }
+                (_, true) => {
+                    query.append_pair("max_age", "0");
+                }
+                (None, false) => {}
             }
         }
     }

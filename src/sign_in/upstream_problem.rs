@@ -103,6 +103,9 @@ impl Problem {
             Problem::Upstream(UpstreamError::Unreachable(_)) => format!(
                 "{name} could not be reached. Try again in a moment, or sign in another way."
             ),
+            Problem::Upstream(UpstreamError::IdToken("stale_authentication" | "no_auth_time")) => format!(
+                "This needs you to sign in at {name} again, and {name} did not confirm that you did. Sign out at {name}, then try again."
+            ),
             Problem::Upstream(UpstreamError::Refused { error, .. }) => format!(
                 "{name} refused to complete the sign-in ({error}). Try again, or sign in another way."
             ),

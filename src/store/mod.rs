@@ -24,7 +24,7 @@ mod signing_keys;
 mod throttle;
 mod upstreams;
 
-pub use upstreams::Unlinked;
+pub use upstreams::{Unlinked, WayIn};
 mod user_changes;
 mod users;
 

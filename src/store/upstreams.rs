@@ -95,15 +95,24 @@ async fn write_upstream(
     Ok(done.rows_affected())
 }
 
-/// How [`Store::unlink_unless_last`] went.
+/// How [`Store::remove_way_unless_last`] went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unlinked {
-    /// The link is gone.
+    /// It is gone.
     Done,
-    /// There was no such link.
+    /// There was no such link or passkey.
     NotLinked,
     /// It was the last way to sign in: kept.
     LastWay,
+}
+
+/// A way to sign in that a user may remove.
+#[derive(Debug, Clone, Copy)]
+pub enum WayIn<'a> {
+    /// The link to this upstream.
+    Link(&'a str),
+    /// The passkey with this id.
+    Passkey(&'a str),
 }
 
 impl Store {
@@ -270,45 +279,90 @@ impl Store {
     }
 
     /// Removes a user's link to an upstream unless it is their last way to
-    /// sign in (no password, no passkey, no other link to an enabled
-    /// upstream). The user's row is locked first (a no-op UPDATE), so that
-    /// two removals at once cannot each count on the other's link.
+    /// sign in (see [`Store::remove_way_unless_last`]).
     pub async fn unlink_unless_last(
         &self,
         user_id: &str,
         upstream_id: &str,
+    ) -> Result<Unlinked, StoreError> {
+        self.remove_way_unless_last(user_id, WayIn::Link(upstream_id))
+            .await
+    }
+
+    /// Removes one of a user's ways to sign in (a link, a passkey) unless
+    /// none would be left: a password, a passkey, a link to an enabled
+    /// upstream. The user's row is locked first (a no-op UPDATE, which
+    /// Postgres holds to the end of the transaction and SQLite takes as
+    /// its write lock), so that two removals at once cannot each count on
+    /// what the other removes.
+    pub async fn remove_way_unless_last(
+        &self,
+        user_id: &str,
+        way: WayIn<'_>,
     ) -> Result<Unlinked, StoreError> {
         let mut tx = self.writer.begin().await?;
         sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        let (this, delete) = match way {
+            WayIn::Link(_) => (
+                "SELECT COUNT(*) AS n FROM upstream_links WHERE user_id = $1 AND upstream_id = $2",
+                "DELETE FROM upstream_links WHERE user_id = $1 AND upstream_id = $2",
+            ),
+            WayIn::Passkey(_) => (
+                "SELECT COUNT(*) AS n FROM passkeys WHERE user_id = $1 AND id = $2",
+                "DELETE FROM passkeys WHERE user_id = $1 AND id = $2",
+            ),
+        };
+        let target = match way {
+            WayIn::Link(id) | WayIn::Passkey(id) => id,
+        };
+        let found: i64 = sqlx::query(this)
+            .bind(user_id)
+            .bind(target)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+        if found == 0 {
+            return Ok(Unlinked::NotLinked);
+        }
         let row = sqlx::query(
             "SELECT
                (SELECT COUNT(*) FROM users WHERE id = $1 AND password_hash <> '') AS pwd,
                (SELECT COUNT(*) FROM passkeys WHERE user_id = $1) AS keys,
                (SELECT COUNT(*) FROM upstream_links l JOIN upstreams u ON u.id = l.upstream_id
-                 WHERE l.user_id = $1 AND u.enabled = 1 AND l.upstream_id <> $2) AS others,
-               (SELECT COUNT(*) FROM upstream_links WHERE user_id = $1 AND upstream_id = $2)
-                 AS this",
+                 WHERE l.user_id = $1 AND u.enabled = 1) AS links",
         )
         .bind(user_id)
-        .bind(upstream_id)
         .fetch_one(&mut *tx)
         .await?;
         let count = |name: &str| -> Result<i64, StoreError> { Ok(row.try_get(name)?) };
-        if count("this")? == 0 {
-            return Ok(Unlinked::NotLinked);
-        }
-        if count("pwd")? + count("keys")? + count("others")? == 0 {
+        let ways = count("pwd")? + count("keys")? + count("links")?;
+        // What goes away counts only if it was a way in (a link to a
+        // disabled upstream is none).
+        let counted: i64 = match way {
+            WayIn::Passkey(_) => 1,
+            WayIn::Link(id) => {
+                sqlx::query("SELECT COUNT(*) AS n FROM upstreams WHERE id = $1 AND enabled = 1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("n")?
+            }
+        };
+        if ways - counted < 1 {
             return Ok(Unlinked::LastWay);
         }
-        sqlx::query("DELETE FROM upstream_links WHERE user_id = $1 AND upstream_id = $2")
+        sqlx::query(delete)
             .bind(user_id)
-            .bind(upstream_id)
+            .bind(target)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        if matches!(way, WayIn::Passkey(_)) {
+            self.changed().await;
+        }
         Ok(Unlinked::Done)
     }
 

@@ -41,13 +41,43 @@ pub async fn endpoints(client: &UpstreamClient, issuer: &str) -> Result<Endpoint
     Ok(endpoints)
 }
 
+/// Whether `url`'s host is this machine, a private network or link-local.
+fn internal(url: &str) -> bool {
+    use std::net::IpAddr;
+    let Ok(parsed) = url::Url::parse(url) else {
+        return true;
+    };
+    let ip = match parsed.host() {
+        Some(url::Host::Domain(name)) => {
+            return name.eq_ignore_ascii_case("localhost") || name.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
+        Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
+        None => return true,
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified()
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
 /// Reads the endpoints out of `metadata`, checking it speaks for `issuer`.
 pub fn parse(issuer: &str, metadata: &Value) -> Result<Endpoints, UpstreamError> {
     let text = |name: &str| metadata.get(name).and_then(Value::as_str);
     // Plain http only for a provider on this machine: an https provider's
-    // metadata cannot point Gatehouse at loopback or plain http.
-    let fits =
-        |u: &str| acceptable_url(u) && (u.starts_with("https://") || issuer.starts_with("http://"));
+    // metadata cannot point Gatehouse at plain http, nor at this machine or
+    // a private network.
+    let fits = |u: &str| {
+        acceptable_url(u)
+            && (issuer.starts_with("http://") || (u.starts_with("https://") && !internal(u)))
+    };
     let url = |name: &str| -> Result<Option<String>, UpstreamError> {
         match text(name) {
             None => Ok(None),
@@ -122,13 +152,25 @@ mod tests {
     }
 
     #[test]
-    fn an_https_provider_cannot_point_at_loopback() {
-        let mut m = metadata("https://idp.example.com");
-        m["jwks_uri"] = json!("http://127.0.0.1:5432/keys");
-        assert!(matches!(
-            parse("https://idp.example.com", &m),
-            Err(UpstreamError::BadAnswer(_))
-        ));
+    fn an_https_provider_cannot_point_at_this_machine_or_a_private_network() {
+        for internal in [
+            "http://127.0.0.1:5432/keys",
+            "https://127.0.0.1:8443/keys",
+            "https://localhost/keys",
+            "https://10.0.0.5/keys",
+            "https://169.254.169.254/latest",
+            "https://[::1]/keys",
+        ] {
+            let mut m = metadata("https://idp.example.com");
+            m["jwks_uri"] = json!(internal);
+            assert!(
+                matches!(
+                    parse("https://idp.example.com", &m),
+                    Err(UpstreamError::BadAnswer(_))
+                ),
+                "{internal}"
+            );
+        }
     }
 
     #[test]

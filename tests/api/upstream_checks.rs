@@ -75,6 +75,9 @@ async fn refused(
 /// One way to break the fake upstream.
 type Breaks = fn(&mut Knobs);
 
+/// What the page says when a fresh sign-in at the upstream was not shown.
+const NOT_FRESH: &str = "did not confirm that you did";
+
 const UNTRUSTED: &str = "could not be trusted, so nothing was done";
 
 #[tokio::test]
@@ -317,6 +320,14 @@ async fn a_hanging_upstream_costs_one_sign_in_not_the_server() {
 async fn what_gatehouse_sends_an_openid_connect_upstream() {
     let mock = MockUpstream::start(Mode::Oidc).await;
     let app = gatehouse_for(&mock, "").await;
+    // A fresh sign-in there, as the client asks: its auth_time shows it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    mock.set(|k| {
+        k.claims.insert("auth_time".into(), now.into());
+    });
     let request = AuthRequest::confidential()
         .with("prompt", "login")
         .with("login_hint", "ada");
@@ -333,6 +344,10 @@ async fn what_gatehouse_sends_an_openid_connect_upstream() {
         format!("{}/upstream/{ID}/callback", app.address)
     );
     assert_eq!(sent["prompt"], "login", "the client's prompt=login goes on");
+    assert_eq!(
+        sent["max_age"], "0",
+        "with max_age=0, which makes auth_time required"
+    );
     assert!(
         !sent.contains_key("login_hint"),
         "a local name is not passed on"
@@ -515,7 +530,7 @@ async fn a_fresh_sign_in_asked_for_must_be_fresh_at_the_upstream() {
     refused(
         &app,
         answer,
-        (StatusCode::BAD_GATEWAY, UNTRUSTED, "stale_authentication"),
+        (StatusCode::BAD_GATEWAY, NOT_FRESH, "stale_authentication"),
         before,
     )
     .await;
@@ -527,7 +542,7 @@ async fn a_fresh_sign_in_asked_for_must_be_fresh_at_the_upstream() {
     refused(
         &app,
         answer,
-        (StatusCode::BAD_GATEWAY, UNTRUSTED, "no_auth_time"),
+        (StatusCode::BAD_GATEWAY, NOT_FRESH, "no_auth_time"),
         before,
     )
     .await;

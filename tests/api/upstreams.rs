@@ -697,3 +697,38 @@ async fn an_upstream_with_linked_accounts_keeps_its_issuer() {
     let stored = d.provider.store.upstream("corp").await.unwrap().unwrap();
     assert_eq!(stored.issuer.as_deref(), Some(f.upstream.address.as_str()));
 }
+
+#[tokio::test]
+async fn a_link_to_a_disabled_upstream_is_no_way_in_on_the_account_page() {
+    let f = federation(|_| {}).await;
+    let tokens = tokens_through_upstream(&f, "alice", ALICE_PASSWORD).await;
+    let sub = id_token_sub(&tokens);
+    let d = &f.downstream;
+    // A second link, to an upstream that is then turned off.
+    let mut off = d.provider.store.upstream("corp").await.unwrap().unwrap();
+    off.id = "old".into();
+    off.enabled = false;
+    d.provider.store.insert_upstream(&off).await.unwrap();
+    let link = gatehouse::model::UpstreamLink {
+        upstream_id: "old".into(),
+        subject: "old-subject".into(),
+        user_id: sub.clone(),
+        email: None,
+        created_at: 1,
+        last_used_at: None,
+    };
+    assert!(d.provider.store.insert_upstream_link(&link).await.unwrap());
+    // The enabled one is the only way in: refused.
+    let refused = d
+        .account_form("/account/upstreams/unlink", &[("upstream", "corp")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    // The disabled one may go.
+    let done = d
+        .account_form("/account/upstreams/unlink", &[("upstream", "old")])
+        .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let left = d.provider.store.upstream_links_of(&sub).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].upstream_id, "corp");
+}
