@@ -443,6 +443,16 @@ async fn answer<'p>(
         }
     }
     if let Some(error) = param("error") {
+        // An error answer without the `iss` its upstream promises is no
+        // more its answer than a code would be (RFC 9207 §2.4); the
+        // metadata read when the trip left tells, without asking again.
+        let promised = upstream
+            .issuer
+            .as_deref()
+            .and_then(|issuer| crate::upstream_client::discovery::cached(client, issuer));
+        if param("iss").is_none() && promised.is_some_and(|e| e.iss_parameter_supported) {
+            return Err(Problem::BadResponse("missing_iss_parameter"));
+        }
         let error: String = error
             .chars()
             .filter(|c| c.is_ascii_graphic())

@@ -263,6 +263,13 @@ impl Store {
     /// them. False if there was no such user.
     pub async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
+        // The user's row first, as every transaction that changes a user's
+        // ways to sign in locks it first (`remove_way_unless_last`): one
+        // order, so Postgres never finds two of them waiting on each other.
+        sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         // Explicit deletes rather than ON DELETE CASCADE alone: SQLite
         // enforces foreign keys only when asked to.
         for sql in [

@@ -68,6 +68,14 @@ fn internal(url: &str) -> bool {
     }
 }
 
+/// The endpoints `issuer` published, if read and still fresh, without
+/// asking it.
+pub fn cached(client: &UpstreamClient, issuer: &str) -> Option<Endpoints> {
+    let map = client.metadata.0.lock().ok()?;
+    let (endpoints, read) = map.get(issuer)?;
+    (read.elapsed() < FRESH_FOR).then(|| endpoints.clone())
+}
+
 /// Reads the endpoints out of `metadata`, checking it speaks for `issuer`.
 pub fn parse(issuer: &str, metadata: &Value) -> Result<Endpoints, UpstreamError> {
     let text = |name: &str| metadata.get(name).and_then(Value::as_str);

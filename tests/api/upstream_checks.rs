@@ -216,6 +216,17 @@ async fn rfc_9207_iss_must_name_the_upstream_and_be_there_when_promised() {
         before,
     )
     .await;
+    // An error answer without it is not taken for the upstream's either.
+    mock.set(|k| k.authorize_error = Some("access_denied".into()));
+    let answer = round_trip(&app, &AuthRequest::confidential()).await;
+    refused(
+        &app,
+        answer,
+        (StatusCode::BAD_REQUEST, UNTRUSTED, "missing_iss_parameter"),
+        before,
+    )
+    .await;
+    mock.set(|k| k.authorize_error = None);
     // Promised and present.
     let issuer = mock.issuer.clone();
     mock.set(|k| k.iss_param = Some(issuer));
