@@ -9,6 +9,7 @@ pub mod clients;
 pub mod groups;
 pub mod passkeys;
 pub mod tokens;
+pub mod upstream_settings;
 pub mod upstreams;
 pub mod users;
 

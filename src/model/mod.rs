@@ -30,7 +30,7 @@ pub use session::{multi_factor, Device, SessionRecord, SessionSummary};
 pub use signing_key::KeyRecord;
 pub use token_claims::{AccessClaims, IdClaims};
 pub use upstream::{
-    upstream_redirect_uri, ClaimMapping, Federation, TripPurpose, UpstreamKind, UpstreamLink,
-    UpstreamRecord, UpstreamTrip,
+    is_upstream_id, upstream_redirect_uri, upstream_signed_out_uri, ClaimMapping, Federation,
+    TripPurpose, UpstreamKind, UpstreamLink, UpstreamRecord, UpstreamTrip, UPSTREAM_ID_MAX,
 };
 pub use user::{Address, NewUser, Profile, UserRecord};

@@ -6,10 +6,29 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The longest upstream id.
+pub const UPSTREAM_ID_MAX: usize = 40;
+
+/// Whether `id` has an upstream id's shape: 1 to [`UPSTREAM_ID_MAX`] of
+/// `a-z`, `0-9` and `-` (it is part of URLs).
+pub fn is_upstream_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= UPSTREAM_ID_MAX
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 /// The redirect URI to register at the upstream `id` for Gatehouse at
 /// `issuer`.
 pub fn upstream_redirect_uri(issuer: &str, id: &str) -> String {
     format!("{issuer}/upstream/{id}/callback")
+}
+
+/// Where the upstream `id` sends the browser after signing out there: the
+/// post-logout redirect URI to register.
+pub fn upstream_signed_out_uri(issuer: &str, id: &str) -> String {
+    format!("{issuer}/upstream/{id}/signed-out")
 }
 
 /// How Gatehouse talks to an upstream.

@@ -374,12 +374,7 @@ pub fn validate(
     // A hint, not a demand: one that names no upstream is ignored.
     request.idp_hint = get("idp_hint")
         .or_else(|| get("kc_idp_hint"))
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 40
-                && h.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
+        .filter(|h| crate::model::is_upstream_id(h))
         .map(str::to_string);
     if let Some(prompt) = get("prompt") {
         let values: Vec<String> = prompt

@@ -44,7 +44,9 @@ pub mod passkey;
 pub mod password;
 pub mod totp;
 pub mod upstream;
+mod upstream_answer;
 pub mod upstream_problem;
+mod upstream_sign_out;
 
 pub use machine::{first_factor, second_factor};
 

@@ -25,18 +25,19 @@
 //! nothing half-made: the account and the link are created only after
 //! every check passed.
 
+use super::upstream_answer::answer;
 use super::upstream_problem::Problem;
+pub use super::upstream_sign_out::sign_out_there;
 use super::{Outcome, Proof, SignInError, Visitor};
 use crate::account::session;
 use crate::account::upstream_accounts::{self, Found};
 use crate::audit_log::{Actor, Event};
-use crate::crypto::{random_token, token_hash};
-use crate::model::{Federation, TripPurpose, UpstreamKind, UpstreamRecord, UpstreamTrip};
+use crate::crypto::{constant_time_eq, random_token, token_hash};
+use crate::model::{
+    is_upstream_id, Federation, TripPurpose, UpstreamKind, UpstreamRecord, UpstreamTrip,
+};
 use crate::state::Provider;
-use crate::upstream_client::id_token::{self, Expected};
-use crate::upstream_client::identity::{identity, Identity};
-use crate::upstream_client::{Endpoints, UpstreamError};
-use serde_json::{Map, Value};
+use crate::upstream_client::identity::Identity;
 
 /// How long a trip to an upstream may take, in seconds.
 pub const TRIP_TTL: i64 = 900;
@@ -136,16 +137,6 @@ async fn record_failure(provider: &Provider, ip: &str, id: &str, problem: &Probl
     provider.audit.record(provider.now(), event).await;
 }
 
-/// Whether `id` has an upstream id's shape (`[a-z0-9-]`, at most 40): a
-/// path that has not is answered before anything logs it.
-fn is_upstream_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 40
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
 /// The redirect URI registered at the upstream.
 pub fn redirect_uri(provider: &Provider, id: &str) -> String {
     crate::model::upstream_redirect_uri(&provider.config.issuer, id)
@@ -153,7 +144,7 @@ pub fn redirect_uri(provider: &Provider, id: &str) -> String {
 
 /// Where the upstream sends the browser after signing out there.
 pub fn signed_out_uri(provider: &Provider, id: &str) -> String {
-    format!("{}/upstream/{id}/signed-out", provider.config.issuer)
+    crate::model::upstream_signed_out_uri(&provider.config.issuer, id)
 }
 
 /// Starts a trip to the upstream `id` to sign in (`leaving.linking` none)
@@ -208,37 +199,26 @@ pub async fn depart(
     let prompt_login =
         leaving.linking.is_some() || pending.as_ref().is_some_and(|r| r.prompts("login"));
     let max_age = pending.as_ref().and_then(|r| r.max_age);
-    let auth_after = match (prompt_login, max_age) {
-        (true, Some(age)) => Some(now.max(now - age)),
-        (true, None) => Some(now),
-        (false, Some(age)) => Some(now - age),
-        (false, None) => None,
+    let auth_after = if prompt_login {
+        Some(now)
+    } else {
+        max_age.map(|age| now - age)
     }
     .filter(|_| oidc);
-    let state = random_token();
-    let browser = browser.map_or_else(random_token, str::to_string);
-    let trip = UpstreamTrip {
-        upstream_id: upstream.id.clone(),
+    let mut url = url::Url::parse(&endpoints.authorization)
+        .map_err(|e| SignInError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
+    let opening = TripOpening {
         purpose,
-        browser_hash: token_hash(&browser),
         user_id: leaving.linking.map(|(user, _)| user.to_string()),
         request_id: leaving.request.map(str::to_string),
         then_page: leaving.then.map(str::to_string),
-        nonce: random_token(),
-        code_verifier: random_token(),
         auth_after,
         // `prompt=login` goes with `max_age=0` (Core §3.1.2.1), so an
         // upstream that ignored the prompt cannot pass for a fresh sign-in
         // without its `auth_time`.
         auth_time_required: oidc && (prompt_login || max_age.is_some()),
-        expires_at: now + TRIP_TTL,
     };
-    let mut url = url::Url::parse(&endpoints.authorization)
-        .map_err(|e| SignInError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
-    provider
-        .store
-        .create_upstream_trip(&token_hash(&state), &trip)
-        .await?;
+    let (state, browser, trip) = open_trip(provider, &upstream.id, opening, browser).await?;
     {
         let mut query = url.query_pairs_mut();
         query
@@ -272,6 +252,47 @@ pub async fn depart(
         url: url.to_string(),
         browser,
     }))
+}
+
+/// What sets a trip apart from another (the rest is random or follows).
+pub(super) struct TripOpening {
+    pub purpose: TripPurpose,
+    pub user_id: Option<String>,
+    pub request_id: Option<String>,
+    pub then_page: Option<String>,
+    pub auth_after: Option<i64>,
+    pub auth_time_required: bool,
+}
+
+/// Stores a trip to the upstream `id` with a fresh `state`, `nonce` and
+/// PKCE verifier, bound to the browser's trip cookie value (the one it
+/// sent, or a new one); returns the state, that cookie value and the trip.
+pub(super) async fn open_trip(
+    provider: &Provider,
+    id: &str,
+    opening: TripOpening,
+    browser: Option<&str>,
+) -> Result<(String, String, UpstreamTrip), SignInError> {
+    let state = random_token();
+    let browser = browser.map_or_else(random_token, str::to_string);
+    let trip = UpstreamTrip {
+        upstream_id: id.to_string(),
+        purpose: opening.purpose,
+        browser_hash: token_hash(&browser),
+        user_id: opening.user_id,
+        request_id: opening.request_id,
+        then_page: opening.then_page,
+        nonce: random_token(),
+        code_verifier: random_token(),
+        auth_after: opening.auth_after,
+        auth_time_required: opening.auth_time_required,
+        expires_at: provider.now() + TRIP_TTL,
+    };
+    provider
+        .store
+        .create_upstream_trip(&token_hash(&state), &trip)
+        .await?;
+    Ok((state, browser, trip))
 }
 
 /// Which way back the browser came.
@@ -327,7 +348,8 @@ pub async fn arrive<'p, E>(
     } else {
         Way::Callback
     };
-    let same_browser = browser.is_some_and(|b| token_hash(b) == trip.browser_hash);
+    let same_browser =
+        browser.is_some_and(|b| constant_time_eq(&token_hash(b), &trip.browser_hash));
     if trip.upstream_id != id || !same_browser || way != expected_way {
         return Ok(mismatch(trip.request_id).await);
     }
@@ -422,178 +444,4 @@ async fn link(
         }),
         Err(problem) => Ok(failed(provider, ip, names, Problem::Account(problem), None).await),
     }
-}
-
-/// Checks the authorization response and what the upstream's endpoints
-/// say: who signed in there, and the ID token as sent (for signing out
-/// there later).
-async fn answer<'p>(
-    provider: &Provider,
-    upstream: &UpstreamRecord,
-    trip: &UpstreamTrip,
-    param: &impl Fn(&str) -> Option<&'p str>,
-) -> Result<(Identity, Option<String>), Problem> {
-    let client = &provider.upstreams;
-    // RFC 9207 §2.4: the issuer is checked before anything else in the
-    // answer, an error answer included; the configured one is known
-    // without asking the upstream.
-    if let (Some(iss), Some(issuer)) = (param("iss"), &upstream.issuer) {
-        if iss != issuer {
-            return Err(Problem::BadResponse("wrong_iss_parameter"));
-        }
-    }
-    if let Some(error) = param("error") {
-        // An error answer without the `iss` its upstream promises is no
-        // more its answer than a code would be (RFC 9207 §2.4); the
-        // metadata read when the trip left tells, without asking again.
-        let promised = upstream
-            .issuer
-            .as_deref()
-            .and_then(|issuer| crate::upstream_client::discovery::cached(client, issuer));
-        if param("iss").is_none() && promised.is_some_and(|e| e.iss_parameter_supported) {
-            return Err(Problem::BadResponse("missing_iss_parameter"));
-        }
-        let error: String = error
-            .chars()
-            .filter(|c| c.is_ascii_graphic())
-            .take(64)
-            .collect();
-        return Err(Problem::Denied(error));
-    }
-    let endpoints = client
-        .endpoints(upstream)
-        .await
-        .map_err(Problem::Upstream)?;
-    if param("iss").is_none() && endpoints.iss_parameter_supported {
-        return Err(Problem::BadResponse("missing_iss_parameter"));
-    }
-    let Some(code) = param("code").filter(|c| !c.is_empty() && c.len() <= 2048) else {
-        return Err(Problem::BadResponse("no_code"));
-    };
-    let redirect = redirect_uri(provider, &upstream.id);
-    let tokens = client
-        .exchange(upstream, &endpoints, code, &trip.code_verifier, &redirect)
-        .await
-        .map_err(Problem::Upstream)?;
-    let claims = claims(provider, upstream, &endpoints, trip, &tokens)
-        .await
-        .map_err(Problem::Upstream)?;
-    let found = identity(&claims, &upstream.claims).map_err(Problem::Upstream)?;
-    Ok((found, tokens.id_token))
-}
-
-/// The upstream's claims about the user: the checked ID token's, with
-/// userinfo's filling in what it lacks (OpenID Connect), or userinfo's
-/// alone (OAuth 2.0).
-async fn claims(
-    provider: &Provider,
-    upstream: &UpstreamRecord,
-    endpoints: &Endpoints,
-    trip: &UpstreamTrip,
-    tokens: &crate::upstream_client::Tokens,
-) -> Result<Map<String, Value>, UpstreamError> {
-    let client = &provider.upstreams;
-    let from_token = match upstream.kind {
-        UpstreamKind::Oidc => {
-            let token = tokens.id_token.as_deref().ok_or_else(|| {
-                UpstreamError::BadAnswer("no id_token in the token answer".into())
-            })?;
-            let expected = Expected {
-                client_id: &upstream.client_id,
-                nonce: &trip.nonce,
-                now: provider.now(),
-                auth_after: trip.auth_after.map(|at| (at, trip.auth_time_required)),
-            };
-            Some(id_token::validate(client, endpoints, token, &expected).await?)
-        }
-        UpstreamKind::Oauth2 => None,
-    };
-    let from_userinfo = match &endpoints.userinfo {
-        Some(url) => Some(client.userinfo(url, &tokens.access_token).await?),
-        None => None,
-    };
-    match (from_token, from_userinfo) {
-        (Some(mut claims), Some(info)) => {
-            // Core §5.3.4: userinfo about someone else is not used.
-            if info.get("sub") != claims.get("sub") {
-                return Err(UpstreamError::IdToken("userinfo_sub_mismatch"));
-            }
-            for (name, value) in info {
-                claims.entry(name).or_insert(value);
-            }
-            Ok(claims)
-        }
-        (Some(claims), None) => Ok(claims),
-        (None, Some(info)) => Ok(info),
-        (None, None) => Err(UpstreamError::BadAnswer("no userinfo endpoint".into())),
-    }
-}
-
-/// After a sign-out here: a trip to sign out at the upstream the session
-/// came through, when that upstream is set to and advertises RP-initiated
-/// logout. `then` is where to go when the browser comes back. `None` when
-/// there is nothing to do there (or the upstream cannot be reached: the
-/// sign-out here stands either way).
-pub async fn sign_out_there(
-    provider: &Provider,
-    federation: &Federation,
-    then: Option<String>,
-    browser: Option<&str>,
-) -> Result<Option<Departure>, SignInError> {
-    let Some(id) = &federation.upstream_id else {
-        return Ok(None);
-    };
-    let Some(upstream) = enabled(provider, id).await?.filter(|u| u.sign_out_upstream) else {
-        return Ok(None);
-    };
-    let end_session = match provider.upstreams.endpoints(&upstream).await {
-        Ok(Endpoints {
-            end_session: Some(url),
-            ..
-        }) => url,
-        Ok(_) => return Ok(None),
-        Err(e) => {
-            tracing::warn!(upstream = %upstream.id, error = %e, "could not sign out at the upstream");
-            return Ok(None);
-        }
-    };
-    let Ok(mut url) = url::Url::parse(&end_session) else {
-        return Ok(None);
-    };
-    let state = random_token();
-    let browser = browser.map_or_else(random_token, str::to_string);
-    let trip = UpstreamTrip {
-        upstream_id: upstream.id.clone(),
-        purpose: TripPurpose::SignOut,
-        browser_hash: token_hash(&browser),
-        user_id: None,
-        request_id: None,
-        then_page: then,
-        nonce: random_token(),
-        code_verifier: random_token(),
-        auth_after: None,
-        auth_time_required: false,
-        expires_at: provider.now() + TRIP_TTL,
-    };
-    provider
-        .store
-        .create_upstream_trip(&token_hash(&state), &trip)
-        .await?;
-    {
-        let mut query = url.query_pairs_mut();
-        query
-            .append_pair("client_id", &upstream.client_id)
-            .append_pair(
-                "post_logout_redirect_uri",
-                &signed_out_uri(provider, &upstream.id),
-            )
-            .append_pair("state", &state);
-        if let Some(hint) = &federation.id_token {
-            query.append_pair("id_token_hint", hint);
-        }
-    }
-    Ok(Some(Departure {
-        url: url.to_string(),
-        browser,
-    }))
 }
