@@ -71,10 +71,58 @@ pub struct Config {
     /// provider (connecting and each answer) before telling the person it
     /// is not answering.
     pub upstream_timeout_secs: u64,
+    /// The SMTP server email goes through: `smtp://host:port` (plain, for a
+    /// local relay), `smtp://host:587?tls=starttls`, or
+    /// `smtps://user:password@host:465` (TLS from the first byte). Unset, no
+    /// email is sent and the screens that need it say so.
+    pub smtp_url: Option<Secret>,
+    /// The SMTP password, when it should not sit in `smtp_url`.
+    pub smtp_password: Option<Secret>,
+    /// The `From` of every message, like `Gatehouse <id@example.com>`;
+    /// unset, the product name at `noreply@` the issuer's host.
+    pub email_from: Option<String>,
+    /// Whether people may create their own account on the sign-in page.
+    pub self_registration: bool,
+    /// When set, only addresses at these domains may register.
+    pub self_registration_domains: Vec<String>,
+    /// Whether a registered account must verify its address before its
+    /// first sign-in.
+    pub self_registration_verify_email: bool,
+    /// Security notices, each on unless turned off: a sign-in from a new
+    /// browser, a password change, a second factor turned on or off, a
+    /// passkey added, a provider linked.
+    pub notify_new_browser: bool,
+    /// See `notify_new_browser`.
+    pub notify_password_changed: bool,
+    /// See `notify_new_browser`.
+    pub notify_mfa_changed: bool,
+    /// See `notify_new_browser`.
+    pub notify_passkey_added: bool,
+    /// See `notify_new_browser`.
+    pub notify_upstream_linked: bool,
+    /// Failed attempts after which a message is parked for an admin.
+    pub email_max_attempts: i64,
     /// Upstream identity providers, in the seed file's `[[upstreams]]`
     /// format (read and checked by `seed`, stored at start-up).
     #[serde(default)]
     pub upstreams: UpstreamTables,
+}
+
+/// A setting that holds a secret: its `Debug` says only whether it is set.
+#[derive(Clone, Default, Deserialize, PartialEq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(text: &str) -> Secret {
+        Secret(text.to_string())
+    }
 }
 
 /// The config file's `[[upstreams]]` tables, as written. Their `Debug`
@@ -123,6 +171,18 @@ impl Default for Config {
             cache_sync_ms: 100,
             prune_interval_secs: 300,
             upstream_timeout_secs: 10,
+            smtp_url: None,
+            smtp_password: None,
+            email_from: None,
+            self_registration: false,
+            self_registration_domains: Vec::new(),
+            self_registration_verify_email: true,
+            notify_new_browser: true,
+            notify_password_changed: true,
+            notify_mfa_changed: true,
+            notify_passkey_added: true,
+            notify_upstream_linked: true,
+            email_max_attempts: 10,
             upstreams: UpstreamTables::default(),
         }
     }
@@ -153,6 +213,8 @@ enum Kind {
     Text,
     Number,
     Flag,
+    /// Comma-separated.
+    List,
 }
 
 /// Settings that environment variables may override, with their kind. The
@@ -183,6 +245,18 @@ const ENV_KEYS: &[(&str, Kind)] = &[
     ("cache_sync_ms", Kind::Number),
     ("prune_interval_secs", Kind::Number),
     ("upstream_timeout_secs", Kind::Number),
+    ("smtp_url", Kind::Text),
+    ("smtp_password", Kind::Text),
+    ("email_from", Kind::Text),
+    ("self_registration", Kind::Flag),
+    ("self_registration_domains", Kind::List),
+    ("self_registration_verify_email", Kind::Flag),
+    ("notify_new_browser", Kind::Flag),
+    ("notify_password_changed", Kind::Flag),
+    ("notify_mfa_changed", Kind::Flag),
+    ("notify_passkey_added", Kind::Flag),
+    ("notify_upstream_linked", Kind::Flag),
+    ("email_max_attempts", Kind::Number),
 ];
 
 impl Config {
@@ -229,6 +303,14 @@ impl Config {
                     })
                 }
                 Kind::Text => toml::Value::String(value),
+                Kind::List => toml::Value::Array(
+                    value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|item| !item.is_empty())
+                        .map(|item| toml::Value::String(item.to_string()))
+                        .collect(),
+                ),
             };
             table.insert((*key).to_string(), value);
         }
@@ -296,6 +378,26 @@ impl Config {
                 "upstream_timeout_secs must be 1 to 120".into(),
             ));
         }
+        if !(1..=100).contains(&self.email_max_attempts) {
+            return Err(ConfigError::Invalid(
+                "email_max_attempts must be 1 to 100".into(),
+            ));
+        }
+        if let Some(url) = &self.smtp_url {
+            crate::smtp_url::SmtpUrl::parse(&url.0)
+                .map(|_| ())
+                .map_err(ConfigError::Invalid)?;
+        }
+        crate::smtp_url::from_address(self.email_from.as_deref(), &self.product_name, &issuer)
+            .map_err(ConfigError::Invalid)?;
+        for domain in &mut self.self_registration_domains {
+            *domain = domain.trim().trim_start_matches('@').to_ascii_lowercase();
+            if domain.is_empty() || !domain.contains('.') || domain.contains(['@', ' ', '/']) {
+                return Err(ConfigError::Invalid(format!(
+                    "self_registration_domains: {domain:?} is not a domain like example.com"
+                )));
+            }
+        }
         for (name, value) in [
             ("access_token_ttl", self.access_token_ttl),
             ("id_token_ttl", self.id_token_ttl),
@@ -325,6 +427,18 @@ impl Config {
     /// Whether the issuer is served over https (cookies get `Secure`).
     pub fn is_https(&self) -> bool {
         self.issuer.starts_with("https://")
+    }
+
+    /// The `From` of every message (see `email_from`).
+    pub fn email_from_address(&self) -> String {
+        let issuer = url::Url::parse(&self.issuer).expect("the issuer was checked at start-up");
+        crate::smtp_url::from_address(self.email_from.as_deref(), &self.product_name, &issuer)
+            .unwrap_or_else(|_| format!("noreply@{}", issuer.host_str().unwrap_or("localhost")))
+    }
+
+    /// Whether email can be sent (an SMTP server is configured).
+    pub fn email_enabled(&self) -> bool {
+        self.smtp_url.is_some()
     }
 
     /// An absolute URL for an endpoint path such as `/token`.

@@ -22,6 +22,8 @@ pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "clien
 pub const TOKEN_TYPES: &[&str] = &["access_token", "refresh_token"];
 /// Results of a read-cache lookup.
 pub const CACHE_RESULTS: &[&str] = &["hit", "miss", "bypassed"];
+/// What became of a delivery attempt of an email.
+pub const EMAIL_RESULTS: &[&str] = &["sent", "failed", "parked"];
 /// Every kind of row pruning removes, in the order it removes them.
 pub const PRUNED_KINDS: &[&str] = &[
     "authorization_codes",
@@ -29,6 +31,8 @@ pub const PRUNED_KINDS: &[&str] = &[
     "mfa_challenges",
     "webauthn_ceremonies",
     "upstream_trips",
+    "email_tokens",
+    "outbox",
     "sessions",
     "revoked_access_tokens",
     "device_cookies",
@@ -66,6 +70,12 @@ pub struct Metrics {
     pub pruned_rows: IntCounterVec,
     /// Pruning rounds finished (each one ran through every kind).
     pub prune_rounds: IntCounter,
+    /// Email delivery attempts by result ([`EMAIL_RESULTS`]).
+    pub emails: IntCounterVec,
+    /// Messages waiting in the outbox (read at scrape time).
+    pub outbox_pending: IntGauge,
+    /// Messages parked in the outbox for an admin (read at scrape time).
+    pub outbox_parked: IntGauge,
 }
 
 impl Default for Metrics {
@@ -166,7 +176,24 @@ impl Metrics {
             PRUNED_KINDS,
         );
         let prune_rounds = counter("gatehouse_prune_rounds_total", "Pruning rounds finished.");
+        let emails = counter_vec(
+            "gatehouse_emails_total",
+            "Email delivery attempts by result: sent, failed (to be retried), parked.",
+            "result",
+            EMAIL_RESULTS,
+        );
+        let outbox_pending = gauge(
+            "gatehouse_outbox_pending",
+            "Messages waiting in the outbox to be sent.",
+        );
+        let outbox_parked = gauge(
+            "gatehouse_outbox_parked",
+            "Messages parked after too many failed attempts, until an admin retries them.",
+        );
         Metrics {
+            emails,
+            outbox_pending,
+            outbox_parked,
             pruned_rows,
             prune_rounds,
             read_cache_lookups,

@@ -19,6 +19,8 @@ pub struct Application {
     server: Server,
     metrics: Option<(u16, Server)>,
     provider: Arc<Provider>,
+    /// Where email goes out, when `smtp_url` is set.
+    smtp: Option<crate::email::smtp::SmtpSender>,
 }
 
 impl Application {
@@ -83,6 +85,9 @@ impl Application {
             None => None,
         };
         let metadata = Metadata::new(&config);
+        let smtp = crate::email::smtp::SmtpSender::from_config(&config)
+            .map_err(anyhow::Error::msg)
+            .context("cannot set up email")?;
         let provider = Arc::new(
             Provider::new(config, store, clock, keys)
                 .map_err(anyhow::Error::msg)
@@ -106,6 +111,7 @@ impl Application {
             server,
             metrics,
             provider,
+            smtp,
         })
     }
 
@@ -144,12 +150,22 @@ impl Application {
             _ => None,
         };
         let metrics = self.metrics.map(|(_, server)| tokio::spawn(server));
+        let sender = match self.smtp {
+            Some(smtp) => Some(crate::email::sender::start(self.provider.clone(), smtp)),
+            None => {
+                tracing::info!("email is off (no smtp_url): screens that need it say so");
+                None
+            }
+        };
         let result = self.server.await;
         // Events of the last requests are still queued: write them.
         self.provider.audit.flush().await;
         pruner.abort();
         reloader.abort();
         next_key.abort();
+        if let Some(sender) = sender {
+            sender.abort();
+        }
         if let Some(cache_sync) = cache_sync {
             cache_sync.abort();
             self.provider.store.leave_cache_sync().await;

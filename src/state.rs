@@ -33,6 +33,9 @@ pub struct Provider {
     pub passkeys: Result<Arc<webauthn_rs::Webauthn>, String>,
     /// The client for upstream identity providers, with its caches.
     pub upstreams: crate::upstream_client::UpstreamClient,
+    /// Woken when a message is written to the outbox, so the sender task
+    /// sends it now rather than at its next look.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
     keys: RwLock<Arc<KeySet>>,
     starting: AtomicBool,
     cors_origins: RwLock<Arc<HashSet<String>>>,
@@ -60,6 +63,7 @@ impl Provider {
             store,
             clock,
             metrics: Metrics::new(),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
             keys: RwLock::new(Arc::new(keys)),
             starting: AtomicBool::new(false),
             cors_origins: RwLock::new(Arc::new(HashSet::new())),

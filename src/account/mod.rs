@@ -23,6 +23,9 @@ pub enum AccountError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// A message could not be composed.
+    #[error(transparent)]
+    Mail(#[from] crate::email::ComposeError),
     /// The blocking pool could not run the password check.
     #[error("password check was cancelled")]
     Cancelled,

@@ -1,5 +1,5 @@
 //! The nouns every layer speaks of: users, groups, APIs, scopes, clients,
-//! sessions, passkeys, codes, grants, consents, signing keys and audit events, as plain values. The store reads
+//! sessions, passkeys, email, codes, grants, consents, signing keys and audit events, as plain values. The store reads
 //! and writes them; the use cases and the screens pass them around. Nothing
 //! here talks to a database or to HTTP.
 
@@ -10,6 +10,7 @@ mod code;
 mod consent;
 mod grant;
 pub mod limits;
+mod mail;
 mod mfa_challenge;
 mod passkey;
 mod session;
@@ -24,6 +25,10 @@ pub use client::{ClientRecord, Lifetimes, NewClient};
 pub use code::{CodeRecord, NewCode};
 pub use consent::ConsentSummary;
 pub use grant::{GrantRecord, GrantSummary, NewGrant, RefreshRecord};
+pub use mail::{
+    EmailTokenPurpose, EmailTokenRecord, MailKind, NewEmailToken, NewMail, OutboxRecord,
+    OutboxState,
+};
 pub use mfa_challenge::MfaChallenge;
 pub use passkey::{Ceremony, CeremonyPurpose, PasskeyRecord, StoredPasskey};
 pub use session::{multi_factor, Device, SessionRecord, SessionSummary};

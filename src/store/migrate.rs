@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/0011_device_cookies.sql")),
     (12, include_str!("../../migrations/0012_passkeys.sql")),
     (13, include_str!("../../migrations/0013_upstreams.sql")),
+    (14, include_str!("../../migrations/0014_email.sql")),
 ];
 
 /// How many migrations the binary carries.

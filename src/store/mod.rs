@@ -13,9 +13,11 @@ mod clients;
 mod codes;
 mod consents;
 mod device_cookies;
+mod email_tokens;
 mod grants;
 mod interactions;
 mod migrate;
+mod outbox;
 mod passkeys;
 mod pruning;
 mod recovery_codes;
@@ -29,6 +31,7 @@ mod user_changes;
 mod users;
 
 pub use codes::Redemption;
+pub use outbox::OutboxCounts;
 pub use passkeys::NewPasskey;
 pub use pruning::Pruned;
 

@@ -24,6 +24,8 @@
 //! - consents whose client or user no longer exists;
 //! - audit events older than the retention, when one is set;
 //! - trusted browsers (device cookies) past their end;
+//! - one-time email links past their end, and sent messages 30 days after
+//!   they went out (pending and parked ones stay until sent or retried);
 //! - sign-in failure counters a day old and rows of servers gone for a day.
 
 use super::{Store, StoreError};
@@ -41,6 +43,9 @@ const DAY: i64 = 86_400;
 /// How long a used code is kept past its end, so that a late replay is
 /// still recognised as one (and revokes what the code issued).
 const CODE_GRACE: i64 = DAY;
+
+/// How long a sent message stays listed in the outbox.
+const SENT_MAIL_KEPT: i64 = 30 * DAY;
 
 /// What one pruning round removed, by kind (every kind of
 /// [`crate::metrics::PRUNED_KINDS`], in that order).
@@ -121,6 +126,19 @@ impl Store {
                 "DELETE FROM upstream_trips WHERE state_hash IN
                  (SELECT state_hash FROM upstream_trips WHERE expires_at < $1 LIMIT $2)",
             ),
+            expired(
+                "email_tokens",
+                "DELETE FROM email_tokens WHERE token_hash IN
+                 (SELECT token_hash FROM email_tokens WHERE expires_at < $1 LIMIT $2)",
+            ),
+            // A sent message is kept a while for the admin screens (its
+            // bodies were erased when it went out).
+            Sweep {
+                kind: "outbox",
+                sql: "DELETE FROM outbox WHERE id IN
+                      (SELECT id FROM outbox WHERE state = 'sent' AND sent_at < $1 LIMIT $2)",
+                before: Some(now - SENT_MAIL_KEPT),
+            },
             expired(
                 "sessions",
                 "DELETE FROM browser_sessions WHERE id_hash IN

@@ -1,0 +1,182 @@
+//! One-time links sent by email (verification, password reset,
+//! invitation), stored as the SHA-256 of their token. A link is issued in
+//! the same transaction as the message that carries it, and taken with one
+//! `DELETE … RETURNING`, so it works once even when two requests race.
+
+use super::outbox::{insert_all, insert_mail};
+use super::{Store, StoreError};
+use crate::model::{EmailTokenPurpose, EmailTokenRecord, NewEmailToken, NewMail};
+use sqlx::Row;
+
+/// Inserts `token` inside the caller's transaction, replacing any earlier
+/// link of the same purpose for the same user (only the newest works).
+pub(crate) async fn insert_token(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    token: &NewEmailToken,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM email_tokens WHERE user_id = $1 AND purpose = $2")
+        .bind(&token.user_id)
+        .bind(token.purpose.as_str())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO email_tokens (token_hash, purpose, user_id, email, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&token.token_hash)
+    .bind(token.purpose.as_str())
+    .bind(&token.user_id)
+    .bind(&token.email)
+    .bind(now)
+    .bind(token.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Takes a live link inside the caller's transaction: deleted whether or
+/// not it was still live, returned only if it was.
+pub(crate) async fn take_token(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    token_hash: &str,
+    purpose: EmailTokenPurpose,
+    now: i64,
+) -> Result<Option<EmailTokenRecord>, StoreError> {
+    let row = sqlx::query(
+        "DELETE FROM email_tokens WHERE token_hash = $1 AND purpose = $2
+         RETURNING user_id, email, expires_at",
+    )
+    .bind(token_hash)
+    .bind(purpose.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let expires_at: i64 = row.try_get("expires_at")?;
+    if expires_at <= now {
+        return Ok(None);
+    }
+    Ok(Some(EmailTokenRecord {
+        user_id: row.try_get("user_id")?,
+        email: row.try_get("email")?,
+    }))
+}
+
+impl Store {
+    /// Stores a one-time link and the message that carries it, in one
+    /// transaction.
+    pub async fn issue_email_token(
+        &self,
+        token: &NewEmailToken,
+        mail: &NewMail,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        insert_token(&mut tx, token, now).await?;
+        insert_mail(&mut tx, mail, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The live link with this hash and purpose, without using it up (to
+    /// show the form it opens).
+    pub async fn email_token(
+        &self,
+        token_hash: &str,
+        purpose: EmailTokenPurpose,
+        now: i64,
+    ) -> Result<Option<EmailTokenRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT user_id, email FROM email_tokens
+             WHERE token_hash = $1 AND purpose = $2 AND expires_at > $3",
+        )
+        .bind(token_hash)
+        .bind(purpose.as_str())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(EmailTokenRecord {
+                user_id: row.try_get("user_id")?,
+                email: row.try_get("email")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Uses up a verification link: if it is live and the user's address is
+    /// still the one it was sent to (compared without regard to case), the
+    /// address becomes verified. Returns the link's record when it did.
+    pub async fn verify_email_by_token(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<EmailTokenRecord>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let Some(token) = take_token(&mut tx, token_hash, EmailTokenPurpose::Verify, now).await?
+        else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let done = sqlx::query(
+            "UPDATE users SET email_verified = 1, updated_at = $1
+             WHERE id = $2 AND LOWER(email) = LOWER($3)",
+        )
+        .bind(now)
+        .bind(&token.user_id)
+        .bind(&token.email)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.changed().await;
+        Ok((done.rows_affected() == 1).then_some(token))
+    }
+
+    /// Uses up a reset or invitation link and sets the password it lets the
+    /// user choose, in one transaction: the link goes, the password is set
+    /// (no longer to be changed at sign-in), the address it was sent to is
+    /// verified if it is still the user's (reading the link proved it), every
+    /// browser session of the user ends, and `notice` joins the outbox.
+    /// `None` if the link was not live.
+    pub async fn set_password_by_token(
+        &self,
+        token_hash: &str,
+        purpose: EmailTokenPurpose,
+        password_hash: &str,
+        notice: Option<&NewMail>,
+        now: i64,
+    ) -> Result<Option<EmailTokenRecord>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let Some(token) = take_token(&mut tx, token_hash, purpose, now).await? else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = 0, updated_at = $2,
+                              email_verified = CASE WHEN LOWER(email) = LOWER($3) THEN 1
+                                                    ELSE email_verified END
+             WHERE id = $4",
+        )
+        .bind(password_hash)
+        .bind(now)
+        .bind(&token.email)
+        .bind(&token.user_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM browser_sessions WHERE user_id = $1")
+            .bind(&token.user_id)
+            .execute(&mut *tx)
+            .await?;
+        // Any other reset link of the user dies with this one.
+        sqlx::query(
+            "DELETE FROM email_tokens WHERE user_id = $1 AND purpose IN ('reset', 'invite')",
+        )
+        .bind(&token.user_id)
+        .execute(&mut *tx)
+        .await?;
+        insert_all(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        self.changed().await;
+        Ok(Some(token))
+    }
+}
