@@ -88,9 +88,11 @@ impl SmtpUrl {
             ("smtp", None | Some("none")) => (SmtpSecurity::Plain, 25),
             ("smtp", Some("starttls" | "required")) => (SmtpSecurity::StartTls, 587),
             ("smtps", None) => (SmtpSecurity::Tls, 465),
-            ("smtp" | "smtps", Some(other)) => return Err(format!(
+            ("smtp" | "smtps", Some(other)) => {
+                return Err(format!(
                 "smtp_url: tls={other:?} is not understood; use smtp://…?tls=starttls or smtps://"
-            )),
+            ))
+            }
             (scheme, _) => {
                 return Err(format!(
                     "smtp_url: the scheme {scheme:?} is not smtp or smtps"

@@ -3,8 +3,10 @@
 //! HTTP types in here.
 
 pub mod device_cookie;
+pub mod email_links;
 pub mod enrolment;
 pub mod mfa;
+pub mod notices;
 pub mod passkey_problem;
 pub mod passkeys;
 pub mod password;
