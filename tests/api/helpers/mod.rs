@@ -26,6 +26,7 @@ mod metrics;
 pub mod mock_upstream;
 mod passkeys;
 mod seed;
+pub mod smtp;
 
 pub use app::*;
 pub use authenticator::*;
