@@ -5,8 +5,10 @@
 
 use super::mfa::{verify_factor, Factor};
 use super::{recovery, AccountError};
+use crate::account::notices::{compose_notice, Notice};
 use crate::crypto::totp;
 use crate::model::UserRecord;
+use crate::state::Provider;
 use crate::store::Store;
 
 /// What the enrolment screen shows.
@@ -56,11 +58,11 @@ pub enum Confirmation {
 
 /// Confirms the pending key with a code from the user's app.
 pub async fn confirm(
-    store: &Store,
+    provider: &Provider,
     user: &UserRecord,
     code: &str,
-    now: i64,
 ) -> Result<Confirmation, AccountError> {
+    let (store, now) = (&provider.store, provider.now());
     let (None, Some(secret)) = (&user.totp_secret, &user.totp_pending_secret) else {
         return Ok(Confirmation::NothingPending);
     };
@@ -74,8 +76,9 @@ pub async fn confirm(
         return Ok(Confirmation::Rejected(why));
     };
     let (codes, hashes) = recovery::generate(&user.id);
+    let notice = compose_notice(provider, user, &Notice::MfaOn, None)?;
     if !store
-        .confirm_totp(&user.id, secret, step, &hashes, now)
+        .confirm_totp(&user.id, secret, step, &hashes, notice.as_ref(), now)
         .await?
     {
         return Ok(Confirmation::NothingPending);
@@ -87,16 +90,17 @@ pub async fn confirm(
 /// Removes the second factor, given a current code (or a recovery code).
 /// Returns why not, if the code was not accepted.
 pub async fn remove(
-    store: &Store,
+    provider: &Provider,
     user: &UserRecord,
     code: &str,
-    now: i64,
 ) -> Result<Result<(), &'static str>, AccountError> {
+    let (store, now) = (&provider.store, provider.now());
     let factor = verify_factor(store, user, code, now).await?;
     if !factor.accepted() {
         return Ok(Err(factor.problem()));
     }
-    store.remove_totp(&user.id, now).await?;
+    let notice = compose_notice(provider, user, &Notice::MfaOff, None)?;
+    store.remove_totp(&user.id, notice.as_ref(), now).await?;
     tracing::info!(user_id = %user.id, "two-step verification removed");
     Ok(Ok(()))
 }

@@ -15,6 +15,7 @@
 use super::passkey_problem::{refusal, Problem, Step};
 use super::webauthn_ceremony::{answered_challenge, open_ceremony, take_ceremony};
 use super::AccountError;
+use crate::account::notices::{compose_notice, Notice};
 use crate::audit_log::{Actor, AuditLog, Event};
 use crate::crypto::b64url;
 use crate::model::{
@@ -205,17 +206,21 @@ pub async fn finish_registration(
         .unwrap_or(0);
     let stored = stored.to_string();
     let now = provider.now();
+    let notice = compose_notice(provider, user, &Notice::PasskeyAdded(name.clone()), None)?;
     let added = provider
         .store
-        .add_passkey(&NewPasskey {
-            id: &id,
-            user_id: &user.id,
-            credential_id: &b64url(passkey.cred_id().as_ref()),
-            name: &name,
-            credential: &stored,
-            sign_count,
-            created_at: now,
-        })
+        .add_passkey(
+            &NewPasskey {
+                id: &id,
+                user_id: &user.id,
+                credential_id: &b64url(passkey.cred_id().as_ref()),
+                name: &name,
+                credential: &stored,
+                sign_count,
+                created_at: now,
+            },
+            notice.as_ref(),
+        )
         .await?;
     if !added {
         return refused(Problem::Duplicate).await;

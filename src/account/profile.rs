@@ -224,6 +224,7 @@ pub async fn change_password(
     (user, recent): (&UserRecord, bool),
     current: &str,
     (new, repeated): (&str, &str),
+    notice: Option<&crate::model::NewMail>,
     now: i64,
 ) -> Result<PasswordChange, AccountError> {
     if user.password_hash.is_empty() {
@@ -243,7 +244,9 @@ pub async fn change_password(
         return Ok(PasswordChange::Refused(why));
     }
     let hash = password::hash_password(new.to_string()).await?;
-    store.set_password_hash(&user.id, &hash, now).await?;
+    store
+        .set_password_hash(&user.id, &hash, notice, now)
+        .await?;
     tracing::info!(user_id = %user.id, "password changed");
     Ok(PasswordChange::Changed)
 }

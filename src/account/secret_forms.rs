@@ -9,6 +9,7 @@ use super::enrolment;
 use super::profile::{self, PasswordChange};
 use super::throttle::{self, Attempt};
 use super::AccountError;
+use crate::account::notices::{compose_notice, Notice};
 use crate::audit_log::Event;
 use crate::model::{SessionRecord, UserRecord};
 use crate::state::Provider;
@@ -94,11 +95,13 @@ pub async fn change_password(
     let user = asker.user;
     let change = async || {
         let recent = provider.now() - session.auth_time <= crate::account::passkeys::REAUTH_WINDOW;
+        let notice = compose_notice(provider, user, &Notice::PasswordChanged, None)?;
         let changed = profile::change_password(
             &provider.store,
             (user, recent),
             current,
             (new, repeated),
+            notice.as_ref(),
             provider.now(),
         )
         .await?;
@@ -138,7 +141,7 @@ pub async fn remove_mfa(
 ) -> Result<Checked<()>, AccountError> {
     let remove = async || {
         Ok(by_code(
-            enrolment::remove(&provider.store, asker.user, code, provider.now()).await?,
+            enrolment::remove(provider, asker.user, code).await?,
         ))
     };
     let checked = guarded(provider, asker, remove).await?;

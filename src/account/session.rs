@@ -14,8 +14,8 @@ pub async fn open(
     user_id: &str,
     amr: &[&str],
     device: &Device,
-    now: i64,
-    ttl: i64,
+    notice: Option<&crate::model::NewMail>,
+    (now, ttl): (i64, i64),
 ) -> Result<(String, SessionRecord), AccountError> {
     let cookie = random_token();
     let record = SessionRecord {
@@ -26,7 +26,7 @@ pub async fn open(
         expires_at: now + ttl,
     };
     store
-        .create_session(&token_hash(&cookie), &record, device, now)
+        .create_session(&token_hash(&cookie), &record, device, notice, now)
         .await?;
     Ok((cookie, record))
 }

@@ -149,6 +149,19 @@ pub async fn trust_browser(
     Ok(issued.value)
 }
 
+/// Whether the account has signed in from any browser still trusted: if
+/// not, a sign-in is its first (within a trust's lifetime) rather than one
+/// from a new browser.
+pub async fn signed_in_before(
+    store: &Store,
+    username: &str,
+    now: i64,
+) -> Result<bool, AccountError> {
+    Ok(store
+        .any_device_trusted(&account_key(username), now)
+        .await?)
+}
+
 /// Seconds until every delay on the account has passed (0 when none is
 /// running), for the administrator.
 pub async fn delayed_for(store: &Store, username: &str, now: i64) -> Result<i64, AccountError> {

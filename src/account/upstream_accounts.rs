@@ -10,9 +10,10 @@
 //! verified, too ([`account_for`]). An account is never linked by a name
 //! or an unverified address.
 
+use super::notices::{compose_notice, Notice};
 use super::AccountError;
 use crate::audit_log::Event;
-use crate::model::{NewUser, UpstreamLink, UpstreamRecord, UserRecord};
+use crate::model::{NewMail, NewUser, UpstreamLink, UpstreamRecord, UserRecord};
 use crate::state::Provider;
 use crate::store::{Store, Unlinked};
 use crate::upstream_client::identity::Identity;
@@ -104,7 +105,13 @@ pub async fn account_for(
                 if user.disabled {
                     return Ok(Err(AccountProblem::Disabled));
                 }
-                if !insert_link(store, upstream, identity, &user.id, now).await? {
+                let notice = compose_notice(
+                    provider,
+                    &user,
+                    &Notice::UpstreamLinked(upstream.name.clone()),
+                    None,
+                )?;
+                if !insert_link(store, upstream, identity, &user.id, notice, now).await? {
                     return Ok(Err(AccountProblem::EmailTaken));
                 }
                 record_link(provider, &user, upstream, "verified_email").await;
@@ -135,7 +142,13 @@ pub async fn link(
             Err(AccountProblem::LinkedElsewhere)
         });
     }
-    if !insert_link(store, upstream, identity, &user.id, provider.now()).await? {
+    let notice = compose_notice(
+        provider,
+        user,
+        &Notice::UpstreamLinked(upstream.name.clone()),
+        None,
+    )?;
+    if !insert_link(store, upstream, identity, &user.id, notice, provider.now()).await? {
         return Ok(Err(AccountProblem::AlreadyLinked));
     }
     record_link(provider, user, upstream, "account_page").await;
@@ -253,17 +266,21 @@ async fn insert_link(
     upstream: &UpstreamRecord,
     identity: &Identity,
     user_id: &str,
+    notice: Option<NewMail>,
     now: i64,
 ) -> Result<bool, AccountError> {
     Ok(store
-        .insert_upstream_link(&UpstreamLink {
-            upstream_id: upstream.id.clone(),
-            subject: identity.subject.clone(),
-            user_id: user_id.to_string(),
-            email: identity.email.clone().filter(|e| e.len() <= 254),
-            created_at: now,
-            last_used_at: Some(now),
-        })
+        .insert_upstream_link(
+            &UpstreamLink {
+                upstream_id: upstream.id.clone(),
+                subject: identity.subject.clone(),
+                user_id: user_id.to_string(),
+                email: identity.email.clone().filter(|e| e.len() <= 254),
+                created_at: now,
+                last_used_at: Some(now),
+            },
+            notice.as_ref(),
+        )
         .await?)
 }
 
@@ -378,7 +395,8 @@ async fn create(
             "no free username for a new account".into(),
         )));
     };
-    if !insert_link(store, upstream, identity, &id, now).await? {
+    // A new account: no notice (there is nobody to warn yet).
+    if !insert_link(store, upstream, identity, &id, None, now).await? {
         // Another sign-in with the same upstream account won the race:
         // use its account, and drop the one made here.
         store.delete_user(&id).await?;

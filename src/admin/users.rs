@@ -285,7 +285,7 @@ pub async fn reset_password(
 /// account page, or are asked to by clients that require it).
 pub async fn reset_mfa(ctx: &Context<'_>, user_id: &str) -> Result<(), AdminError> {
     let user = find(ctx, user_id).await?;
-    ctx.store.remove_totp(&user.id, ctx.now).await?;
+    ctx.store.remove_totp(&user.id, None, ctx.now).await?;
     ctx.record("admin.user.mfa_reset", |e| e.user(&user.id, &user.username))
         .await;
     Ok(())

@@ -33,7 +33,7 @@ pub async fn confirm(
     code: &str,
     ip: &str,
 ) -> Result<Confirmation, SignInError> {
-    let confirmation = enrolment::confirm(&provider.store, user, code, provider.now()).await?;
+    let confirmation = enrolment::confirm(provider, user, code).await?;
     if let Confirmation::Enrolled(_) = &confirmation {
         let event = Event::by_user("mfa.enrolled", user).ip(ip);
         provider.audit.record(provider.now(), event).await;

@@ -6,6 +6,7 @@
 //! challenge's user for a second.
 
 use super::{Outcome, Proof, Refusal, SignInError, SignedIn, Verdict, Visitor};
+use crate::account::notices::{compose_notice, Notice};
 use crate::account::throttle::{self, Attempt};
 use crate::account::{mfa, session};
 use crate::audit_log::{Actor, Event};
@@ -251,15 +252,26 @@ pub async fn finish(
         user_agent: visitor.user_agent.clone(),
         ip: Some(visitor.ip.clone()),
     };
+    // A browser not trusted for the account, when another one is: a
+    // sign-in from a new browser, worth a notice (a first sign-in is not).
+    let new_browser = !attempt.trusted()
+        && throttle::signed_in_before(store, &user.username, provider.now()).await?;
+    let notice = match new_browser {
+        true => compose_notice(provider, &user, &Notice::NewBrowser, Some(&device))?,
+        false => None,
+    };
     let (cookie, opened) = session::open(
         store,
         &user.id,
         amr,
         &device,
-        provider.now(),
-        provider.config.session_ttl,
+        notice.as_ref(),
+        (provider.now(), provider.config.session_ttl),
     )
     .await?;
+    if notice.is_some() {
+        provider.outbox_wake.notify_one();
+    }
     if federation.upstream_id.is_some() {
         store
             .set_session_federation(&opened.sid, federation)

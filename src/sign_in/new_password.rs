@@ -3,6 +3,7 @@
 //! signing in, before anything else.
 
 use super::SignInError;
+use crate::account::notices::{compose_notice, Notice};
 use crate::account::password::{hash_password, verify_hash};
 use crate::account::profile::check_new_password;
 use crate::audit_log::Event;
@@ -42,9 +43,10 @@ pub async fn choose(
         ));
     }
     let hash = hash_password(new.to_string()).await?;
+    let notice = compose_notice(provider, user, &Notice::PasswordChanged, None)?;
     provider
         .store
-        .set_password_hash(&user.id, &hash, provider.now())
+        .set_password_hash(&user.id, &hash, notice.as_ref(), provider.now())
         .await?;
     let event = Event::by_user("password.changed", user)
         .detail("how", "required_change")

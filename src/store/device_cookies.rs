@@ -82,6 +82,19 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// Whether any browser is trusted for `account` now (it has signed in
+    /// somewhere within the trust's lifetime).
+    pub async fn any_device_trusted(&self, account: &str, now: i64) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM device_cookies WHERE account = $1 AND expires_at > $2 LIMIT 1",
+        )
+        .bind(account)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// Forgets every browser trusted for `account` (when it is deleted).
     pub async fn forget_devices(&self, account: &str) -> Result<u64, StoreError> {
         Ok(sqlx::query("DELETE FROM device_cookies WHERE account = $1")

@@ -106,7 +106,13 @@ impl Store {
 
     /// Adds a passkey; false if its credential id is registered already
     /// (to anyone: WebAuthn §7.1 step 26).
-    pub async fn add_passkey(&self, new: &NewPasskey<'_>) -> Result<bool, StoreError> {
+    /// `notice` joins the outbox in the same transaction.
+    pub async fn add_passkey(
+        &self,
+        new: &NewPasskey<'_>,
+        notice: Option<&crate::model::NewMail>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
         let row = sqlx::query(
             "INSERT INTO passkeys (id, user_id, credential_id, name, credential, sign_count, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -119,8 +125,12 @@ impl Store {
         .bind(new.credential)
         .bind(new.sign_count)
         .bind(new.created_at)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *tx)
         .await?;
+        if row.is_some() {
+            super::outbox::insert_all(&mut tx, notice, new.created_at).await?;
+        }
+        tx.commit().await?;
         if row.is_some() {
             // The user record counts passkeys (a second factor): cached
             // copies of it must go.

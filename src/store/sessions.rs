@@ -2,7 +2,7 @@
 //! stored, so the table alone cannot be used to take over a session.
 
 use super::{Store, StoreError};
-use crate::model::{Device, SessionRecord, SessionSummary};
+use crate::model::{Device, NewMail, SessionRecord, SessionSummary};
 use sqlx::Row;
 
 impl Store {
@@ -12,8 +12,10 @@ impl Store {
         id_hash: &str,
         session: &SessionRecord,
         device: &Device,
+        notice: Option<&NewMail>,
         now: i64,
     ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO browser_sessions (id_hash, sid, user_id, auth_time, amr, created_at,
                                            last_seen, expires_at, user_agent, ip)
@@ -28,8 +30,10 @@ impl Store {
         .bind(session.expires_at)
         .bind(&device.user_agent)
         .bind(&device.ip)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
+        super::outbox::insert_all(&mut tx, notice, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -221,7 +221,13 @@ impl Store {
 
     /// Links an upstream account to a user; `false` when the account is
     /// linked already, or the user has an account of that upstream linked.
-    pub async fn insert_upstream_link(&self, link: &UpstreamLink) -> Result<bool, StoreError> {
+    /// `notice` joins the outbox in the same transaction.
+    pub async fn insert_upstream_link(
+        &self,
+        link: &UpstreamLink,
+        notice: Option<&crate::model::NewMail>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             "INSERT INTO upstream_links (upstream_id, subject, user_id, email, created_at,
                                          last_used_at)
@@ -233,9 +239,14 @@ impl Store {
         .bind(&link.email)
         .bind(link.created_at)
         .bind(link.last_used_at)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() > 0)
+        let linked = done.rows_affected() > 0;
+        if linked {
+            super::outbox::insert_all(&mut tx, notice, link.created_at).await?;
+        }
+        tx.commit().await?;
+        Ok(linked)
     }
 
     /// Notes that a link signed its user in.

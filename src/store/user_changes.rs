@@ -5,7 +5,7 @@
 //! read cache, so no setter can forget either.
 
 use super::{to_json, Store, StoreError};
-use crate::model::NewUser;
+use crate::model::{NewMail, NewUser};
 
 /// A value for one column of a user row.
 #[derive(Clone, Copy)]
@@ -54,6 +54,7 @@ impl Store {
         secret: &str,
         step: i64,
         recovery_code_hashes: &[String],
+        notice: Option<&NewMail>,
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
@@ -72,6 +73,7 @@ impl Store {
             return Ok(false);
         }
         super::recovery_codes::replace(&mut tx, user_id, recovery_code_hashes, now).await?;
+        super::outbox::insert_all(&mut tx, notice, now).await?;
         tx.commit().await?;
         self.changed().await;
         Ok(true)
@@ -79,7 +81,13 @@ impl Store {
 
     /// Removes the user's second factor: the TOTP key, any pending one and
     /// the recovery codes.
-    pub async fn remove_totp(&self, user_id: &str, now: i64) -> Result<(), StoreError> {
+    /// `notice` joins the outbox in the same transaction.
+    pub async fn remove_totp(
+        &self,
+        user_id: &str,
+        notice: Option<&NewMail>,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(
             "UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL,
@@ -91,6 +99,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         super::recovery_codes::replace(&mut tx, user_id, &[], now).await?;
+        super::outbox::insert_all(&mut tx, notice, now).await?;
         tx.commit().await?;
         self.changed().await;
         Ok(())
@@ -117,18 +126,21 @@ impl Store {
         self.set_user_columns(user_id, &columns, now).await
     }
 
-    /// Replaces the user's password hash with one they chose.
+    /// Replaces the user's password hash with one they chose; `notice`
+    /// joins the outbox in the same transaction.
     pub async fn set_password_hash(
         &self,
         user_id: &str,
         password_hash: &str,
+        notice: Option<&NewMail>,
         now: i64,
     ) -> Result<(), StoreError> {
         let columns = [
             ("password_hash", Text(Some(password_hash))),
             ("must_change_password", Flag(false)),
         ];
-        self.set_user_columns(user_id, &columns, now).await
+        self.set_user_columns_with_mail(user_id, &columns, notice, now)
+            .await
     }
 
     /// Changes a user's name, email (verified or not), standard claims and
@@ -200,6 +212,19 @@ impl Store {
         columns: &[(&'static str, Column<'_>)],
         now: i64,
     ) -> Result<(), StoreError> {
+        self.set_user_columns_with_mail(user_id, columns, None, now)
+            .await
+    }
+
+    /// [`Store::set_user_columns`], with a message for the outbox written
+    /// in the same transaction.
+    async fn set_user_columns_with_mail(
+        &self,
+        user_id: &str,
+        columns: &[(&'static str, Column<'_>)],
+        mail: Option<&NewMail>,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let assignments: Vec<String> = columns
             .iter()
             .enumerate()
@@ -219,7 +244,10 @@ impl Store {
                 Flag(flag) => query.bind(i64::from(flag)),
             };
         }
-        query.bind(now).bind(user_id).execute(&self.writer).await?;
+        let mut tx = self.writer.begin().await?;
+        query.bind(now).bind(user_id).execute(&mut *tx).await?;
+        super::outbox::insert_all(&mut tx, mail, now).await?;
+        tx.commit().await?;
         self.changed().await;
         Ok(())
     }

@@ -717,7 +717,12 @@ async fn a_link_to_a_disabled_upstream_is_no_way_in_on_the_account_page() {
         created_at: 1,
         last_used_at: None,
     };
-    assert!(d.provider.store.insert_upstream_link(&link).await.unwrap());
+    assert!(d
+        .provider
+        .store
+        .insert_upstream_link(&link, None)
+        .await
+        .unwrap());
     // The enabled one is the only way in: refused.
     let refused = d
         .account_form("/account/upstreams/unlink", &[("upstream", "corp")])

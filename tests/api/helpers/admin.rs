@@ -51,15 +51,18 @@ impl TestApp {
             .unwrap();
         let id = uuid::Uuid::new_v4().to_string();
         let added = store
-            .add_passkey(&gatehouse::store::NewPasskey {
-                id: &id,
-                user_id: &user.id,
-                credential_id: &format!("credential-{id}"),
-                name,
-                credential: "{}",
-                sign_count: 0,
-                created_at: self.clock.now(),
-            })
+            .add_passkey(
+                &gatehouse::store::NewPasskey {
+                    id: &id,
+                    user_id: &user.id,
+                    credential_id: &format!("credential-{id}"),
+                    name,
+                    credential: "{}",
+                    sign_count: 0,
+                    created_at: self.clock.now(),
+                },
+                None,
+            )
             .await
             .unwrap();
         assert!(added, "the credential id is new");

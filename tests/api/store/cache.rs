@@ -103,7 +103,7 @@ async fn every_invalidating_write_moves_the_epoch_by_one() {
         .unwrap();
     epoch.moved_by("update_profile").await;
     store
-        .set_password_hash(alice, "$argon2id$new", NOW)
+        .set_password_hash(alice, "$argon2id$new", None, NOW)
         .await
         .unwrap();
     epoch.moved_by("set_password_hash").await;
@@ -129,12 +129,12 @@ async fn every_invalidating_write_moves_the_epoch_by_one() {
     store.set_pending_totp(alice, "PENDING", NOW).await.unwrap();
     epoch.moved_by("set_pending_totp").await;
     let confirmed = store
-        .confirm_totp(alice, "PENDING", 1, &[hash()], NOW)
+        .confirm_totp(alice, "PENDING", 1, &[hash()], None, NOW)
         .await
         .unwrap();
     assert!(confirmed);
     epoch.moved_by("confirm_totp").await;
-    store.remove_totp(alice, NOW).await.unwrap();
+    store.remove_totp(alice, None, NOW).await.unwrap();
     epoch.moved_by("remove_totp").await;
 
     store.upsert_group("team", "", NOW).await.unwrap();

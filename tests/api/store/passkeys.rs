@@ -50,12 +50,12 @@ async fn a_credential_id_is_registered_once_across_users() {
     store.ensure_passkey_handle(&bob, "hb").await.unwrap();
     let (first, second) = (id(), id());
     assert!(store
-        .add_passkey(&new_passkey(&first, &alice, "cred-1"))
+        .add_passkey(&new_passkey(&first, &alice, "cred-1"), None)
         .await
         .unwrap());
     assert!(
         !store
-            .add_passkey(&new_passkey(&second, &bob, "cred-1"))
+            .add_passkey(&new_passkey(&second, &bob, "cred-1"), None)
             .await
             .unwrap(),
         "the same credential id for another user is refused"
@@ -82,7 +82,7 @@ async fn only_the_owner_renames_or_removes_a_passkey() {
     let key = id();
     store.ensure_passkey_handle(&alice, "ha").await.unwrap();
     store
-        .add_passkey(&new_passkey(&key, &alice, "cred-1"))
+        .add_passkey(&new_passkey(&key, &alice, "cred-1"), None)
         .await
         .unwrap();
 
@@ -173,7 +173,7 @@ async fn a_deleted_user_takes_their_passkeys_and_ceremonies_along() {
     let ceremony = hash();
     store.ensure_passkey_handle(&alice, "ha").await.unwrap();
     store
-        .add_passkey(&new_passkey(&key, &alice, "cred-1"))
+        .add_passkey(&new_passkey(&key, &alice, "cred-1"), None)
         .await
         .unwrap();
     store
@@ -204,7 +204,7 @@ async fn a_use_is_recorded_only_when_the_counter_grows_and_once_per_value() {
     let key = id();
     store.ensure_passkey_handle(&alice, "ha").await.unwrap();
     store
-        .add_passkey(&new_passkey(&key, &alice, "cred-1"))
+        .add_passkey(&new_passkey(&key, &alice, "cred-1"), None)
         .await
         .unwrap();
     assert!(
@@ -229,10 +229,13 @@ async fn a_use_is_recorded_only_when_the_counter_grows_and_once_per_value() {
     let none = id();
     store.ensure_passkey_handle(&bob, "hb").await.unwrap();
     store
-        .add_passkey(&NewPasskey {
-            sign_count: 0,
-            ..new_passkey(&none, &bob, "cred-2")
-        })
+        .add_passkey(
+            &NewPasskey {
+                sign_count: 0,
+                ..new_passkey(&none, &bob, "cred-2")
+            },
+            None,
+        )
         .await
         .unwrap();
     assert!(store.passkey_used(&none, None, 0, NOW).await.unwrap());

@@ -144,7 +144,7 @@ async fn expiring_rows(store: &Store, end: i64, user_id: &str, client_id: &str) 
         expires_at: end,
     };
     store
-        .create_session(&hash(), &session, &Default::default(), NOW)
+        .create_session(&hash(), &session, &Default::default(), None, NOW)
         .await
         .unwrap();
     store.revoke_access_token(&id(), end).await.unwrap();

@@ -32,7 +32,7 @@ async fn a_session_is_found_until_it_ends_or_is_closed() {
     let cookie = hash();
     let opened = session_of(&alice, NOW + 600);
     store
-        .create_session(&cookie, &opened, &device("Firefox"), NOW)
+        .create_session(&cookie, &opened, &device("Firefox"), None, NOW)
         .await
         .unwrap();
 
@@ -80,18 +80,18 @@ async fn a_users_sessions_are_listed_newest_first_and_end_one_by_one() {
         let session = session_of(&alice, NOW + 600);
         sids.push(session.sid.clone());
         store
-            .create_session(&hash(), &session, &device(agent), at)
+            .create_session(&hash(), &session, &device(agent), None, at)
             .await
             .unwrap();
     }
     let ended = session_of(&alice, NOW + 3);
     store
-        .create_session(&hash(), &ended, &Device::default(), NOW)
+        .create_session(&hash(), &ended, &Device::default(), None, NOW)
         .await
         .unwrap();
     let bobs = session_of(&bob, NOW + 600);
     store
-        .create_session(&hash(), &bobs, &Device::default(), NOW)
+        .create_session(&hash(), &bobs, &Device::default(), None, NOW)
         .await
         .unwrap();
 

@@ -85,7 +85,7 @@ async fn an_account_links_to_one_user_and_a_user_to_one_account_per_upstream() {
         };
         async move {
             store
-                .insert_upstream_link(&link("corp", "sub-1", &owner))
+                .insert_upstream_link(&link("corp", "sub-1", &owner), None)
                 .await
                 .unwrap()
         }
@@ -104,7 +104,7 @@ async fn an_account_links_to_one_user_and_a_user_to_one_account_per_upstream() {
         .user_id;
     // The owner cannot link a second account at the same upstream.
     assert!(!store
-        .insert_upstream_link(&link("corp", "sub-2", &owner))
+        .insert_upstream_link(&link("corp", "sub-2", &owner), None)
         .await
         .unwrap());
     assert_eq!(store.upstream_links_of(&owner).await.unwrap().len(), 1);
@@ -158,11 +158,11 @@ async fn links_and_trips_go_with_their_user_and_their_upstream() {
     let alice = user(&store, "alice").await;
     let bob = user(&store, "bob").await;
     store
-        .insert_upstream_link(&link("corp", "a", &alice))
+        .insert_upstream_link(&link("corp", "a", &alice), None)
         .await
         .unwrap();
     store
-        .insert_upstream_link(&link("other", "b", &bob))
+        .insert_upstream_link(&link("other", "b", &bob), None)
         .await
         .unwrap();
     let (alices, others) = (hash(), hash());
@@ -204,7 +204,7 @@ async fn a_session_and_a_challenge_remember_their_upstream() {
     };
     let cookie_hash = hash();
     store
-        .create_session(&cookie_hash, &session, &Default::default(), NOW)
+        .create_session(&cookie_hash, &session, &Default::default(), None, NOW)
         .await
         .unwrap();
     assert_eq!(
@@ -248,11 +248,11 @@ async fn unlinking_at_once_never_leaves_an_account_without_a_way_in() {
     new.password_hash = String::new();
     let dora = store.insert_user(&new, false, NOW).await.unwrap().unwrap();
     store
-        .insert_upstream_link(&link("corp", "a", &dora))
+        .insert_upstream_link(&link("corp", "a", &dora), None)
         .await
         .unwrap();
     store
-        .insert_upstream_link(&link("other", "b", &dora))
+        .insert_upstream_link(&link("other", "b", &dora), None)
         .await
         .unwrap();
     let results = race((&store, &other), |store, i| {
@@ -282,11 +282,11 @@ async fn a_link_to_a_disabled_upstream_is_no_way_in() {
     new.password_hash = String::new();
     let dora = store.insert_user(&new, false, NOW).await.unwrap().unwrap();
     store
-        .insert_upstream_link(&link("corp", "a", &dora))
+        .insert_upstream_link(&link("corp", "a", &dora), None)
         .await
         .unwrap();
     store
-        .insert_upstream_link(&link("off", "b", &dora))
+        .insert_upstream_link(&link("off", "b", &dora), None)
         .await
         .unwrap();
     assert_eq!(store.usable_links_of(&dora).await.unwrap(), 1);

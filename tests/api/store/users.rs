@@ -72,7 +72,7 @@ async fn the_seed_upsert_is_idempotent_and_keeps_an_enrolled_key() {
         .unwrap();
     store.set_pending_totp(&id, "ENROLLED", NOW).await.unwrap();
     assert!(store
-        .confirm_totp(&id, "ENROLLED", 1, &[], NOW)
+        .confirm_totp(&id, "ENROLLED", 1, &[], None, NOW)
         .await
         .unwrap());
 
@@ -128,17 +128,17 @@ async fn an_enrolment_is_confirmed_once_with_its_own_key() {
     store.set_pending_totp(&alice, "SECOND", NOW).await.unwrap();
     assert!(
         !store
-            .confirm_totp(&alice, "FIRST", 1, &codes, NOW)
+            .confirm_totp(&alice, "FIRST", 1, &codes, None, NOW)
             .await
             .unwrap(),
         "a replaced enrolment"
     );
     assert!(store
-        .confirm_totp(&alice, "SECOND", 1, &codes, NOW)
+        .confirm_totp(&alice, "SECOND", 1, &codes, None, NOW)
         .await
         .unwrap());
     assert!(!store
-        .confirm_totp(&alice, "SECOND", 2, &codes, NOW)
+        .confirm_totp(&alice, "SECOND", 2, &codes, None, NOW)
         .await
         .unwrap());
     let enrolled = store.user_by_id(&alice).await.unwrap().unwrap();
@@ -150,7 +150,7 @@ async fn an_enrolment_is_confirmed_once_with_its_own_key() {
         "step 1 was used"
     );
 
-    store.remove_totp(&alice, NOW).await.unwrap();
+    store.remove_totp(&alice, None, NOW).await.unwrap();
     let removed = store.user_by_id(&alice).await.unwrap().unwrap();
     assert_eq!(removed.totp_secret, None);
     assert_eq!(store.recovery_codes_left(&alice).await.unwrap(), 0);
@@ -175,7 +175,7 @@ async fn deleting_a_user_takes_everything_of_theirs_along() {
             expires_at: NOW + 600,
         };
         store
-            .create_session(&hash(), &session, &Default::default(), NOW)
+            .create_session(&hash(), &session, &Default::default(), None, NOW)
             .await
             .unwrap();
         store
