@@ -6,7 +6,7 @@
 use super::AccountError;
 use crate::crypto::{random_token, token_hash};
 use crate::email::{compose, Letter};
-use crate::model::{EmailTokenPurpose, MailKind, NewEmailToken, UserRecord};
+use crate::model::{EmailTokenPurpose, MailKind, NewEmailToken, NewMail, UserRecord};
 use crate::state::Provider;
 use serde_json::json;
 
@@ -74,6 +74,23 @@ pub async fn send(
     email: &str,
     purpose: EmailTokenPurpose,
 ) -> Result<(), AccountError> {
+    let (stored, mail) = prepare(provider, user, email, purpose)?;
+    provider
+        .store
+        .issue_email_token(&stored, &mail, provider.now())
+        .await?;
+    provider.outbox_wake.notify_one();
+    Ok(())
+}
+
+/// A new link of `purpose` for `user` at `email` and the message that
+/// carries it, for a caller that stores both with its own change.
+pub fn prepare(
+    provider: &Provider,
+    user: &UserRecord,
+    email: &str,
+    purpose: EmailTokenPurpose,
+) -> Result<(NewEmailToken, NewMail), AccountError> {
     let now = provider.now();
     let token = random_token();
     let ttl = lifetime(purpose);
@@ -123,12 +140,7 @@ pub async fn send(
         email: email.to_string(),
         expires_at: now + ttl,
     };
-    provider
-        .store
-        .issue_email_token(&stored, &mail, now)
-        .await?;
-    provider.outbox_wake.notify_one();
-    Ok(())
+    Ok((stored, mail))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! Connect Core §3.1.2.4) and how many recovery codes are left. Every
 //! change is recorded in the audit log.
 
+use crate::model::EmailTokenPurpose;
 use super::AccountError;
 use crate::audit_log::Event;
 use crate::model::{ConsentSummary, Profile, SessionSummary, UserRecord};
@@ -45,6 +46,13 @@ pub async fn update_profile(
     ip: &str,
 ) -> Result<(), AccountError> {
     let email_verified = user.email_verified && email == user.email.as_deref();
+    // A new address gets a link that verifies it, stored with the change.
+    let link = match email {
+        Some(address) if email != user.email.as_deref() && provider.config.email_enabled() => Some(
+            super::email_links::prepare(provider, user, address, EmailTokenPurpose::Verify)?,
+        ),
+        _ => None,
+    };
     standard.phone_number_verified =
         user.profile.phone_number_verified && standard.phone_number == user.profile.phone_number;
     provider
@@ -55,9 +63,13 @@ pub async fn update_profile(
             email,
             email_verified,
             &standard,
+            link.as_ref().map(|(token, mail)| (token, mail)),
             provider.now(),
         )
         .await?;
+    if link.is_some() {
+        provider.outbox_wake.notify_one();
+    }
     record(provider, ip, Event::by_user("profile.updated", user)).await;
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! read cache, so no setter can forget either.
 
 use super::{to_json, Store, StoreError};
-use crate::model::{NewMail, NewUser};
+use crate::model::{NewEmailToken, NewMail, NewUser};
 
 /// A value for one column of a user row.
 #[derive(Clone, Copy)]
@@ -114,6 +114,7 @@ impl Store {
         email: Option<&str>,
         email_verified: bool,
         profile: &crate::model::Profile,
+        link: Option<(&NewEmailToken, &NewMail)>,
         now: i64,
     ) -> Result<(), StoreError> {
         let profile = to_json(profile)?;
@@ -123,7 +124,29 @@ impl Store {
             ("email_verified", Flag(email_verified)),
             ("profile", Text(Some(&profile))),
         ];
-        self.set_user_columns(user_id, &columns, now).await
+        let Some((token, mail)) = link else {
+            return self.set_user_columns(user_id, &columns, now).await;
+        };
+        // A new address with the link that verifies it, in one transaction.
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "UPDATE users SET name = $1, email = $2, email_verified = $3, profile = $4,
+                              updated_at = $5
+             WHERE id = $6",
+        )
+        .bind(name)
+        .bind(email)
+        .bind(i64::from(email_verified))
+        .bind(&profile)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        super::email_tokens::insert_token(&mut tx, token, now).await?;
+        super::outbox::insert_mail(&mut tx, mail, now).await?;
+        tx.commit().await?;
+        self.changed().await;
+        Ok(())
     }
 
     /// Replaces the user's password hash with one they chose; `notice`

@@ -98,7 +98,7 @@ async fn every_invalidating_write_moves_the_epoch_by_one() {
         .unwrap();
     epoch.moved_by("upsert_user").await;
     store
-        .update_profile(alice, Some("A"), None, false, &Default::default(), NOW)
+        .update_profile(alice, Some("A"), None, false, &Default::default(), None, NOW)
         .await
         .unwrap();
     epoch.moved_by("update_profile").await;
@@ -236,6 +236,7 @@ async fn a_read_through_the_cache_after_a_write_sees_the_new_value() {
             None,
             false,
             &Default::default(),
+            None,
             NOW,
         )
         .await
@@ -305,6 +306,7 @@ async fn a_change_on_one_store_is_in_force_on_another_when_the_write_returns() {
             None,
             false,
             &Default::default(),
+            None,
             NOW,
         )
         .await
