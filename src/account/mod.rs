@@ -4,6 +4,7 @@
 
 pub mod device_cookie;
 pub mod email_links;
+pub mod email_verification;
 pub mod enrolment;
 pub mod mfa;
 pub mod notices;

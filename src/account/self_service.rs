@@ -3,9 +3,9 @@
 //! Connect Core §3.1.2.4) and how many recovery codes are left. Every
 //! change is recorded in the audit log.
 
-use crate::model::EmailTokenPurpose;
 use super::AccountError;
 use crate::audit_log::Event;
+use crate::model::EmailTokenPurpose;
 use crate::model::{ConsentSummary, Profile, SessionSummary, UserRecord};
 use crate::state::Provider;
 use crate::store::StoreError;

@@ -186,6 +186,17 @@ pub async fn update(ctx: &Context<'_>, user_id: &str, input: UserInput) -> Resul
             .detail("admin", is_admin.to_string())
     })
     .await;
+    // Whether an address is verified is the admin's word when they change
+    // it (the user's otherwise, through a link): its own event.
+    let was_verified = user.email_verified && user.email == changes.email;
+    if changes.email_verified != was_verified {
+        let verified = changes.email_verified;
+        ctx.record("admin.user.email_verified", |e| {
+            e.user(&user.id, &user.username)
+                .detail("verified", verified.to_string())
+        })
+        .await;
+    }
     Ok(())
 }
 

@@ -104,6 +104,26 @@ impl Store {
         .transpose()
     }
 
+    /// Whether a link of `purpose` was issued to the user at or after
+    /// `since` (and is still the newest).
+    pub async fn email_token_issued_since(
+        &self,
+        user_id: &str,
+        purpose: EmailTokenPurpose,
+        since: i64,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM email_tokens
+             WHERE user_id = $1 AND purpose = $2 AND created_at >= $3",
+        )
+        .bind(user_id)
+        .bind(purpose.as_str())
+        .bind(since)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// Uses up a verification link: if it is live and the user's address is
     /// still the one it was sent to (compared without regard to case), the
     /// address becomes verified. Returns the link's record when it did.

@@ -86,6 +86,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         )
         .route("/account", web::get().to(account::page::show))
         .route(
+            "/account/verify-email",
+            web::post().to(account::verify_email::resend),
+        )
+        .route("/verify-email", web::get().to(account::verify_email::show))
+        .route(
+            "/verify-email",
+            web::post().to(account::verify_email::confirm),
+        )
+        .route(
             "/account/profile",
             web::post().to(account::page::update_profile),
         )

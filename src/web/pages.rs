@@ -41,6 +41,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/new_password.html"),
     ),
     (
+        "verify_email.html",
+        include_str!("../../templates/verify_email.html"),
+    ),
+    (
         "admin_base.html",
         include_str!("../../templates/admin_base.html"),
     ),

@@ -7,6 +7,7 @@ pub mod page;
 pub mod passkeys;
 pub mod secret_forms;
 pub mod upstreams;
+pub mod verify_email;
 
 pub use form::AccountForm;
 pub use page::sign_in_first;

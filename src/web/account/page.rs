@@ -24,6 +24,10 @@ use serde_json::json;
 const NOTICES: &[(&str, &str)] = &[
     ("profile", "Your profile was saved."),
     (
+        "verify-sent",
+        "We sent a link to your address. Open it within 24 hours to verify the address.",
+    ),
+    (
         "password",
         "Your password was changed, and your other sessions were signed out.",
     ),
@@ -148,6 +152,7 @@ pub async fn render(
             "name": user.name,
             "email": user.email,
             "email_verified": user.email_verified,
+            "email_enabled": provider.config.email_enabled(),
             "p": profile_fields::values(&user.profile),
             "may_verify": false,
             "mfa_enabled": user.totp_secret.is_some(),

@@ -98,7 +98,15 @@ async fn every_invalidating_write_moves_the_epoch_by_one() {
         .unwrap();
     epoch.moved_by("upsert_user").await;
     store
-        .update_profile(alice, Some("A"), None, false, &Default::default(), None, NOW)
+        .update_profile(
+            alice,
+            Some("A"),
+            None,
+            false,
+            &Default::default(),
+            None,
+            NOW,
+        )
         .await
         .unwrap();
     epoch.moved_by("update_profile").await;
