@@ -39,3 +39,18 @@ CREATE TABLE email_tokens (
     expires_at  BIGINT NOT NULL
 );
 CREATE INDEX email_tokens_by_user ON email_tokens (user_id, purpose);
+
+-- Self-registrations waiting for their address to be verified, by the
+-- SHA-256 of the link's token. No account exists until the link is
+-- opened, so an unverified sign-up holds no address and signs nobody in.
+-- Several may wait for one address; the first link opened creates the
+-- account, and the others then find the address taken.
+CREATE TABLE registrations (
+    token_hash     TEXT PRIMARY KEY,
+    email          TEXT NOT NULL,
+    name           TEXT,
+    password_hash  TEXT NOT NULL,
+    created_at     BIGINT NOT NULL,
+    expires_at     BIGINT NOT NULL
+);
+CREATE INDEX registrations_by_email ON registrations (LOWER(email));

@@ -32,6 +32,7 @@ pub const PRUNED_KINDS: &[&str] = &[
     "webauthn_ceremonies",
     "upstream_trips",
     "email_tokens",
+    "registrations",
     "outbox",
     "sessions",
     "revoked_access_tokens",

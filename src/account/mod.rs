@@ -13,6 +13,7 @@ pub mod passkeys;
 pub mod password;
 pub mod profile;
 pub mod recovery;
+pub mod registration;
 pub mod secret_forms;
 pub mod self_service;
 pub mod session;

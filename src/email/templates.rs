@@ -80,4 +80,11 @@ pub fn render(name: &str, values: &impl Serialize) -> Result<(String, String), t
 }
 
 /// The names of the messages, each with an HTML and a text part.
-pub const MESSAGES: &[&str] = &["verify", "reset", "invite", "already_registered", "notice"];
+pub const MESSAGES: &[&str] = &[
+    "verify",
+    "register",
+    "reset",
+    "invite",
+    "already_registered",
+    "notice",
+];

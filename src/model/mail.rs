@@ -11,6 +11,8 @@ pub enum MailKind {
     Reset,
     /// An invitation: a link to choose a first password.
     Invite,
+    /// A sign-up's link: opening it creates the account.
+    Register,
     /// Someone tried to register an address that already has an account.
     AlreadyRegistered,
     /// A security notice: new browser, password changed, second factor
@@ -25,6 +27,7 @@ impl MailKind {
             MailKind::Verify => "verify",
             MailKind::Reset => "reset",
             MailKind::Invite => "invite",
+            MailKind::Register => "register",
             MailKind::AlreadyRegistered => "already_registered",
             MailKind::Notice => "notice",
         }

@@ -21,6 +21,7 @@ mod outbox;
 mod passkeys;
 mod pruning;
 mod recovery_codes;
+mod registrations;
 mod sessions;
 mod signing_keys;
 mod throttle;
@@ -34,6 +35,7 @@ pub use codes::Redemption;
 pub use outbox::OutboxCounts;
 pub use passkeys::NewPasskey;
 pub use pruning::Pruned;
+pub use registrations::Registration;
 
 pub use migrate::count as migration_count;
 

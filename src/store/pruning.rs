@@ -24,7 +24,7 @@
 //! - consents whose client or user no longer exists;
 //! - audit events older than the retention, when one is set;
 //! - trusted browsers (device cookies) past their end;
-//! - one-time email links past their end, and sent messages 30 days after
+//! - one-time email links and sign-ups waiting for theirs past their end, and sent messages 30 days after
 //!   they went out (pending and parked ones stay until sent or retried);
 //! - sign-in failure counters a day old and rows of servers gone for a day.
 
@@ -130,6 +130,11 @@ impl Store {
                 "email_tokens",
                 "DELETE FROM email_tokens WHERE token_hash IN
                  (SELECT token_hash FROM email_tokens WHERE expires_at < $1 LIMIT $2)",
+            ),
+            expired(
+                "registrations",
+                "DELETE FROM registrations WHERE token_hash IN
+                 (SELECT token_hash FROM registrations WHERE expires_at < $1 LIMIT $2)",
             ),
             // A sent message is kept a while for the admin screens (its
             // bodies were erased when it went out).

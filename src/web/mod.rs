@@ -90,6 +90,16 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
             web::post().to(account::verify_email::resend),
         )
         .route("/verify-email", web::get().to(account::verify_email::show))
+        .route("/register", web::get().to(sign_in::register::show))
+        .route("/register", web::post().to(sign_in::register::submit))
+        .route(
+            "/register/confirm",
+            web::get().to(sign_in::register::show_confirm),
+        )
+        .route(
+            "/register/confirm",
+            web::post().to(sign_in::register::confirm),
+        )
         .route(
             "/verify-email",
             web::post().to(account::verify_email::confirm),

@@ -41,6 +41,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/new_password.html"),
     ),
     (
+        "register.html",
+        include_str!("../../templates/register.html"),
+    ),
+    (
         "verify_email.html",
         include_str!("../../templates/verify_email.html"),
     ),

@@ -11,6 +11,7 @@ pub mod mfa_enrol;
 pub mod new_password;
 pub mod passkey;
 pub mod password;
+pub mod register;
 pub mod totp;
 pub mod upstream;
 

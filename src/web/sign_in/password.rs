@@ -96,6 +96,7 @@ pub(super) fn login_page(
             "username": view.username, "error": view.error,
             "passkeys": provider.passkeys.is_ok(),
             "upstreams": view.upstreams,
+            "sign_up": provider.config.self_registration,
         }),
     )
 }
