@@ -87,7 +87,7 @@ pub enum Refused {
 fn domain_allowed(provider: &Provider, email: &str) -> bool {
     let domains = &provider.config.self_registration_domains;
     let domain = email.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
-    domains.is_empty() || domains.iter().any(|d| *d == domain)
+    domains.is_empty() || domains.contains(&domain)
 }
 
 /// Signs up: see the module header.

@@ -59,9 +59,7 @@ pub async fn update_profile(
         .store
         .update_profile(
             &user.id,
-            name,
-            email,
-            email_verified,
+            (name, email, email_verified),
             &standard,
             link.as_ref().map(|(token, mail)| (token, mail)),
             provider.now(),

@@ -25,6 +25,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/email/verify.txt"),
     ),
     (
+        "email/register.html",
+        include_str!("../../templates/email/register.html"),
+    ),
+    (
+        "email/register.txt",
+        include_str!("../../templates/email/register.txt"),
+    ),
+    (
         "email/reset.html",
         include_str!("../../templates/email/reset.html"),
     ),
@@ -67,8 +75,27 @@ fn tera() -> &'static Tera {
             .expect("the embedded email templates parse");
         // Only the HTML parts are escaped; the text parts are plain text.
         tera.autoescape_on(vec![".html"]);
+        tera.set_escape_fn(escape_html);
         tera
     })
+}
+
+/// Escapes text for HTML content and quoted attributes. Unlike Tera's
+/// default it leaves `/` alone, so that links read as links in mail
+/// clients that show the source or a plain rendering.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Renders message `name`'s HTML and text parts with `values`.
@@ -88,3 +115,25 @@ pub const MESSAGES: &[&str] = &[
     "already_registered",
     "notice",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_email_template_file_is_embedded() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/email");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| format!("email/{}", e.unwrap().file_name().to_string_lossy()))
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = TEMPLATES.iter().map(|(n, _)| n.to_string()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded);
+        for name in MESSAGES {
+            assert!(embedded.contains(&format!("email/{name}.html")), "{name}");
+            assert!(embedded.contains(&format!("email/{name}.txt")), "{name}");
+        }
+    }
+}

@@ -110,9 +110,7 @@ impl Store {
     pub async fn update_profile(
         &self,
         user_id: &str,
-        name: Option<&str>,
-        email: Option<&str>,
-        email_verified: bool,
+        (name, email, email_verified): (Option<&str>, Option<&str>, bool),
         profile: &crate::model::Profile,
         link: Option<(&NewEmailToken, &NewMail)>,
         now: i64,

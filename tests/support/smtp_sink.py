@@ -22,6 +22,7 @@ zero-padded counter sorts in arrival order) with the keys:
 - html: the text/html part, likewise, or null;
 - raw: the whole message as text, as it came (lines ending in CRLF);
 - auth_user: the user name given with AUTH PLAIN or LOGIN, or null;
+- auth_password: the password given with it, or null;
 - received_at: when it was accepted, seconds since the epoch.
 
 Authentication is not required, but a client that authenticates (PLAIN or
@@ -80,8 +81,10 @@ class Sink:
             content = content.encode("utf-8", errors="surrogateescape")
         message = email.message_from_bytes(content, policy=email.policy.default)
         auth_user = None
+        auth_password = None
         if isinstance(session.auth_data, LoginPassword):
             auth_user = session.auth_data.login.decode("utf-8", errors="replace")
+            auth_password = session.auth_data.password.decode("utf-8", errors="replace")
         record = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
@@ -93,6 +96,7 @@ class Sink:
             "html": body(message, "html"),
             "raw": content.decode("utf-8", errors="replace"),
             "auth_user": auth_user,
+            "auth_password": auth_password,
             "received_at": time.time(),
         }
         name = f"{next(self.counter):08d}-{secrets.token_hex(4)}.json"

@@ -62,6 +62,8 @@ pub struct Mail {
     pub raw: String,
     /// The user name the sender authenticated with, if it did.
     pub auth_user: Option<String>,
+    /// The password given with it.
+    pub auth_password: Option<String>,
 }
 
 impl SmtpSink {

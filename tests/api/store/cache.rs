@@ -100,9 +100,7 @@ async fn every_invalidating_write_moves_the_epoch_by_one() {
     store
         .update_profile(
             alice,
-            Some("A"),
-            None,
-            false,
+            (Some("A"), None, false),
             &Default::default(),
             None,
             NOW,
@@ -240,9 +238,7 @@ async fn a_read_through_the_cache_after_a_write_sees_the_new_value() {
     store
         .update_profile(
             alice,
-            Some("Alice Renamed"),
-            None,
-            false,
+            (Some("Alice Renamed"), None, false),
             &Default::default(),
             None,
             NOW,
@@ -310,9 +306,7 @@ async fn a_change_on_one_store_is_in_force_on_another_when_the_write_returns() {
     writer
         .update_profile(
             alice,
-            Some("Alice Renamed"),
-            None,
-            false,
+            (Some("Alice Renamed"), None, false),
             &Default::default(),
             None,
             NOW,
