@@ -18,6 +18,7 @@ mod branding;
 mod cli;
 mod discovery;
 mod email_sending;
+mod email_tls;
 mod email_verification;
 mod flow;
 mod helpers;

@@ -97,6 +97,9 @@ class Sink:
             "raw": content.decode("utf-8", errors="replace"),
             "auth_user": auth_user,
             "auth_password": auth_password,
+            # After STARTTLS or on an SMTPS socket alike, the transport
+            # has an SSL context.
+            "tls": server.transport.get_extra_info("sslcontext") is not None,
             "received_at": time.time(),
         }
         name = f"{next(self.counter):08d}-{secrets.token_hex(4)}.json"
@@ -120,19 +123,26 @@ async def serve(args):
     handler = Sink(args.dir, args.delay_data)
     loop = asyncio.get_running_loop()
 
+    # With --implicit-tls the socket speaks TLS from the first byte (SMTPS,
+    # RFC 8314); otherwise a certificate is offered through STARTTLS, which
+    # is then required.
+    implicit = tls_context is not None and args.implicit_tls
+    starttls = None if implicit else tls_context
+
     def protocol():
         return SMTP(
             handler,
             hostname="gatehouse-smtp-sink",
             enable_SMTPUTF8=True,
-            tls_context=tls_context,
-            require_starttls=tls_context is not None,
+            tls_context=starttls,
+            require_starttls=starttls is not None,
             auth_require_tls=False,
             authenticator=accept_any,
             loop=loop,
         )
 
-    server = await loop.create_server(protocol, host="127.0.0.1", port=args.port)
+    server = await loop.create_server(protocol, host="127.0.0.1", port=args.port,
+                                      ssl=tls_context if implicit else None)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
@@ -149,6 +159,8 @@ def main():
     parser.add_argument("--delay-data", type=float, default=0.0, metavar="SECONDS")
     parser.add_argument("--tls-cert", help="PEM certificate (chain) for STARTTLS")
     parser.add_argument("--tls-key", help="PEM private key for STARTTLS")
+    parser.add_argument("--implicit-tls", action="store_true",
+                        help="TLS from the first byte instead of STARTTLS")
     args = parser.parse_args()
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")

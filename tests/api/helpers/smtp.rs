@@ -64,6 +64,19 @@ pub struct Mail {
     pub auth_user: Option<String>,
     /// The password given with it.
     pub auth_password: Option<String>,
+    /// Whether the message came over TLS (STARTTLS or SMTPS).
+    pub tls: bool,
+}
+
+/// How a sink protects its connections.
+#[derive(Debug, Clone, Copy)]
+pub enum Protection<'a> {
+    /// Plain SMTP.
+    Plain,
+    /// STARTTLS with this certificate and key, required.
+    StartTls(&'a std::path::Path, &'a std::path::Path),
+    /// TLS from the first byte (SMTPS) with this certificate and key.
+    Implicit(&'a std::path::Path, &'a std::path::Path),
 }
 
 impl SmtpSink {
@@ -81,6 +94,19 @@ impl SmtpSink {
     /// A sink on the given port (0: a free one) that waits `delay_data_secs`
     /// after each message's data before recording it and answering 250.
     pub async fn start_with(port: u16, delay_data_secs: f64) -> SmtpSink {
+        Self::start_protected(port, delay_data_secs, Protection::Plain).await
+    }
+
+    /// A sink on a free port that speaks TLS (see [`Protection`]).
+    pub async fn start_tls(protection: Protection<'_>) -> SmtpSink {
+        Self::start_protected(0, 0.0, protection).await
+    }
+
+    async fn start_protected(
+        port: u16,
+        delay_data_secs: f64,
+        protection: Protection<'_>,
+    ) -> SmtpSink {
         let dir =
             std::env::temp_dir().join(format!("gh_test_smtp_{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("cannot create the SMTP sink's folder");
@@ -93,6 +119,24 @@ impl SmtpSink {
             .arg(port.to_string());
         if delay_data_secs > 0.0 {
             command.arg("--delay-data").arg(delay_data_secs.to_string());
+        }
+        match protection {
+            Protection::Plain => {}
+            Protection::StartTls(cert, key) => {
+                command
+                    .arg("--tls-cert")
+                    .arg(cert)
+                    .arg("--tls-key")
+                    .arg(key);
+            }
+            Protection::Implicit(cert, key) => {
+                command
+                    .arg("--tls-cert")
+                    .arg(cert)
+                    .arg("--tls-key")
+                    .arg(key)
+                    .arg("--implicit-tls");
+            }
         }
         let mut child = command
             .stdin(Stdio::null())

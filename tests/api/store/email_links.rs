@@ -287,7 +287,10 @@ async fn a_sign_up_is_taken_once_and_not_after_its_end() {
             .unwrap(),
         None
     );
-    assert_eq!(count(&url, "SELECT COUNT(*) AS n FROM registrations").await, 0);
+    assert_eq!(
+        count(&url, "SELECT COUNT(*) AS n FROM registrations").await,
+        0
+    );
     assert!(!store
         .address_or_username_taken("new@example.net")
         .await
