@@ -28,6 +28,8 @@ fn class_of(method: &Method, path: &str) -> Option<Class> {
     match path {
         // Every form that checks a password or a second-factor code.
         "/login" | "/login/totp" | "/account/password" => Some(Class::SignIn),
+        // Asking for a reset link (mail sent) and choosing a password (argon2).
+        "/forgot-password" | "/reset-password" => Some(Class::SignIn),
         _ if path.starts_with("/account/mfa/") => Some(Class::SignIn),
         // Passkey ceremonies: each challenge asked for is a row written.
         _ if path.starts_with("/login/passkey") || path.starts_with("/account/passkeys") => {

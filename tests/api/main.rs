@@ -27,6 +27,7 @@ mod logout;
 mod mock_upstream_self_test;
 mod ops;
 mod passkeys;
+mod password_reset;
 mod pruning;
 mod read_cache;
 mod refresh;
