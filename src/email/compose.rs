@@ -120,7 +120,9 @@ mod tests {
             ..Config::default()
         };
         for name in templates::MESSAGES {
-            let mail = compose(&config, letter(name)).unwrap();
+            let mut mail = compose(&config, letter(name)).unwrap();
+            // Autoescaping writes "/" as &#x2F;, which HTML readers decode.
+            mail.html_body = mail.html_body.replace("&#x2F;", "/");
             assert!(mail.html_body.contains("Acme ID"), "{name}");
             assert!(mail.html_body.contains("#aa3300"), "{name}");
             assert!(mail
