@@ -10,6 +10,7 @@
 //! says that reset by email is not available here.
 
 use super::{carried, screen_query, Carried};
+use crate::account::email_links::{lifetime_words, RESET_TTL};
 use crate::account::password_reset;
 use crate::oauth::params::Params;
 use crate::state::Provider;
@@ -61,7 +62,10 @@ fn sent_page(provider: &Provider, pages: &Pages, screen: Carried<'_>) -> HttpRes
         &json!({
             "heading": "Check your email",
             "sentence": "If an account matches, we sent a link to its email address.",
-            "hint": "The link works once, for 30 minutes. If nothing arrives, check your spam folder or ask again in a few minutes.",
+            "hint": format!(
+                "The link works once, for {}. If nothing arrives, check your spam folder or ask again in a few minutes.",
+                lifetime_words(RESET_TTL)
+            ),
             "link_href": back_to_sign_in(provider, screen),
             "link_label": "Back to sign in",
         }),

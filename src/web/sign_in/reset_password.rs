@@ -8,6 +8,7 @@
 //! one.
 
 use super::visitor;
+use crate::account::email_links::{lifetime_words, RESET_TTL};
 use crate::account::password_reset::{self, Reset};
 use crate::model::Device;
 use crate::oauth::params::Params;
@@ -37,10 +38,14 @@ fn form_page(
 /// The page for a link that does not work (any more).
 fn dead_link(provider: &Provider, pages: &Pages) -> HttpResponse {
     let ask_again = format!("{}/forgot-password", provider.config.base_path());
+    let why = format!(
+        "A password reset link works once, for {}, and only the newest one sent works. Ask for a new link.",
+        lifetime_words(RESET_TTL)
+    );
     pages.error_with_link(
         StatusCode::GONE,
         "This link no longer works",
-        "A password reset link works once, for 30 minutes, and only the newest one sent works. Ask for a new link.",
+        &why,
         (&ask_again, "Ask for a new link"),
     )
 }
