@@ -11,6 +11,7 @@ pub mod notices;
 pub mod passkey_problem;
 pub mod passkeys;
 pub mod password;
+pub mod password_reset;
 pub mod profile;
 pub mod recovery;
 pub mod registration;

@@ -19,6 +19,7 @@ mod interactions;
 mod migrate;
 mod outbox;
 mod passkeys;
+mod password_resets;
 mod pruning;
 mod recovery_codes;
 mod registrations;

@@ -84,6 +84,22 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
             "/login/new-password",
             web::post().to(sign_in::new_password::submit),
         )
+        .route(
+            "/forgot-password",
+            web::get().to(sign_in::forgot_password::show),
+        )
+        .route(
+            "/forgot-password",
+            web::post().to(sign_in::forgot_password::submit),
+        )
+        .route(
+            "/reset-password",
+            web::get().to(sign_in::reset_password::show),
+        )
+        .route(
+            "/reset-password",
+            web::post().to(sign_in::reset_password::submit),
+        )
         .route("/account", web::get().to(account::page::show))
         .route(
             "/account/verify-email",

@@ -128,6 +128,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "recovery_codes.html",
         include_str!("../../templates/recovery_codes.html"),
     ),
+    (
+        "forgot_password.html",
+        include_str!("../../templates/forgot_password.html"),
+    ),
+    (
+        "reset_password.html",
+        include_str!("../../templates/reset_password.html"),
+    ),
+    (
+        "email_sent.html",
+        include_str!("../../templates/email_sent.html"),
+    ),
 ];
 
 /// A deployment's own logo, read once at start-up.

@@ -31,6 +31,7 @@ mod mock_upstream_self_test;
 mod notices;
 mod ops;
 mod passkeys;
+mod password_reset;
 mod pruning;
 mod read_cache;
 mod refresh;

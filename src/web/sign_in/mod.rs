@@ -1,17 +1,20 @@
 //! The sign-in screens: the password screen (`password`), passkeys
 //! (`passkey`), the second-factor step (`totp`), the forced password change (`new_password`) and two-step
-//! set-up (`mfa_enrol`). Each reads the form, calls the sign-in use case
+//! set-up (`mfa_enrol`), and a forgotten password (`forgot_password`,
+//! `reset_password`). Each reads the form, calls the sign-in use case
 //! (`crate::sign_in`) and renders its outcome; what they share is here: who
 //! the browser is, the cookies a finished sign-in sets, and where the
 //! browser goes next: the pending authorization request, or one of a fixed
 //! set of internal pages named in `then`, so no link can turn a sign-in into
 //! an open redirect.
 
+pub mod forgot_password;
 pub mod mfa_enrol;
 pub mod new_password;
 pub mod passkey;
 pub mod password;
 pub mod register;
+pub mod reset_password;
 pub mod totp;
 pub mod upstream;
 
