@@ -4,10 +4,12 @@
 //! verification 24 hours, an invitation 7 days.
 
 use super::AccountError;
+use crate::config::Config;
 use crate::crypto::{random_token, token_hash};
 use crate::email::{compose, Letter};
 use crate::model::{EmailTokenPurpose, MailKind, NewEmailToken, UserRecord};
 use crate::state::Provider;
+use crate::store::Store;
 use serde_json::json;
 
 /// How long a password-reset link works, in seconds.
@@ -74,11 +76,32 @@ pub async fn send(
     email: &str,
     purpose: EmailTokenPurpose,
 ) -> Result<(), AccountError> {
-    let now = provider.now();
+    issue(
+        &provider.config,
+        &provider.store,
+        provider.now(),
+        (user, email),
+        purpose,
+    )
+    .await?;
+    provider.outbox_wake.notify_one();
+    Ok(())
+}
+
+/// What [`send`] does without a running server to wake (the command line
+/// writes the message; a server's sender task delivers it within a
+/// second): the token and its message, stored in one transaction.
+pub async fn issue(
+    config: &Config,
+    store: &Store,
+    now: i64,
+    (user, email): (&UserRecord, &str),
+    purpose: EmailTokenPurpose,
+) -> Result<(), AccountError> {
     let token = random_token();
     let ttl = lifetime(purpose);
-    let link = format!("{}?token={token}", provider.config.endpoint(path(purpose)));
-    let product = &provider.config.product_name;
+    let link = format!("{}?token={token}", config.endpoint(path(purpose)));
+    let product = &config.product_name;
     let (kind, template, subject, action) = match purpose {
         EmailTokenPurpose::Verify => (
             MailKind::Verify,
@@ -100,7 +123,7 @@ pub async fn send(
         ),
     };
     let mail = compose(
-        &provider.config,
+        config,
         Letter {
             kind,
             template,
@@ -123,11 +146,7 @@ pub async fn send(
         email: email.to_string(),
         expires_at: now + ttl,
     };
-    provider
-        .store
-        .issue_email_token(&stored, &mail, now)
-        .await?;
-    provider.outbox_wake.notify_one();
+    store.issue_email_token(&stored, &mail, now).await?;
     Ok(())
 }
 

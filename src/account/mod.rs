@@ -5,6 +5,7 @@
 pub mod device_cookie;
 pub mod email_links;
 pub mod enrolment;
+pub mod invitation;
 pub mod mfa;
 pub mod notices;
 pub mod passkey_problem;

@@ -59,7 +59,7 @@ impl From<AdminError> for CliError {
             AdminError::Invalid(_) => 2,
             AdminError::NotFound(_) => 3,
             AdminError::Conflict(_) => 4,
-            AdminError::Store(_) | AdminError::Account(_) => 1,
+            AdminError::Store(_) | AdminError::Account(_) | AdminError::EmailDisabled => 1,
         };
         CliError {
             code,
@@ -100,7 +100,7 @@ async fn with_context<T>(
 
 /// Runs `gatehouse user …`.
 pub async fn run_user(config: &Config, action: UserAction) -> Result<(), CliError> {
-    with_context(config, async |ctx| users::run(ctx, action).await).await
+    with_context(config, async |ctx| users::run(ctx, config, action).await).await
 }
 
 /// Runs `gatehouse keys rotate`.

@@ -120,6 +120,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "recovery_codes.html",
         include_str!("../../templates/recovery_codes.html"),
     ),
+    (
+        "admin_outbox.html",
+        include_str!("../../templates/admin_outbox.html"),
+    ),
+    (
+        "invitation.html",
+        include_str!("../../templates/invitation.html"),
+    ),
 ];
 
 /// A deployment's own logo, read once at start-up.

@@ -7,6 +7,7 @@
 //! set of internal pages named in `then`, so no link can turn a sign-in into
 //! an open redirect.
 
+pub mod invitation;
 pub mod mfa_enrol;
 pub mod new_password;
 pub mod passkey;

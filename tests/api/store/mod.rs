@@ -18,6 +18,7 @@ mod clients;
 mod codes;
 mod grants;
 mod keys;
+mod outbox;
 mod passkeys;
 mod pruning;
 mod refresh;
