@@ -358,8 +358,7 @@ async fn a_message_outlives_a_sigkill_and_is_sent_once_after_the_restart() {
     let (_, sent) = call(&client, &base, ("GET", &format!("/outbox/{id}")), None).await;
     assert_eq!(sent["state"], "sent");
     eprintln!(
-        "fault 3, after restart: {} delivered {} time(s) (Message-ID {}), state {}",
-        "carol@example.com",
+        "fault 3, after restart: carol@example.com delivered {} time(s) (Message-ID {}), state {}",
         same.len(),
         same[0].message_id,
         sent["state"]
