@@ -353,7 +353,10 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .map(|e| e.unwrap())
+            // `email/` holds the messages' templates (`crate::email`).
+            .filter(|e| e.file_type().unwrap().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         on_disk.sort();
         let mut embedded: Vec<String> = Pages::names().map(str::to_string).collect();
