@@ -536,8 +536,14 @@ async fn parked_mail(app: &TestApp) -> String {
         html_body: "<p>html</p>".into(),
     };
     store.enqueue_mail(&mail, later).await.unwrap();
-    assert!(store.claim_one(&id, "test", later, later + 300).await.unwrap());
-    assert!(store.mail_failed(&id, "test", "refused", None).await.unwrap());
+    assert!(store
+        .claim_one(&id, "test", later, later + 300)
+        .await
+        .unwrap());
+    assert!(store
+        .mail_failed(&id, "test", "refused", None)
+        .await
+        .unwrap());
     id
 }
 
