@@ -7,7 +7,7 @@ use super::AccountError;
 use crate::config::Config;
 use crate::crypto::{random_token, token_hash};
 use crate::email::{compose, Letter};
-use crate::model::{EmailTokenPurpose, MailKind, NewEmailToken, UserRecord};
+use crate::model::{EmailTokenPurpose, MailKind, NewEmailToken, NewMail, UserRecord};
 use crate::state::Provider;
 use crate::store::Store;
 use serde_json::json;
@@ -98,6 +98,39 @@ pub async fn issue(
     (user, email): (&UserRecord, &str),
     purpose: EmailTokenPurpose,
 ) -> Result<(), AccountError> {
+    let to = Addressee {
+        user_id: &user.id,
+        username: &user.username,
+        name: &greeting_name(user),
+        email,
+    };
+    let (stored, mail) = prepare(config, now, &to, purpose)?;
+    store.issue_email_token(&stored, &mail, now).await?;
+    Ok(())
+}
+
+/// Whom a link is for, as its message greets them.
+pub struct Addressee<'a> {
+    /// The user's id (the link's owner).
+    pub user_id: &'a str,
+    /// Their username.
+    pub username: &'a str,
+    /// The name to greet them by.
+    pub name: &'a str,
+    /// The address the link goes to.
+    pub email: &'a str,
+}
+
+/// A new link of `purpose` for `to` (its token stored only as a hash) and
+/// the message that carries it, for the caller to store in one
+/// transaction (with the change that causes it, when there is one).
+pub fn prepare(
+    config: &Config,
+    now: i64,
+    to: &Addressee<'_>,
+    purpose: EmailTokenPurpose,
+) -> Result<(NewEmailToken, NewMail), AccountError> {
+    let email = to.email;
     let token = random_token();
     let ttl = lifetime(purpose);
     let link = format!("{}?token={token}", config.endpoint(path(purpose)));
@@ -132,8 +165,8 @@ pub async fn issue(
             link,
             action,
             values: json!({
-                "name": greeting_name(user),
-                "username": user.username,
+                "name": to.name,
+                "username": to.username,
                 "address": email,
                 "lifetime": lifetime_words(ttl),
             }),
@@ -142,12 +175,11 @@ pub async fn issue(
     let stored = NewEmailToken {
         token_hash: hash(&token),
         purpose,
-        user_id: user.id.clone(),
+        user_id: to.user_id.to_string(),
         email: email.to_string(),
         expires_at: now + ttl,
     };
-    store.issue_email_token(&stored, &mail, now).await?;
-    Ok(())
+    Ok((stored, mail))
 }
 
 #[cfg(test)]

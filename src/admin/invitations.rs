@@ -1,7 +1,8 @@
 //! Inviting users by email, for the admin screens, the admin API and the
 //! command line: instead of a temporary password handed over by the admin,
 //! the user gets a one-time link (`account::email_links`, 7 days) to choose
-//! their own. The account is made without a password (`password_hash`
+//! their own. The account, its link and the message are written in one
+//! transaction, so an account never exists without its invitation. The account is made without a password (`password_hash`
 //! empty, which no password sign-in matches) and its address unverified;
 //! accepting the link sets the password and verifies the address
 //! (`account::invitation`). An invitation can be sent again while the
@@ -64,30 +65,35 @@ pub async fn invite(
             "An invitation needs an email address to go to.".into(),
         ));
     };
+    let id = uuid::Uuid::new_v4().to_string();
+    let to = email_links::Addressee {
+        user_id: &id,
+        username: &username,
+        name: name.as_deref().unwrap_or(&username),
+        email: &email,
+    };
+    let (link, mail) = email_links::prepare(config, ctx.now, &to, EmailTokenPurpose::Invite)?;
     let new = NewUser {
         username: username.clone(),
         email: Some(email.clone()),
         email_verified: false,
-        name,
+        name: name.clone(),
         // No password: none matches it until the invitation is accepted.
         password_hash: String::new(),
         is_admin: invitee.is_admin,
         ..NewUser::default()
     };
-    let Some(id) = ctx.store.insert_user(&new, false, ctx.now).await? else {
+    // The account and its invitation are written in one transaction.
+    if !ctx
+        .store
+        .insert_invited_user((&id, &new), &link, &mail, ctx.now)
+        .await?
+    {
         return Err(AdminError::Conflict(format!(
             "The username {username:?} is taken."
         )));
-    };
+    }
     let user = find(ctx, &id).await?;
-    email_links::issue(
-        config,
-        ctx.store,
-        ctx.now,
-        (&user, &email),
-        EmailTokenPurpose::Invite,
-    )
-    .await?;
     ctx.record("admin.user.invited", |e| {
         e.user(&user.id, &user.username)
             .detail("admin", user.is_admin.to_string())

@@ -6,7 +6,7 @@
 
 use super::*;
 use crate::helpers::count;
-use gatehouse::model::{EmailTokenPurpose, MailKind, NewEmailToken, NewMail, OutboxState};
+use gatehouse::model::{EmailTokenPurpose, MailKind, NewEmailToken, NewMail, NewUser, OutboxState};
 
 const DAY: i64 = 86_400;
 
@@ -193,4 +193,52 @@ async fn pruning_removes_sent_mail_after_30_days_and_expired_links() {
     assert!(store.outbox_message(&sent.id).await.unwrap().is_none());
     let parked_still = store.outbox_message(&parked.id).await.unwrap().unwrap();
     assert_eq!(parked_still.state, OutboxState::Parked);
+}
+
+#[tokio::test]
+async fn an_invited_user_is_written_with_their_link_and_message_or_not_at_all() {
+    let (store, url) = fresh_store().await;
+    let invite = |user_id: &str| NewEmailToken {
+        token_hash: hash(),
+        purpose: EmailTokenPurpose::Invite,
+        user_id: user_id.into(),
+        email: "carol@example.com".into(),
+        expires_at: NOW + 7 * DAY,
+    };
+    let carol = NewUser {
+        password_hash: String::new(),
+        email_verified: false,
+        ..new_user("carol")
+    };
+    let first = id();
+    let created = store
+        .insert_invited_user(
+            (&first, &carol),
+            &invite(&first),
+            &mail("carol@example.com"),
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert!(created);
+    let stored = store.user_by_id(&first).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, "");
+    // The name is taken: no second account, link or message.
+    let second = id();
+    let again = store
+        .insert_invited_user(
+            (&second, &carol),
+            &invite(&second),
+            &mail("carol@example.com"),
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert!(!again);
+    assert!(store.user_by_id(&second).await.unwrap().is_none());
+    assert_eq!(
+        count(&url, "SELECT COUNT(*) AS n FROM email_tokens").await,
+        1
+    );
+    assert_eq!(count(&url, "SELECT COUNT(*) AS n FROM outbox").await, 1);
 }
