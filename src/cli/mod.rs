@@ -4,7 +4,7 @@
 //! the audit log (actor `cli`).
 //!
 //! Exit codes scripts can rely on: 0 done; 1 the database or something else
-//! failed; 2 invalid input (including a password or a client secret that is
+//! failed (or, for `user invite`, email is off: no `GATEHOUSE_SMTP_URL`); 2 invalid input (including a password or a client secret that is
 //! refused or missing); 3 no such user, group, client, API, upstream or
 //! passkey; 4 the name or id is taken, or (for a group) still in use.
 
