@@ -4,10 +4,12 @@
 //! verification 24 hours, an invitation 7 days.
 
 use super::AccountError;
+use crate::config::Config;
 use crate::crypto::{random_token, token_hash};
 use crate::email::{compose, Letter};
 use crate::model::{EmailTokenPurpose, MailKind, NewEmailToken, NewMail, UserRecord};
 use crate::state::Provider;
+use crate::store::Store;
 use serde_json::json;
 
 /// How long a password-reset link works, in seconds.
@@ -74,28 +76,65 @@ pub async fn send(
     email: &str,
     purpose: EmailTokenPurpose,
 ) -> Result<(), AccountError> {
-    let (stored, mail) = prepare(provider, user, email, purpose)?;
-    provider
-        .store
-        .issue_email_token(&stored, &mail, provider.now())
-        .await?;
+    issue(
+        &provider.config,
+        &provider.store,
+        provider.now(),
+        (user, email),
+        purpose,
+    )
+    .await?;
     provider.outbox_wake.notify_one();
     Ok(())
 }
 
-/// A new link of `purpose` for `user` at `email` and the message that
-/// carries it, for a caller that stores both with its own change.
+/// What [`send`] does without a running server to wake (the command line
+/// writes the message; a server's sender task delivers it within a
+/// second): the token and its message, stored in one transaction.
+pub async fn issue(
+    config: &Config,
+    store: &Store,
+    now: i64,
+    (user, email): (&UserRecord, &str),
+    purpose: EmailTokenPurpose,
+) -> Result<(), AccountError> {
+    let to = Addressee {
+        user_id: &user.id,
+        username: &user.username,
+        name: &greeting_name(user),
+        email,
+    };
+    let (stored, mail) = prepare(config, now, &to, purpose)?;
+    store.issue_email_token(&stored, &mail, now).await?;
+    Ok(())
+}
+
+/// Whom a link is for, as its message greets them.
+pub struct Addressee<'a> {
+    /// The user's id (the link's owner).
+    pub user_id: &'a str,
+    /// Their username.
+    pub username: &'a str,
+    /// The name to greet them by.
+    pub name: &'a str,
+    /// The address the link goes to.
+    pub email: &'a str,
+}
+
+/// A new link of `purpose` for `to` (its token stored only as a hash) and
+/// the message that carries it, for the caller to store in one
+/// transaction (with the change that causes it, when there is one).
 pub fn prepare(
-    provider: &Provider,
-    user: &UserRecord,
-    email: &str,
+    config: &Config,
+    now: i64,
+    to: &Addressee<'_>,
     purpose: EmailTokenPurpose,
 ) -> Result<(NewEmailToken, NewMail), AccountError> {
-    let now = provider.now();
+    let email = to.email;
     let token = random_token();
     let ttl = lifetime(purpose);
-    let link = format!("{}?token={token}", provider.config.endpoint(path(purpose)));
-    let product = &provider.config.product_name;
+    let link = format!("{}?token={token}", config.endpoint(path(purpose)));
+    let product = &config.product_name;
     let (kind, template, subject, action) = match purpose {
         EmailTokenPurpose::Verify => (
             MailKind::Verify,
@@ -117,7 +156,7 @@ pub fn prepare(
         ),
     };
     let mail = compose(
-        &provider.config,
+        config,
         Letter {
             kind,
             template,
@@ -126,8 +165,8 @@ pub fn prepare(
             link,
             action,
             values: json!({
-                "name": greeting_name(user),
-                "username": user.username,
+                "name": to.name,
+                "username": to.username,
                 "address": email,
                 "lifetime": lifetime_words(ttl),
             }),
@@ -136,7 +175,7 @@ pub fn prepare(
     let stored = NewEmailToken {
         token_hash: hash(&token),
         purpose,
-        user_id: user.id.clone(),
+        user_id: to.user_id.to_string(),
         email: email.to_string(),
         expires_at: now + ttl,
     };

@@ -6,6 +6,7 @@ pub mod device_cookie;
 pub mod email_links;
 pub mod email_verification;
 pub mod enrolment;
+pub mod invitation;
 pub mod mfa;
 pub mod notices;
 pub mod passkey_problem;

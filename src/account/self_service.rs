@@ -48,9 +48,21 @@ pub async fn update_profile(
     let email_verified = user.email_verified && email == user.email.as_deref();
     // A new address gets a link that verifies it, stored with the change.
     let link = match email {
-        Some(address) if email != user.email.as_deref() && provider.config.email_enabled() => Some(
-            super::email_links::prepare(provider, user, address, EmailTokenPurpose::Verify)?,
-        ),
+        Some(address) if email != user.email.as_deref() && provider.config.email_enabled() => {
+            let to = super::email_links::Addressee {
+                user_id: &user.id,
+                username: &user.username,
+                name: &super::email_links::greeting_name(user),
+                email: address,
+            };
+            let purpose = EmailTokenPurpose::Verify;
+            Some(super::email_links::prepare(
+                &provider.config,
+                provider.now(),
+                &to,
+                purpose,
+            )?)
+        }
         _ => None,
     };
     standard.phone_number_verified =

@@ -7,6 +7,8 @@ pub mod apis;
 pub mod audit;
 pub mod clients;
 pub mod groups;
+pub mod invitations;
+pub mod outbox;
 pub mod passkeys;
 pub mod tokens;
 pub mod upstream_settings;
@@ -35,6 +37,9 @@ pub enum AdminError {
     /// Password hashing failed.
     #[error(transparent)]
     Account(#[from] crate::account::AccountError),
+    /// The action sends email, and no SMTP server is configured.
+    #[error("Email is off: set smtp_url (GATEHOUSE_SMTP_URL) to send invitations.")]
+    EmailDisabled,
 }
 
 impl AdminError {
@@ -44,6 +49,7 @@ impl AdminError {
             AdminError::NotFound(_) => "not_found",
             AdminError::Conflict(_) => "conflict",
             AdminError::Invalid(_) => "invalid_request",
+            AdminError::EmailDisabled => "email_disabled",
             AdminError::Store(_) | AdminError::Account(_) => "server_error",
         }
     }

@@ -4,7 +4,7 @@
 //! the audit log (actor `cli`).
 //!
 //! Exit codes scripts can rely on: 0 done; 1 the database or something else
-//! failed; 2 invalid input (including a password or a client secret that is
+//! failed (or, for `user invite`, email is off: no `GATEHOUSE_SMTP_URL`); 2 invalid input (including a password or a client secret that is
 //! refused or missing); 3 no such user, group, client, API, upstream or
 //! passkey; 4 the name or id is taken, or (for a group) still in use.
 
@@ -59,7 +59,7 @@ impl From<AdminError> for CliError {
             AdminError::Invalid(_) => 2,
             AdminError::NotFound(_) => 3,
             AdminError::Conflict(_) => 4,
-            AdminError::Store(_) | AdminError::Account(_) => 1,
+            AdminError::Store(_) | AdminError::Account(_) | AdminError::EmailDisabled => 1,
         };
         CliError {
             code,
@@ -100,7 +100,7 @@ async fn with_context<T>(
 
 /// Runs `gatehouse user …`.
 pub async fn run_user(config: &Config, action: UserAction) -> Result<(), CliError> {
-    with_context(config, async |ctx| users::run(ctx, action).await).await
+    with_context(config, async |ctx| users::run(ctx, config, action).await).await
 }
 
 /// Runs `gatehouse keys rotate`.

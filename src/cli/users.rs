@@ -1,11 +1,18 @@
-//! `gatehouse user add | list | disable | enable | passwd | reset-mfa | unlock
-//! | delete | set-claim | unset-claim | passkeys | remove-passkey`.
+//! `gatehouse user add | invite | list | disable | enable | passwd | reset-mfa
+//! | unlock | delete | set-claim | unset-claim | passkeys | remove-passkey`.
+//!
+//! `invite` writes the invitation to the outbox in the database; a running
+//! server's sender task delivers it (within a second), so it needs the
+//! server's email settings (`GATEHOUSE_SMTP_URL`, `GATEHOUSE_EMAIL_FROM`,
+//! `GATEHOUSE_ISSUER`) to compose the message and its link.
 
 use super::password::read_new_password;
 use super::CliError;
+use crate::admin::invitations::{self, Invitee};
 use crate::admin::users::{self, NewPassword, UserInput};
 use crate::admin::{passkeys, Context};
 use crate::calendar::from_unix;
+use crate::config::Config;
 use clap::Subcommand;
 
 /// What `gatehouse user` does.
@@ -29,6 +36,21 @@ pub enum UserAction {
         /// changed at first sign-in.
         #[arg(long)]
         generate_password: bool,
+    },
+    /// Invite a user by email: the account is made without a password, and
+    /// the user gets a link (valid 7 days) to choose one. A running server
+    /// sends the message.
+    Invite {
+        /// Sign-in name.
+        username: String,
+        /// The address the invitation goes to.
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Give the admin role.
+        #[arg(long)]
+        admin: bool,
     },
     /// List users (username, email, name, flags).
     List {
@@ -116,8 +138,32 @@ fn password(username: &str, generate: bool) -> Result<NewPassword, CliError> {
     })
 }
 
-pub(super) async fn run(ctx: &Context<'_>, action: UserAction) -> Result<(), CliError> {
+pub(super) async fn run(
+    ctx: &Context<'_>,
+    config: &Config,
+    action: UserAction,
+) -> Result<(), CliError> {
     match action {
+        UserAction::Invite {
+            username,
+            email,
+            name,
+            admin,
+        } => {
+            let invitee = Invitee {
+                username,
+                email,
+                name,
+                is_admin: admin,
+            };
+            let user = invitations::invite(ctx, config, invitee).await?;
+            println!(
+                "Invited {} ({}): the invitation to {} is in the outbox; a running server sends it.",
+                user.username,
+                user.id,
+                user.email.as_deref().unwrap_or("-")
+            );
+        }
         UserAction::Add {
             username,
             email,

@@ -5,7 +5,7 @@
 
 use super::outbox::{insert_all, insert_mail};
 use super::{Store, StoreError};
-use crate::model::{EmailTokenPurpose, EmailTokenRecord, NewEmailToken, NewMail};
+use crate::model::{EmailTokenPurpose, EmailTokenRecord, NewEmailToken, NewMail, NewUser};
 use sqlx::Row;
 
 /// Inserts `token` inside the caller's transaction, replacing any earlier
@@ -76,6 +76,27 @@ impl Store {
         insert_mail(&mut tx, mail, now).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Creates an invited user (id `id`) with their invitation link and its
+    /// message, in one transaction: the account never exists without its
+    /// invitation. False, with nothing written, if the username is taken.
+    pub async fn insert_invited_user(
+        &self,
+        (id, user): (&str, &NewUser),
+        token: &NewEmailToken,
+        mail: &NewMail,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        if !super::users::insert_user_in(&mut tx, id, user, false, now).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_token(&mut tx, token, now).await?;
+        insert_mail(&mut tx, mail, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The live link with this hash and purpose, without using it up (to

@@ -57,6 +57,40 @@ fn from_joined_rows(rows: &[AnyRow]) -> Result<Option<UserRecord>, StoreError> {
     Ok(Some(user))
 }
 
+/// Inserts a user with id `id` inside the caller's transaction; false if
+/// the username is taken.
+pub(crate) async fn insert_user_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    user: &NewUser,
+    must_change_password: bool,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO users (id, username, email, name, password_hash, is_admin, disabled,
+                            totp_secret, must_change_password, created_at, updated_at,
+                            email_verified, profile, claims)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $9, $10, $11, $12)
+         ON CONFLICT (username) DO NOTHING
+         RETURNING id",
+    )
+    .bind(id)
+    .bind(&user.username)
+    .bind(&user.email)
+    .bind(&user.name)
+    .bind(&user.password_hash)
+    .bind(i64::from(user.is_admin))
+    .bind(&user.totp_secret)
+    .bind(i64::from(must_change_password))
+    .bind(now)
+    .bind(i64::from(user.email_verified))
+    .bind(to_json(&user.profile)?)
+    .bind(to_json(&user.claims)?)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
+}
+
 impl Store {
     /// Finds a user by sign-in name.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
@@ -167,29 +201,11 @@ impl Store {
         must_change_password: bool,
         now: i64,
     ) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO users (id, username, email, name, password_hash, is_admin, disabled,
-                                totp_secret, must_change_password, created_at, updated_at,
-                                email_verified, profile, claims)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $9, $10, $11, $12)
-             ON CONFLICT (username) DO NOTHING
-             RETURNING id",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(&user.username)
-        .bind(&user.email)
-        .bind(&user.name)
-        .bind(&user.password_hash)
-        .bind(i64::from(user.is_admin))
-        .bind(&user.totp_secret)
-        .bind(i64::from(must_change_password))
-        .bind(now)
-        .bind(i64::from(user.email_verified))
-        .bind(to_json(&user.profile)?)
-        .bind(to_json(&user.claims)?)
-        .fetch_optional(&self.writer)
-        .await?;
-        row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut tx = self.writer.begin().await?;
+        let created = insert_user_in(&mut tx, &id, user, must_change_password, now).await?;
+        tx.commit().await?;
+        Ok(created.then_some(id))
     }
 
     /// A page of users whose username, name or email contains `search`

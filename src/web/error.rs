@@ -78,6 +78,7 @@ impl From<AdminError> for HttpError {
             AdminError::NotFound(m) => refused(StatusCode::NOT_FOUND, m),
             AdminError::Conflict(m) => refused(StatusCode::CONFLICT, m),
             AdminError::Invalid(m) => refused(StatusCode::BAD_REQUEST, m),
+            AdminError::EmailDisabled => refused(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
             AdminError::Store(s) => classify(s),
             AdminError::Account(a) => classify(a),
         }

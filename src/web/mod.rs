@@ -186,7 +186,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         .route("/static/{file}", web::get().to(home::static_file))
         .route("/favicon.ico", web::get().to(home::favicon))
         .route("/healthz", web::get().to(ops::healthz))
-        .route("/readyz", web::get().to(ops::readyz));
+        .route("/readyz", web::get().to(ops::readyz))
+        .route("/invitation", web::get().to(sign_in::invitation::show))
+        .route("/invitation", web::post().to(sign_in::invitation::submit));
     if with_metrics {
         scope = scope.route("/metrics", web::get().to(ops::metrics));
     }

@@ -140,6 +140,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "email_sent.html",
         include_str!("../../templates/email_sent.html"),
     ),
+    (
+        "admin_outbox.html",
+        include_str!("../../templates/admin_outbox.html"),
+    ),
+    (
+        "invitation.html",
+        include_str!("../../templates/invitation.html"),
+    ),
 ];
 
 /// A deployment's own logo, read once at start-up.

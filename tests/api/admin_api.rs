@@ -519,9 +519,39 @@ fn check_required(doc: &Value, schema: &Value, value: &Value, at: &str) {
     }
 }
 
+/// A parked message in the outbox (due far ahead, so the sender leaves it to
+/// this test); its id.
+async fn parked_mail(app: &TestApp) -> String {
+    use gatehouse::clock::Clock;
+    let store = &app.provider.store;
+    let later = app.clock.now() + 86_400;
+    let id = uuid::Uuid::new_v4().to_string();
+    let mail = gatehouse::model::NewMail {
+        id: id.clone(),
+        message_id: format!("<{id}@127.0.0.1>"),
+        kind: gatehouse::model::MailKind::Notice,
+        recipient: "alice@example.com".into(),
+        subject: "A notice".into(),
+        text_body: "text".into(),
+        html_body: "<p>html</p>".into(),
+    };
+    store.enqueue_mail(&mail, later).await.unwrap();
+    assert!(store
+        .claim_one(&id, "test", later, later + 300)
+        .await
+        .unwrap());
+    assert!(store
+        .mail_failed(&id, "test", "refused", None)
+        .await
+        .unwrap());
+    id
+}
+
 #[tokio::test]
 async fn the_openapi_document_matches_the_implementation() {
-    let app = spawn_app().await;
+    // Email on (SMTP where nothing listens: messages wait), for invitations.
+    let smtp = format!("smtp://127.0.0.1:{}", free_port());
+    let app = spawn_app_with(|c| c.smtp_url = Some(smtp.as_str().into())).await;
     let token = app.admin_token().await;
     let (status, doc) = app
         .api_json(Method::GET, "/openapi.json", &token, None)
@@ -564,6 +594,7 @@ async fn the_openapi_document_matches_the_implementation() {
         .await;
     let grant = grants["items"][0]["id"].as_str().unwrap().to_string();
     let passkey = app.add_passkey("alice", "Laptop").await;
+    let parked = parked_mail(&app).await;
     app.api_json(
         Method::POST,
         "/users",
@@ -612,6 +643,7 @@ async fn the_openapi_document_matches_the_implementation() {
 
     let bodies: std::collections::HashMap<&str, Value> = [
         ("createUser", json!({ "username": "oscar", "email": "oscar@example.com" })),
+        ("inviteUser", json!({ "username": "ivy", "email": "ivy@example.com" })),
         ("updateUser", json!({ "name": "Alice A." })),
         ("resetPassword", json!({ "password": "alices new words" })),
         ("createClient", json!({ "client_id": "reports", "redirect_uris": ["https://reports.example/cb"] })),
@@ -673,6 +705,8 @@ async fn the_openapi_document_matches_the_implementation() {
                     "/scopes/department"
                 },
             )
+            .replace("/users/{id}/invitation", "/users/ivy/invitation")
+            .replace("/outbox/{id}", &format!("/outbox/{parked}"))
             .replace(
                 "/users/{id}/sessions/{sid}",
                 &format!("/users/{alice_id}/sessions/{sid}"),

@@ -5,7 +5,8 @@
 
 use super::api_auth::{error, ApiClient};
 use super::{
-    api_apis, api_clients, api_groups, api_passkeys, api_system, api_upstreams, api_users,
+    api_apis, api_clients, api_groups, api_invitations, api_outbox, api_passkeys, api_system,
+    api_upstreams, api_users,
 };
 use crate::admin::tokens;
 use crate::admin::{AdminError, Context};
@@ -71,6 +72,11 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/keys/rotate"),
     ("get", "/audit"),
     ("get", "/openapi.json"),
+    ("post", "/invitations"),
+    ("post", "/users/{id}/invitation"),
+    ("get", "/outbox"),
+    ("get", "/outbox/{id}"),
+    ("post", "/outbox/{id}/retry"),
 ];
 
 /// Registers the API under `/admin/api/v1`.
@@ -191,6 +197,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/keys/rotate", web::post().to(api_system::rotate_keys))
             .route("/audit", web::get().to(api_system::audit))
             .route("/openapi.json", web::get().to(openapi))
+            .route("/invitations", web::post().to(api_invitations::invite))
+            .route(
+                "/users/{id}/invitation",
+                web::post().to(api_invitations::resend),
+            )
+            .route("/outbox", web::get().to(api_outbox::list))
+            .route("/outbox/{id}", web::get().to(api_outbox::get))
+            .route("/outbox/{id}/retry", web::post().to(api_outbox::retry))
             .default_service(web::to(unknown)),
     );
 }

@@ -6,6 +6,8 @@ mod api_apis;
 mod api_auth;
 mod api_clients;
 mod api_groups;
+mod api_invitations;
+mod api_outbox;
 mod api_passkeys;
 mod api_system;
 mod api_upstreams;
@@ -15,6 +17,8 @@ mod ui_apis;
 mod ui_client_form;
 mod ui_clients;
 mod ui_groups;
+mod ui_invitations;
+mod ui_outbox;
 mod ui_system;
 mod ui_upstream_form;
 mod ui_upstreams;
@@ -71,6 +75,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/keys", web::get().to(ui_system::keys))
             .route("/keys/rotate", web::post().to(ui_system::rotate))
             .route("/audit", web::get().to(ui_system::audit))
+            .route("/outbox", web::get().to(ui_outbox::list))
+            .route("/outbox/{id}/retry", web::post().to(ui_outbox::retry))
             .default_service(web::to(unknown)),
     );
 }

@@ -151,6 +151,14 @@ const NOTICES: &[(&str, &str)] = &[
         "keys-rotated",
         "The keys were rotated. Every server signs with the new key within 30 seconds.",
     ),
+    (
+        "invitation-sent",
+        "The invitation was sent: its link lets the user choose a password for 7 days.",
+    ),
+    (
+        "mail-retried",
+        "The message is back in line and will be sent within a few seconds.",
+    ),
 ];
 
 /// The notice a page shows after a change: the one for the `done` key of
@@ -263,6 +271,11 @@ pub fn failed(pages: &Pages, e: &AdminError) -> HttpResponse {
         AdminError::Invalid(why) => pages.error(StatusCode::BAD_REQUEST, "That did not work", why),
         AdminError::Store(s) => pages.fail(s),
         AdminError::Account(a) => pages.fail(a),
+        AdminError::EmailDisabled => pages.error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Email is off",
+            &e.to_string(),
+        ),
     }
 }
 

@@ -25,6 +25,7 @@ fn user_row(u: &UserRecord) -> Value {
         "is_admin": u.is_admin, "disabled": u.disabled, "mfa": u.totp_secret.is_some(),
         "passkeys": u.passkeys,
         "must_change_password": u.must_change_password,
+        "may_invite": crate::admin::invitations::may_invite(u),
     })
 }
 
@@ -87,7 +88,10 @@ fn new_form(
         pages,
         admin,
         (status, "admin_user_new.html", "users"),
-        json!({ "fields": fields, "problem": problem }),
+        json!({
+            "fields": fields, "problem": problem,
+            "email_on": provider.config.email_enabled(),
+        }),
     )
 }
 
@@ -109,6 +113,9 @@ pub async fn create(
     AdminForm(admin, form): AdminForm,
     Screen(req, provider, pages): Screen,
 ) -> HttpResponse {
+    if super::ui_invitations::asked(&form) {
+        return super::ui_invitations::create(&admin, &form, (&req, &provider, &pages)).await;
+    }
     let input = UserInput {
         username: query_value(&form, "username").unwrap_or_default(),
         email: query_value(&form, "email"),
@@ -225,6 +232,7 @@ async fn user_page(
             "open_details": details["open"],
             "details": details,
             "may_verify": true,
+            "email_on": provider.config.email_enabled(),
             "groups": user.groups,
             "other_groups": all_groups
                 .iter()
@@ -377,6 +385,9 @@ pub async fn act(
         "reset-mfa" => users::reset_mfa(&ctx, &id)
             .await
             .map(|()| ui::done(&provider, &back, "mfa-reset")),
+        "send-invitation" => {
+            return super::ui_invitations::resend(&admin, &id, (&req, &provider, &pages)).await
+        }
         "unlock" => users::unlock(&ctx, &id)
             .await
             .map(|()| ui::done(&provider, &back, "user-unlocked")),

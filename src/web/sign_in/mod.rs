@@ -9,6 +9,7 @@
 //! an open redirect.
 
 pub mod forgot_password;
+pub mod invitation;
 pub mod mfa_enrol;
 pub mod new_password;
 pub mod passkey;

@@ -19,6 +19,7 @@ mod codes;
 mod email_links;
 mod grants;
 mod keys;
+mod outbox;
 mod passkeys;
 mod pruning;
 mod refresh;
