@@ -80,7 +80,18 @@ pub fn compose_notice(
     notice: &Notice,
     device: Option<&Device>,
 ) -> Result<Option<NewMail>, AccountError> {
-    let config = &provider.config;
+    compose_notice_at(&provider.config, provider.now(), user, notice, device)
+}
+
+/// [`compose_notice`] with the settings and the time given (for the admin
+/// use cases and the command line, which have no `Provider`).
+pub fn compose_notice_at(
+    config: &crate::config::Config,
+    now: i64,
+    user: &UserRecord,
+    notice: &Notice,
+    device: Option<&Device>,
+) -> Result<Option<NewMail>, AccountError> {
     let Some(email) = user.email.as_deref().filter(|_| user.email_verified) else {
         return Ok(None);
     };
@@ -88,10 +99,7 @@ pub fn compose_notice(
         return Ok(None);
     }
     let (subject, what) = notice.words(&config.product_name);
-    let when = format!(
-        "{} UTC",
-        crate::calendar::from_unix(provider.now()).minutes()
-    );
+    let when = format!("{} UTC", crate::calendar::from_unix(now).minutes());
     let mail = compose(
         config,
         Letter {

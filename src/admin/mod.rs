@@ -67,6 +67,8 @@ pub struct Context<'a> {
     pub ip: Option<String>,
     /// The current unix time.
     pub now: i64,
+    /// The settings (what email may be sent, and how it looks).
+    pub config: &'a crate::config::Config,
 }
 
 impl<'a> Context<'a> {
@@ -79,6 +81,7 @@ impl<'a> Context<'a> {
             actor,
             ip,
             now: provider.now(),
+            config: &provider.config,
         }
     }
 

@@ -3,6 +3,7 @@
 //! factor, delete; and the first admin on an empty database.
 
 use super::{generate_password, AdminError, Context, Page};
+use crate::account::notices::{compose_notice_at, Notice};
 use crate::account::{password::hash_password, profile, throttle};
 use crate::audit_log::{Actor, AuditLog, Event};
 use crate::model::{NewUser, Profile, SessionSummary, UserRecord};
@@ -296,7 +297,11 @@ pub async fn reset_password(
 /// account page, or are asked to by clients that require it).
 pub async fn reset_mfa(ctx: &Context<'_>, user_id: &str) -> Result<(), AdminError> {
     let user = find(ctx, user_id).await?;
-    ctx.store.remove_totp(&user.id, None, ctx.now).await?;
+    // The user hears of it: a second factor gone is worth knowing.
+    let notice = compose_notice_at(ctx.config, ctx.now, &user, &Notice::MfaOff, None)?;
+    ctx.store
+        .remove_totp(&user.id, notice.as_ref(), ctx.now)
+        .await?;
     ctx.record("admin.user.mfa_reset", |e| e.user(&user.id, &user.username))
         .await;
     Ok(())

@@ -92,6 +92,7 @@ async fn with_context<T>(
         actor: Actor::Cli,
         ip: None,
         now: crate::clock::unix_now(),
+        config,
     };
     let result = action(&ctx).await;
     audit.flush().await;

@@ -187,3 +187,25 @@ async fn adding_a_passkey_is_notified() {
     assert!(mail.text.contains("A passkey named \u{201c}Laptop\u{201d}"));
     sink.stop().await;
 }
+
+#[tokio::test]
+async fn an_admin_removing_the_second_factor_is_notified() {
+    let (app, sink) = app_with_mail(|_| {}).await;
+    let token = app.admin_token().await;
+    let (status, _) = app
+        .api_json(
+            Method::PATCH,
+            "/users/bob",
+            &token,
+            Some(json!({ "email_verified": true })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let reset = app
+        .api(Method::POST, "/users/bob/reset-mfa", &token, None)
+        .await;
+    assert_eq!(reset.status(), StatusCode::NO_CONTENT);
+    let mail = sink.wait_for("bob@example.com", 1).await.remove(0);
+    assert_eq!(mail.subject, "Two-step sign-in turned off for Gatehouse");
+    sink.stop().await;
+}
