@@ -38,7 +38,8 @@ CREATE TABLE email_tokens (
     created_at  BIGINT NOT NULL,
     expires_at  BIGINT NOT NULL
 );
-CREATE INDEX email_tokens_by_user ON email_tokens (user_id, purpose);
+-- Only the newest link of a purpose works: one row per user and purpose.
+CREATE UNIQUE INDEX email_tokens_one_per_purpose ON email_tokens (user_id, purpose);
 
 -- Self-registrations waiting for their address to be verified, by the
 -- SHA-256 of the link's token. No account exists until the link is

@@ -100,6 +100,9 @@ pub struct Config {
     pub notify_passkey_added: bool,
     /// See `notify_new_browser`.
     pub notify_upstream_linked: bool,
+    /// A notice to the old (verified) address when the account's address
+    /// changes.
+    pub notify_email_changed: bool,
     /// Failed attempts after which a message is parked for an admin.
     pub email_max_attempts: i64,
     /// Upstream identity providers, in the seed file's `[[upstreams]]`
@@ -182,6 +185,7 @@ impl Default for Config {
             notify_mfa_changed: true,
             notify_passkey_added: true,
             notify_upstream_linked: true,
+            notify_email_changed: true,
             email_max_attempts: 10,
             upstreams: UpstreamTables::default(),
         }
@@ -256,6 +260,7 @@ const ENV_KEYS: &[(&str, Kind)] = &[
     ("notify_mfa_changed", Kind::Flag),
     ("notify_passkey_added", Kind::Flag),
     ("notify_upstream_linked", Kind::Flag),
+    ("notify_email_changed", Kind::Flag),
     ("email_max_attempts", Kind::Number),
 ];
 

@@ -109,11 +109,24 @@ impl SmtpUrl {
         if !matches!(url.path(), "" | "/") || url.fragment().is_some() {
             return Err("smtp_url: nothing may follow the host and port but ?tls=starttls".into());
         }
+        let username = (!url.username().is_empty()).then(|| decoded(url.username()));
+        // Credentials over plain SMTP cross the network in the clear: only
+        // a relay on this machine may take them that way.
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if username.is_some() && security == SmtpSecurity::Plain && !loopback {
+            return Err(
+                "smtp_url: credentials over plain SMTP would be sent in the clear; use ?tls=starttls or smtps://"
+                    .into(),
+            );
+        }
         Ok(SmtpUrl {
             host,
             port: url.port().unwrap_or(default_port),
             security,
-            username: (!url.username().is_empty()).then(|| decoded(url.username())),
+            username,
             password: url.password().map(decoded),
         })
     }
@@ -175,10 +188,12 @@ mod tests {
             "smtps://mail.example.com?tls=starttls",
             "smtp://mail.example.com/path",
             "smtp://mail.example.com?x=1",
+            "smtp://user:pass@mail.example.com:25",
             "not a url",
         ] {
             assert!(SmtpUrl::parse(bad).is_err(), "{bad}");
         }
+        assert!(SmtpUrl::parse("smtp://user:pass@127.0.0.1:2525").is_ok());
         let e = SmtpUrl::parse("smtp://u:hunter2@mail.example.com?tls=maybe").unwrap_err();
         assert!(!e.contains("hunter2"), "{e}");
     }

@@ -36,7 +36,16 @@ pub async fn invited(provider: &Provider, token: &str) -> Result<Option<UserReco
     else {
         return Ok(None);
     };
-    Ok(provider.store.user_by_id(&link.user_id).await?)
+    // The link stands for the account only while the account waits for its
+    // first password at the address the link went to.
+    let user = provider.store.user_by_id(&link.user_id).await?;
+    Ok(user.filter(|u| {
+        u.password_hash.is_empty()
+            && !u.disabled
+            && u.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(&link.email))
+    }))
 }
 
 /// Sets the invited user's first password from the link's `token`; `ip`

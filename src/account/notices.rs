@@ -27,6 +27,9 @@ pub enum Notice {
     PasskeyAdded(String),
     /// An upstream provider was linked, with its name.
     UpstreamLinked(String),
+    /// The account's address changed (told to the old one), to this one
+    /// (or none).
+    EmailChanged(Option<String>),
 }
 
 impl Notice {
@@ -38,6 +41,7 @@ impl Notice {
             Notice::MfaOn | Notice::MfaOff => config.notify_mfa_changed,
             Notice::PasskeyAdded(_) => config.notify_passkey_added,
             Notice::UpstreamLinked(_) => config.notify_upstream_linked,
+            Notice::EmailChanged(_) => config.notify_email_changed,
         }
     }
 
@@ -50,7 +54,7 @@ impl Notice {
             ),
             Notice::PasswordChanged => (
                 format!("Your {product} password was changed"),
-                "The password of your account was changed, and every other browser was signed out.".into(),
+                "The password of your account was changed.".into(),
             ),
             Notice::MfaOn => (
                 format!("Two-step sign-in turned on for {product}"),
@@ -67,6 +71,13 @@ impl Notice {
             Notice::UpstreamLinked(name) => (
                 format!("{name} was linked to your {product} account"),
                 format!("Signing in with {name} now signs in to your account."),
+            ),
+            Notice::EmailChanged(to) => (
+                format!("The email address of your {product} account changed"),
+                match to {
+                    Some(to) => format!("The address of your account was changed to {to}: messages about it, password-reset links included, go there now."),
+                    None => "The address was removed from your account: no message about it, password-reset links included, reaches you any more.".into(),
+                },
             ),
         }
     }

@@ -232,6 +232,8 @@ pub async fn choose_password(
     if notice.is_some() {
         provider.outbox_wake.notify_one();
     }
+    // A new password starts with a clean slate, as an admin's reset does.
+    crate::account::throttle::forget(&provider.store, &user.username).await?;
     let mut event = Event::by_user("password.reset", &user);
     if let Some(ip) = &device.ip {
         event = event.ip(ip);

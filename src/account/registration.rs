@@ -244,6 +244,8 @@ pub enum Confirmed {
     Taken,
     /// The link is used, expired or unknown.
     Invalid,
+    /// The password is not the one chosen at sign-up (the link stays).
+    WrongPassword,
 }
 
 /// The address a sign-up's link is for, while it is live (without using
@@ -257,11 +259,23 @@ pub async fn pending(provider: &Provider, token: &str) -> Result<Option<String>,
 }
 
 /// Opens a sign-up's link: creates the account, its address verified.
+/// The password chosen at sign-up must be typed again: several sign-ups may
+/// wait for one address, and a link in the owner's inbox from someone
+/// else's sign-up must not make an account whose password that someone
+/// knows.
 pub async fn confirm(
     provider: &Provider,
     token: &str,
+    password: &str,
     ip: &str,
 ) -> Result<Confirmed, AccountError> {
+    let hash = email_links::hash(token);
+    let Some(waiting) = provider.store.registration(&hash, provider.now()).await? else {
+        return Ok(Confirmed::Invalid);
+    };
+    if !password::verify_hash(waiting.password_hash, password.to_string()).await? {
+        return Ok(Confirmed::WrongPassword);
+    }
     let Some(registration) = provider
         .store
         .take_registration(&email_links::hash(token), provider.now())

@@ -46,6 +46,18 @@ pub async fn update_profile(
     ip: &str,
 ) -> Result<(), AccountError> {
     let email_verified = user.email_verified && email == user.email.as_deref();
+    // The old address, if verified, hears of the change: someone holding a
+    // session could otherwise move the account's mail (and its password
+    // resets) elsewhere unseen.
+    let notice = match email != user.email.as_deref() {
+        true => super::notices::compose_notice(
+            provider,
+            user,
+            &super::notices::Notice::EmailChanged(email.map(str::to_string)),
+            None,
+        )?,
+        false => None,
+    };
     // A new address gets a link that verifies it, stored with the change.
     let link = match email {
         Some(address) if email != user.email.as_deref() && provider.config.email_enabled() => {
@@ -74,6 +86,7 @@ pub async fn update_profile(
             (name, email, email_verified),
             &standard,
             link.as_ref().map(|(token, mail)| (token, mail)),
+            notice.as_ref(),
             provider.now(),
         )
         .await?;

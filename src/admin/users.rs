@@ -285,6 +285,7 @@ pub async fn reset_password(
         .await?;
     ctx.store.delete_user_sessions(&user.id).await?;
     throttle::forget(ctx.store, &user.username).await?;
+    ctx.store.forget_password_links(&user.id).await?;
     ctx.record("admin.user.password_reset", |e| {
         e.user(&user.id, &user.username)
             .detail("temporary", must_change.to_string())

@@ -1,6 +1,7 @@
-//! The sender task: delivers what the outbox holds. Each round claims the
-//! due messages (a lease of [`LEASE`] seconds, taken with a conditional
-//! update so replicas never share one), sends each, and records the result:
+//! The sender task: delivers what the outbox holds. Each round finds the
+//! due messages and claims each just before sending it (a lease of
+//! [`LEASE`] seconds, taken with a conditional update so replicas never
+//! share one), sends it, and records the result:
 //! sent (its bodies erased), due again after a backoff that doubles from
 //! [`FIRST_BACKOFF`] up to [`MAX_BACKOFF`], or parked after
 //! `email_max_attempts` failures (or at once when the SMTP server refuses
@@ -55,38 +56,48 @@ pub fn start(provider: Arc<Provider>, smtp: SmtpSender) -> tokio::task::JoinHand
     })
 }
 
-/// One round: claims the due messages and tries each once. Returns how
-/// many it claimed.
+/// One round: finds the due messages and, one at a time, claims each
+/// (a lease of [`LEASE`] seconds from the moment it is claimed, so a slow
+/// server cannot make a later message's lease lapse while it waits), sends
+/// it and records the result. Returns how many were due.
 pub async fn deliver_due(
     provider: &Provider,
     smtp: &SmtpSender,
     claimer: &str,
 ) -> Result<usize, StoreError> {
-    let now = provider.now();
-    let due = provider
-        .store
-        .claim_mail(claimer, now, now + LEASE, BATCH)
-        .await?;
-    let claimed = due.len();
-    for mail in due {
+    let store = &provider.store;
+    let due = store.due_mail(provider.now(), BATCH).await?;
+    for id in &due {
+        let now = provider.now();
+        let Some(mail) = store.claim_mail(id, claimer, now, now + LEASE).await? else {
+            // Another sender has it (or it went out meanwhile).
+            continue;
+        };
         match smtp.send(&mail).await {
             Ok(()) => {
-                provider
-                    .store
-                    .mail_sent(&mail.id, claimer, provider.now())
-                    .await?;
-                provider.metrics.emails.with_label_values(&["sent"]).inc();
-                tracing::info!(message_id = %mail.message_id, kind = %mail.kind,
-                    attempt = mail.attempts + 1, "email: sent");
+                if store.mail_sent(&mail.id, claimer, provider.now()).await? {
+                    provider.metrics.emails.with_label_values(&["sent"]).inc();
+                    tracing::info!(message_id = %mail.message_id, kind = %mail.kind,
+                        attempt = mail.attempts + 1, "email: sent");
+                } else {
+                    // Only if this sender outlived its lease: the message
+                    // may go out again, under the same Message-ID.
+                    tracing::warn!(message_id = %mail.message_id,
+                        "email: sent after its claim lapsed");
+                }
             }
             Err(failure) => {
                 let failures = mail.attempts + 1;
                 let park = failure.permanent || failures >= provider.config.email_max_attempts;
                 let retry_at = (!park).then(|| provider.now() + backoff(failures));
-                provider
-                    .store
+                if !store
                     .mail_failed(&mail.id, claimer, &failure.reason, retry_at)
-                    .await?;
+                    .await?
+                {
+                    tracing::warn!(message_id = %mail.message_id,
+                        "email: a failure recorded after its claim lapsed was dropped");
+                    continue;
+                }
                 let result = if park { "parked" } else { "failed" };
                 provider.metrics.emails.with_label_values(&[result]).inc();
                 tracing::warn!(message_id = %mail.message_id, kind = %mail.kind,
@@ -95,7 +106,7 @@ pub async fn deliver_due(
             }
         }
     }
-    Ok(claimed)
+    Ok(due.len())
 }
 
 #[cfg(test)]

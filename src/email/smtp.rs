@@ -97,10 +97,22 @@ impl SmtpSender {
             .map(|_| ())
             .map_err(|e| SendFailure {
                 reason: format!("SMTP: {e}"),
-                // A 5xx answer (no such mailbox, refused) will not change.
-                permanent: e.is_permanent(),
+                permanent: refused_for_good(&e),
             })
     }
+}
+
+/// Whether the SMTP server refused this message for good: a 5xx about the
+/// mailbox (RFC 5321 §4.2.3: 550 unavailable, 551 not local, 552 storage
+/// exceeded, 553 name not allowed). Other 5xx answers — 530 or 535 (the
+/// server's TLS or credentials), 554 (a relay refusing everything) — are
+/// about this server's settings, would park every message at once, and are
+/// retried with backoff instead.
+fn refused_for_good(error: &lettre::transport::smtp::Error) -> bool {
+    error.is_permanent()
+        && error
+            .status()
+            .is_some_and(|code| matches!(code.to_string().as_str(), "550" | "551" | "552" | "553"))
 }
 
 /// Why a message did not go out. `reason` is a line for the outbox and the

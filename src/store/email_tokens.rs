@@ -15,14 +15,13 @@ pub(crate) async fn insert_token(
     token: &NewEmailToken,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM email_tokens WHERE user_id = $1 AND purpose = $2")
-        .bind(&token.user_id)
-        .bind(token.purpose.as_str())
-        .execute(&mut **tx)
-        .await?;
+    // One statement, so two links issued at once still leave one.
     sqlx::query(
         "INSERT INTO email_tokens (token_hash, purpose, user_id, email, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (user_id, purpose) DO UPDATE
+         SET token_hash = excluded.token_hash, email = excluded.email,
+             created_at = excluded.created_at, expires_at = excluded.expires_at",
     )
     .bind(&token.token_hash)
     .bind(token.purpose.as_str())
@@ -125,6 +124,18 @@ impl Store {
         .transpose()
     }
 
+    /// Kills the user's reset and invitation links (an admin set a
+    /// password: a link sent before must not undo it).
+    pub async fn forget_password_links(&self, user_id: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM email_tokens WHERE user_id = $1 AND purpose IN ('reset', 'invite')",
+        )
+        .bind(user_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Whether a link of `purpose` was issued to the user at or after
     /// `since` (and is still the newest).
     pub async fn email_token_issued_since(
@@ -176,9 +187,12 @@ impl Store {
     /// Uses up a reset or invitation link and sets the password it lets the
     /// user choose, in one transaction: the link goes, the password is set
     /// (no longer to be changed at sign-in), the address it was sent to is
-    /// verified if it is still the user's (reading the link proved it), every
-    /// browser session of the user ends, and `notice` joins the outbox.
-    /// `None` if the link was not live.
+    /// verified (reading the link proved it), every browser session of the
+    /// user ends, and `notice` joins the outbox. `None` if the link was not
+    /// live, or no longer stands for the account: the account's address is
+    /// not the one it was sent to any more, the account is disabled, or (an
+    /// invitation) the account has a password already. Such a link is used
+    /// up all the same.
     pub async fn set_password_by_token(
         &self,
         token_hash: &str,
@@ -192,18 +206,24 @@ impl Store {
             tx.commit().await?;
             return Ok(None);
         };
-        sqlx::query(
+        let invitation = i64::from(purpose == EmailTokenPurpose::Invite);
+        let done = sqlx::query(
             "UPDATE users SET password_hash = $1, must_change_password = 0, updated_at = $2,
-                              email_verified = CASE WHEN LOWER(email) = LOWER($3) THEN 1
-                                                    ELSE email_verified END
-             WHERE id = $4",
+                              email_verified = 1
+             WHERE id = $4 AND LOWER(email) = LOWER($3) AND disabled = 0
+               AND ($5 = 0 OR password_hash = '')",
         )
         .bind(password_hash)
         .bind(now)
         .bind(&token.email)
         .bind(&token.user_id)
+        .bind(invitation)
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() != 1 {
+            tx.commit().await?;
+            return Ok(None);
+        }
         sqlx::query("DELETE FROM browser_sessions WHERE user_id = $1")
             .bind(&token.user_id)
             .execute(&mut *tx)

@@ -89,18 +89,10 @@ impl Store {
         Ok(())
     }
 
-    /// Claims up to `limit` due messages for `claimer` until `lease_until`.
-    /// Each claim is a conditional update that succeeds only if the message
-    /// is still pending, due and unclaimed (or its claim lapsed), so of two
-    /// senders racing for one message exactly one gets it.
-    pub async fn claim_mail(
-        &self,
-        claimer: &str,
-        now: i64,
-        lease_until: i64,
-        limit: i64,
-    ) -> Result<Vec<OutboxRecord>, StoreError> {
-        let ids: Vec<String> = sqlx::query(
+    /// The ids of up to `limit` due messages, oldest due first (to be
+    /// claimed one at a time with [`Store::claim_mail`]).
+    pub async fn due_mail(&self, now: i64, limit: i64) -> Result<Vec<String>, StoreError> {
+        sqlx::query(
             "SELECT id FROM outbox
              WHERE state = 'pending' AND next_attempt_at <= $1
                AND (claimed_until IS NULL OR claimed_until < $1)
@@ -111,19 +103,29 @@ impl Store {
         .fetch_all(&self.writer)
         .await?
         .iter()
-        .map(|row| row.try_get("id"))
-        .collect::<Result<_, _>>()?;
-        let mut claimed = Vec::new();
-        for id in ids {
-            if self.claim_one(&id, claimer, now, lease_until).await? {
-                let row = sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1"))
-                    .bind(&id)
-                    .fetch_one(&self.writer)
-                    .await?;
-                claimed.push(record(&row)?);
-            }
+        .map(|row| Ok(row.try_get("id")?))
+        .collect()
+    }
+
+    /// Claims message `id` for `claimer` until `lease_until` and returns
+    /// it, if it is still pending, due and unclaimed (or its claim lapsed):
+    /// a conditional update, so of two senders racing for one message
+    /// exactly one gets it.
+    pub async fn claim_mail(
+        &self,
+        id: &str,
+        claimer: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Option<OutboxRecord>, StoreError> {
+        if !self.claim_one(id, claimer, now, lease_until).await? {
+            return Ok(None);
         }
-        Ok(claimed)
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1"))
+            .bind(id)
+            .fetch_one(&self.writer)
+            .await?;
+        Ok(Some(record(&row)?))
     }
 
     /// Claims one message if it is still pending, due and unclaimed.

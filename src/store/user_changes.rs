@@ -113,6 +113,7 @@ impl Store {
         (name, email, email_verified): (Option<&str>, Option<&str>, bool),
         profile: &crate::model::Profile,
         link: Option<(&NewEmailToken, &NewMail)>,
+        notice: Option<&NewMail>,
         now: i64,
     ) -> Result<(), StoreError> {
         let profile = to_json(profile)?;
@@ -123,7 +124,9 @@ impl Store {
             ("profile", Text(Some(&profile))),
         ];
         let Some((token, mail)) = link else {
-            return self.set_user_columns(user_id, &columns, now).await;
+            return self
+                .set_user_columns_with_mail(user_id, &columns, notice, now)
+                .await;
         };
         // A new address with the link that verifies it, in one transaction.
         let mut tx = self.writer.begin().await?;
@@ -142,6 +145,7 @@ impl Store {
         .await?;
         super::email_tokens::insert_token(&mut tx, token, now).await?;
         super::outbox::insert_mail(&mut tx, mail, now).await?;
+        super::outbox::insert_all(&mut tx, notice, now).await?;
         tx.commit().await?;
         self.changed().await;
         Ok(())

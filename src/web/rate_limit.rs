@@ -30,6 +30,8 @@ fn class_of(method: &Method, path: &str) -> Option<Class> {
         "/login" | "/login/totp" | "/account/password" => Some(Class::SignIn),
         // Sign-ups: each hashes a password and may send a message.
         "/register" | "/register/confirm" => Some(Class::SignIn),
+        // Choosing a first password (argon2) and using a verification link.
+        "/invitation" | "/verify-email" => Some(Class::SignIn),
         // Asking for a reset link (mail sent) and choosing a password (argon2).
         "/forgot-password" | "/reset-password" => Some(Class::SignIn),
         _ if path.starts_with("/account/mfa/") => Some(Class::SignIn),

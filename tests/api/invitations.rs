@@ -427,3 +427,117 @@ async fn the_cli_invites_and_a_running_server_sends_it() {
     assert_eq!(off.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&off.stderr).contains("Email is off"));
 }
+
+#[tokio::test]
+async fn an_invitation_posted_without_its_csrf_token_changes_nothing() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_mail(&sink).await;
+    let (status, _) = invite(&app, "carol", "carol@example.com").await;
+    assert_eq!(status, StatusCode::CREATED);
+    let url = invitation_link(&app, &sink, "carol@example.com", 1).await;
+    let forged = new_browser()
+        .post(app.url("/invitation"))
+        .form(&[
+            ("token", url.split("token=").nth(1).unwrap()),
+            ("new_password", CAROL_PASSWORD),
+            ("repeat_password", CAROL_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let user = app
+        .provider
+        .store
+        .user_by_username("carol")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.password_hash, "", "no password was set");
+    let accepted = accept(&app, &url, CAROL_PASSWORD).await;
+    assert_eq!(
+        accepted.status(),
+        StatusCode::SEE_OTHER,
+        "the link still works"
+    );
+    sink.stop().await;
+}
+
+/// Posts a password for the link at `url`, with a CSRF token from another
+/// page (the link's own page no longer shows the form).
+async fn post_dead(app: &TestApp, url: &str, password: &str) -> reqwest::Response {
+    let page = app.get("/login").await;
+    app.submit_form(
+        page,
+        "/invitation",
+        &[
+            ("token", url.split("token=").nth(1).unwrap()),
+            ("new_password", password),
+            ("repeat_password", password),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_invitation_stops_working_once_the_address_changed_or_a_password_was_set() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_mail(&sink).await;
+    let token = app.admin_token().await;
+    // Sent to a mistyped address, then corrected by the admin.
+    let (status, _) = invite(&app, "carol", "carol@exampel.com").await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mistyped = invitation_link(&app, &sink, "carol@exampel.com", 1).await;
+    let (status, _) = app
+        .api_json(
+            reqwest::Method::PATCH,
+            "/users/carol",
+            &token,
+            Some(json!({ "email": "carol@example.com" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let page = app.browser.get(&mistyped).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+    let refused = post_dead(&app, &mistyped, "a stranger's password").await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("This invitation link does not work"));
+    let user = app
+        .provider
+        .store
+        .user_by_username("carol")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.password_hash, "", "the stranger set nothing");
+
+    // Sent again to the right address; then an admin sets a password.
+    let (status, _) = api_post(&app, &format!("/users/{}/invitation", user.id), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let right = invitation_link(&app, &sink, "carol@example.com", 1).await;
+    let reset = app
+        .api(
+            reqwest::Method::POST,
+            "/users/carol/reset-password",
+            &token,
+            Some(json!({ "password": "an admin's chosen password" })),
+        )
+        .await;
+    assert_eq!(reset.status(), StatusCode::OK);
+    let late = post_dead(&app, &right, CAROL_PASSWORD).await;
+    assert_eq!(late.status(), StatusCode::BAD_REQUEST);
+    assert!(!app
+        .provider
+        .store
+        .user_by_username("carol")
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash
+        .is_empty());
+    sink.stop().await;
+}

@@ -112,25 +112,6 @@ async fn turning_two_step_off_is_notified_to_a_verified_address_only() {
     let (app, sink) = app_with_mail(|_| {}).await;
     // Bob's address is not verified: nothing goes to it.
     app.sign_in_to_account("bob", BOB_PASSWORD).await;
-    app.clock.advance(30);
-    let off = app
-        .account_form("/account/mfa/disable", &[("code", &app.totp_code())])
-        .await;
-    assert_eq!(off.status(), StatusCode::SEE_OTHER);
-    outbox_drained(&app).await;
-    assert!(sink.messages_to("bob@example.com").is_empty());
-
-    // Verified, bob hears of the next change.
-    let token = app.admin_token().await;
-    let (status, _) = app
-        .api_json(
-            Method::PATCH,
-            "/users/bob",
-            &token,
-            Some(json!({ "email_verified": true })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
     let changed = app
         .account_form(
             "/account/password",
@@ -142,8 +123,53 @@ async fn turning_two_step_off_is_notified_to_a_verified_address_only() {
         )
         .await;
     assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    outbox_drained(&app).await;
+    assert!(sink.messages_to("bob@example.com").is_empty());
+
+    // Verified, bob hears of turning two-step off.
+    let token = app.admin_token().await;
+    let (status, _) = app
+        .api_json(
+            Method::PATCH,
+            "/users/bob",
+            &token,
+            Some(json!({ "email_verified": true })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    app.clock.advance(30);
+    let off = app
+        .account_form("/account/mfa/disable", &[("code", &app.totp_code())])
+        .await;
+    assert_eq!(off.status(), StatusCode::SEE_OTHER);
     let mail = sink.wait_for("bob@example.com", 1).await.remove(0);
-    assert_eq!(mail.subject, "Your Gatehouse password was changed");
+    assert_eq!(mail.subject, "Two-step sign-in turned off for Gatehouse");
+    assert!(mail.text.contains("a password alone now signs in"));
+    sink.stop().await;
+}
+
+#[tokio::test]
+async fn a_changed_address_is_told_to_the_old_one() {
+    let (app, sink) = app_with_mail(|_| {}).await;
+    app.sign_in_to_account("alice", ALICE_PASSWORD).await;
+    let saved = app
+        .account_form(
+            "/account/profile",
+            &[("name", "Alice Example"), ("email", "alice@new.example")],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let mail = sink.wait_for("alice@example.com", 1).await.remove(0);
+    assert_eq!(
+        mail.subject,
+        "The email address of your Gatehouse account changed"
+    );
+    assert!(mail
+        .text
+        .contains("The address of your account was changed to alice@new.example"));
+    // The new address gets its verification link, not the notice.
+    let new = sink.wait_for("alice@new.example", 1).await.remove(0);
+    assert_eq!(new.subject, "Confirm your email address for Gatehouse");
     sink.stop().await;
 }
 

@@ -545,3 +545,39 @@ async fn a_link_asked_for_while_smtp_is_down_arrives_when_it_is_back() {
     );
     sink.stop().await;
 }
+
+#[tokio::test]
+async fn a_link_stops_working_once_the_address_changed() {
+    let (sink, app) = email_app().await;
+    let link = alice_link(&sink, &app).await;
+    let token = app.admin_token().await;
+    let (status, _) = app
+        .api_json(
+            reqwest::Method::PATCH,
+            "/users/alice",
+            &token,
+            Some(serde_json::json!({ "email": "alice@new.example" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = app.csrf_of(&app.browser, "/forgot-password").await;
+    let late = app
+        .browser
+        .post(app.url("/reset-password"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("token", link.split("token=").nth(1).unwrap()),
+            ("new_password", NEW_PASSWORD),
+            ("repeat_password", NEW_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), StatusCode::GONE);
+    assert_eq!(
+        sign_in_status(&app, NEW_PASSWORD).await,
+        StatusCode::UNAUTHORIZED,
+        "the old mailbox set nothing"
+    );
+    sink.stop().await;
+}

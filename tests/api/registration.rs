@@ -109,11 +109,30 @@ async fn an_account_exists_only_once_its_link_is_opened() {
     let page = app.browser.get(&url).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert_eq!(app.user_count().await, users, "a GET creates nothing");
+    let token = url.rsplit('=').next().unwrap();
+    // Someone else's sign-up for this address would make an account with a
+    // password they know: the link asks for the one chosen at sign-up.
+    let wrong = app
+        .submit_form(
+            page,
+            "/register/confirm",
+            &[("token", token), ("password", "not the one chosen")],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong
+        .text()
+        .await
+        .unwrap()
+        .contains("That is not the password chosen when signing up"));
+    assert_eq!(app.user_count().await, users);
+    let page = app.browser.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "the link stays");
     let created = app
         .submit_form(
             page,
             "/register/confirm",
-            &[("token", url.rsplit('=').next().unwrap())],
+            &[("token", token), ("password", "a long enough pass")],
         )
         .await;
     assert_eq!(created.status(), StatusCode::OK);

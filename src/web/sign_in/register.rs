@@ -162,13 +162,23 @@ pub async fn confirm(form: PostedForm, Screen(req, provider, pages): Screen) -> 
         };
     }
     let ip = client_address(&req, provider.config.trust_forwarded_for);
-    let (status, values) = match registration::confirm(&provider, &token, &ip).await {
+    let password = form.field("password").unwrap_or("");
+    let (status, values) = match registration::confirm(&provider, &token, password, &ip).await {
         Ok(Confirmed::Created(username)) => (
             StatusCode::OK,
             json!({ "state": "created", "username": username }),
         ),
         Ok(Confirmed::Taken) => (StatusCode::CONFLICT, json!({ "state": "taken" })),
         Ok(Confirmed::Invalid) => (StatusCode::NOT_FOUND, json!({ "state": "invalid" })),
+        Ok(Confirmed::WrongPassword) => match registration::pending(&provider, &token).await {
+            Ok(Some(email)) => (
+                StatusCode::UNAUTHORIZED,
+                json!({ "state": "confirm", "token": token, "email": email,
+                        "error": "That is not the password chosen when signing up with this address. If you did not sign up, ignore this link." }),
+            ),
+            Ok(None) => (StatusCode::NOT_FOUND, json!({ "state": "invalid" })),
+            Err(e) => return pages.fail(&e),
+        },
         Err(e) => return pages.fail(&e),
     };
     page(&req, &provider, &pages, status, values)

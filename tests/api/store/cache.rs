@@ -103,6 +103,7 @@ async fn every_invalidating_write_moves_the_epoch_by_one() {
             (Some("A"), None, false),
             &Default::default(),
             None,
+            None,
             NOW,
         )
         .await
@@ -241,6 +242,7 @@ async fn a_read_through_the_cache_after_a_write_sees_the_new_value() {
             (Some("Alice Renamed"), None, false),
             &Default::default(),
             None,
+            None,
             NOW,
         )
         .await
@@ -308,6 +310,7 @@ async fn a_change_on_one_store_is_in_force_on_another_when_the_write_returns() {
             alice,
             (Some("Alice Renamed"), None, false),
             &Default::default(),
+            None,
             None,
             NOW,
         )

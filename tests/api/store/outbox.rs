@@ -22,6 +22,23 @@ fn mail(to: &str) -> NewMail {
     }
 }
 
+/// What a sender's round claims: every due message, one at a time.
+async fn claim_due(
+    store: &Store,
+    claimer: &str,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<gatehouse::model::OutboxRecord>, gatehouse::store::StoreError> {
+    let mut claimed = Vec::new();
+    for id in store.due_mail(now, limit).await? {
+        if let Some(mail) = store.claim_mail(&id, claimer, now, lease_until).await? {
+            claimed.push(mail);
+        }
+    }
+    Ok(claimed)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn of_two_senders_racing_for_one_message_exactly_one_claims_it() {
     let (store, url) = fresh_store().await;
@@ -29,8 +46,7 @@ async fn of_two_senders_racing_for_one_message_exactly_one_claims_it() {
     let message = mail("carol@example.com");
     store.enqueue_mail(&message, NOW).await.unwrap();
     let claims = race((&store, &other), |store, i| async move {
-        store
-            .claim_mail(&format!("sender-{i}"), NOW, NOW + 300, 20)
+        claim_due(&store, &format!("sender-{i}"), NOW, NOW + 300, 20)
             .await
             .unwrap()
     })
@@ -55,11 +71,10 @@ async fn a_lapsed_lease_is_claimed_again_and_its_old_holder_changes_nothing() {
     let (store, _url) = fresh_store().await;
     let message = mail("carol@example.com");
     store.enqueue_mail(&message, NOW).await.unwrap();
-    let first = store.claim_mail("a", NOW, NOW + 300, 20).await.unwrap();
+    let first = claim_due(&store, "a", NOW, NOW + 300, 20).await.unwrap();
     assert_eq!(first.len(), 1);
     // While the lease holds, nobody else gets it.
-    assert!(store
-        .claim_mail("b", NOW + 300, NOW + 600, 20)
+    assert!(claim_due(&store, "b", NOW + 300, NOW + 600, 20)
         .await
         .unwrap()
         .is_empty());
@@ -68,8 +83,7 @@ async fn a_lapsed_lease_is_claimed_again_and_its_old_holder_changes_nothing() {
         .await
         .unwrap());
     // Once it lapsed (its sender died), another sender takes it.
-    let again = store
-        .claim_mail("b", NOW + 301, NOW + 601, 20)
+    let again = claim_due(&store, "b", NOW + 301, NOW + 601, 20)
         .await
         .unwrap();
     assert_eq!(again.len(), 1);
@@ -94,8 +108,7 @@ async fn a_lapsed_lease_is_claimed_again_and_its_old_holder_changes_nothing() {
     assert_eq!(sent.text_body, "");
     assert_eq!(sent.html_body, "");
     // A sent message is claimed by nobody.
-    assert!(store
-        .claim_mail("c", NOW + DAY, NOW + DAY + 300, 20)
+    assert!(claim_due(&store, "c", NOW + DAY, NOW + DAY + 300, 20)
         .await
         .unwrap()
         .is_empty());
@@ -106,17 +119,18 @@ async fn a_failed_message_waits_for_its_retry_time_and_parks_when_told() {
     let (store, _url) = fresh_store().await;
     let message = mail("carol@example.com");
     store.enqueue_mail(&message, NOW).await.unwrap();
-    store.claim_mail("a", NOW, NOW + 300, 20).await.unwrap();
+    claim_due(&store, "a", NOW, NOW + 300, 20).await.unwrap();
     assert!(store
         .mail_failed(&message.id, "a", "connection refused", Some(NOW + 5))
         .await
         .unwrap());
-    assert!(store
-        .claim_mail("a", NOW + 4, NOW + 304, 20)
+    assert!(claim_due(&store, "a", NOW + 4, NOW + 304, 20)
         .await
         .unwrap()
         .is_empty());
-    let due = store.claim_mail("a", NOW + 5, NOW + 305, 20).await.unwrap();
+    let due = claim_due(&store, "a", NOW + 5, NOW + 305, 20)
+        .await
+        .unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].attempts, 1);
     assert_eq!(due[0].last_error.as_deref(), Some("connection refused"));
@@ -128,8 +142,7 @@ async fn a_failed_message_waits_for_its_retry_time_and_parks_when_told() {
     assert_eq!(parked.state, OutboxState::Parked);
     assert_eq!(parked.attempts, 2);
     assert_eq!(store.outbox_counts().await.unwrap().parked, 1);
-    assert!(store
-        .claim_mail("a", NOW + DAY, NOW + DAY + 300, 20)
+    assert!(claim_due(&store, "a", NOW + DAY, NOW + DAY + 300, 20)
         .await
         .unwrap()
         .is_empty());
@@ -140,8 +153,7 @@ async fn a_failed_message_waits_for_its_retry_time_and_parks_when_told() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].attempts, 0);
     assert_eq!(
-        store
-            .claim_mail("a", NOW + DAY, NOW + DAY + 300, 20)
+        claim_due(&store, "a", NOW + DAY, NOW + DAY + 300, 20)
             .await
             .unwrap()
             .len(),
@@ -157,7 +169,7 @@ async fn pruning_removes_sent_mail_after_30_days_and_expired_links() {
     let parked = mail("dave@example.com");
     store.enqueue_mail(&sent, NOW).await.unwrap();
     store.enqueue_mail(&parked, NOW).await.unwrap();
-    store.claim_mail("a", NOW, NOW + 300, 20).await.unwrap();
+    claim_due(&store, "a", NOW, NOW + 300, 20).await.unwrap();
     assert!(store.mail_sent(&sent.id, "a", NOW + 1).await.unwrap());
     assert!(store
         .mail_failed(&parked.id, "a", "refused", None)
