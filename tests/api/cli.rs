@@ -75,7 +75,7 @@ async fn serve_reads_the_seed_from_the_environment() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
+    let client = client_builder().build().unwrap();
     let mut ready = false;
     for _ in 0..300 {
         if let Ok(r) = client
@@ -131,7 +131,7 @@ async fn a_server_that_stops_leaves_no_cache_row_to_wait_for() {
         .unwrap();
     // Running, it holds a row that writers elsewhere (the CLI, replicas)
     // wait on until it has acted on their changes.
-    let client = reqwest::Client::new();
+    let client = client_builder().build().unwrap();
     let readyz = format!("http://127.0.0.1:{port}/readyz");
     let rows = "SELECT COUNT(*) AS n FROM cache_replicas";
     let mut registered = false;

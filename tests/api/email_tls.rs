@@ -138,7 +138,7 @@ async fn serve(smtp_url: &str, ca: Option<&Path>) -> Server {
         None => command.env("SSL_CERT_FILE", "/dev/null"),
     };
     let child = command.spawn().unwrap();
-    let client = reqwest::Client::new();
+    let client = client_builder().build().unwrap();
     for _ in 0..600 {
         if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
             if r.status() == StatusCode::OK {

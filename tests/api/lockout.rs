@@ -19,7 +19,7 @@ fn browser() -> Client {
 }
 
 fn browser_with(jar: Arc<reqwest::cookie::Jar>) -> Client {
-    Client::builder()
+    client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_provider(jar)
         .build()
@@ -137,7 +137,7 @@ async fn a_signed_in_browser_gets_a_long_lived_httponly_lax_device_cookie() {
 #[tokio::test]
 async fn device_cookies_are_host_prefixed_and_secure_on_https_issuers() {
     let app = spawn_app_with(|c| c.issuer = "https://id.example.test".into()).await;
-    let client = Client::builder()
+    let client = client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -85,7 +85,7 @@ async fn session_cookies_are_secure_on_https_issuers() {
     // The issuer says https (a TLS proxy in front); the test still talks http.
     let app = spawn_app_with(|c| c.issuer = "https://id.example.test".into()).await;
     let addr = format!("http://127.0.0.1:{}", app.port);
-    let client = reqwest::Client::builder()
+    let client = client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

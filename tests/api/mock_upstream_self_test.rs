@@ -4,6 +4,7 @@
 //! hand it to Gatehouse's own upstream client, to show that each broken
 //! ID token is refused for the reason the knob names.
 
+use crate::helpers::client_builder;
 use crate::helpers::mock_upstream::{MockUpstream, Mode, TokenRequest};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 const REDIRECT: &str = "http://127.0.0.1:9/upstream/callback";
 
 fn client() -> Client {
-    Client::builder()
+    client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
@@ -471,7 +472,7 @@ async fn end_session_is_recorded_and_redirects_back_with_the_state() {
 async fn a_hanging_token_endpoint_does_not_hold_up_the_others() {
     let mock = MockUpstream::start(Mode::Oidc).await;
     mock.set(|k| k.hang = Some("/token"));
-    let impatient = Client::builder()
+    let impatient = client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_millis(500))
         .build()

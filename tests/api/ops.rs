@@ -217,7 +217,7 @@ async fn json_logs_carry_the_request_id_on_every_request_line() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
+    let client = client_builder().build().unwrap();
     let url = format!("http://127.0.0.1:{port}/jwks");
     let mut request_id = None;
     for _ in 0..200 {
@@ -395,7 +395,7 @@ async fn start_up_waits_for_a_database_that_is_not_there_yet() {
             });
         }
     });
-    let client = reqwest::Client::new();
+    let client = client_builder().build().unwrap();
     let mut ready = false;
     for _ in 0..300 {
         let answer = client

@@ -320,7 +320,7 @@ async fn a_message_outlives_a_sigkill_and_is_sent_once_after_the_restart() {
     let seed = write_seed();
     let smtp_port = free_port();
     let smtp = smtp_at(smtp_port);
-    let client = Client::new();
+    let client = client_builder().build().unwrap();
 
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");

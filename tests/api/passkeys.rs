@@ -486,7 +486,7 @@ async fn a_registration_for_another_rp_id_is_refused() {
 /// A browser whose cookies a test may set, to send a ceremony cookie again.
 fn browser_with_jar() -> (Client, Arc<Jar>) {
     let jar = Arc::new(Jar::default());
-    let browser = Client::builder()
+    let browser = client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_provider(jar.clone())
         .build()

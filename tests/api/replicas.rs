@@ -87,7 +87,7 @@ async fn three_replicas_share_one_database() {
         })
         .collect();
     let _replicas = Replicas(children);
-    let api = Client::builder()
+    let api = client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
@@ -143,7 +143,7 @@ async fn three_replicas_share_one_database() {
 
     // A browser through the proxy: a new connection, so a new replica, for
     // every request of the sign-in.
-    let browser = Client::builder()
+    let browser = client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
         .pool_max_idle_per_host(0)

@@ -37,7 +37,7 @@ async fn every_response_carries_the_security_headers() {
 #[tokio::test]
 async fn https_issuers_get_hsts_and_host_prefixed_cookies() {
     let app = spawn_app_with(|c| c.issuer = "https://id.example.test/auth".into()).await;
-    let client = reqwest::Client::builder()
+    let client = client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

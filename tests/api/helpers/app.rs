@@ -1,6 +1,7 @@
 //! Spawning the app: a real Gatehouse on port 0 with a fresh database, and
 //! the `gatehouse` command run against a test database.
 
+use super::http::client_builder;
 use super::seed::write_seed;
 use gatehouse::clock::ManualClock;
 use gatehouse::config::Config;
@@ -135,12 +136,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     }
-    let browser = Client::builder()
+    let browser = client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
         .build()
         .unwrap();
-    let api = Client::builder()
+    let api = client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -7,8 +7,16 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
 
 /// Another browser, with a cookie jar of its own, following no redirects.
-pub fn new_browser() -> Client {
+/// A client builder, with rustls's crypto provider installed first: the
+/// crate's reqwest uses rustls without a provider of its own, and a test
+/// may build a client before any server in the process installed one.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     Client::builder()
+}
+
+pub fn new_browser() -> Client {
+    client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
         .build()
