@@ -56,6 +56,33 @@ impl TestApp {
         self.follow(&answer).await
     }
 
+    /// Changes the signed-in user's password on the account page.
+    pub(crate) async fn change_password(&self, current: &str, new: &str) -> reqwest::Response {
+        self.account_form(
+            "/account/password",
+            &[
+                ("current_password", current),
+                ("new_password", new),
+                ("repeat_password", new),
+            ],
+        )
+        .await
+    }
+
+    /// Marks `username`'s address verified through the admin API.
+    pub(crate) async fn verify_by_admin(&self, username: &str) {
+        let token = self.admin_token().await;
+        let (status, _) = self
+            .api_json(
+                reqwest::Method::PATCH,
+                &format!("/users/{username}"),
+                &token,
+                Some(json!({ "email_verified": true })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
     /// Posts an account form, with the CSRF token from the account page.
     pub(crate) async fn account_form(
         &self,

@@ -9,14 +9,7 @@ use reqwest::StatusCode;
 async fn change_password(app: &TestApp) {
     app.sign_in_to_account("alice", ALICE_PASSWORD).await;
     let changed = app
-        .account_form(
-            "/account/password",
-            &[
-                ("current_password", ALICE_PASSWORD),
-                ("new_password", "a brand new passphrase"),
-                ("repeat_password", "a brand new passphrase"),
-            ],
-        )
+        .change_password(ALICE_PASSWORD, "a brand new passphrase")
         .await;
     assert_eq!(changed.status(), StatusCode::SEE_OTHER);
 }

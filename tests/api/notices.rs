@@ -7,7 +7,6 @@ use crate::helpers::smtp::SmtpSink;
 use crate::helpers::*;
 use gatehouse::config::Config;
 use reqwest::{Method, StatusCode};
-use serde_json::json;
 
 async fn app_with_mail(adjust: impl FnOnce(&mut Config)) -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
@@ -45,14 +44,7 @@ async fn a_password_change_is_notified_once_and_a_first_sign_in_is_not() {
     let (app, sink) = app_with_mail(|_| {}).await;
     app.sign_in_to_account("alice", ALICE_PASSWORD).await;
     let changed = app
-        .account_form(
-            "/account/password",
-            &[
-                ("current_password", ALICE_PASSWORD),
-                ("new_password", "a brand new passphrase"),
-                ("repeat_password", "a brand new passphrase"),
-            ],
-        )
+        .change_password(ALICE_PASSWORD, "a brand new passphrase")
         .await;
     assert_eq!(changed.status(), StatusCode::SEE_OTHER);
     let mail = sink.wait_for("alice@example.com", 1).await.remove(0);
@@ -113,30 +105,14 @@ async fn turning_two_step_off_is_notified_to_a_verified_address_only() {
     // Bob's address is not verified: nothing goes to it.
     app.sign_in_to_account("bob", BOB_PASSWORD).await;
     let changed = app
-        .account_form(
-            "/account/password",
-            &[
-                ("current_password", BOB_PASSWORD),
-                ("new_password", "bob's newer passphrase"),
-                ("repeat_password", "bob's newer passphrase"),
-            ],
-        )
+        .change_password(BOB_PASSWORD, "bob's newer passphrase")
         .await;
     assert_eq!(changed.status(), StatusCode::SEE_OTHER);
     outbox_drained(&app).await;
     assert!(sink.messages_to("bob@example.com").is_empty());
 
     // Verified, bob hears of turning two-step off.
-    let token = app.admin_token().await;
-    let (status, _) = app
-        .api_json(
-            Method::PATCH,
-            "/users/bob",
-            &token,
-            Some(json!({ "email_verified": true })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    app.verify_by_admin("bob").await;
     app.clock.advance(30);
     let off = app
         .account_form("/account/mfa/disable", &[("code", &app.totp_code())])
@@ -178,14 +154,7 @@ async fn a_notice_turned_off_is_not_sent() {
     let (app, sink) = app_with_mail(|c| c.notify_password_changed = false).await;
     app.sign_in_to_account("alice", ALICE_PASSWORD).await;
     let changed = app
-        .account_form(
-            "/account/password",
-            &[
-                ("current_password", ALICE_PASSWORD),
-                ("new_password", "a brand new passphrase"),
-                ("repeat_password", "a brand new passphrase"),
-            ],
-        )
+        .change_password(ALICE_PASSWORD, "a brand new passphrase")
         .await;
     assert_eq!(changed.status(), StatusCode::SEE_OTHER);
     outbox_drained(&app).await;
@@ -217,18 +186,14 @@ async fn adding_a_passkey_is_notified() {
 #[tokio::test]
 async fn an_admin_removing_the_second_factor_is_notified() {
     let (app, sink) = app_with_mail(|_| {}).await;
-    let token = app.admin_token().await;
-    let (status, _) = app
-        .api_json(
-            Method::PATCH,
-            "/users/bob",
-            &token,
-            Some(json!({ "email_verified": true })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    app.verify_by_admin("bob").await;
     let reset = app
-        .api(Method::POST, "/users/bob/reset-mfa", &token, None)
+        .api(
+            Method::POST,
+            "/users/bob/reset-mfa",
+            &app.admin_token().await,
+            None,
+        )
         .await;
     assert_eq!(reset.status(), StatusCode::NO_CONTENT);
     let mail = sink.wait_for("bob@example.com", 1).await.remove(0);
