@@ -17,8 +17,11 @@ use serde_json::json;
 pub enum Notice {
     /// A sign-in from a browser not seen before for this account.
     NewBrowser,
-    /// The password was changed (or reset).
+    /// The password was changed.
     PasswordChanged,
+    /// The password was reset through an emailed link (every session
+    /// ended).
+    PasswordReset,
     /// A second factor (TOTP) was turned on.
     MfaOn,
     /// The second factor was turned off.
@@ -37,7 +40,7 @@ impl Notice {
     fn wanted(&self, config: &crate::config::Config) -> bool {
         match self {
             Notice::NewBrowser => config.notify_new_browser,
-            Notice::PasswordChanged => config.notify_password_changed,
+            Notice::PasswordChanged | Notice::PasswordReset => config.notify_password_changed,
             Notice::MfaOn | Notice::MfaOff => config.notify_mfa_changed,
             Notice::PasskeyAdded(_) => config.notify_passkey_added,
             Notice::UpstreamLinked(_) => config.notify_upstream_linked,
@@ -55,6 +58,10 @@ impl Notice {
             Notice::PasswordChanged => (
                 format!("Your {product} password was changed"),
                 "The password of your account was changed.".into(),
+            ),
+            Notice::PasswordReset => (
+                format!("Your {product} password was changed"),
+                "The password of your account was reset with a link sent to this address, and every browser signed in to it was signed out.".into(),
             ),
             Notice::MfaOn => (
                 format!("Two-step sign-in turned on for {product}"),

@@ -214,7 +214,7 @@ pub async fn choose_password(
         .as_deref()
         .is_some_and(|e| e.eq_ignore_ascii_case(&sent_to));
     told.email_verified = told.email_verified || proved;
-    let notice = compose_notice(provider, &told, &Notice::PasswordChanged, Some(device))?;
+    let notice = compose_notice(provider, &told, &Notice::PasswordReset, Some(device))?;
     let taken = provider
         .store
         .set_password_by_token(

@@ -371,7 +371,9 @@ async fn a_reset_signs_out_every_browser_and_sends_a_notice() {
     let notice = &mails[1];
     assert_eq!(notice.subject, "Your Gatehouse password was changed");
     assert!(
-        notice.text.contains("every other browser was signed out"),
+        notice
+            .text
+            .contains("every browser signed in to it was signed out"),
         "{}",
         notice.text
     );
