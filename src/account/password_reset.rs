@@ -1,4 +1,4 @@
-//! Forgot password (issue 18 §4): a user who cannot sign in asks for a
+//! Forgot password: a user who cannot sign in asks for a
 //! link by user name or email address, and the link lets them choose a new
 //! password under the usual policy (`profile::check_new_password`).
 //!
@@ -138,8 +138,8 @@ async fn send_links(provider: &Provider, identifier: &str, ip: &str) -> Result<(
     Ok(())
 }
 
-/// The account a reset link is for, while it is live and the account
-/// enabled; `None` for any other link. Does not use the link up.
+/// The account a reset link is for, while it is live, the account enabled
+/// and its address the one the link was sent to; `None` for any other link. Does not use the link up.
 pub async fn open_link(
     provider: &Provider,
     token: &str,
@@ -166,8 +166,17 @@ async fn live_link(
     else {
         return Ok(None);
     };
+    // A link stands for the account only while the account's address is
+    // the one it was sent to (the store checks the same when it is used).
     let user = provider.store.user_by_id(&link.user_id).await?;
-    Ok(user.filter(|u| !u.disabled).map(|u| (u, link.email)))
+    Ok(user
+        .filter(|u| {
+            !u.disabled
+                && u.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(&link.email))
+        })
+        .map(|u| (u, link.email)))
 }
 
 /// How choosing a password through a link went.

@@ -1,4 +1,4 @@
-//! The reads behind the forgot-password form (issue 18 §4): the accounts an
+//! The reads behind the forgot-password form: the accounts an
 //! email address belongs to, and how many reset messages an address was
 //! already sent recently (the per-account budget, counted in the outbox so
 //! that every replica sees the same count and it survives a restart).

@@ -147,9 +147,10 @@ async fn an_invited_user_chooses_a_password_from_the_mail_and_signs_in() {
         "{}",
         location(&signed_in)
     );
+    // The link's path only: its token is a secret the log check looks for.
     eprintln!(
-        "invitation: mail to carol@example.com, link {}…, password chosen, signed in",
-        &url[..url.find("token=").unwrap() + 6]
+        "invitation: mail to carol@example.com, link {}, password chosen, signed in",
+        &url[..url.find('?').unwrap()]
     );
 }
 

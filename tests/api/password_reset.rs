@@ -562,6 +562,12 @@ async fn a_link_stops_working_once_the_address_changed() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    let page = app.browser.get(&link).send().await.unwrap();
+    assert_eq!(
+        page.status(),
+        StatusCode::GONE,
+        "the link no longer opens its form"
+    );
     let csrf = app.csrf_of(&app.browser, "/forgot-password").await;
     let late = app
         .browser

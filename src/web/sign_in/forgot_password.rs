@@ -1,4 +1,4 @@
-//! The forgot-password screen (issue 18 §4): a user name or email address
+//! The forgot-password screen: a user name or email address
 //! in, and one answer out whatever it names ("If an account matches, we
 //! sent a link…"), the same words and bytes for an account that exists, is
 //! disabled, has no address or does not exist. The work is done after the

@@ -1,4 +1,4 @@
-//! The page an emailed reset link opens (issue 18 §4): `GET
+//! The page an emailed reset link opens: `GET
 //! /reset-password?token=…` shows the form without using the link up (mail
 //! scanners fetch links before people click them); the form's POST
 //! chooses the password through `crate::account::password_reset`, which
