@@ -38,7 +38,16 @@ async fn a_message_is_multipart_from_the_configured_address_with_its_own_id() {
         .html
         .unwrap()
         .contains("Your Gatehouse password was changed"));
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    // The sender counts a message once the server's answer is recorded,
+    // a moment after the server has it.
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        metrics = app.get("/metrics").await.text().await.unwrap();
+        if metrics.contains("gatehouse_emails_total{result=\"sent\"} 1") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert!(
         metrics.contains("gatehouse_emails_total{result=\"sent\"} 1"),
         "{metrics}"
