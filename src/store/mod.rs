@@ -26,6 +26,7 @@ mod registrations;
 mod sessions;
 mod signing_keys;
 mod throttle;
+mod upstream_trips;
 mod upstreams;
 
 pub use upstreams::{Unlinked, WayIn};
