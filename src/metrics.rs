@@ -17,7 +17,12 @@ pub const SIGN_IN_RESULTS: &[&str] = &["success", "failure"];
 /// Results of a second-factor check.
 pub const MFA_RESULTS: &[&str] = &["success", "failure", "exhausted"];
 /// Grant types the token endpoint serves.
-pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+pub const GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    "urn:ietf:params:oauth:grant-type:device_code",
+];
 /// Token types the revocation endpoint revokes.
 pub const TOKEN_TYPES: &[&str] = &["access_token", "refresh_token"];
 /// Results of a read-cache lookup.
@@ -27,6 +32,7 @@ pub const EMAIL_RESULTS: &[&str] = &["sent", "failed", "parked"];
 /// Every kind of row pruning removes, in the order it removes them.
 pub const PRUNED_KINDS: &[&str] = &[
     "authorization_codes",
+    "device_codes",
     "interactions",
     "mfa_challenges",
     "webauthn_ceremonies",

@@ -16,7 +16,14 @@ pub enum Class {
     SignIn,
     /// Token, introspection and revocation requests.
     BackChannel,
+    /// Wrong user codes typed on the device screen (RFC 8628 §5.1): a
+    /// small budget, since each guess could open a device's tokens.
+    UserCode,
 }
+
+/// Wrong user codes an address may type in a burst; then one more every
+/// `60 / WRONG_USER_CODES_PER_MINUTE` seconds.
+pub const WRONG_USER_CODES_PER_MINUTE: u32 = 5;
 
 #[derive(Debug)]
 struct Bucket {
@@ -45,12 +52,35 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one request from the bucket; `Err(seconds)` to wait when empty.
-    pub fn take(&self, class: Class, address: IpAddr, now: Instant) -> Result<(), u64> {
-        let per_minute = match class {
+    fn per_minute(&self, class: Class) -> u32 {
+        match class {
             Class::SignIn => self.sign_in_per_minute,
             Class::BackChannel => self.back_channel_per_minute,
+            Class::UserCode => WRONG_USER_CODES_PER_MINUTE,
+        }
+    }
+
+    /// Whether the bucket is empty, without taking from it: `Some(seconds)`
+    /// to wait, for a budget drawn on only when a request turns out wrong.
+    pub fn waiting(&self, class: Class, address: IpAddr, now: Instant) -> Option<u64> {
+        let per_minute = self.per_minute(class);
+        if per_minute == 0 {
+            return None;
+        }
+        let (capacity, per_second) = (f64::from(per_minute), f64::from(per_minute) / 60.0);
+        let buckets = match self.buckets.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
         };
+        let bucket = buckets.get(&(class, address))?;
+        let refill = now.duration_since(bucket.updated).as_secs_f64() * per_second;
+        let tokens = (bucket.tokens + refill).min(capacity);
+        (tokens < 1.0).then(|| ((1.0 - tokens) / per_second).ceil().max(1.0) as u64)
+    }
+
+    /// Takes one request from the bucket; `Err(seconds)` to wait when empty.
+    pub fn take(&self, class: Class, address: IpAddr, now: Instant) -> Result<(), u64> {
+        let per_minute = self.per_minute(class);
         if per_minute == 0 {
             return Ok(());
         }
@@ -112,6 +142,28 @@ mod tests {
         assert!(l
             .take(Class::SignIn, ip, t0 + Duration::from_secs(10))
             .is_ok());
+    }
+
+    #[test]
+    fn waiting_reads_a_bucket_without_taking() {
+        let l = limiter(6);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let t0 = Instant::now();
+        assert_eq!(l.waiting(Class::UserCode, ip, t0), None, "no bucket yet");
+        for _ in 0..WRONG_USER_CODES_PER_MINUTE {
+            assert_eq!(l.waiting(Class::UserCode, ip, t0), None);
+            assert!(l.take(Class::UserCode, ip, t0).is_ok());
+        }
+        assert_eq!(l.waiting(Class::UserCode, ip, t0), Some(12));
+        assert_eq!(
+            l.waiting(Class::UserCode, ip, t0),
+            Some(12),
+            "nothing taken"
+        );
+        assert_eq!(
+            l.waiting(Class::UserCode, ip, t0 + Duration::from_secs(12)),
+            None
+        );
     }
 
     #[test]

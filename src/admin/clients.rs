@@ -10,7 +10,12 @@ use crate::oauth::{claims, resource};
 use crate::store::Store;
 
 /// Grant types a client may register.
-pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+pub const GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    crate::model::DEVICE_CODE_GRANT,
+];
 
 /// Everything that describes a client but its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,7 +211,8 @@ impl ClientSpec {
         for g in &self.grant_types {
             if !GRANT_TYPES.contains(&g.as_str()) {
                 return invalid(format!(
-                    "unknown grant type {g:?}: use authorization_code, refresh_token or client_credentials"
+                    "unknown grant type {g:?}: use authorization_code, refresh_token, client_credentials or {}",
+                    crate::model::DEVICE_CODE_GRANT
                 ));
             }
         }

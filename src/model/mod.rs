@@ -8,6 +8,7 @@ mod audit_event;
 mod client;
 mod code;
 mod consent;
+mod device_code;
 mod grant;
 pub mod limits;
 mod mail;
@@ -24,6 +25,9 @@ pub use audit_event::{AuditFilter, AuditRecord};
 pub use client::{ClientRecord, Lifetimes, NewClient};
 pub use code::{CodeRecord, NewCode};
 pub use consent::ConsentSummary;
+pub use device_code::{
+    DeviceApproval, DeviceCodeRecord, DeviceStatus, NewDeviceCode, DEVICE_CODE_GRANT,
+};
 pub use grant::{GrantRecord, GrantSummary, NewGrant, RefreshRecord};
 pub use mail::{
     EmailTokenPurpose, EmailTokenRecord, MailKind, NewEmailToken, NewMail, OutboxRecord,

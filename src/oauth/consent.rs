@@ -51,13 +51,23 @@ pub async fn described_scopes(
     provider: &Provider,
     request: &AuthorizeRequest,
 ) -> Result<Vec<String>, StoreError> {
-    let api = match &request.resource {
+    describe_scopes(provider, request.resource.as_deref(), &request.scopes).await
+}
+
+/// `scopes`, asked for with the API `resource` if any, in words (as
+/// [`described_scopes`]); the device screens show them the same way.
+pub async fn describe_scopes(
+    provider: &Provider,
+    resource: Option<&str>,
+    scopes: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let api = match resource {
         Some(uri) => provider.store.api(uri).await?,
         None => None,
     };
     let custom = provider.store.custom_scopes().await?;
-    let mut out = Vec::with_capacity(request.scopes.len());
-    for scope in &request.scopes {
+    let mut out = Vec::with_capacity(scopes.len());
+    for scope in scopes {
         if let Some(words) = standard_words(scope) {
             out.push(words.to_string());
         } else if let Some(s) = api

@@ -31,7 +31,11 @@ pub fn metadata(config: &Config) -> Value {
         "scopes_supported": STANDARD_SCOPES,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": [
+            "authorization_code", "refresh_token", "client_credentials",
+            crate::model::DEVICE_CODE_GRANT
+        ],
+        "device_authorization_endpoint": config.endpoint("/device_authorization"),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [config.signing_alg],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

@@ -1,5 +1,5 @@
 //! OAuth 2.0 error codes (RFC 6749 §4.1.2.1 and §5.2, OpenID Connect Core
-//! §3.1.2.6, RFC 6750 §3.1, RFC 8707 §2). `Display` is the wire code.
+//! §3.1.2.6, RFC 6750 §3.1, RFC 8707 §2, RFC 8628 §3.5). `Display` is the wire code.
 
 use std::fmt;
 
@@ -42,6 +42,12 @@ pub enum ErrorCode {
     InvalidToken,
     /// Bearer token lacks a needed scope (RFC 6750).
     InsufficientScope,
+    /// The device's user has not decided yet (RFC 8628 §3.5).
+    AuthorizationPending,
+    /// The device polls too fast (RFC 8628 §3.5).
+    SlowDown,
+    /// The device code expired (RFC 8628 §3.5).
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -66,6 +72,9 @@ impl ErrorCode {
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ExpiredToken => "expired_token",
         }
     }
 }

@@ -34,6 +34,9 @@ pub async fn handle(
         "client_credentials" => {
             super::grant_client_credentials::exchange(provider, &client, params).await
         }
+        crate::model::DEVICE_CODE_GRANT => {
+            super::grant_device_code::exchange(provider, &client, params).await
+        }
         other => {
             return Err(TokenError::UnsupportedGrantType(format!(
                 "grant_type {other:?} is not supported"

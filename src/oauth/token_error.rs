@@ -1,4 +1,5 @@
-//! Token endpoint errors (RFC 6749 §5.2). `Display` is the wire code; the web
+//! Token endpoint errors (RFC 6749 §5.2, and RFC 8628 §3.5 for devices
+//! polling). `Display` is the wire code; the web
 //! layer maps them to HTTP in one place.
 
 use super::error::ErrorCode;
@@ -35,6 +36,18 @@ pub enum TokenError {
     /// The `resource` is invalid or not for this client (RFC 8707 §2).
     #[error("invalid_target")]
     InvalidTarget(String),
+    /// The device's user has not decided yet: poll again (RFC 8628 §3.5).
+    #[error("authorization_pending")]
+    AuthorizationPending(String),
+    /// The device polled too fast; its interval grew (RFC 8628 §3.5).
+    #[error("slow_down")]
+    SlowDown(String),
+    /// The user refused the device (RFC 8628 §3.5).
+    #[error("access_denied")]
+    AccessDenied(String),
+    /// The device code expired: start again (RFC 8628 §3.5).
+    #[error("expired_token")]
+    ExpiredToken(String),
     /// Our fault; the detail goes to the log only.
     #[error("server_error")]
     Server(String),
@@ -75,6 +88,10 @@ impl TokenError {
             TokenError::UnsupportedGrantType(_) => ErrorCode::UnsupportedGrantType,
             TokenError::InvalidScope(_) => ErrorCode::InvalidScope,
             TokenError::InvalidTarget(_) => ErrorCode::InvalidTarget,
+            TokenError::AuthorizationPending(_) => ErrorCode::AuthorizationPending,
+            TokenError::SlowDown(_) => ErrorCode::SlowDown,
+            TokenError::AccessDenied(_) => ErrorCode::AccessDenied,
+            TokenError::ExpiredToken(_) => ErrorCode::ExpiredToken,
             TokenError::Server(_) => ErrorCode::ServerError,
             TokenError::Unavailable(_) => ErrorCode::TemporarilyUnavailable,
         }
@@ -88,7 +105,11 @@ impl TokenError {
             | TokenError::UnauthorizedClient(d)
             | TokenError::UnsupportedGrantType(d)
             | TokenError::InvalidScope(d)
-            | TokenError::InvalidTarget(d) => d,
+            | TokenError::InvalidTarget(d)
+            | TokenError::AuthorizationPending(d)
+            | TokenError::SlowDown(d)
+            | TokenError::AccessDenied(d)
+            | TokenError::ExpiredToken(d) => d,
             TokenError::InvalidClient { description, .. } => description,
             TokenError::Server(_) => "the server could not complete the request",
             TokenError::Unavailable(_) => "the service is briefly unavailable; try again shortly",

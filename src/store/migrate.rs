@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/0012_passkeys.sql")),
     (13, include_str!("../../migrations/0013_upstreams.sql")),
     (14, include_str!("../../migrations/0014_email.sql")),
+    (15, include_str!("../../migrations/0015_device_codes.sql")),
 ];
 
 /// How many migrations the binary carries.

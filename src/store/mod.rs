@@ -12,6 +12,7 @@ mod cache;
 mod clients;
 mod codes;
 mod consents;
+mod device_codes;
 mod device_cookies;
 mod email_tokens;
 mod grants;
@@ -34,6 +35,7 @@ mod user_changes;
 mod users;
 
 pub use codes::Redemption;
+pub use device_codes::{PollPace, SLOW_DOWN_STEP};
 pub use outbox::OutboxCounts;
 pub use passkeys::NewPasskey;
 pub use pruning::Pruned;

@@ -11,7 +11,7 @@
 //!
 //! What goes, and why nothing still needed does:
 //! - codes a day past their end (a late replay is still recognised as one
-//!   until then), pending authorization requests, second-factor challenges,
+//!   until then), device codes a day past theirs (RFC 8628), pending authorization requests, second-factor challenges,
 //!   browser sessions and revoked access-token ids past their end;
 //! - refresh tokens past their end, except a successor whose predecessor
 //!   could still be presented (the successor is what marks it rotated out);
@@ -104,6 +104,14 @@ impl Store {
                 kind: "authorization_codes",
                 sql: "DELETE FROM authorization_codes WHERE code_hash IN
                       (SELECT code_hash FROM authorization_codes WHERE expires_at < $1 LIMIT $2)",
+                before: Some(now - CODE_GRACE),
+            },
+            // Device codes likewise, so that a device polling late is told
+            // its code expired rather than that it never existed.
+            Sweep {
+                kind: "device_codes",
+                sql: "DELETE FROM device_codes WHERE device_code_hash IN
+                      (SELECT device_code_hash FROM device_codes WHERE expires_at < $1 LIMIT $2)",
                 before: Some(now - CODE_GRACE),
             },
             expired(

@@ -22,6 +22,9 @@ pub const PASSKEY: &str = "gatehouse_passkey";
 /// The browser's key to its trips to upstream providers
 /// (`sign_in::upstream`): only the browser that left can come back.
 pub const UPSTREAM: &str = "gatehouse_upstream";
+/// The user code a signed-out browser brought to the device screen
+/// (RFC 8628 §3.3.1 `verification_uri_complete`), kept across the sign-in.
+pub const DEVICE_CODE: &str = "gatehouse_device_code";
 /// The device cookie (`account::device_cookie`).
 pub const DEVICE: &str = "gatehouse_device";
 

@@ -1,5 +1,6 @@
 //! Cross-origin access (Fetch standard, CORS) for the endpoints a browser
-//! application calls directly: token, userinfo, JWKS and discovery. Only the
+//! application calls directly: token, device authorization, userinfo, JWKS
+//! and discovery. Only the
 //! origins of registered redirect URIs are allowed; every other endpoint,
 //! the authorization endpoint above all, answers no cross-origin request.
 
@@ -14,6 +15,7 @@ use actix_web::{web, HttpResponse};
 /// Path endings of the endpoints that allow cross-origin calls.
 const CORS_PATHS: &[&str] = &[
     "/token",
+    "/device_authorization",
     "/userinfo",
     "/jwks",
     "/.well-known/openid-configuration",

@@ -7,6 +7,8 @@ mod authorize;
 mod consent;
 pub mod cookies;
 pub mod cors;
+mod device;
+mod device_authorization;
 mod discovery;
 mod display;
 pub mod error;
@@ -175,6 +177,12 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         )
         .route("/consent", web::get().to(consent::show))
         .route("/consent", web::post().to(consent::submit))
+        .route("/device", web::get().to(device::show))
+        .route("/device", web::post().to(device::submit))
+        .route(
+            "/device_authorization",
+            web::post().to(device_authorization::device_authorization),
+        )
         .route("/token", web::post().to(token::token))
         .route("/userinfo", web::get().to(userinfo::userinfo))
         .route("/userinfo", web::post().to(userinfo::userinfo))
@@ -222,8 +230,10 @@ pub fn routed_path(req: &actix_web::HttpRequest) -> Option<String> {
 /// whose errors are JSON: the back channel, userinfo and the admin API; the
 /// rest are screens.
 pub fn speaks_json(path: &str) -> bool {
-    matches!(path, "/token" | "/introspect" | "/revoke" | "/userinfo")
-        || path.starts_with("/admin/api/")
+    matches!(
+        path,
+        "/token" | "/introspect" | "/revoke" | "/userinfo" | "/device_authorization"
+    ) || path.starts_with("/admin/api/")
 }
 
 /// The answer to a path no route matches, or a method a route does not take.
@@ -232,7 +242,10 @@ pub async fn not_found(
     req: actix_web::HttpRequest,
 ) -> HttpResponse {
     let path = routed_path(&req).unwrap_or_default();
-    if matches!(path.as_str(), "/token" | "/introspect" | "/revoke") {
+    if matches!(
+        path.as_str(),
+        "/token" | "/introspect" | "/revoke" | "/device_authorization"
+    ) {
         return HttpResponse::MethodNotAllowed()
             .insert_header(("Allow", "POST"))
             .insert_header(("Cache-Control", "no-store"))

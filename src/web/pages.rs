@@ -13,6 +13,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../templates/login.html")),
     ("totp.html", include_str!("../../templates/totp.html")),
     ("consent.html", include_str!("../../templates/consent.html")),
+    ("device.html", include_str!("../../templates/device.html")),
+    (
+        "device_confirm.html",
+        include_str!("../../templates/device_confirm.html"),
+    ),
+    (
+        "device_done.html",
+        include_str!("../../templates/device_done.html"),
+    ),
     ("error.html", include_str!("../../templates/error.html")),
     (
         "no_access.html",

@@ -43,7 +43,10 @@ fn class_of(method: &Method, path: &str) -> Option<Class> {
         _ if path.starts_with("/upstream/") || path.starts_with("/account/upstreams") => {
             Some(Class::SignIn)
         }
-        "/token" | "/introspect" | "/revoke" => Some(Class::BackChannel),
+        // A device's decision; wrong user codes draw on a budget of their
+        // own besides (`oauth::device_verification`).
+        "/device" => Some(Class::SignIn),
+        "/token" | "/introspect" | "/revoke" | "/device_authorization" => Some(Class::BackChannel),
         _ => None,
     }
 }
@@ -104,7 +107,7 @@ pub async fn apply(
                 "error": "too_many_requests",
                 "error_description": "too many requests from this address; retry later",
             })),
-            Class::SignIn => response.content_type("text/html; charset=utf-8").body(format!(
+            Class::SignIn | Class::UserCode => response.content_type("text/html; charset=utf-8").body(format!(
                 "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Slow down</title>\
                  </head><body><h1>Too many attempts</h1><p>Please wait {wait} seconds, then try again.</p>\
                  </body></html>"

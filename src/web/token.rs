@@ -16,7 +16,10 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 /// The form and the decoded Basic credentials of a back-channel request.
-fn read(req: &HttpRequest, body: &[u8]) -> Result<(Params, Option<(String, String)>), TokenError> {
+pub(super) fn read(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<(Params, Option<(String, String)>), TokenError> {
     let params = params::form(req, body).map_err(TokenError::InvalidRequest)?;
     let basic = match req.headers().get(header::AUTHORIZATION) {
         Some(value) => {
@@ -44,7 +47,9 @@ async fn client(
 
 /// Token, introspection and revocation answers are never cached (RFC 6749
 /// §5.1, RFC 7662 §2.2).
-fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+pub(super) fn no_store(
+    mut builder: actix_web::HttpResponseBuilder,
+) -> actix_web::HttpResponseBuilder {
     builder
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"));

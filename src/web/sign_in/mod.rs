@@ -131,7 +131,11 @@ pub fn next_after_sign_in(
 
 /// The internal pages a sign-in may lead to besides an authorization
 /// request, by the name a link uses in `then`; anything else means home.
-const DESTINATIONS: &[(&str, &str)] = &[("account", "/account"), ("admin", "/admin")];
+const DESTINATIONS: &[(&str, &str)] = &[
+    ("account", "/account"),
+    ("admin", "/admin"),
+    ("device", "/device"),
+];
 
 /// The `then` value, if it names a known destination.
 pub fn destination(value: Option<&str>) -> Option<&'static str> {
