@@ -16,6 +16,7 @@ mod access;
 mod cache;
 mod clients;
 mod codes;
+mod device_codes;
 mod email_links;
 mod grants;
 mod keys;
