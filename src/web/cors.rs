@@ -1,8 +1,8 @@
 //! Cross-origin access (Fetch standard, CORS) for the endpoints a browser
 //! application calls directly: token, device authorization, userinfo, JWKS
-//! and discovery. Only the
-//! origins of registered redirect URIs are allowed; every other endpoint,
-//! the authorization endpoint above all, answers no cross-origin request.
+//! and discovery. Only the origins of registered redirect URIs are allowed;
+//! every other endpoint, the authorization endpoint above all, answers no
+//! cross-origin request.
 
 use crate::state::Provider;
 use actix_web::body::{EitherBody, MessageBody};

@@ -172,26 +172,6 @@ impl TestApp {
 }
 
 #[tokio::test]
-async fn discovery_lists_the_device_endpoint_and_grant_type() {
-    let app = device_app().await;
-    let metadata: Value = app
-        .api
-        .get(app.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        metadata["device_authorization_endpoint"],
-        app.url("/device_authorization")
-    );
-    let grants = metadata["grant_types_supported"].as_array().unwrap();
-    assert!(grants.contains(&Value::from(DEVICE_GRANT)), "{grants:?}");
-}
-
-#[tokio::test]
 async fn the_device_authorization_answer_follows_rfc_8628() {
     let app = device_app().await;
     let started = app
@@ -228,105 +208,6 @@ async fn the_device_authorization_answer_follows_rfc_8628() {
         .await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].client_id.as_deref(), Some("tv"));
-}
-
-#[tokio::test]
-async fn bad_device_authorization_requests_get_rfc_errors() {
-    let app = device_app().await;
-    let error = |body: &Value| body["error"].as_str().unwrap_or_default().to_string();
-    // A client without the grant.
-    let (status, body) = app
-        .device_authorization(Device::Confidential(WEBAPP), &[("scope", "openid")])
-        .await;
-    assert_eq!(
-        (status, error(&body).as_str()),
-        (StatusCode::BAD_REQUEST, "unauthorized_client")
-    );
-    // A wrong secret.
-    let (status, body) = app
-        .device_authorization(
-            Device::Confidential(("tv", "wrong")),
-            &[("scope", "openid")],
-        )
-        .await;
-    assert_eq!(
-        (status, error(&body).as_str()),
-        (StatusCode::UNAUTHORIZED, "invalid_client")
-    );
-    // A confidential client pretending to be public.
-    let (status, body) = app
-        .device_authorization(Device::Public("tv"), &[("scope", "openid")])
-        .await;
-    assert_eq!(
-        (status, error(&body).as_str()),
-        (StatusCode::UNAUTHORIZED, "invalid_client")
-    );
-    // A scope the client may not have, and none at all.
-    let (status, body) = app
-        .device_authorization(Device::Confidential(TV), &[("scope", "openid phone")])
-        .await;
-    assert_eq!(
-        (status, error(&body).as_str()),
-        (StatusCode::BAD_REQUEST, "invalid_scope")
-    );
-    let (status, body) = app
-        .device_authorization(Device::Confidential(TV), &[])
-        .await;
-    assert_eq!(
-        (status, error(&body).as_str()),
-        (StatusCode::BAD_REQUEST, "invalid_scope")
-    );
-    // A repeated parameter.
-    let (status, body) = app
-        .device_authorization(
-            Device::Confidential(TV),
-            &[("scope", "openid"), ("scope", "email")],
-        )
-        .await;
-    assert_eq!(
-        (status, error(&body).as_str()),
-        (StatusCode::BAD_REQUEST, "invalid_request")
-    );
-    // A resource the client is not registered for.
-    let (status, body) = app
-        .device_authorization(
-            Device::Confidential(TV),
-            &[
-                ("scope", "openid"),
-                ("resource", "https://ed.example.test/"),
-            ],
-        )
-        .await;
-    assert_eq!(
-        (status, error(&body).as_str()),
-        (StatusCode::BAD_REQUEST, "invalid_target")
-    );
-    // A GET.
-    let get = app
-        .api
-        .get(app.url("/device_authorization"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(
-        count(&app.database_url, "SELECT COUNT(*) AS n FROM device_codes").await,
-        0
-    );
-}
-
-#[tokio::test]
-async fn a_client_without_the_grant_cannot_poll_either() {
-    let app = device_app().await;
-    let started = app.start_device(Device::Confidential(TV), "openid").await;
-    let (status, body) = app
-        .poll(
-            Device::Confidential(WEBAPP),
-            started["device_code"].as_str().unwrap(),
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"], "unauthorized_client");
 }
 
 #[tokio::test]

@@ -189,3 +189,27 @@ async fn a_device_asks_for_an_api_as_the_code_flow_does() {
         verify_with_jwks(&app, tokens["access_token"].as_str().unwrap(), EXAMPLE_API).await;
     assert_eq!(access["aud"], EXAMPLE_API);
 }
+
+#[tokio::test]
+async fn a_user_disabled_after_allowing_gets_the_device_nothing() {
+    let app = device_app().await;
+    let started = app.start_device(Device::Confidential(TV), "openid").await;
+    app.approve_device(&started, "alice", ALICE_PASSWORD).await;
+    let token = app.admin_token().await;
+    let disabled = app
+        .api(reqwest::Method::POST, "/users/alice/disable", &token, None)
+        .await;
+    assert!(disabled.status().is_success(), "{}", disabled.status());
+    let (status, body) = app
+        .poll(
+            Device::Confidential(TV),
+            started["device_code"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(
+        count(&app.database_url, "SELECT COUNT(*) AS n FROM grants").await,
+        0
+    );
+}

@@ -17,6 +17,7 @@ mod bad_input;
 mod branding;
 mod cli;
 mod device_grant;
+mod device_grant_endpoint;
 mod device_grant_redemption;
 mod device_grant_screens;
 mod discovery;
