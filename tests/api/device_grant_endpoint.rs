@@ -176,3 +176,41 @@ async fn an_admin_gives_and_takes_the_device_grant_through_the_api() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "unauthorized_client");
 }
+
+#[tokio::test]
+async fn an_admin_registers_a_public_device_client_in_the_screens() {
+    let app = device_app().await;
+    crate::admin_ui::sign_in_as_admin(&app).await;
+    let form = app.get("/admin/clients/new").await;
+    assert_eq!(form.status(), StatusCode::OK);
+    let html = form.text().await.unwrap();
+    let checkbox = format!("name=\"grant_{DEVICE_GRANT}\"");
+    assert!(html.contains(&checkbox), "the grant is offered: {html}");
+    let form = app.get("/admin/clients/new").await;
+    let grant_field = format!("grant_{DEVICE_GRANT}");
+    let registered = app
+        .submit_form(
+            form,
+            "/admin/clients",
+            &[
+                ("client_id", "set-top"),
+                ("name", "Set-top Box"),
+                ("client_type", "public"),
+                (grant_field.as_str(), "on"),
+                ("scopes", "openid"),
+            ],
+        )
+        .await;
+    // No secret to show once: on to the client's page.
+    assert_eq!(registered.status(), StatusCode::SEE_OTHER);
+    assert!(
+        location(&registered).contains("/admin/clients/set-top"),
+        "{}",
+        location(&registered)
+    );
+    let client = app.provider.store.client("set-top").await.unwrap().unwrap();
+    assert_eq!(client.grant_types, vec![DEVICE_GRANT.to_string()]);
+    assert!(client.secret_hash.is_none());
+    let started = app.start_device(Device::Public("set-top"), "openid").await;
+    assert!(started["device_code"].is_string());
+}
