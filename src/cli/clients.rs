@@ -1,7 +1,7 @@
 //! `gatehouse client add | list | remove | rotate-secret`.
 
 use super::CliError;
-use crate::admin::clients::{self, ClientAccess, ClientSpec};
+use crate::admin::clients::{self, Backchannel, ClientAccess, ClientSpec};
 use crate::admin::Context;
 use crate::model::Lifetimes;
 use clap::Subcommand;
@@ -49,6 +49,13 @@ pub enum ClientAction {
         /// API whose tokens it may introspect (repeat for several).
         #[arg(long = "introspects")]
         introspects: Vec<String>,
+        /// Where logout tokens are posted when a session it got tokens in
+        /// ends (OpenID Connect Back-Channel Logout).
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+        /// Its logout tokens must carry `sid` (Gatehouse always sends it).
+        #[arg(long)]
+        backchannel_logout_session_required: bool,
     },
     /// List clients.
     List,
@@ -80,6 +87,8 @@ pub(super) async fn run(ctx: &Context<'_>, action: ClientAction) -> Result<(), C
             apis,
             allowed_groups,
             introspects,
+            backchannel_logout_uri,
+            backchannel_logout_session_required,
         } => {
             let spec = ClientSpec {
                 client_id: client_id.clone(),
@@ -102,6 +111,10 @@ pub(super) async fn run(ctx: &Context<'_>, action: ClientAction) -> Result<(), C
                     allowed_groups,
                     introspects,
                     roles: Default::default(),
+                },
+                backchannel: Backchannel {
+                    uri: backchannel_logout_uri,
+                    session_required: backchannel_logout_session_required,
                 },
             };
             let secret = clients::create(ctx, spec).await?;

@@ -33,6 +33,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/0012_passkeys.sql")),
     (13, include_str!("../../migrations/0013_upstreams.sql")),
     (14, include_str!("../../migrations/0014_email.sql")),
+    (
+        16,
+        include_str!("../../migrations/0016_backchannel_logout.sql"),
+    ),
 ];
 
 /// How many migrations the binary carries.
