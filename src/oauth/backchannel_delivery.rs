@@ -63,7 +63,12 @@ impl Courier for Backchannel {
 
     async fn deliver(&self, provider: &Provider, row: &OutboxRecord) -> Result<(), SendFailure> {
         let notice = notice_of(row)?;
-        let claims = LogoutClaims::new(&provider.config.issuer, &notice, &row.message_id, provider.now());
+        let claims = LogoutClaims::new(
+            &provider.config.issuer,
+            &notice,
+            &row.message_id,
+            provider.now(),
+        );
         let keys = provider.keys();
         let token = match crate::crypto::run_heavy(move || mint(&keys.signing, &claims)).await {
             Ok(Ok(token)) => token,
