@@ -7,6 +7,8 @@ use crate::model::Lifetimes;
 use clap::Subcommand;
 
 /// What `gatehouse client` does.
+// Parsed once per run: the size of the biggest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ClientAction {
     /// Register a client; a confidential client's secret is printed once.
