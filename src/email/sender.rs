@@ -9,8 +9,6 @@ use crate::model::{OutboxRecord, CHANNEL_EMAIL};
 use crate::state::Provider;
 use std::sync::Arc;
 
-pub use super::deliverer::{backoff, FIRST_BACKOFF, LEASE, MAX_BACKOFF};
-
 /// Starts the sender task; it runs until the process ends.
 pub fn start(provider: Arc<Provider>, smtp: SmtpSender) -> tokio::task::JoinHandle<()> {
     tracing::info!(smtp = %smtp.describe, "email: sending through SMTP");
