@@ -4,10 +4,14 @@
 //! `backchannel_logout_uri`, naming the client, the user and the session;
 //! nothing for a client without a URI or without a grant in that session,
 //! nothing for a session that did not end; the email sender's query never
-//! sees these rows, and a sent row's payload is erased.
+//! sees these rows, and a sent row's payload is erased. A password reset by
+//! link, which ends every session, queues them too.
 
 use super::*;
-use gatehouse::model::{Device, LogoutNotice, OutboxRecord, SessionRecord};
+use gatehouse::model::{
+    Device, EmailTokenPurpose, LogoutNotice, MailKind, NewEmailToken, NewMail, OutboxRecord,
+    SessionRecord,
+};
 
 const URI: &str = "https://notified.example/backchannel";
 
@@ -202,4 +206,46 @@ async fn a_sent_token_loses_its_payload() {
     let sent = s.store.outbox_message(&row.id).await.unwrap().unwrap();
     assert_eq!(sent.payload, "");
     assert_eq!(sent.channel, "backchannel_logout");
+}
+
+#[tokio::test]
+async fn a_password_reset_by_link_queues_tokens_for_the_sessions_it_ends() {
+    let s = setup().await;
+    let token_hash = hash();
+    let link = NewEmailToken {
+        token_hash: token_hash.clone(),
+        purpose: EmailTokenPurpose::Reset,
+        user_id: s.alice.clone(),
+        email: "alice@example.com".into(),
+        expires_at: NOW + 1_800,
+    };
+    let message = NewMail {
+        id: uuid::Uuid::now_v7().to_string(),
+        message_id: format!("<{}@example.com>", id()),
+        kind: MailKind::Reset,
+        recipient: "alice@example.com".into(),
+        subject: "Reset".into(),
+        text_body: "a link".into(),
+        html_body: "<p>a link</p>".into(),
+    };
+    s.store
+        .issue_email_token(&link, &message, NOW)
+        .await
+        .unwrap();
+    let reset = s
+        .store
+        .set_password_by_token(
+            &token_hash,
+            EmailTokenPurpose::Reset,
+            "$argon2id$new",
+            None,
+            NOW + 5,
+        )
+        .await
+        .unwrap();
+    assert!(reset.is_some(), "the link worked");
+    let queued = logouts(&s.store).await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].next_attempt_at, NOW + 5);
+    assert_eq!(notice(&queued[0]).sid, s.first.1);
 }
