@@ -103,7 +103,8 @@ pub struct Config {
     /// A notice to the old (verified) address when the account's address
     /// changes.
     pub notify_email_changed: bool,
-    /// Failed attempts after which a message is parked for an admin.
+    /// Failed attempts after which a message (an email, or a back-channel
+    /// logout token) is parked for an admin.
     pub email_max_attempts: i64,
     /// Upstream identity providers, in the seed file's `[[upstreams]]`
     /// format (read and checked by `seed`, stored at start-up).

@@ -29,6 +29,8 @@ pub const TOKEN_TYPES: &[&str] = &["access_token", "refresh_token"];
 pub const CACHE_RESULTS: &[&str] = &["hit", "miss", "bypassed"];
 /// What became of a delivery attempt of an email.
 pub const EMAIL_RESULTS: &[&str] = &["sent", "failed", "parked"];
+/// What became of a delivery attempt of a back-channel logout token.
+pub const BACKCHANNEL_LOGOUT_RESULTS: &[&str] = &["sent", "failed", "parked"];
 /// Every kind of row pruning removes, in the order it removes them.
 pub const PRUNED_KINDS: &[&str] = &[
     "authorization_codes",
@@ -79,6 +81,9 @@ pub struct Metrics {
     pub prune_rounds: IntCounter,
     /// Email delivery attempts by result ([`EMAIL_RESULTS`]).
     pub emails: IntCounterVec,
+    /// Back-channel logout token deliveries by result
+    /// ([`BACKCHANNEL_LOGOUT_RESULTS`]).
+    pub backchannel_logouts: IntCounterVec,
     /// Messages waiting in the outbox (read at scrape time).
     pub outbox_pending: IntGauge,
     /// Messages parked in the outbox for an admin (read at scrape time).
@@ -189,6 +194,12 @@ impl Metrics {
             "result",
             EMAIL_RESULTS,
         );
+        let backchannel_logouts = counter_vec(
+            "gatehouse_backchannel_logouts_total",
+            "Back-channel logout token deliveries by result: sent, failed (to be retried), parked.",
+            "result",
+            BACKCHANNEL_LOGOUT_RESULTS,
+        );
         let outbox_pending = gauge(
             "gatehouse_outbox_pending",
             "Messages waiting in the outbox to be sent.",
@@ -199,6 +210,7 @@ impl Metrics {
         );
         Metrics {
             emails,
+            backchannel_logouts,
             outbox_pending,
             outbox_parked,
             pruned_rows,

@@ -25,6 +25,36 @@ pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
     }
 }
 
+/// Checks a client's `backchannel_logout_uri` (Back-Channel Logout 1.0
+/// §2.2: an absolute URL, no fragment): https, or http when it points at
+/// the loopback interface or when the client's own redirect URIs use http
+/// (`http_allowed`: a client developed against plain http).
+pub fn validate_backchannel_logout_uri(uri: &str, http_allowed: bool) -> Result<(), String> {
+    let parsed = url::Url::parse(uri).map_err(|e| format!("not an absolute URL ({e})"))?;
+    if parsed.fragment().is_some() {
+        return Err("must not contain a fragment".into());
+    }
+    if uri.contains('*') {
+        return Err("must not contain a wildcard".into());
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("must name a host".into());
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if http_allowed => Ok(()),
+        "http" => match parsed.host_str() {
+            Some("localhost") | Some("127.0.0.1") | Some("[::1]") => Ok(()),
+            _ => Err(
+                "http is only allowed for loopback addresses (or when the client's \
+                      redirect URIs use http); use https"
+                    .into(),
+            ),
+        },
+        scheme => Err(format!("scheme {scheme:?} is not allowed: use https")),
+    }
+}
+
 /// The origin (`scheme://host[:port]`) of a URL, as browsers send it.
 pub fn origin_of(uri: &str) -> Option<String> {
     let url = url::Url::parse(uri).ok()?;
@@ -49,6 +79,20 @@ mod tests {
         assert!(validate_redirect_uri("https://*.example/cb").is_err());
         assert!(validate_redirect_uri("/relative").is_err());
         assert!(validate_redirect_uri("javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn backchannel_logout_uri_rules() {
+        let check = validate_backchannel_logout_uri;
+        assert!(check("https://rp.example/logout", false).is_ok());
+        assert!(check("http://127.0.0.1:8080/logout", false).is_ok());
+        assert!(check("http://localhost/logout", false).is_ok());
+        assert!(check("http://rp.example/logout", false).is_err());
+        assert!(check("http://rp.example/logout", true).is_ok());
+        assert!(check("https://rp.example/logout#x", false).is_err());
+        assert!(check("com.example.app:/logout", true).is_err());
+        assert!(check("/logout", true).is_err());
+        assert!(check("javascript:alert(1)", true).is_err());
     }
 
     #[test]

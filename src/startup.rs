@@ -157,6 +157,13 @@ impl Application {
                 None
             }
         };
+        let logouts = match crate::oauth::backchannel_delivery::start(self.provider.clone()) {
+            Ok(task) => Some(task),
+            Err(e) => {
+                tracing::error!(error = %e, "back-channel logout: cannot build the HTTP client");
+                None
+            }
+        };
         let result = self.server.await;
         // Events of the last requests are still queued: write them.
         self.provider.audit.flush().await;
@@ -165,6 +172,9 @@ impl Application {
         next_key.abort();
         if let Some(sender) = sender {
             sender.abort();
+        }
+        if let Some(logouts) = logouts {
+            logouts.abort();
         }
         if let Some(cache_sync) = cache_sync {
             cache_sync.abort();

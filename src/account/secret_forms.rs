@@ -117,7 +117,7 @@ pub async fn change_password(
     if checked == Checked::Done(()) {
         provider
             .store
-            .delete_other_sessions(&user.id, &session.sid)
+            .delete_other_sessions(&user.id, &session.sid, provider.now())
             .await?;
         throttle::forget(&provider.store, &user.username).await?;
         record(provider, asker, "password.changed").await;

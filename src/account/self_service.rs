@@ -106,7 +106,7 @@ pub async fn end_other_sessions(
 ) -> Result<u64, AccountError> {
     let n = provider
         .store
-        .delete_other_sessions(&user.id, current)
+        .delete_other_sessions(&user.id, current, provider.now())
         .await?;
     tracing::info!(user_id = %user.id, sessions = n, "other sessions signed out");
     let event = Event::by_user("session.ended", user)
@@ -123,7 +123,11 @@ pub async fn end_session(
     sid: &str,
     ip: &str,
 ) -> Result<bool, AccountError> {
-    if !provider.store.delete_session_of_user(&user.id, sid).await? {
+    if !provider
+        .store
+        .delete_session_of_user(&user.id, sid, provider.now())
+        .await?
+    {
         return Ok(false);
     }
     tracing::info!(user_id = %user.id, sid, "session signed out from the account page");

@@ -53,8 +53,8 @@ pub async fn find(
 }
 
 /// Ends the session behind a cookie value.
-pub async fn close(store: &Store, cookie: &str) -> Result<(), AccountError> {
-    Ok(store.delete_session(&token_hash(cookie)).await?)
+pub async fn close(store: &Store, cookie: &str, now: i64) -> Result<(), AccountError> {
+    Ok(store.delete_session(&token_hash(cookie), now).await?)
 }
 
 /// The live session behind a cookie value and its user, when that user is
@@ -85,7 +85,7 @@ pub async fn sign_out(
     ip: &str,
 ) -> Result<(), AccountError> {
     let user = current(provider, cookie).await?.map(|(_, user)| user);
-    close(&provider.store, cookie).await?;
+    close(&provider.store, cookie, provider.now()).await?;
     tracing::info!("browser session ended by RP-initiated logout");
     if let Some(user) = user {
         let mut event = Event::by_user("session.ended", &user)

@@ -399,7 +399,7 @@ async fn create(
     if !insert_link(store, upstream, identity, &id, None, now).await? {
         // Another sign-in with the same upstream account won the race:
         // use its account, and drop the one made here.
-        store.delete_user(&id).await?;
+        store.delete_user(&id, now).await?;
         let link = store
             .upstream_link(&upstream.id, &identity.subject)
             .await?

@@ -44,6 +44,19 @@ pub struct ClientSpec {
     pub lifetimes: Lifetimes,
     /// APIs, allowed groups, introspection and roles.
     pub access: ClientAccess,
+    /// Back-channel logout (Back-Channel Logout 1.0 §2.2).
+    pub backchannel: Backchannel,
+}
+
+/// Where and how a client is told of logouts (Back-Channel Logout 1.0
+/// §2.2), registered as `backchannel_logout_uri` and
+/// `backchannel_logout_session_required`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Backchannel {
+    /// Where logout tokens are posted; `None` for none.
+    pub uri: Option<String>,
+    /// Whether it needs `sid` in them.
+    pub session_required: bool,
 }
 
 /// Who may use a client and what it may reach.
@@ -153,6 +166,10 @@ impl ClientSpec {
                 introspects: record.introspects.clone(),
                 roles: record.roles.clone(),
             },
+            backchannel: Backchannel {
+                uri: record.backchannel_logout_uri.clone(),
+                session_required: record.backchannel_logout_session_required,
+            },
         }
     }
 
@@ -253,6 +270,27 @@ impl ClientSpec {
             }
         }
         self.access = self.access.validated(self.public)?;
+        self.backchannel.uri = self
+            .backchannel
+            .uri
+            .as_deref()
+            .map(str::trim)
+            .filter(|uri| !uri.is_empty())
+            .map(str::to_string);
+        if let Some(uri) = &self.backchannel.uri {
+            if uri.len() > crate::model::limits::REDIRECT_URI {
+                return invalid(format!(
+                    "the backchannel_logout_uri is longer than {} bytes",
+                    crate::model::limits::REDIRECT_URI
+                ));
+            }
+            let http_allowed = self.redirect_uris.iter().any(|r| r.starts_with("http://"));
+            if let Err(why) =
+                crate::redirect_uri::validate_backchannel_logout_uri(uri, http_allowed)
+            {
+                return invalid(format!("backchannel_logout_uri {uri:?}: {why}"));
+            }
+        }
         Ok(self)
     }
 
@@ -278,6 +316,8 @@ impl ClientSpec {
             allowed_groups: self.access.allowed_groups.clone(),
             introspects: self.access.introspects.clone(),
             roles: self.access.roles.clone(),
+            backchannel_logout_uri: self.backchannel.uri.clone(),
+            backchannel_logout_session_required: self.backchannel.session_required,
         }
     }
 }
@@ -384,6 +424,7 @@ mod tests {
             is_admin: false,
             lifetimes: Lifetimes::default(),
             access: ClientAccess::default(),
+            backchannel: Backchannel::default(),
         }
     }
 

@@ -55,9 +55,14 @@ pub async fn retry(ctx: &Context<'_>, id: &str) -> Result<OutboxRecord, AdminErr
             mail.state.as_str()
         )));
     }
+    if mail.channel == crate::model::CHANNEL_BACKCHANNEL_LOGOUT {
+        // The email sender is woken by the caller; this one lives by the store.
+        ctx.store.logout_wake().notify_one();
+    }
     ctx.record("admin.outbox.retry", |e| {
         e.detail("message_id", mail.message_id.clone())
             .detail("kind", mail.kind.clone())
+            .detail("channel", mail.channel.clone())
             .detail("attempts", mail.attempts.to_string())
     })
     .await;

@@ -30,7 +30,11 @@ pub async fn signing_keys(ctx: &Context<'_>) -> Result<Vec<KeyRecord>, AdminErro
 /// Ends one browser session of a user.
 pub async fn end_session(ctx: &Context<'_>, user_id: &str, sid: &str) -> Result<(), AdminError> {
     let user = super::users::find(ctx, user_id).await?;
-    if !ctx.store.delete_session_of_user(&user.id, sid).await? {
+    if !ctx
+        .store
+        .delete_session_of_user(&user.id, sid, ctx.now)
+        .await?
+    {
         return Err(AdminError::NotFound(
             "That session does not exist or has ended.".into(),
         ));

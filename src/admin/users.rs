@@ -259,7 +259,7 @@ pub async fn set_disabled(
         .set_user_disabled(&user.id, disabled, ctx.now)
         .await?;
     if disabled {
-        ctx.store.delete_user_sessions(&user.id).await?;
+        ctx.store.delete_user_sessions(&user.id, ctx.now).await?;
         ctx.store.revoke_user_grants(&user.id, ctx.now).await?;
     }
     let name = if disabled {
@@ -283,7 +283,7 @@ pub async fn reset_password(
     ctx.store
         .reset_password_hash(&user.id, &hash, must_change, ctx.now)
         .await?;
-    ctx.store.delete_user_sessions(&user.id).await?;
+    ctx.store.delete_user_sessions(&user.id, ctx.now).await?;
     throttle::forget(ctx.store, &user.username).await?;
     ctx.store.forget_password_links(&user.id).await?;
     ctx.record("admin.user.password_reset", |e| {
@@ -328,7 +328,7 @@ pub async fn unlock(ctx: &Context<'_>, user_id: &str) -> Result<(), AdminError> 
 /// their failure counters and trusted browsers.
 pub async fn delete(ctx: &Context<'_>, user_id: &str) -> Result<(), AdminError> {
     let user = find(ctx, user_id).await?;
-    ctx.store.delete_user(&user.id).await?;
+    ctx.store.delete_user(&user.id, ctx.now).await?;
     throttle::forget(ctx.store, &user.username).await?;
     ctx.record("admin.user.deleted", |e| e.user(&user.id, &user.username))
         .await;

@@ -1,12 +1,14 @@
 //! `gatehouse client add | list | remove | rotate-secret`.
 
 use super::CliError;
-use crate::admin::clients::{self, ClientAccess, ClientSpec};
+use crate::admin::clients::{self, Backchannel, ClientAccess, ClientSpec};
 use crate::admin::Context;
 use crate::model::Lifetimes;
 use clap::Subcommand;
 
 /// What `gatehouse client` does.
+// Parsed once per run: the size of the biggest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ClientAction {
     /// Register a client; a confidential client's secret is printed once.
@@ -49,6 +51,13 @@ pub enum ClientAction {
         /// API whose tokens it may introspect (repeat for several).
         #[arg(long = "introspects")]
         introspects: Vec<String>,
+        /// Where logout tokens are posted when a session it got tokens in
+        /// ends (OpenID Connect Back-Channel Logout).
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+        /// Its logout tokens must carry `sid` (Gatehouse always sends it).
+        #[arg(long)]
+        backchannel_logout_session_required: bool,
     },
     /// List clients.
     List,
@@ -80,6 +89,8 @@ pub(super) async fn run(ctx: &Context<'_>, action: ClientAction) -> Result<(), C
             apis,
             allowed_groups,
             introspects,
+            backchannel_logout_uri,
+            backchannel_logout_session_required,
         } => {
             let spec = ClientSpec {
                 client_id: client_id.clone(),
@@ -102,6 +113,10 @@ pub(super) async fn run(ctx: &Context<'_>, action: ClientAction) -> Result<(), C
                     allowed_groups,
                     introspects,
                     roles: Default::default(),
+                },
+                backchannel: Backchannel {
+                    uri: backchannel_logout_uri,
+                    session_required: backchannel_logout_session_required,
                 },
             };
             let secret = clients::create(ctx, spec).await?;

@@ -1,5 +1,6 @@
 //! Email: composing messages from templates ([`compose`]), and delivering
-//! what the outbox holds over SMTP ([`sender`], [`smtp`]).
+//! what the outbox holds over SMTP ([`sender`], [`smtp`]) in the delivery
+//! rounds every outbox channel shares ([`deliverer`]).
 //!
 //! A change that causes a message writes it to the outbox in its own
 //! transaction (the store's `*_with_mail` and `issue_email_token`); the
@@ -11,6 +12,7 @@
 //! mail system or a reader can tell the two copies are one message.
 
 pub mod compose;
+pub mod deliverer;
 pub mod sender;
 pub mod smtp;
 pub mod templates;

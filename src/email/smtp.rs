@@ -115,12 +115,4 @@ fn refused_for_good(error: &lettre::transport::smtp::Error) -> bool {
             .is_some_and(|code| matches!(code.to_string().as_str(), "550" | "551" | "552" | "553"))
 }
 
-/// Why a message did not go out. `reason` is a line for the outbox and the
-/// log: it names the failure, never a credential.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendFailure {
-    /// What happened.
-    pub reason: String,
-    /// Whether trying again would fail the same way.
-    pub permanent: bool,
-}
+pub use super::deliverer::SendFailure;

@@ -35,6 +35,11 @@ pub struct ClientRecord {
     pub introspects: Vec<String>,
     /// Its roles and the groups that hold them.
     pub roles: crate::model::Roles,
+    /// Where logout tokens are posted when a session it got tokens in ends
+    /// (Back-Channel Logout 1.0 §2.2); `None` for none.
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether it needs the `sid` claim in its logout tokens (§2.2).
+    pub backchannel_logout_session_required: bool,
 }
 
 /// Per-client token lifetimes in seconds; `None` means the server default.
@@ -98,4 +103,9 @@ pub struct NewClient {
     pub introspects: Vec<String>,
     /// Its roles and the groups that hold them.
     pub roles: crate::model::Roles,
+    /// Where logout tokens are posted when a session it got tokens in ends
+    /// (Back-Channel Logout 1.0 §2.2); `None` for none.
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether it needs the `sid` claim in its logout tokens (§2.2).
+    pub backchannel_logout_session_required: bool,
 }

@@ -60,7 +60,7 @@ pub struct NewMail {
 pub enum OutboxState {
     /// Waiting to be sent (now, or after a failure at `next_attempt_at`).
     Pending,
-    /// Accepted by the SMTP server.
+    /// Accepted by the SMTP server (or, for a logout token, by the client).
     Sent,
     /// Given up on after too many failures; an admin may retry it.
     Parked,
@@ -94,7 +94,11 @@ pub struct OutboxRecord {
     pub id: String,
     /// The `Message-ID` header.
     pub message_id: String,
-    /// Why it is sent (`verify`, `reset`, `invite`, `notice`, …).
+    /// Which deliverer takes it: `email`, or `backchannel_logout` for a
+    /// logout token posted to a client.
+    pub channel: String,
+    /// Why it is sent (`verify`, `reset`, `invite`, `notice`, …; a logout
+    /// token's kind is its channel).
     pub kind: String,
     /// The recipient.
     pub recipient: String,
@@ -118,6 +122,10 @@ pub struct OutboxRecord {
     /// The HTML part (empty once sent).
     #[serde(skip)]
     pub html_body: String,
+    /// What a logout token will say (a JSON `LogoutNotice`; empty for
+    /// email, and once sent).
+    #[serde(skip)]
+    pub payload: String,
 }
 
 /// What a one-time link sent by email is for.

@@ -5,6 +5,7 @@
 
 mod access;
 mod audit_event;
+mod backchannel;
 mod client;
 mod code;
 mod consent;
@@ -22,6 +23,7 @@ mod user;
 
 pub use access::{roles_held, ApiRecord, ApiScope, GroupRecord, Roles, ScopeRecord};
 pub use audit_event::{AuditFilter, AuditRecord};
+pub use backchannel::{LogoutNotice, CHANNEL_BACKCHANNEL_LOGOUT, CHANNEL_EMAIL};
 pub use client::{ClientRecord, Lifetimes, NewClient};
 pub use code::{CodeRecord, NewCode};
 pub use consent::ConsentSummary;

@@ -23,6 +23,8 @@ pub(crate) mod test_fixtures {
             allowed_groups: vec![],
             introspects: vec![],
             roles: Default::default(),
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
         }
     }
 

@@ -54,5 +54,7 @@ pub fn metadata(config: &Config) -> Value {
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     })
 }

@@ -2,6 +2,7 @@
 //! parameters in, values or typed RFC errors out.
 
 pub mod authorize;
+pub mod backchannel_delivery;
 pub mod claims;
 pub mod client_answer;
 pub mod client_auth;
@@ -18,6 +19,7 @@ pub mod grant_refresh;
 pub mod introspect;
 pub mod journey;
 pub mod logout;
+pub mod logout_token;
 pub mod next_step;
 pub mod params;
 pub mod pending_requests;

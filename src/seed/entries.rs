@@ -4,7 +4,7 @@
 
 use super::SeedError;
 use crate::account::profile;
-use crate::admin::clients::{ClientAccess, ClientSpec};
+use crate::admin::clients::{Backchannel, ClientAccess, ClientSpec};
 use crate::admin::{apis, groups, users};
 use crate::crypto::{token_hash, totp};
 use crate::model::{
@@ -176,6 +176,13 @@ pub struct SeedClient {
     /// Role → the groups that hold it.
     #[serde(default)]
     pub roles: Roles,
+    /// Where logout tokens are posted when a session it got tokens in ends
+    /// (Back-Channel Logout 1.0 §2.2).
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether its logout tokens must carry `sid` (default false; Gatehouse
+    /// always sends it).
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
 }
 
 /// One `[[users]]` entry.
@@ -279,6 +286,10 @@ impl SeedClient {
                 allowed_groups: self.allowed_groups.clone(),
                 introspects: self.introspects.clone(),
                 roles: self.roles.clone(),
+            },
+            backchannel: Backchannel {
+                uri: self.backchannel_logout_uri.clone(),
+                session_required: self.backchannel_logout_session_required,
             },
         }
     }

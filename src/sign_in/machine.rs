@@ -246,7 +246,7 @@ pub async fn finish(
 ) -> Result<Outcome, SignInError> {
     let store = &provider.store;
     if let Some(old) = &visitor.session {
-        session::close(store, old).await?;
+        session::close(store, old, provider.now()).await?;
     }
     let device = Device {
         user_agent: visitor.user_agent.clone(),

@@ -26,6 +26,8 @@ fn from_row(row: &AnyRow) -> Result<ClientRecord, StoreError> {
         allowed_groups: json_list(row, "allowed_groups")?,
         introspects: json_list(row, "introspects")?,
         roles: json(row, "roles")?,
+        backchannel_logout_uri: row.try_get("backchannel_logout_uri")?,
+        backchannel_logout_session_required: flag(row, "backchannel_logout_session_required")?,
     })
 }
 
@@ -36,7 +38,7 @@ macro_rules! client_columns {
         "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris,
          grant_types, scopes, require_consent, require_mfa, is_admin, access_token_ttl,
          refresh_token_idle_ttl, refresh_token_absolute_ttl, apis, allowed_groups, introspects,
-         roles"
+         roles, backchannel_logout_uri, backchannel_logout_session_required"
     };
 }
 
@@ -87,9 +89,11 @@ impl Store {
                                   require_consent, require_mfa, access_token_ttl,
                                   refresh_token_idle_ttl, refresh_token_absolute_ttl,
                                   created_at, updated_at, is_admin, apis,
-                                  allowed_groups, introspects, roles)
+                                  allowed_groups, introspects, roles,
+                                  backchannel_logout_uri,
+                                  backchannel_logout_session_required)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15,
-                     $16, $17, $18)
+                     $16, $17, $18, $19, $20)
              ON CONFLICT (client_id) DO UPDATE SET
                  name = excluded.name,
                  secret_hash = excluded.secret_hash,
@@ -107,6 +111,9 @@ impl Store {
                  allowed_groups = excluded.allowed_groups,
                  introspects = excluded.introspects,
                  roles = excluded.roles,
+                 backchannel_logout_uri = excluded.backchannel_logout_uri,
+                 backchannel_logout_session_required =
+                     excluded.backchannel_logout_session_required,
                  updated_at = excluded.updated_at",
         )
         .bind(&client.client_id)
@@ -127,6 +134,8 @@ impl Store {
         .bind(to_json_list(&client.allowed_groups))
         .bind(to_json_list(&client.introspects))
         .bind(to_json(&client.roles)?)
+        .bind(&client.backchannel_logout_uri)
+        .bind(i64::from(client.backchannel_logout_session_required))
         .execute(&self.writer)
         .await?;
         self.changed().await;
@@ -146,9 +155,11 @@ impl Store {
                                   require_consent, require_mfa, access_token_ttl,
                                   refresh_token_idle_ttl, refresh_token_absolute_ttl,
                                   created_at, updated_at, is_admin, apis,
-                                  allowed_groups, introspects, roles)
+                                  allowed_groups, introspects, roles,
+                                  backchannel_logout_uri,
+                                  backchannel_logout_session_required)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15,
-                     $16, $17, $18)
+                     $16, $17, $18, $19, $20)
              ON CONFLICT (client_id) DO NOTHING",
         )
         .bind(&client.client_id)
@@ -169,6 +180,8 @@ impl Store {
         .bind(to_json_list(&client.allowed_groups))
         .bind(to_json_list(&client.introspects))
         .bind(to_json(&client.roles)?)
+        .bind(&client.backchannel_logout_uri)
+        .bind(i64::from(client.backchannel_logout_session_required))
         .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)

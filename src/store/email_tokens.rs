@@ -224,10 +224,12 @@ impl Store {
             tx.commit().await?;
             return Ok(None);
         }
-        sqlx::query("DELETE FROM browser_sessions WHERE user_id = $1")
-            .bind(&token.user_id)
-            .execute(&mut *tx)
-            .await?;
+        let ended = super::session_endings::end_sessions(
+            &mut tx,
+            super::session_endings::Ending::AllOfUser(&token.user_id),
+            now,
+        )
+        .await?;
         // Any other reset link of the user dies with this one.
         sqlx::query(
             "DELETE FROM email_tokens WHERE user_id = $1 AND purpose IN ('reset', 'invite')",
@@ -237,6 +239,7 @@ impl Store {
         .await?;
         insert_all(&mut tx, notice, now).await?;
         tx.commit().await?;
+        self.logouts_queued(ended);
         self.changed().await;
         Ok(Some(token))
     }

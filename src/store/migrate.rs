@@ -34,6 +34,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../../migrations/0013_upstreams.sql")),
     (14, include_str!("../../migrations/0014_email.sql")),
     (15, include_str!("../../migrations/0015_device_codes.sql")),
+    (
+        16,
+        include_str!("../../migrations/0016_backchannel_logout.sql"),
+    ),
 ];
 
 /// How many migrations the binary carries.

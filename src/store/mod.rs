@@ -24,6 +24,7 @@ mod password_resets;
 mod pruning;
 mod recovery_codes;
 mod registrations;
+mod session_endings;
 mod sessions;
 mod signing_keys;
 mod throttle;
@@ -133,6 +134,9 @@ pub struct Store {
     writer: AnyPool,
     engine: Engine,
     cache: std::sync::Arc<cache::ReadCache>,
+    /// Woken when logout tokens are queued, so the back-channel deliverer
+    /// posts them now rather than at its next look.
+    logout_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -176,6 +180,7 @@ impl Store {
             writer,
             engine: target.engine,
             cache: std::sync::Arc::new(cache::ReadCache::new()),
+            logout_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
         })
     }
 

@@ -1,28 +1,32 @@
-//! The outbox: email waiting to be sent. A message is inserted in the
-//! transaction of the change that causes it ([`insert_mail`]); the sender
-//! task claims due messages with a conditional `UPDATE` (so two replicas
+//! The outbox: email waiting to be sent, and logout tokens waiting to be
+//! posted to clients (Back-Channel Logout 1.0), each row in a `channel`
+//! that one deliverer takes. A row is inserted in the transaction of the
+//! change that causes it ([`insert_mail`], [`insert_logout`]); a deliverer
+//! claims due rows of its channel with a conditional `UPDATE` (so two replicas
 //! never hold one message at once), then marks each sent or failed. A claim
 //! is a lease: if its holder dies, it lapses and the message is claimed
 //! again — delivery is at least once, under one stable `Message-ID`.
 
 use super::{Store, StoreError};
-use crate::model::{NewMail, OutboxRecord, OutboxState};
+use crate::model::{LogoutNotice, NewMail, OutboxRecord, OutboxState, CHANNEL_BACKCHANNEL_LOGOUT};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-const COLUMNS: &str = "id, message_id, kind, recipient, subject, text_body, html_body, state,
-    attempts, next_attempt_at, last_error, created_at, sent_at";
+const COLUMNS: &str = "id, message_id, channel, kind, recipient, subject, text_body, html_body,
+    payload, state, attempts, next_attempt_at, last_error, created_at, sent_at";
 
 fn record(row: &AnyRow) -> Result<OutboxRecord, StoreError> {
     let state: String = row.try_get("state")?;
     Ok(OutboxRecord {
         id: row.try_get("id")?,
         message_id: row.try_get("message_id")?,
+        channel: row.try_get("channel")?,
         kind: row.try_get("kind")?,
         recipient: row.try_get("recipient")?,
         subject: row.try_get("subject")?,
         text_body: row.try_get("text_body")?,
         html_body: row.try_get("html_body")?,
+        payload: row.try_get("payload")?,
         state: OutboxState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("outbox state {state:?}")))?,
         attempts: row.try_get("attempts")?,
@@ -51,6 +55,37 @@ pub(crate) async fn insert_mail(
     .bind(&mail.subject)
     .bind(&mail.text_body)
     .bind(&mail.html_body)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Queues a logout token for `notice.client_id` at `uri` inside the
+/// caller's transaction, due now. The row's `message_id` is the token's
+/// `jti`: the same on every attempt, so a client told twice (delivery is at
+/// least once) can drop the copy.
+pub(crate) async fn insert_logout(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    notice: &LogoutNotice,
+    uri: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let payload = serde_json::to_string(notice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO outbox (id, message_id, channel, kind, recipient, subject, text_body,
+                             html_body, payload, state, attempts, next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $3, $4, $5, '', '', $6, 'pending', 0, $7, $7)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(uuid::Uuid::new_v4().simple().to_string())
+    .bind(CHANNEL_BACKCHANNEL_LOGOUT)
+    .bind(uri)
+    .bind(format!(
+        "Logout of session {} for client {}",
+        notice.sid, notice.client_id
+    ))
+    .bind(payload)
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -89,17 +124,24 @@ impl Store {
         Ok(())
     }
 
-    /// The ids of up to `limit` due messages, oldest due first (to be
-    /// claimed one at a time with [`Store::claim_mail`]).
-    pub async fn due_mail(&self, now: i64, limit: i64) -> Result<Vec<String>, StoreError> {
+    /// The ids of up to `limit` due rows of `channel` (`email` or
+    /// `backchannel_logout`), oldest due first (to be claimed one at a time
+    /// with [`Store::claim_mail`]).
+    pub async fn due_mail(
+        &self,
+        channel: &str,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
         sqlx::query(
             "SELECT id FROM outbox
-             WHERE state = 'pending' AND next_attempt_at <= $1
+             WHERE channel = $3 AND state = 'pending' AND next_attempt_at <= $1
                AND (claimed_until IS NULL OR claimed_until < $1)
              ORDER BY next_attempt_at, created_at LIMIT $2",
         )
         .bind(now)
         .bind(limit)
+        .bind(channel)
         .fetch_all(&self.writer)
         .await?
         .iter()
@@ -151,12 +193,12 @@ impl Store {
     }
 
     /// Marks a claimed message sent and erases its bodies (they may hold a
-    /// one-time link). False if `claimer` no longer held it.
+    /// one-time link) and payload. False if `claimer` no longer held it.
     pub async fn mail_sent(&self, id: &str, claimer: &str, now: i64) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE outbox SET state = 'sent', sent_at = $1, claimed_by = NULL,
                                claimed_until = NULL, text_body = '', html_body = '',
-                               last_error = NULL
+                               payload = '', last_error = NULL
              WHERE id = $2 AND claimed_by = $3 AND state = 'pending'",
         )
         .bind(now)

@@ -1,6 +1,7 @@
 //! Browser sessions. The cookie carries a random value; only its SHA-256 is
 //! stored, so the table alone cannot be used to take over a session.
 
+use super::session_endings::{end_sessions, Ending};
 use super::{Store, StoreError};
 use crate::model::{Device, NewMail, SessionRecord, SessionSummary};
 use sqlx::Row;
@@ -63,12 +64,9 @@ impl Store {
         .transpose()
     }
 
-    /// Ends a session.
-    pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM browser_sessions WHERE id_hash = $1")
-            .bind(id_hash)
-            .execute(&self.writer)
-            .await?;
+    /// Ends a session (telling its clients, see [`end_sessions`]).
+    pub async fn delete_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError> {
+        self.ending(Ending::Cookie(id_hash), now).await?;
         Ok(())
     }
 
@@ -110,13 +108,10 @@ impl Store {
         &self,
         user_id: &str,
         sid: &str,
+        now: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM browser_sessions WHERE user_id = $1 AND sid = $2")
-            .bind(user_id)
-            .bind(sid)
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        let ended = self.ending(Ending::OneOfUser { user_id, sid }, now).await?;
+        Ok(ended > 0)
     }
 
     /// Ends every session of the user except `keep_sid`; returns how many.
@@ -124,13 +119,10 @@ impl Store {
         &self,
         user_id: &str,
         keep_sid: &str,
+        now: i64,
     ) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM browser_sessions WHERE user_id = $1 AND sid <> $2")
-            .bind(user_id)
-            .bind(keep_sid)
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected())
+        self.ending(Ending::OthersOfUser { user_id, keep_sid }, now)
+            .await
     }
 
     /// Records that the session's user has now also passed a second factor.
@@ -144,11 +136,17 @@ impl Store {
     }
 
     /// Ends every session of the user.
-    pub async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM browser_sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected())
+    pub async fn delete_user_sessions(&self, user_id: &str, now: i64) -> Result<u64, StoreError> {
+        self.ending(Ending::AllOfUser(user_id), now).await
+    }
+
+    /// Ends the sessions `ending` names in a transaction of their own, with
+    /// their logout tokens; returns how many ended.
+    async fn ending(&self, ending: Ending<'_>, now: i64) -> Result<u64, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ended = end_sessions(&mut tx, ending, now).await?;
+        tx.commit().await?;
+        self.logouts_queued(ended);
+        Ok(ended.sessions)
     }
 }

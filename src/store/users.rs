@@ -277,7 +277,7 @@ impl Store {
 
     /// Deletes a user; their sessions, grants, codes and consents go with
     /// them. False if there was no such user.
-    pub async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
+    pub async fn delete_user(&self, user_id: &str, now: i64) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
         // The user's row first, as every transaction that changes a user's
         // ways to sign in locks it first (`remove_way_unless_last`): one
@@ -286,6 +286,14 @@ impl Store {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        // The sessions before the grants: their logout tokens are queued
+        // for the clients that got grants in them.
+        let ended = super::session_endings::end_sessions(
+            &mut tx,
+            super::session_endings::Ending::AllOfUser(user_id),
+            now,
+        )
+        .await?;
         // Explicit deletes rather than ON DELETE CASCADE alone: SQLite
         // enforces foreign keys only when asked to.
         for sql in [
@@ -293,7 +301,6 @@ impl Store {
             "DELETE FROM grants WHERE user_id = $1",
             "DELETE FROM authorization_codes WHERE user_id = $1",
             "DELETE FROM consents WHERE user_id = $1",
-            "DELETE FROM browser_sessions WHERE user_id = $1",
             "DELETE FROM mfa_challenges WHERE user_id = $1",
             "DELETE FROM recovery_codes WHERE user_id = $1",
             "DELETE FROM group_members WHERE user_id = $1",
@@ -310,6 +317,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.logouts_queued(ended);
         self.changed().await;
         Ok(done.rows_affected() > 0)
     }

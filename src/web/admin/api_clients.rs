@@ -4,7 +4,7 @@
 use super::api::{answer, body, fail, grants, no_content};
 use super::api_auth::{error, ApiClient};
 use super::refresh_origins;
-use crate::admin::clients::{self, ClientAccess, ClientSpec};
+use crate::admin::clients::{self, Backchannel, ClientAccess, ClientSpec};
 use crate::model::{ClientRecord, Lifetimes, Roles};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -31,6 +31,8 @@ pub fn client_json(c: &ClientRecord) -> Value {
         "access_token_ttl": c.lifetimes.access_token,
         "refresh_token_idle_ttl": c.lifetimes.refresh_token_idle,
         "refresh_token_absolute_ttl": c.lifetimes.refresh_token_absolute,
+        "backchannel_logout_uri": c.backchannel_logout_uri,
+        "backchannel_logout_session_required": c.backchannel_logout_session_required,
     })
 }
 
@@ -73,6 +75,9 @@ pub(super) struct ClientBody {
     introspects: Vec<String>,
     #[serde(default)]
     roles: Roles,
+    backchannel_logout_uri: Option<String>,
+    #[serde(default)]
+    backchannel_logout_session_required: bool,
 }
 
 impl ClientBody {
@@ -100,6 +105,10 @@ impl ClientBody {
                 allowed_groups: self.allowed_groups,
                 introspects: self.introspects,
                 roles: self.roles,
+            },
+            backchannel: Backchannel {
+                uri: self.backchannel_logout_uri,
+                session_required: self.backchannel_logout_session_required,
             },
         }
     }

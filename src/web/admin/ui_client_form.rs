@@ -2,7 +2,7 @@
 //! them, and the posted form read back into a spec.
 
 use super::ui::{self, AdminUser};
-use crate::admin::clients::{ClientAccess, ClientSpec, GRANT_TYPES};
+use crate::admin::clients::{Backchannel, ClientAccess, ClientSpec, GRANT_TYPES};
 use crate::admin::{apis, groups, AdminError};
 use crate::model::{Lifetimes, Roles};
 use crate::oauth::params::Params;
@@ -39,6 +39,8 @@ pub(super) fn fields(spec: &ClientSpec) -> Value {
         "access_token_ttl": lifetime(spec.lifetimes.access_token),
         "refresh_token_idle_ttl": lifetime(spec.lifetimes.refresh_token_idle),
         "refresh_token_absolute_ttl": lifetime(spec.lifetimes.refresh_token_absolute),
+        "backchannel_logout_uri": spec.backchannel.uri.clone().unwrap_or_default(),
+        "backchannel_logout_session_required": spec.backchannel.session_required,
     })
 }
 
@@ -103,6 +105,10 @@ pub(super) fn read_spec(
             introspects: lines("introspects"),
             roles: read_roles(&text("roles"))?,
         },
+        backchannel: Backchannel {
+            uri: Some(text("backchannel_logout_uri")).filter(|uri| !uri.trim().is_empty()),
+            session_required: checked("backchannel_logout_session_required"),
+        },
     })
 }
 
@@ -156,6 +162,9 @@ pub(super) fn typed_fields(form: &Params, client_id: &str, public: bool) -> Valu
         "access_token_ttl": text("access_token_ttl"),
         "refresh_token_idle_ttl": text("refresh_token_idle_ttl"),
         "refresh_token_absolute_ttl": text("refresh_token_absolute_ttl"),
+        "backchannel_logout_uri": text("backchannel_logout_uri"),
+        "backchannel_logout_session_required":
+            ui::checked(form, "backchannel_logout_session_required"),
     })
 }
 

@@ -65,6 +65,7 @@ pub async fn new(admin: AdminUser, Screen(req, provider, pages): Screen) -> Http
         is_admin: false,
         lifetimes: Lifetimes::default(),
         access: Default::default(),
+        backchannel: Default::default(),
     };
     client_form(
         &req,

@@ -21,6 +21,7 @@ fn row(mail: &OutboxRecord) -> Value {
     json!({
         "id": mail.id,
         "message_id": mail.message_id,
+        "channel": mail.channel,
         "kind": mail.kind,
         "recipient": mail.recipient,
         "subject": mail.subject,

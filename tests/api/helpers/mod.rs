@@ -6,6 +6,8 @@
 //! - `app`: spawning the app on a fresh database, and running the CLI;
 //! - `http`: browser-like requests and back-channel calls;
 //! - `authorize`: authorization requests and the sign-in flow that answers them;
+//! - `backchannel`: a relying party's back-channel logout endpoint, and
+//!   validating the logout tokens it gets;
 //! - `admin`: admin API tokens and admin users;
 //! - `authenticator`: a software WebAuthn authenticator for passkeys;
 //! - `database`: reading and changing a test database directly;
@@ -19,6 +21,7 @@ mod admin;
 mod app;
 mod authenticator;
 mod authorize;
+mod backchannel;
 mod database;
 mod federation;
 mod http;
@@ -31,6 +34,7 @@ pub mod smtp;
 pub use app::*;
 pub use authenticator::*;
 pub use authorize::*;
+pub use backchannel::*;
 pub use database::*;
 pub use federation::*;
 pub use http::*;

@@ -72,7 +72,7 @@ async fn groups_count_members_and_take_them_along_when_deleted() {
         vec!["alice", "bob"]
     );
 
-    assert!(store.delete_user(&bob).await.unwrap());
+    assert!(store.delete_user(&bob, 1).await.unwrap());
     assert_eq!(store.groups().await.unwrap()[0].members, 1);
     assert!(store.delete_group("team").await.unwrap());
     assert!(!store.delete_group("team").await.unwrap());

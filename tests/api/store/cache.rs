@@ -175,7 +175,7 @@ async fn every_invalidating_write_moves_the_epoch_by_one() {
 
     assert!(store.delete_client(webapp).await.unwrap());
     epoch.moved_by("delete_client").await;
-    assert!(store.delete_user(alice).await.unwrap());
+    assert!(store.delete_user(alice, 1).await.unwrap());
     epoch.moved_by("delete_user").await;
 }
 

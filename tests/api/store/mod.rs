@@ -13,6 +13,7 @@
 //! stores, as two replicas would, on a multi-threaded runtime.
 
 mod access;
+mod backchannel_logout;
 mod cache;
 mod clients;
 mod codes;
@@ -124,6 +125,8 @@ pub fn new_client(client_id: &str) -> NewClient {
         allowed_groups: vec![],
         introspects: vec![],
         roles: Default::default(),
+        backchannel_logout_uri: None,
+        backchannel_logout_session_required: false,
     }
 }
 

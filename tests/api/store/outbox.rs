@@ -31,7 +31,7 @@ async fn claim_due(
     limit: i64,
 ) -> Result<Vec<gatehouse::model::OutboxRecord>, gatehouse::store::StoreError> {
     let mut claimed = Vec::new();
-    for id in store.due_mail(now, limit).await? {
+    for id in store.due_mail("email", now, limit).await? {
         if let Some(mail) = store.claim_mail(&id, claimer, now, lease_until).await? {
             claimed.push(mail);
         }

@@ -186,7 +186,7 @@ async fn a_deleted_user_takes_their_passkeys_and_ceremonies_along() {
         )
         .await
         .unwrap();
-    assert!(store.delete_user(&alice).await.unwrap());
+    assert!(store.delete_user(&alice, 1).await.unwrap());
     assert!(store
         .passkey_by_credential_id("cred-1")
         .await

@@ -59,7 +59,7 @@ async fn a_session_is_found_until_it_ends_or_is_closed() {
     let stepped_up = store.session(&cookie, NOW).await.unwrap().unwrap();
     assert_eq!(stepped_up.amr, "pwd otp");
 
-    store.delete_session(&cookie).await.unwrap();
+    store.delete_session(&cookie, 1).await.unwrap();
     assert!(
         store.session(&cookie, NOW).await.unwrap().is_none(),
         "closed"
@@ -103,26 +103,32 @@ async fn a_users_sessions_are_listed_newest_first_and_end_one_by_one() {
     assert_eq!(listed[0].created_at, NOW + 2);
 
     assert!(
-        !store.delete_session_of_user(&bob, &sids[0]).await.unwrap(),
+        !store
+            .delete_session_of_user(&bob, &sids[0], 1)
+            .await
+            .unwrap(),
         "one user cannot end another's session"
     );
     assert!(store
-        .delete_session_of_user(&alice, &sids[0])
+        .delete_session_of_user(&alice, &sids[0], 1)
         .await
         .unwrap());
     assert!(!store
-        .delete_session_of_user(&alice, &sids[0])
+        .delete_session_of_user(&alice, &sids[0], 1)
         .await
         .unwrap());
     // The other live one and the ended one.
     assert_eq!(
-        store.delete_other_sessions(&alice, &sids[2]).await.unwrap(),
+        store
+            .delete_other_sessions(&alice, &sids[2], 1)
+            .await
+            .unwrap(),
         2
     );
     let left = store.sessions_of_user(&alice, NOW + 3).await.unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].sid, sids[2]);
-    assert_eq!(store.delete_user_sessions(&alice).await.unwrap(), 1);
+    assert_eq!(store.delete_user_sessions(&alice, 1).await.unwrap(), 1);
     assert_eq!(store.sessions_of_user(&bob, NOW).await.unwrap().len(), 1);
 }
 

@@ -174,7 +174,7 @@ async fn links_and_trips_go_with_their_user_and_their_upstream() {
         .create_upstream_trip(&others, &trip("other", None, NOW + 60))
         .await
         .unwrap();
-    assert!(store.delete_user(&alice).await.unwrap());
+    assert!(store.delete_user(&alice, 1).await.unwrap());
     assert!(store.upstream_link("corp", "a").await.unwrap().is_none());
     assert!(store
         .take_upstream_trip(&alices, NOW)

@@ -192,8 +192,8 @@ async fn deleting_a_user_takes_everything_of_theirs_along() {
             .unwrap();
     }
 
-    assert!(store.delete_user(alice).await.unwrap());
-    assert!(!store.delete_user(alice).await.unwrap(), "already gone");
+    assert!(store.delete_user(alice, 1).await.unwrap());
+    assert!(!store.delete_user(alice, 1).await.unwrap(), "already gone");
     assert!(store.user_by_id(alice).await.unwrap().is_none());
     for table in [
         "grants",

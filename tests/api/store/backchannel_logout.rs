@@ -1,0 +1,251 @@
+//! Ending browser sessions queues their logout tokens with the delete:
+//! one outbox row (channel `backchannel_logout`, due at once) per ended
+//! session and client that got a grant in it and registered a
+//! `backchannel_logout_uri`, naming the client, the user and the session;
+//! nothing for a client without a URI or without a grant in that session,
+//! nothing for a session that did not end; the email sender's query never
+//! sees these rows, and a sent row's payload is erased. A password reset by
+//! link, which ends every session, queues them too.
+
+use super::*;
+use gatehouse::model::{
+    Device, EmailTokenPurpose, LogoutNotice, MailKind, NewEmailToken, NewMail, OutboxRecord,
+    SessionRecord,
+};
+
+const URI: &str = "https://notified.example/backchannel";
+
+async fn rp(store: &Store, client_id: &str, uri: Option<&str>) {
+    let client = NewClient {
+        backchannel_logout_uri: uri.map(str::to_string),
+        ..new_client(client_id)
+    };
+    assert!(store.insert_client(&client, NOW).await.unwrap());
+}
+
+/// Opens a session for `user_id`; returns (cookie hash, sid).
+async fn session(store: &Store, user_id: &str) -> (String, String) {
+    let cookie = hash();
+    let record = SessionRecord {
+        sid: id(),
+        user_id: user_id.into(),
+        auth_time: NOW,
+        amr: "pwd".into(),
+        expires_at: NOW + 3_600,
+    };
+    store
+        .create_session(&cookie, &record, &Device::default(), None, NOW)
+        .await
+        .unwrap();
+    (cookie, record.sid)
+}
+
+/// Records a grant of `client_id` to `user_id` made in session `sid`.
+async fn grant_in(store: &Store, client_id: &str, user_id: &str, sid: &str) {
+    let code = issued(store, client_id, user_id).await;
+    let grant = NewGrant {
+        sid: Some(sid.into()),
+        ..new_grant(client_id, user_id, NOW + 86_400)
+    };
+    let redeemed = store.redeem_code(&code, &grant, None, NOW).await.unwrap();
+    assert!(matches!(redeemed, Redemption::Redeemed));
+}
+
+async fn logouts(store: &Store) -> Vec<OutboxRecord> {
+    store
+        .outbox(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.channel == "backchannel_logout")
+        .collect()
+}
+
+fn notice(row: &OutboxRecord) -> LogoutNotice {
+    serde_json::from_str(&row.payload).expect("the payload is a notice")
+}
+
+/// A store with alice, two sessions of hers (`first` with grants of
+/// `notified` (URI) and `quiet` (no URI); `second` with none) and a client
+/// `bystander` with a URI but no grant.
+struct Setup {
+    store: Store,
+    alice: String,
+    first: (String, String),
+    second: (String, String),
+}
+
+async fn setup() -> Setup {
+    let (store, _) = fresh_store().await;
+    let alice = user(&store, "alice").await;
+    rp(&store, "notified", Some(URI)).await;
+    rp(&store, "quiet", None).await;
+    rp(&store, "bystander", Some("https://bystander.example/bc")).await;
+    let first = session(&store, &alice).await;
+    let second = session(&store, &alice).await;
+    grant_in(&store, "notified", &alice, &first.1).await;
+    grant_in(&store, "notified", &alice, &first.1).await;
+    grant_in(&store, "quiet", &alice, &first.1).await;
+    Setup {
+        store,
+        alice,
+        first,
+        second,
+    }
+}
+
+#[tokio::test]
+async fn ending_one_session_queues_one_token_per_client_with_a_uri_and_a_grant_in_it() {
+    let s = setup().await;
+    assert!(s
+        .store
+        .delete_session_of_user(&s.alice, &s.first.1, NOW + 10)
+        .await
+        .unwrap());
+    let queued = logouts(&s.store).await;
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    let row = &queued[0];
+    assert_eq!(row.recipient, URI);
+    assert_eq!(row.kind, "backchannel_logout");
+    assert_eq!(row.next_attempt_at, NOW + 10, "due at once");
+    assert_eq!(row.attempts, 0);
+    assert_eq!(
+        notice(row),
+        LogoutNotice {
+            client_id: "notified".into(),
+            sub: s.alice.clone(),
+            sid: s.first.1.clone(),
+        }
+    );
+    // The logout channel's deliverer sees it; the email sender does not.
+    let due = s
+        .store
+        .due_mail("backchannel_logout", NOW + 10, 10)
+        .await
+        .unwrap();
+    assert_eq!(due, vec![row.id.clone()]);
+    assert!(s
+        .store
+        .due_mail("email", NOW + 10, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Ending it again ends nothing and queues nothing.
+    assert!(!s
+        .store
+        .delete_session_of_user(&s.alice, &s.first.1, NOW + 20)
+        .await
+        .unwrap());
+    assert_eq!(logouts(&s.store).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_session_without_grants_of_such_clients_queues_nothing() {
+    let s = setup().await;
+    s.store.delete_session(&s.second.0, NOW).await.unwrap();
+    assert!(logouts(&s.store).await.is_empty());
+    // Ending every session but a new third one ends the first.
+    let (_, third) = session(&s.store, &s.alice).await;
+    let ended = s
+        .store
+        .delete_other_sessions(&s.alice, &third, NOW)
+        .await
+        .unwrap();
+    assert_eq!(ended, 1, "the first ends");
+    let queued = logouts(&s.store).await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(notice(&queued[0]).sid, s.first.1);
+}
+
+#[tokio::test]
+async fn ending_by_cookie_and_all_sessions_of_a_user_queue_tokens_too() {
+    let s = setup().await;
+    s.store.delete_session(&s.first.0, NOW).await.unwrap();
+    assert_eq!(logouts(&s.store).await.len(), 1, "by cookie");
+    let (_, again) = session(&s.store, &s.alice).await;
+    grant_in(&s.store, "bystander", &s.alice, &again).await;
+    assert_eq!(
+        s.store.delete_user_sessions(&s.alice, NOW).await.unwrap(),
+        2
+    );
+    let queued = logouts(&s.store).await;
+    assert_eq!(queued.len(), 2, "the bystander now had a grant");
+    assert!(queued
+        .iter()
+        .any(|row| notice(row).client_id == "bystander" && notice(row).sid == again));
+}
+
+#[tokio::test]
+async fn deleting_the_user_queues_tokens_before_the_grants_go() {
+    let s = setup().await;
+    assert!(s.store.delete_user(&s.alice, NOW).await.unwrap());
+    let queued = logouts(&s.store).await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(notice(&queued[0]).sub, s.alice);
+    assert_eq!(notice(&queued[0]).client_id, "notified");
+}
+
+#[tokio::test]
+async fn a_sent_token_loses_its_payload() {
+    let s = setup().await;
+    s.store.delete_user_sessions(&s.alice, NOW).await.unwrap();
+    let row = logouts(&s.store).await.remove(0);
+    let claimed = s
+        .store
+        .claim_mail(&row.id, "deliverer", NOW, NOW + 300)
+        .await
+        .unwrap()
+        .expect("claimed");
+    assert!(!claimed.payload.is_empty());
+    assert!(s
+        .store
+        .mail_sent(&row.id, "deliverer", NOW + 1)
+        .await
+        .unwrap());
+    let sent = s.store.outbox_message(&row.id).await.unwrap().unwrap();
+    assert_eq!(sent.payload, "");
+    assert_eq!(sent.channel, "backchannel_logout");
+}
+
+#[tokio::test]
+async fn a_password_reset_by_link_queues_tokens_for_the_sessions_it_ends() {
+    let s = setup().await;
+    let token_hash = hash();
+    let link = NewEmailToken {
+        token_hash: token_hash.clone(),
+        purpose: EmailTokenPurpose::Reset,
+        user_id: s.alice.clone(),
+        email: "alice@example.com".into(),
+        expires_at: NOW + 1_800,
+    };
+    let message = NewMail {
+        id: uuid::Uuid::now_v7().to_string(),
+        message_id: format!("<{}@example.com>", id()),
+        kind: MailKind::Reset,
+        recipient: "alice@example.com".into(),
+        subject: "Reset".into(),
+        text_body: "a link".into(),
+        html_body: "<p>a link</p>".into(),
+    };
+    s.store
+        .issue_email_token(&link, &message, NOW)
+        .await
+        .unwrap();
+    let reset = s
+        .store
+        .set_password_by_token(
+            &token_hash,
+            EmailTokenPurpose::Reset,
+            "$argon2id$new",
+            None,
+            NOW + 5,
+        )
+        .await
+        .unwrap();
+    assert!(reset.is_some(), "the link worked");
+    let queued = logouts(&s.store).await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].next_attempt_at, NOW + 5);
+    assert_eq!(notice(&queued[0]).sid, s.first.1);
+}
