@@ -1,7 +1,8 @@
-//! Per-address request budgets: a token bucket per client address and class
-//! of endpoint, in memory, so each replica limits what it sees. The HTTP
-//! side (which requests draw on which budget, the 429 answer) is
-//! `web::rate_limit`.
+//! Request budgets: a token bucket per class of endpoint and per holder (a
+//! client address, or a signed-in account for budgets that follow a person
+//! whatever address they use), in memory, so each replica limits what it
+//! sees. The HTTP side (which requests draw on which budget, the 429
+//! answer) is `web::rate_limit`.
 
 use crate::config::Config;
 use std::collections::HashMap;
@@ -25,6 +26,21 @@ pub enum Class {
 /// `60 / WRONG_USER_CODES_PER_MINUTE` seconds.
 pub const WRONG_USER_CODES_PER_MINUTE: u32 = 5;
 
+/// Whose budget it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Holder {
+    /// A client address.
+    Address(IpAddr),
+    /// A signed-in account, by user id.
+    Account(String),
+}
+
+impl From<IpAddr> for Holder {
+    fn from(address: IpAddr) -> Holder {
+        Holder::Address(address)
+    }
+}
+
 #[derive(Debug)]
 struct Bucket {
     tokens: f64,
@@ -36,7 +52,7 @@ struct Bucket {
 pub struct RateLimiter {
     sign_in_per_minute: u32,
     back_channel_per_minute: u32,
-    buckets: Mutex<HashMap<(Class, IpAddr), Bucket>>,
+    buckets: Mutex<HashMap<(Class, Holder), Bucket>>,
 }
 
 /// Buckets kept before idle ones are swept.
@@ -60,26 +76,8 @@ impl RateLimiter {
         }
     }
 
-    /// Whether the bucket is empty, without taking from it: `Some(seconds)`
-    /// to wait, for a budget drawn on only when a request turns out wrong.
-    pub fn waiting(&self, class: Class, address: IpAddr, now: Instant) -> Option<u64> {
-        let per_minute = self.per_minute(class);
-        if per_minute == 0 {
-            return None;
-        }
-        let (capacity, per_second) = (f64::from(per_minute), f64::from(per_minute) / 60.0);
-        let buckets = match self.buckets.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let bucket = buckets.get(&(class, address))?;
-        let refill = now.duration_since(bucket.updated).as_secs_f64() * per_second;
-        let tokens = (bucket.tokens + refill).min(capacity);
-        (tokens < 1.0).then(|| ((1.0 - tokens) / per_second).ceil().max(1.0) as u64)
-    }
-
     /// Takes one request from the bucket; `Err(seconds)` to wait when empty.
-    pub fn take(&self, class: Class, address: IpAddr, now: Instant) -> Result<(), u64> {
+    pub fn take(&self, class: Class, holder: impl Into<Holder>, now: Instant) -> Result<(), u64> {
         let per_minute = self.per_minute(class);
         if per_minute == 0 {
             return Ok(());
@@ -91,12 +89,14 @@ impl RateLimiter {
             Err(poisoned) => poisoned.into_inner(),
         };
         if buckets.len() > SWEEP_AT {
-            // Full buckets carry no information: forget them.
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.updated).as_secs_f64() * per_second < capacity
+            // Full buckets carry no information: forget them, each judged
+            // by its own class's pace.
+            buckets.retain(|(class, _), b| {
+                let capacity = f64::from(self.per_minute(*class));
+                b.tokens + now.duration_since(b.updated).as_secs_f64() * capacity / 60.0 < capacity
             });
         }
-        let bucket = buckets.entry((class, address)).or_insert(Bucket {
+        let bucket = buckets.entry((class, holder.into())).or_insert(Bucket {
             tokens: capacity,
             updated: now,
         });
@@ -108,6 +108,21 @@ impl RateLimiter {
             Ok(())
         } else {
             Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
+        }
+    }
+
+    /// Gives back one request taken with [`RateLimiter::take`]: for a
+    /// budget counted before the request is judged (so that parallel
+    /// requests cannot all pass a check made before any was counted) and
+    /// spent only on the wrong ones.
+    pub fn refund(&self, class: Class, holder: impl Into<Holder>) {
+        let capacity = f64::from(self.per_minute(class));
+        let mut buckets = match self.buckets.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(bucket) = buckets.get_mut(&(class, holder.into())) {
+            bucket.tokens = (bucket.tokens + 1.0).min(capacity);
         }
     }
 }
@@ -135,7 +150,7 @@ mod tests {
         }
         assert_eq!(l.take(Class::SignIn, ip, t0), Err(10), "one token per 10 s");
         assert!(
-            l.take(Class::SignIn, "192.0.2.2".parse().unwrap(), t0)
+            l.take(Class::SignIn, "192.0.2.2".parse::<IpAddr>().unwrap(), t0)
                 .is_ok(),
             "per address"
         );
@@ -145,24 +160,26 @@ mod tests {
     }
 
     #[test]
-    fn waiting_reads_a_bucket_without_taking() {
+    fn a_refund_gives_one_back_and_accounts_are_apart_from_addresses() {
         let l = limiter(6);
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let t0 = Instant::now();
-        assert_eq!(l.waiting(Class::UserCode, ip, t0), None, "no bucket yet");
         for _ in 0..WRONG_USER_CODES_PER_MINUTE {
-            assert_eq!(l.waiting(Class::UserCode, ip, t0), None);
             assert!(l.take(Class::UserCode, ip, t0).is_ok());
         }
-        assert_eq!(l.waiting(Class::UserCode, ip, t0), Some(12));
-        assert_eq!(
-            l.waiting(Class::UserCode, ip, t0),
-            Some(12),
-            "nothing taken"
-        );
-        assert_eq!(
-            l.waiting(Class::UserCode, ip, t0 + Duration::from_secs(12)),
-            None
+        assert!(l.take(Class::UserCode, ip, t0).is_err());
+        l.refund(Class::UserCode, ip);
+        assert!(l.take(Class::UserCode, ip, t0).is_ok(), "the refunded one");
+        assert!(l.take(Class::UserCode, ip, t0).is_err());
+        let account = Holder::Account("u1".into());
+        assert!(l.take(Class::UserCode, account.clone(), t0).is_ok());
+        l.refund(Class::UserCode, account.clone());
+        for _ in 0..WRONG_USER_CODES_PER_MINUTE {
+            assert!(l.take(Class::UserCode, account.clone(), t0).is_ok());
+        }
+        assert!(
+            l.take(Class::UserCode, account, t0).is_err(),
+            "never above capacity"
         );
     }
 

@@ -45,6 +45,12 @@ pub fn first_too_long<'a>(checks: &[(&'a str, Option<&str>, usize)]) -> Option<(
         .map(|(name, _, limit)| (*name, *limit))
 }
 
+/// A user code typed on the device screen (RFC 8628 §6.1: eight letters,
+/// shown with a dash; room for spaces and dashes people add). A wrong
+/// code this long or shorter is shown back for correcting; a longer one
+/// is not looked up.
+pub const USER_CODE_TYPED: usize = 20;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,11 +8,11 @@
 //! guesser's approval to someone else's device.
 
 use super::user_code;
-use crate::audit_log::{Actor, Event};
+use crate::audit_log::Event;
 use crate::model::{
     multi_factor, ClientRecord, DeviceApproval, DeviceStatus, SessionRecord, UserRecord,
 };
-use crate::rate_limiter::Class;
+use crate::rate_limiter::{Class, Holder};
 use crate::state::Provider;
 use crate::store::StoreError;
 use std::net::IpAddr;
@@ -76,14 +76,31 @@ fn address(ip: &str) -> Option<IpAddr> {
     ip.parse().ok()
 }
 
-/// Looks up what was typed from `ip`; a wrong code is audited and draws on
-/// the address's budget, and once that is spent nothing is looked up.
-pub async fn look_up(provider: &Provider, typed: &str, ip: &str) -> Result<Lookup, StoreError> {
+/// Looks up what `user` typed from `ip`. Every lookup is first counted
+/// against both the address's and the account's budget, so that parallel
+/// guesses cannot all pass a check made before any was counted, and a
+/// person cannot dodge the limit by changing address; a code that exists
+/// gets its count back, so only wrong codes spend the budget. A wrong code
+/// is audited.
+pub async fn look_up(
+    provider: &Provider,
+    typed: &str,
+    (user, ip): (&UserRecord, &str),
+) -> Result<Lookup, StoreError> {
     let limiter = &provider.rate_limiter;
-    if let Some(wait) =
-        address(ip).and_then(|a| limiter.waiting(Class::UserCode, a, Instant::now()))
-    {
-        return Ok(Lookup::Throttled(wait));
+    let now = Instant::now();
+    let holders: Vec<Holder> = address(ip)
+        .map(Holder::Address)
+        .into_iter()
+        .chain([Holder::Account(user.id.clone())])
+        .collect();
+    for (taken, holder) in holders.iter().enumerate() {
+        if let Err(wait) = limiter.take(Class::UserCode, holder.clone(), now) {
+            for earlier in &holders[..taken] {
+                limiter.refund(Class::UserCode, earlier.clone());
+            }
+            return Ok(Lookup::Throttled(wait));
+        }
     }
     let found = match user_code::normalise(typed) {
         Some(code) => {
@@ -96,14 +113,13 @@ pub async fn look_up(provider: &Provider, typed: &str, ip: &str) -> Result<Looku
         None => None,
     };
     let Some((code, record)) = found else {
-        let event = Event::new("device.user_code_invalid", Actor::Anonymous).ip(ip);
+        let event = Event::by_user("device.user_code_invalid", user).ip(ip);
         provider.audit.record(provider.now(), event).await;
-        if let Some(a) = address(ip) {
-            // The answer is "wrong code" either way; the next one waits.
-            let _ = limiter.take(Class::UserCode, a, Instant::now());
-        }
         return Ok(Lookup::Wrong);
     };
+    for holder in holders {
+        limiter.refund(Class::UserCode, holder);
+    }
     if record.status != DeviceStatus::Pending {
         return Ok(Lookup::Decided);
     }

@@ -20,6 +20,9 @@ pub fn generate() -> String {
 /// What was typed, normalised: upper case, dashes and white space dropped;
 /// `None` unless that leaves exactly [`LENGTH`] letters of [`ALPHABET`].
 pub fn normalise(typed: &str) -> Option<String> {
+    if typed.len() > crate::model::limits::USER_CODE_TYPED {
+        return None;
+    }
     let letters: String = typed
         .chars()
         .filter(|c| *c != '-' && !c.is_whitespace())

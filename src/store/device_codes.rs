@@ -172,7 +172,7 @@ impl Store {
         .bind(now)
         .bind(SLOW_DOWN_STEP)
         .bind(device_code_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         Ok(match row {
             Some(row) => PollPace::TooFast {

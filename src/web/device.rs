@@ -11,7 +11,7 @@ use super::onward::{current_session, redirect};
 use super::pages::Pages;
 use super::rate_limit::client_address;
 use super::screen::Screen;
-use crate::model::{SessionRecord, UserRecord};
+use crate::model::{limits, SessionRecord, UserRecord};
 use crate::oauth::device_authorization::LIFETIME;
 use crate::oauth::device_verification::{self, Barrier, Decided, Lookup, Pending};
 use crate::oauth::params::Params;
@@ -53,6 +53,12 @@ fn ask(
     status: StatusCode,
     (typed, error): (&str, Option<&str>),
 ) -> HttpResponse {
+    // Shown back for correcting only while it could be a code.
+    let typed = if typed.len() <= limits::USER_CODE_TYPED {
+        typed
+    } else {
+        ""
+    };
     pages.form(
         req,
         &provider.config,
@@ -122,12 +128,15 @@ fn blocked(
     let base = provider.config.base_path();
     let app = &pending.client.name;
     let page = match barrier {
+        // Nothing to come back for: the kept code would only show this
+        // page again instead of the form for another code.
         Barrier::NoAccess => {
-            return pages.error(
+            let page = pages.error(
                 StatusCode::FORBIDDEN,
                 &format!("You don't have access to {app}"),
                 "This account is not allowed to use it. If you think it should be, ask your administrator to add you to the right group.",
-            )
+            );
+            return forgetting(provider, page);
         }
         Barrier::ChangePassword => redirect(
             StatusCode::SEE_OTHER,
@@ -169,7 +178,7 @@ pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
         return ask(&req, (&provider, &pages), &user, StatusCode::OK, ("", None));
     };
     let ip = client_address(&req, provider.config.trust_forwarded_for);
-    let lookup = match device_verification::look_up(&provider, &typed, &ip).await {
+    let lookup = match device_verification::look_up(&provider, &typed, (&user, &ip)).await {
         Ok(lookup) => lookup,
         Err(e) => return pages.fail(&e),
     };
@@ -234,7 +243,7 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
         }
     };
     let ip = client_address(&req, provider.config.trust_forwarded_for);
-    let lookup = match device_verification::look_up(&provider, &typed, &ip).await {
+    let lookup = match device_verification::look_up(&provider, &typed, (&user, &ip)).await {
         Ok(lookup) => lookup,
         Err(e) => return pages.fail(&e),
     };

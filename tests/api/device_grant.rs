@@ -46,10 +46,19 @@ allowed_groups = ["engineering"]
 
 /// An app seeded with the device clients.
 pub async fn device_app() -> TestApp {
+    device_app_with(|_| {}).await
+}
+
+/// An app seeded with the device clients, with other settings adjusted.
+pub async fn device_app_with(adjust: impl FnOnce(&mut gatehouse::config::Config)) -> TestApp {
     let path = write_access_seed();
     let seed = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("{seed}{DEVICE_SEED}")).unwrap();
-    spawn_app_with(|c| c.seed = Some(path)).await
+    spawn_app_with(|c| {
+        c.seed = Some(path);
+        adjust(c);
+    })
+    .await
 }
 
 /// How a device authenticates: with a secret, or as a public client.

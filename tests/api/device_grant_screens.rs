@@ -1,5 +1,5 @@
 //! The device screens (RFC 8628 §3.3, §5.1): typed codes are read
-//! leniently; wrong ones are audited and limited per address; the client's
+//! leniently; wrong ones are audited and limited per address and per person; the client's
 //! groups and its demand for a second factor hold before allowing; the
 //! decision form carries a CSRF token.
 
@@ -81,18 +81,85 @@ async fn wrong_codes_are_audited_and_limited_per_address() {
         .await
         .unwrap()
         .contains("Too many wrong codes"));
-    // A right code from another address is not held up.
-    let other = new_browser();
-    let first = other
-        .get(started["verification_uri_complete"].as_str().unwrap())
-        .header("x-forwarded-for", "192.0.2.7")
+}
+
+/// The device screen with `typed` entered, from `browser` at `address`
+/// (read from `X-Forwarded-For`, which the app trusts).
+async fn enter_from(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    address: &str,
+    typed: &str,
+) -> reqwest::Response {
+    browser
+        .get(app.url("/device"))
+        .query(&[("user_code", typed)])
+        .header("x-forwarded-for", address)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_wrong_code_budget_follows_the_person_and_holds_for_the_address() {
+    let app = device_app_with(|c| c.trust_forwarded_for = true).await;
+    let started = app.start_device(Device::Confidential(TV), "openid").await;
+    let right = started["user_code"].as_str().unwrap();
+    // Alice guesses from five addresses, one each: no address's budget is
+    // spent, hers is.
+    let alice = new_browser();
+    let csrf = app.csrf_of(&alice, "/login").await;
+    let signed_in = alice
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "alice"),
+            ("password", ALICE_PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    for n in 1..=5 {
+        let page = enter_from(&app, &alice, &format!("192.0.2.{n}"), "ZZZZ-ZZZZ").await;
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST, "guess {n}");
+    }
+    let held = enter_from(&app, &alice, "192.0.2.9", right).await;
     assert_eq!(
-        first.status(),
-        StatusCode::FOUND,
-        "to the sign-in, with the code kept"
+        held.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a new address does not renew her budget"
+    );
+    let events = app.audit_events("device.user_code_invalid", None).await;
+    assert_eq!(events.len(), 5);
+    assert!(
+        events
+            .iter()
+            .all(|e| e.actor_name.as_deref() == Some("alice")),
+        "the guesser is named: {events:?}"
+    );
+    // Bob, at an address Alice used once, is not held up by her budget.
+    signed_in_at_device(&app, "bob", BOB_PASSWORD).await;
+    let page = enter_from(&app, &app.browser, "192.0.2.1", right).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("Allow Living Room TV on your device?"));
+    // The right code cost him nothing; four wrong ones spend what the
+    // address had left, and then the address holds even the right code.
+    for n in 1..=4 {
+        let page = enter_from(&app, &app.browser, "192.0.2.1", "ZZZZ-ZZZZ").await;
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST, "guess {n}");
+    }
+    let held = enter_from(&app, &app.browser, "192.0.2.1", right).await;
+    assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS);
+    let elsewhere = enter_from(&app, &app.browser, "192.0.2.2", right).await;
+    assert_eq!(
+        elsewhere.status(),
+        StatusCode::OK,
+        "one wrong code left on his own budget, and a right one costs none"
     );
 }
 
@@ -114,6 +181,11 @@ async fn the_decision_form_needs_its_csrf_token_and_a_signed_in_browser() {
         .await
         .unwrap();
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged
+        .text()
+        .await
+        .unwrap()
+        .contains("This form had expired"));
     let stranger = new_browser();
     let csrf = app.csrf_of(&stranger, "/login").await;
     let signed_out = stranger
@@ -186,6 +258,15 @@ async fn only_members_of_the_clients_groups_may_allow_it() {
         .await
         .unwrap()
         .contains("have access to Lab Display"));
+    // The code kept through the sign-in is forgotten: the screen asks for
+    // another instead of refusing this one again.
+    let again = app.get("/device").await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert!(again
+        .text()
+        .await
+        .unwrap()
+        .contains("Enter the code your device shows"));
     let (_, body) = app
         .poll(device, started["device_code"].as_str().unwrap())
         .await;
@@ -263,6 +344,11 @@ async fn a_client_requiring_a_second_factor_needs_a_session_with_one() {
         StatusCode::FORBIDDEN,
         "the form cannot skip the rule"
     );
+    assert!(forced
+        .text()
+        .await
+        .unwrap()
+        .contains("Vault CLI asks for two-step verification"));
     let (_, body) = other
         .poll(device, started["device_code"].as_str().unwrap())
         .await;
