@@ -20,7 +20,10 @@
 //!   a grant answers nothing a missing one does not: its access tokens are
 //!   refused either way, and while one of its refresh tokens could still be
 //!   presented the grant stays, so that presenting a rotated-out token is
-//!   still reported as reuse;
+//!   still reported as reuse. A grant also stays while a browser session
+//!   with its `sid` exists: when that session ends, its client is sent a
+//!   logout token (Back-Channel Logout 1.0 §2.7), and the grant is how the
+//!   session knows the client;
 //! - consents whose client or user no longer exists;
 //! - audit events older than the retention, when one is set;
 //! - trusted browsers (device cookies) past their end;
@@ -192,6 +195,7 @@ impl Store {
                   WHERE (g.revoked_at IS NOT NULL OR g.expires_at < $1)
                     AND NOT EXISTS (SELECT 1 FROM refresh_tokens r
                                     WHERE r.grant_id = g.id AND r.expires_at >= $1)
+                    AND NOT EXISTS (SELECT 1 FROM browser_sessions s WHERE s.sid = g.sid)
                   LIMIT $2)",
             ),
             // Deleting a client or a user takes its consents along; this

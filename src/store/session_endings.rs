@@ -10,6 +10,13 @@
 //! that got a grant in it and registered a `backchannel_logout_uri`. The
 //! delete and the queue commit together or not at all. Expired sessions
 //! pruned by housekeeping are not ended by anyone and tell no client.
+//!
+//! What the session could still give out dies with it, in the same
+//! transaction: its unused authorization codes are deleted (their row
+//! locks make a redemption racing the ending find nothing), and device
+//! codes approved in it but not yet redeemed expire, so the device is told
+//! `expired_token` (RFC 8628 §3.5). Otherwise a grant could be made after
+//! the ending, carrying a dead `sid` that no logout token would ever name.
 
 use super::outbox::insert_logout;
 use super::{Store, StoreError};
@@ -73,6 +80,7 @@ pub(crate) async fn end_sessions(
     for row in &ended {
         let sid: String = row.try_get("sid")?;
         let user_id: String = row.try_get("user_id")?;
+        revoke_unredeemed_codes(tx, &sid, now).await?;
         // Revoked grants count too: the client got tokens in this session
         // and may still hold a session of its own built on them.
         let clients = sqlx::query(
@@ -97,6 +105,28 @@ pub(crate) async fn end_sessions(
         }
     }
     Ok(result)
+}
+
+/// Deletes the unused authorization codes of session `sid` and expires
+/// the device codes approved in it but not yet redeemed.
+async fn revoke_unredeemed_codes(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    sid: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM authorization_codes WHERE sid = $1 AND used_at IS NULL")
+        .bind(sid)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE device_codes SET expires_at = $1
+         WHERE sid = $2 AND status = 'approved' AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(sid)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 impl Store {

@@ -5,12 +5,14 @@
 //! nothing for a client without a URI or without a grant in that session,
 //! nothing for a session that did not end; the email sender's query never
 //! sees these rows, and a sent row's payload is erased. A password reset by
-//! link, which ends every session, queues them too.
+//! link, which ends every session, queues them too. An ended session's
+//! unused codes die with it: its authorization codes are deleted and the
+//! device codes approved in it expire, so no grant is made in it later.
 
 use super::*;
 use gatehouse::model::{
-    Device, EmailTokenPurpose, LogoutNotice, MailKind, NewEmailToken, NewMail, OutboxRecord,
-    SessionRecord,
+    Device, DeviceApproval, DeviceStatus, EmailTokenPurpose, LogoutNotice, MailKind, NewDeviceCode,
+    NewEmailToken, NewMail, OutboxRecord, SessionRecord,
 };
 
 const URI: &str = "https://notified.example/backchannel";
@@ -248,4 +250,134 @@ async fn a_password_reset_by_link_queues_tokens_for_the_sessions_it_ends() {
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].next_attempt_at, NOW + 5);
     assert_eq!(notice(&queued[0]).sid, s.first.1);
+}
+
+/// Issues a code for `user_id` at `client_id` in session `sid`; returns
+/// its hash.
+async fn code_in(store: &Store, client_id: &str, user_id: &str, sid: &str) -> String {
+    let code_hash = hash();
+    let code = NewCode {
+        sid: sid.into(),
+        ..new_code(client_id, user_id, NOW + 60)
+    };
+    store.create_code(&code_hash, &code, NOW).await.unwrap();
+    code_hash
+}
+
+/// A device code of `client_id` approved by `user_id` in session `sid`;
+/// returns its device code hash.
+async fn device_code_in(store: &Store, client_id: &str, user_id: &str, sid: &str) -> String {
+    let code = NewDeviceCode {
+        device_code_hash: hash(),
+        user_code_hash: hash(),
+        client_id: client_id.into(),
+        scope: "openid".into(),
+        resource: None,
+        interval: 5,
+        expires_at: NOW + 600,
+    };
+    assert!(store.create_device_code(&code, NOW).await.unwrap());
+    let approval = DeviceApproval {
+        user_id: user_id.into(),
+        sid: sid.into(),
+        auth_time: NOW,
+        amr: "pwd".into(),
+    };
+    assert!(store
+        .decide_device_code(&code.user_code_hash, Some(&approval), NOW)
+        .await
+        .unwrap());
+    code.device_code_hash
+}
+
+#[tokio::test]
+async fn an_ended_sessions_unused_codes_die_with_it_and_others_live_on() {
+    let s = setup().await;
+    let (_, first_sid) = s.first.clone();
+    let (_, second_sid) = s.second.clone();
+    let unused = code_in(&s.store, "notified", &s.alice, &first_sid).await;
+    let elsewhere = code_in(&s.store, "notified", &s.alice, &second_sid).await;
+    let device = device_code_in(&s.store, "notified", &s.alice, &first_sid).await;
+    let other_device = device_code_in(&s.store, "notified", &s.alice, &second_sid).await;
+    // A code of the session that was already redeemed stays, so that a
+    // replay is still recognised as one.
+    let used = code_in(&s.store, "notified", &s.alice, &first_sid).await;
+    let grant = NewGrant {
+        sid: Some(first_sid.clone()),
+        ..new_grant("notified", &s.alice, NOW + 86_400)
+    };
+    assert!(matches!(
+        s.store.redeem_code(&used, &grant, None, NOW).await.unwrap(),
+        Redemption::Redeemed
+    ));
+
+    assert!(s
+        .store
+        .delete_session_of_user(&s.alice, &first_sid, NOW + 10)
+        .await
+        .unwrap());
+
+    assert!(s.store.code(&unused).await.unwrap().is_none(), "deleted");
+    let late = NewGrant {
+        sid: Some(first_sid.clone()),
+        ..new_grant("notified", &s.alice, NOW + 86_400)
+    };
+    assert!(
+        matches!(
+            s.store
+                .redeem_code(&unused, &late, None, NOW + 11)
+                .await
+                .unwrap(),
+            Redemption::Unknown
+        ),
+        "the deleted code cannot be redeemed"
+    );
+    assert!(
+        s.store.code(&used).await.unwrap().is_some(),
+        "the used one stays"
+    );
+    assert!(
+        s.store.code(&elsewhere).await.unwrap().is_some(),
+        "another session's stays"
+    );
+
+    let expired = s.store.device_code(&device).await.unwrap().unwrap();
+    assert_eq!(expired.status, DeviceStatus::Approved);
+    assert_eq!(
+        expired.expires_at,
+        NOW + 10,
+        "expired when the session ended"
+    );
+    let redeemed = s
+        .store
+        .redeem_device_code(&device, &late, None, NOW + 11)
+        .await
+        .unwrap();
+    assert!(matches!(redeemed, Redemption::Unknown), "{redeemed:?}");
+    let live = s.store.device_code(&other_device).await.unwrap().unwrap();
+    assert_eq!(live.expires_at, NOW + 600, "another session's stays");
+}
+
+#[tokio::test]
+async fn a_revoked_grant_is_kept_while_its_session_lives_so_its_client_is_still_told() {
+    let s = setup().await;
+    let (_, first_sid) = s.first.clone();
+    assert_eq!(s.store.revoke_user_grants(&s.alice, NOW).await.unwrap(), 3);
+    // Revoked, with no refresh token left: only the live session keeps
+    // the grants.
+    let pruned = s.store.prune(NOW + 100, None).await.unwrap();
+    assert_eq!(pruned.of("grants"), 0, "{pruned}");
+
+    assert!(s
+        .store
+        .delete_session_of_user(&s.alice, &first_sid, NOW + 200)
+        .await
+        .unwrap());
+    let queued = logouts(&s.store).await;
+    assert_eq!(queued.len(), 1, "the client is told: {queued:?}");
+    assert_eq!(notice(&queued[0]).client_id, "notified");
+
+    // The session is gone: nothing keeps the grants now.
+    let pruned = s.store.prune(NOW + 300, None).await.unwrap();
+    assert_eq!(pruned.of("grants"), 3, "{pruned}");
 }
