@@ -284,9 +284,8 @@ impl ClientSpec {
                     crate::model::limits::REDIRECT_URI
                 ));
             }
-            let http_allowed = self.redirect_uris.iter().any(|r| r.starts_with("http://"));
             if let Err(why) =
-                crate::redirect_uri::validate_backchannel_logout_uri(uri, http_allowed)
+                crate::redirect_uri::validate_backchannel_logout_uri(uri, &self.redirect_uris)
             {
                 return invalid(format!("backchannel_logout_uri {uri:?}: {why}"));
             }

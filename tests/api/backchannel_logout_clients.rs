@@ -139,8 +139,9 @@ async fn the_admin_api_round_trips_the_fields_and_refuses_bad_uris() {
     );
     assert_eq!(stored["backchannel_logout_session_required"], true);
 
-    // A client whose redirect URIs use http may use http here too; and
-    // leaving the fields out of a replacement clears them.
+    // An http redirect URI (on the loopback interface) does not open http
+    // to any other host: a token sent in the clear there could be read on
+    // the way.
     let (status, answer) = app
         .api_json(
             Method::PUT,
@@ -152,10 +153,31 @@ async fn the_admin_api_round_trips_the_fields_and_refuses_bad_uris() {
             )),
         )
         .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let description = answer["error_description"].as_str().unwrap();
+    assert!(description.contains("use https"), "{description}");
+    assert_eq!(
+        client_json(&app, &token, "rp").await["backchannel_logout_uri"],
+        "https://rp.example/logout",
+        "unchanged"
+    );
+    // http to the loopback interface is allowed, on any loopback address;
+    // and leaving the fields out of a replacement clears them.
+    let (status, answer) = app
+        .api_json(
+            Method::PUT,
+            "/clients/rp",
+            &token,
+            Some(body(
+                "http://127.0.0.2:9991/logout",
+                "https://rp.example/cb",
+            )),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(
         client_json(&app, &token, "rp").await["backchannel_logout_uri"],
-        "http://rp.internal/logout"
+        "http://127.0.0.2:9991/logout"
     );
     let (status, answer) = app
         .api_json(
