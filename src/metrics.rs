@@ -30,7 +30,7 @@ pub const CACHE_RESULTS: &[&str] = &["hit", "miss", "bypassed"];
 /// What became of a delivery attempt of an email.
 pub const EMAIL_RESULTS: &[&str] = &["sent", "failed", "parked"];
 /// What became of a delivery attempt of a back-channel logout token.
-pub const BACKCHANNEL_LOGOUT_RESULTS: &[&str] = &["sent", "failed", "parked"];
+pub const BACKCHANNEL_LOGOUT_RESULTS: &[&str] = &["sent", "failed", "parked", "dropped"];
 /// Every kind of row pruning removes, in the order it removes them.
 pub const PRUNED_KINDS: &[&str] = &[
     "authorization_codes",
@@ -196,7 +196,7 @@ impl Metrics {
         );
         let backchannel_logouts = counter_vec(
             "gatehouse_backchannel_logouts_total",
-            "Back-channel logout token deliveries by result: sent, failed (to be retried), parked.",
+            "Back-channel logout token deliveries by result: sent, failed (to be retried), parked, dropped (the client is gone or has no URI any more).",
             "result",
             BACKCHANNEL_LOGOUT_RESULTS,
         );

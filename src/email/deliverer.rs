@@ -7,11 +7,16 @@
 //! doubles from [`FIRST_BACKOFF`] up to [`MAX_BACKOFF`], or parked after
 //! `email_max_attempts` failures (or at once when the failure is permanent).
 //! A round runs every second, and at once when the task is woken after a
-//! row was written.
+//! row was written. A courier may also settle a row without sending it
+//! ([`Delivered::Dropped`]: there is no one to send it to any more), and
+//! may take a round's rows several at a time ([`Courier::concurrency`]), so
+//! that one slow receiver does not hold up the others; each row is still
+//! claimed on its own just before it is delivered.
 
 use crate::model::OutboxRecord;
 use crate::state::Provider;
 use crate::store::StoreError;
+use futures_util::StreamExt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +51,16 @@ pub struct SendFailure {
     pub permanent: bool,
 }
 
+/// What a courier did with a row it did not fail on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivered {
+    /// It went out.
+    Sent,
+    /// It was settled without going out, for this reason (recorded as the
+    /// row's last error): its recipient is gone.
+    Dropped(String),
+}
+
 /// How a row of an outbox result ended, for a courier's metrics and audit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settled {
@@ -55,6 +70,8 @@ pub enum Settled {
     Failed,
     /// Failed and parked until an admin retries it.
     Parked,
+    /// Settled without being sent ([`Delivered::Dropped`]).
+    Dropped,
 }
 
 impl Settled {
@@ -64,6 +81,7 @@ impl Settled {
             Settled::Sent => "sent",
             Settled::Failed => "failed",
             Settled::Parked => "parked",
+            Settled::Dropped => "dropped",
         }
     }
 }
@@ -73,15 +91,22 @@ pub trait Courier: Send + Sync + 'static {
     /// The channel whose rows it takes.
     fn channel(&self) -> &'static str;
 
+    /// How many of a round's rows it delivers at once (1: one after
+    /// another).
+    fn concurrency(&self) -> usize {
+        1
+    }
+
     /// Delivers one claimed row.
     fn deliver(
         &self,
         provider: &Provider,
         row: &OutboxRecord,
-    ) -> impl Future<Output = Result<(), SendFailure>> + Send;
+    ) -> impl Future<Output = Result<Delivered, SendFailure>> + Send;
 
     /// Called once the result is recorded (metrics, log, audit); `failure`
-    /// is set unless it was sent. `attempt` counts from 1.
+    /// is set unless it was sent: why it failed, or, for
+    /// [`Settled::Dropped`], why it was not sent. `attempt` counts from 1.
     fn settled(
         &self,
         provider: &Provider,
@@ -120,61 +145,108 @@ pub fn start<C: Courier>(
     })
 }
 
-/// One round: finds the due rows of the courier's channel and, one at a
-/// time, claims each (a lease of [`LEASE`] seconds from the moment it is
-/// claimed, so a slow receiver cannot make a later row's lease lapse while
-/// it waits), delivers it and records the result. Returns how many were due.
+/// One round: finds the due rows of the courier's channel and, up to
+/// [`Courier::concurrency`] at a time, claims each (a lease of [`LEASE`]
+/// seconds from the moment it is claimed, so a slow receiver cannot make a
+/// later row's lease lapse while it waits), delivers it and records the
+/// result. Returns how many were due; the first store error, if any, after
+/// every row had its turn.
 pub async fn deliver_due<C: Courier>(
     provider: &Provider,
     courier: &C,
     claimer: &str,
 ) -> Result<usize, StoreError> {
+    let due = provider
+        .store
+        .due_mail(courier.channel(), provider.now(), BATCH)
+        .await?;
+    let first_error = std::sync::Mutex::new(None);
+    futures_util::stream::iter(&due)
+        .for_each_concurrent(courier.concurrency().max(1), |id| async {
+            if let Err(e) = deliver_one(provider, courier, claimer, id).await {
+                first_error
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_or_insert(e);
+            }
+        })
+        .await;
+    match first_error
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
+        Some(e) => Err(e),
+        None => Ok(due.len()),
+    }
+}
+
+/// Claims row `id`, delivers it and records the result.
+async fn deliver_one<C: Courier>(
+    provider: &Provider,
+    courier: &C,
+    claimer: &str,
+    id: &str,
+) -> Result<(), StoreError> {
     let store = &provider.store;
     let channel = courier.channel();
-    let due = store.due_mail(channel, provider.now(), BATCH).await?;
-    for id in &due {
-        let now = provider.now();
-        let Some(row) = store.claim_mail(id, claimer, now, now + LEASE).await? else {
-            // Another deliverer has it (or it went out meanwhile).
-            continue;
-        };
-        let attempt = row.attempts + 1;
-        match courier.deliver(provider, &row).await {
-            Ok(()) => {
-                if store.mail_sent(&row.id, claimer, provider.now()).await? {
-                    courier
-                        .settled(provider, &row, attempt, Settled::Sent, None)
-                        .await;
-                } else {
-                    // Only if this deliverer outlived its lease: the row may
-                    // go out again, under the same id.
-                    tracing::warn!(message_id = %row.message_id, channel,
-                        "outbox: delivered after its claim lapsed");
-                }
+    let now = provider.now();
+    let Some(row) = store
+        .claim_mail(id, channel, claimer, now, now + LEASE)
+        .await?
+    else {
+        // Another deliverer has it (or it went out meanwhile).
+        return Ok(());
+    };
+    let attempt = row.attempts + 1;
+    match courier.deliver(provider, &row).await {
+        Ok(Delivered::Sent) => {
+            if store.mail_sent(&row.id, claimer, provider.now()).await? {
+                courier
+                    .settled(provider, &row, attempt, Settled::Sent, None)
+                    .await;
+            } else {
+                // Only if this deliverer outlived its lease: the row may
+                // go out again, under the same id.
+                tracing::warn!(message_id = %row.message_id, channel,
+                    "outbox: delivered after its claim lapsed");
             }
-            Err(failure) => {
-                let park = failure.permanent || attempt >= provider.config.email_max_attempts;
-                let retry_at = (!park).then(|| provider.now() + backoff(attempt));
-                if !store
-                    .mail_failed(&row.id, claimer, &failure.reason, retry_at)
-                    .await?
-                {
-                    tracing::warn!(message_id = %row.message_id, channel,
-                        "outbox: a failure recorded after its claim lapsed was dropped");
-                    continue;
-                }
-                let result = if park {
-                    Settled::Parked
-                } else {
-                    Settled::Failed
+        }
+        Ok(Delivered::Dropped(note)) => {
+            if store
+                .mail_dropped(&row.id, claimer, &note, provider.now())
+                .await?
+            {
+                let why = SendFailure {
+                    reason: note,
+                    permanent: true,
                 };
                 courier
-                    .settled(provider, &row, attempt, result, Some(&failure))
+                    .settled(provider, &row, attempt, Settled::Dropped, Some(&why))
                     .await;
             }
         }
+        Err(failure) => {
+            let park = failure.permanent || attempt >= provider.config.email_max_attempts;
+            let retry_at = (!park).then(|| provider.now() + backoff(attempt));
+            if !store
+                .mail_failed(&row.id, claimer, &failure.reason, retry_at)
+                .await?
+            {
+                tracing::warn!(message_id = %row.message_id, channel,
+                    "outbox: a failure recorded after its claim lapsed was dropped");
+                return Ok(());
+            }
+            let result = if park {
+                Settled::Parked
+            } else {
+                Settled::Failed
+            };
+            courier
+                .settled(provider, &row, attempt, result, Some(&failure))
+                .await;
+        }
     }
-    Ok(due.len())
+    Ok(())
 }
 
 #[cfg(test)]

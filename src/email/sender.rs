@@ -3,7 +3,7 @@
 //! backoff, parking). An SMTP server that refuses a message for good (a
 //! 5xx) parks it at once.
 
-use super::deliverer::{self, Courier, SendFailure, Settled};
+use super::deliverer::{self, Courier, Delivered, SendFailure, Settled};
 use super::smtp::SmtpSender;
 use crate::model::{OutboxRecord, CHANNEL_EMAIL};
 use crate::state::Provider;
@@ -24,8 +24,12 @@ impl Courier for Mail {
         CHANNEL_EMAIL
     }
 
-    async fn deliver(&self, _provider: &Provider, row: &OutboxRecord) -> Result<(), SendFailure> {
-        self.0.send(row).await
+    async fn deliver(
+        &self,
+        _provider: &Provider,
+        row: &OutboxRecord,
+    ) -> Result<Delivered, SendFailure> {
+        self.0.send(row).await.map(|()| Delivered::Sent)
     }
 
     async fn settled(

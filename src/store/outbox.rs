@@ -125,8 +125,9 @@ impl Store {
     }
 
     /// The ids of up to `limit` due rows of `channel` (`email` or
-    /// `backchannel_logout`), oldest due first (to be claimed one at a time
-    /// with [`Store::claim_mail`]).
+    /// `backchannel_logout`), oldest due first, then in the order they were
+    /// written (ids are time-ordered UUIDs), to be claimed one at a time
+    /// with [`Store::claim_mail`].
     pub async fn due_mail(
         &self,
         channel: &str,
@@ -137,7 +138,7 @@ impl Store {
             "SELECT id FROM outbox
              WHERE channel = $3 AND state = 'pending' AND next_attempt_at <= $1
                AND (claimed_until IS NULL OR claimed_until < $1)
-             ORDER BY next_attempt_at, created_at LIMIT $2",
+             ORDER BY next_attempt_at, created_at, id LIMIT $2",
         )
         .bind(now)
         .bind(limit)
@@ -149,18 +150,22 @@ impl Store {
         .collect()
     }
 
-    /// Claims message `id` for `claimer` until `lease_until` and returns
-    /// it, if it is still pending, due and unclaimed (or its claim lapsed):
-    /// a conditional update, so of two senders racing for one message
-    /// exactly one gets it.
+    /// Claims message `id` of `channel` for `claimer` until `lease_until`
+    /// and returns it, if it is still pending, due and unclaimed (or its
+    /// claim lapsed): a conditional update, so of two senders racing for
+    /// one message exactly one gets it.
     pub async fn claim_mail(
         &self,
         id: &str,
+        channel: &str,
         claimer: &str,
         now: i64,
         lease_until: i64,
     ) -> Result<Option<OutboxRecord>, StoreError> {
-        if !self.claim_one(id, claimer, now, lease_until).await? {
+        if !self
+            .claim_one(id, channel, claimer, now, lease_until)
+            .await?
+        {
             return Ok(None);
         }
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1"))
@@ -170,10 +175,13 @@ impl Store {
         Ok(Some(record(&row)?))
     }
 
-    /// Claims one message if it is still pending, due and unclaimed.
+    /// Claims one message if it is still pending, due, unclaimed and of
+    /// `channel` (a deliverer never takes another channel's row, whose
+    /// recipient means something else).
     pub async fn claim_one(
         &self,
         id: &str,
+        channel: &str,
         claimer: &str,
         now: i64,
         lease_until: i64,
@@ -181,12 +189,13 @@ impl Store {
         let done = sqlx::query(
             "UPDATE outbox SET claimed_by = $1, claimed_until = $2
              WHERE id = $3 AND state = 'pending' AND next_attempt_at <= $4
-               AND (claimed_until IS NULL OR claimed_until < $4)",
+               AND (claimed_until IS NULL OR claimed_until < $4) AND channel = $5",
         )
         .bind(claimer)
         .bind(lease_until)
         .bind(id)
         .bind(now)
+        .bind(channel)
         .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -202,6 +211,32 @@ impl Store {
              WHERE id = $2 AND claimed_by = $3 AND state = 'pending'",
         )
         .bind(now)
+        .bind(id)
+        .bind(claimer)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Settles a claimed message without sending it, because there is no
+    /// one to send it to any more: recorded as sent with `note` as its
+    /// last error (so the admin screens say why), its bodies and payload
+    /// erased. False if `claimer` no longer held it.
+    pub async fn mail_dropped(
+        &self,
+        id: &str,
+        claimer: &str,
+        note: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_at = $1, claimed_by = NULL,
+                               claimed_until = NULL, text_body = '', html_body = '',
+                               payload = '', last_error = $2
+             WHERE id = $3 AND claimed_by = $4 AND state = 'pending'",
+        )
+        .bind(now)
+        .bind(note)
         .bind(id)
         .bind(claimer)
         .execute(&self.writer)

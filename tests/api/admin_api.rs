@@ -537,7 +537,7 @@ async fn parked_mail(app: &TestApp) -> String {
     };
     store.enqueue_mail(&mail, later).await.unwrap();
     assert!(store
-        .claim_one(&id, "test", later, later + 300)
+        .claim_one(&id, "email", "test", later, later + 300)
         .await
         .unwrap());
     assert!(store

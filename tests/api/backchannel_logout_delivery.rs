@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 /// Signs alice in, gets `rp` tokens and ends the session from the admin
 /// API; returns the ID token's claims.
-async fn session_ended(app: &TestApp, admin: &str, rp: &str) -> Value {
+pub(crate) async fn session_ended(app: &TestApp, admin: &str, rp: &str) -> Value {
     let id_claims = tokens_in_session(app, rp).await;
     let path = format!(
         "/users/{}/sessions/{}",
@@ -26,7 +26,7 @@ async fn session_ended(app: &TestApp, admin: &str, rp: &str) -> Value {
 
 /// Waits (up to 15 s) until the admin API's outbox shows the logout row
 /// for `uri` in `state` with at least `attempts` failures, and returns it.
-async fn outbox_row(
+pub(crate) async fn outbox_row(
     app: &TestApp,
     admin: &str,
     uri: &str,
@@ -59,7 +59,11 @@ async fn outbox_row(
 
 /// Waits (up to 15 s) until `n` audit events named `name` are recorded:
 /// the deliverer records them just after it records the row's result.
-async fn audited(app: &TestApp, name: &str, n: usize) -> Vec<gatehouse::model::AuditRecord> {
+pub(crate) async fn audited(
+    app: &TestApp,
+    name: &str,
+    n: usize,
+) -> Vec<gatehouse::model::AuditRecord> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let events = app.audit_events(name, None).await;

@@ -2,7 +2,9 @@
 //! Back-Channel Logout 1.0 §2.5–§2.8), in the test process: an HTTP server
 //! on a loopback port that records every POST and answers with the status
 //! it is told (200 unless told otherwise). It can be stopped and started
-//! again on the same port, to play a receiver that is down and comes back.
+//! again on the same port, to play a receiver that is down and comes back,
+//! or answer with a redirect. A [`Blackhole`] accepts connections and never
+//! answers.
 //! Each logout token it got is validated as a relying party would
 //! (§2.6), with jsonwebtoken against Gatehouse's published JWKS.
 
@@ -42,6 +44,7 @@ impl LogoutPost {
 struct Shared {
     posts: Mutex<Vec<LogoutPost>>,
     status: Mutex<u16>,
+    location: Mutex<Option<String>>,
 }
 
 /// A running receiver.
@@ -64,9 +67,12 @@ async fn receive(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) 
         fields,
     });
     let status = *shared.status.lock().unwrap();
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
-        .insert_header(("Cache-Control", "no-store"))
-        .finish()
+    let mut answer = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+    answer.insert_header(("Cache-Control", "no-store"));
+    if let Some(location) = shared.location.lock().unwrap().clone() {
+        answer.insert_header(("Location", location));
+    }
+    answer.finish()
 }
 
 impl LogoutReceiver {
@@ -83,6 +89,7 @@ impl LogoutReceiver {
         let shared = Arc::new(Shared {
             posts: Mutex::new(Vec::new()),
             status: Mutex::new(200),
+            location: Mutex::new(None),
         });
         let data = web::Data::from(shared.clone());
         let server = HttpServer::new(move || {
@@ -116,6 +123,12 @@ impl LogoutReceiver {
         *self.shared.status.lock().unwrap() = status;
     }
 
+    /// Answers every later POST with `status` and a `Location` header.
+    pub fn redirect_to(&self, status: u16, location: &str) {
+        *self.shared.location.lock().unwrap() = Some(location.to_string());
+        self.answer_with(status);
+    }
+
     /// The POSTs so far.
     pub fn posts(&self) -> Vec<LogoutPost> {
         self.shared.posts.lock().unwrap().clone()
@@ -142,6 +155,61 @@ impl LogoutReceiver {
     /// started on it again.
     pub async fn stop(self) {
         self.handle.stop(false).await;
+    }
+}
+
+/// A receiver that accepts connections, reads nothing and never answers:
+/// each connection stays open until the blackhole is dropped.
+pub struct Blackhole {
+    pub port: u16,
+    connections: Arc<Mutex<Vec<tokio::net::TcpStream>>>,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl Blackhole {
+    /// Starts listening on a free loopback port.
+    pub async fn start() -> Blackhole {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("the blackhole's port");
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let held = connections.clone();
+        let accepting = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                held.lock().unwrap().push(stream);
+            }
+        });
+        Blackhole {
+            port,
+            connections,
+            accepting,
+        }
+    }
+
+    /// The URL to register as a client's `backchannel_logout_uri`.
+    pub fn url(&self) -> String {
+        url_on(self.port)
+    }
+
+    /// How many connections it holds open, unanswered.
+    pub fn held(&self) -> usize {
+        self.connections.lock().unwrap().len()
+    }
+
+    /// Waits (up to 15 s) until it holds at least one connection.
+    pub async fn wait_for_a_connection(&self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.held() == 0 {
+            assert!(Instant::now() < deadline, "nobody connected");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Blackhole {
+    fn drop(&mut self) {
+        self.accepting.abort();
     }
 }
 

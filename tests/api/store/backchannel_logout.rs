@@ -193,9 +193,15 @@ async fn a_sent_token_loses_its_payload() {
     let s = setup().await;
     s.store.delete_user_sessions(&s.alice, NOW).await.unwrap();
     let row = logouts(&s.store).await.remove(0);
+    // The email sender cannot claim it, even by its id.
+    assert!(!s
+        .store
+        .claim_one(&row.id, "email", "mailer", NOW, NOW + 300)
+        .await
+        .unwrap());
     let claimed = s
         .store
-        .claim_mail(&row.id, "deliverer", NOW, NOW + 300)
+        .claim_mail(&row.id, "backchannel_logout", "deliverer", NOW, NOW + 300)
         .await
         .unwrap()
         .expect("claimed");

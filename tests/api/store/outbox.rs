@@ -32,7 +32,10 @@ async fn claim_due(
 ) -> Result<Vec<gatehouse::model::OutboxRecord>, gatehouse::store::StoreError> {
     let mut claimed = Vec::new();
     for id in store.due_mail("email", now, limit).await? {
-        if let Some(mail) = store.claim_mail(&id, claimer, now, lease_until).await? {
+        if let Some(mail) = store
+            .claim_mail(&id, "email", claimer, now, lease_until)
+            .await?
+        {
             claimed.push(mail);
         }
     }
@@ -79,7 +82,7 @@ async fn a_lapsed_lease_is_claimed_again_and_its_old_holder_changes_nothing() {
         .unwrap()
         .is_empty());
     assert!(!store
-        .claim_one(&message.id, "b", NOW + 300, NOW + 600)
+        .claim_one(&message.id, "email", "b", NOW + 300, NOW + 600)
         .await
         .unwrap());
     // Once it lapsed (its sender died), another sender takes it.
