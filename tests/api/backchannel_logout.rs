@@ -1,9 +1,10 @@
 //! OpenID Connect Back-Channel Logout 1.0: every way a browser session ends
 //! — RP-initiated logout, the account page (this session, another one, all
 //! others), an admin ending it, disabling or deleting the user, a password
-//! reset — sends a valid logout token (§2.4) to each client that got tokens
-//! in that session and registered a `backchannel_logout_uri`, and to no
-//! other client. Retries and failures are in `backchannel_logout_delivery`.
+//! reset by link or by an admin, a password change on the account page —
+//! sends a valid logout token (§2.4) to each client that got tokens in that
+//! session and registered a `backchannel_logout_uri`, and to no other
+//! client; a later session lives on and tells no one. Retries and failures are in `backchannel_logout_delivery`.
 
 use crate::helpers::smtp::{link, SmtpSink};
 use crate::helpers::*;
@@ -107,6 +108,11 @@ impl Rig {
     async fn a_is_told_and_b_is_not(&self) -> Value {
         let posts = self.a.wait_for(1).await;
         assert_eq!(posts.len(), 1, "one logout token");
+        assert_eq!(
+            queued_for(&self.app, &self.a.url()).await,
+            1,
+            "exactly one row queued for a"
+        );
         let claims = validated_logout(&self.app, &posts[0], "rp-a").await;
         assert_eq!(claims["sid"], self.id_claims["sid"], "the session's sid");
         assert_eq!(claims["sub"], self.id_claims["sub"], "the user");
@@ -127,6 +133,24 @@ impl Rig {
     fn sid(&self) -> String {
         self.id_claims["sid"].as_str().unwrap().to_string()
     }
+}
+
+/// Gets `client_id` tokens in the session of `browser`, which is signed
+/// in already; returns the ID token's claims.
+pub(crate) async fn tokens_in_browser(app: &TestApp, browser: &Client, client_id: &str) -> Value {
+    let request = rp_request(client_id);
+    let answer = browser
+        .get(app.url("/authorize"))
+        .query(&request.params())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::FOUND);
+    let code = param(&location_params(&answer), "code").expect("a code");
+    let response = app.redeem(&request, &code).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let tokens: Value = response.json().await.unwrap();
+    verify_with_jwks(app, tokens["id_token"].as_str().unwrap(), client_id).await
 }
 
 /// Signs alice in with a new browser and returns it.
@@ -274,6 +298,10 @@ async fn each_client_of_the_session_is_told_once_and_a_later_session_is_not_ende
     tokens_in_session(&rig.app, "rp-b").await;
     let again = tokens_in_session(&rig.app, "rp-a").await;
     assert_eq!(again["sid"], rig.id_claims["sid"], "the same session");
+    // A later session of alice's, in another browser, with a tokens of a.
+    let later_browser = another_browser(&rig.app).await;
+    let later = tokens_in_browser(&rig.app, &later_browser, "rp-a").await;
+    assert_ne!(later["sid"], rig.id_claims["sid"], "another session");
     let path = format!("/users/{}/sessions/{}", rig.alice(), rig.sid());
     let response = rig.app.api(Method::DELETE, &path, &rig.admin, None).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
@@ -292,4 +320,90 @@ async fn each_client_of_the_session_is_told_once_and_a_later_session_is_not_ende
         1,
         "one per client"
     );
+    // The later session is untouched: still signed in, and no token names it.
+    let account = later_browser
+        .get(rig.app.url("/account"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(account.status(), StatusCode::OK, "still signed in");
+    let claims = validated_logout(&rig.app, &rig.a.posts()[0], "rp-a").await;
+    assert_eq!(claims["sid"], rig.id_claims["sid"], "only the ended one");
+    let (status, sessions) = rig
+        .app
+        .api_json(
+            Method::GET,
+            &format!("/users/{}/sessions", rig.alice()),
+            &rig.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sessions}");
+    let sids: Vec<&str> = sessions["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list: {sessions}"))
+        .iter()
+        .map(|s| s["sid"].as_str().unwrap())
+        .collect();
+    assert_eq!(sids, vec![later["sid"].as_str().unwrap()], "{sessions}");
+}
+
+#[tokio::test]
+async fn a_password_change_on_the_account_page_tells_the_clients_of_the_other_sessions() {
+    let rig = rig().await;
+    let other = another_browser(&rig.app).await;
+    let csrf = rig.app.csrf_of(&other, "/account").await;
+    let new_password = "a completely new passphrase";
+    let changed = other
+        .post(rig.app.url("/account/password"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current_password", ALICE_PASSWORD),
+            ("new_password", new_password),
+            ("repeat_password", new_password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    rig.a_is_told_and_b_is_not().await;
+}
+
+#[tokio::test]
+async fn an_admin_resetting_the_password_tells_the_clients_of_every_session() {
+    let rig = rig().await;
+    let path = format!("/users/{}/reset-password", rig.alice());
+    let (status, answer) = rig
+        .app
+        .api_json(Method::POST, &path, &rig.admin, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    rig.a_is_told_and_b_is_not().await;
+}
+
+#[tokio::test]
+async fn a_code_issued_in_a_session_cannot_be_redeemed_after_it_ended() {
+    let rig = rig().await;
+    let request = rp_request("rp-a");
+    let params = rig
+        .app
+        .authorize_through(&request, "alice", ALICE_PASSWORD)
+        .await;
+    let code = param(&params, "code").expect("a code");
+    let path = format!("/users/{}/sessions/{}", rig.alice(), rig.sid());
+    let response = rig.app.api(Method::DELETE, &path, &rig.admin, None).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    rig.a_is_told_and_b_is_not().await;
+
+    let late = rig.app.redeem(&request, &code).await;
+    assert_eq!(late.status(), StatusCode::BAD_REQUEST);
+    let body: Value = late.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+    let grants = count_with(
+        &rig.app.database_url,
+        "SELECT COUNT(*) AS n FROM grants WHERE sid = $1",
+        &[&rig.sid()],
+    )
+    .await;
+    assert_eq!(grants, 1, "no grant was made in the ended session");
 }
