@@ -206,8 +206,10 @@ async fn a_user_disabled_after_allowing_gets_the_device_nothing() {
             started["device_code"].as_str().unwrap(),
         )
         .await;
+    // Disabling ended the session the code was allowed in, and the
+    // allowed code expired with it.
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(body["error"], "expired_token");
     assert_eq!(
         count(&app.database_url, "SELECT COUNT(*) AS n FROM grants").await,
         0

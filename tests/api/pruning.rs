@@ -1,6 +1,6 @@
 //! The periodic pruning task, driven by the manual clock: rows nothing can
 //! use any more go (a revoked family once its tokens could no longer be
-//! presented, ended sessions and pending sign-ins, audit events past their
+//! presented and its browser session is gone, ended sessions and pending sign-ins, audit events past their
 //! retention), and what is still needed stays (a live refresh token's
 //! family, a current session, a recent audit event).
 
@@ -130,16 +130,19 @@ async fn pruning_removes_dead_families_ended_sessions_and_sign_ins_and_keeps_liv
     abandoned_sign_in(&app).await;
     let new_browser = signed_in_elsewhere(&app, "alice", ALICE_PASSWORD).await;
     app.after_a_prune_round().await;
+    // The dead family stays while the browser session it was made in
+    // lives: when that session ends, its client is told (back-channel
+    // logout), and the grant is how the session knows the client.
     assert!(
-        !grant_stored(&app, &revoked_grant).await,
-        "the dead family went"
+        grant_stored(&app, &revoked_grant).await,
+        "the dead family stays while its session lives"
     );
     assert!(
         grant_stored(&app, &live_grant).await,
         "the live family stayed"
     );
-    assert_eq!(rows_in(&app, "grants").await, 1);
-    assert_eq!(pruned(&app, "grants").await, 1.0);
+    assert_eq!(rows_in(&app, "grants").await, 2);
+    assert_eq!(pruned(&app, "grants").await, 0.0);
     assert_eq!(rows_in(&app, "auth_requests").await, 1, "the new one stays");
     assert_eq!(pruned(&app, "interactions").await, 1.0);
     assert_eq!(rows_in(&app, "browser_sessions").await, 3);
@@ -150,11 +153,17 @@ async fn pruning_removes_dead_families_ended_sessions_and_sign_ins_and_keeps_liv
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
 
-    // t0 + 1600: the first two sessions ended; the newest is current.
+    // t0 + 1600: the first two sessions ended; the newest is current. With
+    // its session gone, the dead family goes.
     app.clock.advance(500);
     app.after_a_prune_round().await;
     assert_eq!(rows_in(&app, "browser_sessions").await, 1);
     assert_eq!(pruned(&app, "sessions").await, 2.0);
+    assert!(
+        !grant_stored(&app, &revoked_grant).await,
+        "the dead family went"
+    );
+    assert_eq!(rows_in(&app, "grants").await, 1);
     let account = new_browser.get(app.url("/account")).send().await.unwrap();
     assert_eq!(account.status(), StatusCode::OK, "still signed in");
     let account = old_browser.get(app.url("/account")).send().await.unwrap();
