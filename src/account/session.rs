@@ -8,26 +8,41 @@ use crate::state::Provider;
 use crate::store::{Store, StoreError};
 
 /// Opens a session for `user_id` authenticated with `amr` at `now`; returns
-/// the cookie value (the only copy of it) and the record.
+/// the cookie value (the only copy of it) and the record. `replacing` is
+/// the cookie value of the browser's current session, if any: the same
+/// user signing in again keeps its `sid` (OpenID Connect Back-Channel
+/// Logout 1.0 §2.7: re-authenticating ends no session, so no client is
+/// told); another user's session ends, and its clients are told.
 pub async fn open(
     store: &Store,
-    user_id: &str,
-    amr: &[&str],
+    replacing: Option<&str>,
+    (user_id, amr): (&str, &[&str]),
     device: &Device,
     notice: Option<&crate::model::NewMail>,
     (now, ttl): (i64, i64),
 ) -> Result<(String, SessionRecord), AccountError> {
     let cookie = random_token();
-    let record = SessionRecord {
+    let cookie_hash = token_hash(&cookie);
+    let mut record = SessionRecord {
         sid: uuid::Uuid::new_v4().to_string(),
+        cookie_hash: cookie_hash.clone(),
         user_id: user_id.to_string(),
         auth_time: now,
         amr: amr.join(" "),
         expires_at: now + ttl,
     };
-    store
-        .create_session(&token_hash(&cookie), &record, device, notice, now)
-        .await?;
+    match replacing {
+        Some(old) => {
+            record.sid = store
+                .replace_session(&token_hash(old), &cookie_hash, &record, device, notice, now)
+                .await?;
+        }
+        None => {
+            store
+                .create_session(&cookie_hash, &record, device, notice, now)
+                .await?
+        }
+    }
     Ok((cookie, record))
 }
 

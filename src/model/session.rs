@@ -3,8 +3,13 @@
 /// A signed-in browser.
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
-    /// Public session id, used as the `sid` claim.
+    /// Public session id, used as the `sid` claim. It carries over when the
+    /// same user signs in again in the same browser.
     pub sid: String,
+    /// The hash of the cookie value the session was opened with: new with
+    /// every sign-in, even when the `sid` carries over, so a fresh sign-in
+    /// can be told from the one it replaced (`prompt=login`).
+    pub cookie_hash: String,
     /// Who signed in.
     pub user_id: String,
     /// When the user last authenticated (unix seconds).

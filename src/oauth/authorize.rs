@@ -46,8 +46,9 @@ pub struct AuthorizeRequest {
     pub login_hint: Option<String>,
     /// How to answer.
     pub response_mode: ResponseMode,
-    /// With `prompt=login`: the session that existed when the request came in,
-    /// which a fresh sign-in must replace.
+    /// With `prompt=login`: the sign-in (the session's `cookie_hash`) that
+    /// existed when the request came in, which a fresh sign-in must
+    /// replace. Not the `sid`, which a re-authentication keeps.
     #[serde(default)]
     pub reauth_of: Option<String>,
     /// When the request came in (unix seconds): a sign-in after it is fresh

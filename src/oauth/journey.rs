@@ -122,7 +122,7 @@ pub async fn begin<E: From<StoreError>>(
     };
     let session = session.await?;
     if request.prompts("login") {
-        request.reauth_of = session.as_ref().map(|(s, _)| s.sid.clone());
+        request.reauth_of = session.as_ref().map(|(s, _)| s.cookie_hash.clone());
     }
     request.requested_at = provider.now();
     let onward = proceed(provider, &request, &client, session.as_ref(), None).await?;

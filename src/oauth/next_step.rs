@@ -65,7 +65,10 @@ pub fn next_step(
     else {
         return login();
     };
-    let stale = request.reauth_of.as_deref() == Some(session.sid.as_str());
+    // The sign-in the request found when it came in, not yet replaced by a
+    // fresh one (the sid carries over a re-authentication; the cookie does
+    // not).
+    let stale = request.reauth_of.as_deref() == Some(session.cookie_hash.as_str());
     let too_old = request.max_age.is_some_and(|max| {
         now - session.auth_time > max && session.auth_time < request.requested_at
     });
@@ -135,6 +138,7 @@ mod tests {
         let mut r = validate(&params(""), Some(&c), Ok(None)).unwrap();
         let s = SessionRecord {
             sid: "sid1".into(),
+            cookie_hash: "sign-in-1".into(),
             user_id: "u".into(),
             auth_time: 1000,
             amr: "pwd".into(),
@@ -166,11 +170,24 @@ mod tests {
             "signed in after the request came in"
         );
         r.max_age = None;
-        r.reauth_of = Some("sid1".into());
+        r.reauth_of = Some("sign-in-1".into());
         assert_eq!(
             next_step(&r, &c, signed, &openid, 1000),
             Ok(NextStep::Login)
         );
+        // Signed in again, in the same second: the sid carried over, the
+        // sign-in is new.
+        let again = SessionRecord {
+            cookie_hash: "sign-in-2".into(),
+            ..s.clone()
+        };
+        let fresh = Some(SignedIn {
+            session: &again,
+            has_second_factor: false,
+            must_change_password: false,
+            groups: &[],
+        });
+        assert_eq!(next_step(&r, &c, fresh, &openid, 1000), Ok(NextStep::Issue));
         r.reauth_of = None;
         r.prompt = vec!["none".into()];
         let error = |result: Result<NextStep, ErrorRedirect>| result.unwrap_err().error;
@@ -191,6 +208,7 @@ mod tests {
         let mut r = validate(&params(""), Some(&c), Ok(None)).unwrap();
         let s = SessionRecord {
             sid: "sid1".into(),
+            cookie_hash: "sign-in-1".into(),
             user_id: "u".into(),
             auth_time: 1000,
             amr: "pwd".into(),
@@ -235,6 +253,7 @@ mod tests {
         let r = validate(&params(""), Some(&c), Ok(None)).unwrap();
         let mut s = SessionRecord {
             sid: "sid1".into(),
+            cookie_hash: "sign-in-1".into(),
             user_id: "u".into(),
             auth_time: 1000,
             amr: "pwd".into(),

@@ -232,8 +232,10 @@ async fn begin(
 }
 
 /// Ends a sign-in: opens a session for `user` authenticated with `amr`,
-/// closing the one this browser had (a new sign-in, perhaps as someone
-/// else, replaces it instead of leaving it behind), clears the failure
+/// replacing the one this browser had (a new sign-in replaces it instead
+/// of leaving it behind: the same user's keeps its `sid`, so the clients
+/// signed in through it are not logged out by a re-authentication; another
+/// user's ends, and its clients are told), clears the failure
 /// counters the attempt was checked against, trusts the browser for the
 /// account from now on (a new device cookie value) and records the success.
 /// A session opened through an upstream remembers it (`federation`).
@@ -245,9 +247,6 @@ pub async fn finish(
     federation: &Federation,
 ) -> Result<Outcome, SignInError> {
     let store = &provider.store;
-    if let Some(old) = &visitor.session {
-        session::close(store, old, provider.now()).await?;
-    }
     let device = Device {
         user_agent: visitor.user_agent.clone(),
         ip: Some(visitor.ip.clone()),
@@ -262,8 +261,8 @@ pub async fn finish(
     };
     let (cookie, opened) = session::open(
         store,
-        &user.id,
-        amr,
+        visitor.session.as_deref(),
+        (&user.id, amr),
         &device,
         notice.as_ref(),
         (provider.now(), provider.config.session_ttl),

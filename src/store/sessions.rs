@@ -1,7 +1,7 @@
 //! Browser sessions. The cookie carries a random value; only its SHA-256 is
 //! stored, so the table alone cannot be used to take over a session.
 
-use super::session_endings::{end_sessions, Ending};
+use super::session_endings::{end_sessions, Ended, Ending};
 use super::{Store, StoreError};
 use crate::model::{Device, NewMail, SessionRecord, SessionSummary};
 use sqlx::Row;
@@ -17,25 +17,56 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO browser_sessions (id_hash, sid, user_id, auth_time, amr, created_at,
-                                           last_seen, expires_at, user_agent, ip)
-             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9)",
-        )
-        .bind(id_hash)
-        .bind(&session.sid)
-        .bind(&session.user_id)
-        .bind(session.auth_time)
-        .bind(&session.amr)
-        .bind(now)
-        .bind(session.expires_at)
-        .bind(&device.user_agent)
-        .bind(&device.ip)
-        .execute(&mut *tx)
-        .await?;
+        insert_session(&mut tx, id_hash, session, device, now).await?;
         super::outbox::insert_all(&mut tx, notice, now).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Opens a session that replaces the browser's current one (the hash
+    /// of its cookie value, `old_id_hash`), in one transaction, and returns
+    /// the new session's `sid`. When the same user signs in again (a
+    /// re-authentication: `prompt=login`, `max_age`), the live old session
+    /// is replaced under its `sid`, which carries over, and no client is
+    /// told anything: their sessions and ID tokens stay right. Otherwise
+    /// (another user, or an old session already expired) the old one ends
+    /// as any other ending does, its clients told, and the new one gets
+    /// `session.sid`.
+    pub async fn replace_session(
+        &self,
+        old_id_hash: &str,
+        id_hash: &str,
+        session: &SessionRecord,
+        device: &Device,
+        notice: Option<&NewMail>,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let carried = sqlx::query(
+            "DELETE FROM browser_sessions WHERE id_hash = $1 AND user_id = $2 AND expires_at > $3
+             RETURNING sid",
+        )
+        .bind(old_id_hash)
+        .bind(&session.user_id)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (sid, ended) = match carried {
+            Some(row) => (row.try_get::<String, _>("sid")?, Ended::default()),
+            None => (
+                session.sid.clone(),
+                end_sessions(&mut tx, Ending::Cookie(old_id_hash), now).await?,
+            ),
+        };
+        let session = SessionRecord {
+            sid: sid.clone(),
+            ..session.clone()
+        };
+        insert_session(&mut tx, id_hash, &session, device, now).await?;
+        super::outbox::insert_all(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        self.logouts_queued(ended);
+        Ok(sid)
     }
 
     /// Finds a live session by the hash of its cookie value.
@@ -54,6 +85,7 @@ impl Store {
         .await?;
         row.map(|row| {
             Ok(SessionRecord {
+                cookie_hash: id_hash.to_string(),
                 sid: row.try_get("sid")?,
                 user_id: row.try_get("user_id")?,
                 auth_time: row.try_get("auth_time")?,
@@ -149,4 +181,31 @@ impl Store {
         self.logouts_queued(ended);
         Ok(ended.sessions)
     }
+}
+
+/// Inserts a session row inside the caller's transaction.
+async fn insert_session(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id_hash: &str,
+    session: &SessionRecord,
+    device: &Device,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO browser_sessions (id_hash, sid, user_id, auth_time, amr, created_at,
+                                       last_seen, expires_at, user_agent, ip)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9)",
+    )
+    .bind(id_hash)
+    .bind(&session.sid)
+    .bind(&session.user_id)
+    .bind(session.auth_time)
+    .bind(&session.amr)
+    .bind(now)
+    .bind(session.expires_at)
+    .bind(&device.user_agent)
+    .bind(&device.ip)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -16,6 +16,7 @@ mod authorize;
 mod backchannel_logout;
 mod backchannel_logout_clients;
 mod backchannel_logout_delivery;
+mod backchannel_logout_reauth;
 mod backchannel_logout_receivers;
 mod bad_input;
 mod branding;

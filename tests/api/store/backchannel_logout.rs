@@ -30,6 +30,7 @@ async fn session(store: &Store, user_id: &str) -> (String, String) {
     let cookie = hash();
     let record = SessionRecord {
         sid: id(),
+        cookie_hash: String::new(),
         user_id: user_id.into(),
         auth_time: NOW,
         amr: "pwd".into(),
@@ -386,4 +387,93 @@ async fn a_revoked_grant_is_kept_while_its_session_lives_so_its_client_is_still_
     // The session is gone: nothing keeps the grants now.
     let pruned = s.store.prune(NOW + 300, None).await.unwrap();
     assert_eq!(pruned.of("grants"), 3, "{pruned}");
+}
+
+#[tokio::test]
+async fn signing_in_again_as_the_same_user_keeps_the_sid_and_tells_no_one() {
+    let s = setup().await;
+    let (old_cookie, first_sid) = s.first.clone();
+    let new_cookie = hash();
+    let record = SessionRecord {
+        sid: id(),
+        cookie_hash: new_cookie.clone(),
+        user_id: s.alice.clone(),
+        auth_time: NOW + 50,
+        amr: "pwd otp".into(),
+        expires_at: NOW + 7_200,
+    };
+    let sid = s
+        .store
+        .replace_session(
+            &old_cookie,
+            &new_cookie,
+            &record,
+            &Device::default(),
+            None,
+            NOW + 50,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sid, first_sid, "the sid carries over");
+    assert!(logouts(&s.store).await.is_empty(), "no client is told");
+    assert!(s
+        .store
+        .session(&old_cookie, NOW + 50)
+        .await
+        .unwrap()
+        .is_none());
+    let now = s
+        .store
+        .session(&new_cookie, NOW + 50)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.sid, first_sid);
+    assert_eq!(now.cookie_hash, new_cookie);
+    assert_eq!(now.auth_time, NOW + 50, "a fresh authentication");
+    assert_eq!(now.amr, "pwd otp");
+    // Ending it later tells the clients of the grants made before.
+    s.store.delete_session(&new_cookie, NOW + 60).await.unwrap();
+    let queued = logouts(&s.store).await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(notice(&queued[0]).sid, first_sid);
+}
+
+#[tokio::test]
+async fn signing_in_as_someone_else_ends_the_old_session_and_tells_its_clients() {
+    let s = setup().await;
+    let bob = user(&s.store, "bob").await;
+    let (old_cookie, first_sid) = s.first.clone();
+    let new_cookie = hash();
+    let record = SessionRecord {
+        sid: id(),
+        cookie_hash: new_cookie.clone(),
+        user_id: bob.clone(),
+        auth_time: NOW + 50,
+        amr: "pwd".into(),
+        expires_at: NOW + 7_200,
+    };
+    let sid = s
+        .store
+        .replace_session(
+            &old_cookie,
+            &new_cookie,
+            &record,
+            &Device::default(),
+            None,
+            NOW + 50,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sid, record.sid, "a new session");
+    assert!(s
+        .store
+        .session(&old_cookie, NOW + 50)
+        .await
+        .unwrap()
+        .is_none());
+    let queued = logouts(&s.store).await;
+    assert_eq!(queued.len(), 1, "alice's clients are told");
+    assert_eq!(notice(&queued[0]).sid, first_sid);
+    assert_eq!(notice(&queued[0]).sub, s.alice);
 }

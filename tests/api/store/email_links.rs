@@ -111,6 +111,7 @@ async fn a_reset_link_works_once_even_when_replicas_race_and_does_everything_at_
     let alice = with_address(&store, "alice", "alice@example.com").await;
     let session = SessionRecord {
         sid: id(),
+        cookie_hash: String::new(),
         user_id: alice.clone(),
         auth_time: NOW,
         amr: "pwd".into(),

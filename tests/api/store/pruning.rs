@@ -138,6 +138,7 @@ async fn expiring_rows(store: &Store, end: i64, user_id: &str, client_id: &str) 
         .unwrap();
     let session = gatehouse::model::SessionRecord {
         sid: id(),
+        cookie_hash: String::new(),
         user_id: user_id.into(),
         auth_time: NOW,
         amr: "pwd".into(),

@@ -11,6 +11,7 @@ use gatehouse::model::{Device, SessionRecord};
 fn session_of(user_id: &str, expires_at: i64) -> SessionRecord {
     SessionRecord {
         sid: id(),
+        cookie_hash: String::new(),
         user_id: user_id.into(),
         auth_time: NOW - 5,
         amr: "pwd".into(),

@@ -197,6 +197,7 @@ async fn a_session_and_a_challenge_remember_their_upstream() {
     let alice = user(&store, "alice").await;
     let session = gatehouse::model::SessionRecord {
         sid: id(),
+        cookie_hash: String::new(),
         user_id: alice.clone(),
         auth_time: NOW,
         amr: "fed".into(),

@@ -169,6 +169,7 @@ async fn deleting_a_user_takes_everything_of_theirs_along() {
     for user_id in [alice, bob.as_str()] {
         let session = gatehouse::model::SessionRecord {
             sid: id(),
+            cookie_hash: String::new(),
             user_id: user_id.into(),
             auth_time: NOW,
             amr: "pwd".into(),
