@@ -1,5 +1,8 @@
 //! Browser sessions. The cookie carries a random value; only its SHA-256 is
-//! stored, so the table alone cannot be used to take over a session.
+//! stored, so the table alone cannot be used to take over a session. A new
+//! sign-in in a browser replaces its session in one transaction
+//! ([`Store::replace_session`]): the same user's keeps its `sid` (nothing
+//! ended, so no back-channel logout), another user's ends as any other.
 
 use super::session_endings::{end_sessions, Ended, Ending};
 use super::{Store, StoreError};
