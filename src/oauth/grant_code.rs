@@ -6,11 +6,12 @@
 use super::params::Params;
 use super::pkce;
 use super::token_error::TokenError;
-use super::token_issuing::{user_tokens, Lifetimes, Subject};
+use super::token_issuing::{user_tokens, Subject};
+use super::user_grant::{prepare, Authorization, Prepared};
 use super::token_response::TokenResponse;
 use crate::audit_log::{Actor, Event};
-use crate::crypto::{random_token, token_hash};
-use crate::model::{ClientRecord, NewGrant};
+use crate::crypto::token_hash;
+use crate::model::ClientRecord;
 use crate::state::Provider;
 use crate::store::Redemption;
 
@@ -86,42 +87,23 @@ pub async fn exchange(
         }
         return Err(invalid("the code has expired"));
     }
-    let user = provider
-        .store
-        .cached_user(&record.user_id)
-        .await?
-        .filter(|u| !u.disabled)
-        .ok_or_else(|| invalid("the user can no longer sign in"))?;
-
-    let api = super::resource::of_grant(provider, params, record.resource.as_deref()).await?;
-    let lifetimes = Lifetimes::for_client(&provider.config, client);
-    let scopes: Vec<&str> = record.scope.split(' ').collect();
-    let refresh_token = (scopes.contains(&"offline_access")
-        && client.allows_grant("refresh_token"))
-    .then(random_token);
-    let grant_id = uuid::Uuid::new_v4().to_string();
-    let grant_expires_at = now + lifetimes.refresh_absolute;
-    let grant = NewGrant {
-        id: grant_id.clone(),
-        user_id: Some(user.id.clone()),
-        client_id: client.client_id.clone(),
-        scope: record.scope.clone(),
-        sid: Some(record.sid.clone()),
-        auth_time: Some(record.auth_time),
-        amr: record.amr.clone(),
-        resource: record.resource.clone(),
-        expires_at: grant_expires_at,
-    };
-    let refresh_hash = refresh_token.as_deref().map(token_hash);
-    let refresh_expires_at = (now + lifetimes.refresh_idle).min(grant_expires_at);
+    let prepared = prepare(
+        provider,
+        client,
+        params,
+        &Authorization {
+            user_id: &record.user_id,
+            scope: &record.scope,
+            resource: record.resource.as_deref(),
+            sid: &record.sid,
+            auth_time: record.auth_time,
+            amr: &record.amr,
+        },
+    )
+    .await?;
     let redemption = provider
         .store
-        .redeem_code(
-            &code_hash,
-            &grant,
-            refresh_hash.as_deref().map(|h| (h, refresh_expires_at)),
-            now,
-        )
+        .redeem_code(&code_hash, &prepared.grant, prepared.stored_refresh(), now)
         .await?;
     match redemption {
         Redemption::Redeemed => {}
@@ -136,13 +118,20 @@ pub async fn exchange(
         }
         Redemption::Unknown => return Err(invalid("the code is invalid")),
     }
+    let Prepared {
+        user,
+        api,
+        grant,
+        refresh_token,
+        ..
+    } = prepared;
     tracing::info!(client_id = %client.client_id, sub = %user.id, "issued tokens for an authorization code");
     user_tokens(
         provider,
         (client, api.as_deref()),
         &Subject {
             user: &user,
-            grant_id: &grant_id,
+            grant_id: &grant.id,
             sid: Some(&record.sid),
             auth_time: record.auth_time,
             amr: &record.amr,

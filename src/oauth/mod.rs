@@ -34,4 +34,5 @@ pub mod token_minting;
 pub mod token_response;
 pub mod token_validation;
 pub mod user_code;
+pub mod user_grant;
 pub mod userinfo;
