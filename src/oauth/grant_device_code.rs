@@ -11,8 +11,8 @@
 use super::params::Params;
 use super::token_error::TokenError;
 use super::token_issuing::{user_tokens, Subject};
-use super::user_grant::{prepare, Authorization, Prepared};
 use super::token_response::TokenResponse;
+use super::user_grant::{prepare, Authorization, Prepared};
 use crate::crypto::token_hash;
 use crate::model::{ClientRecord, DeviceStatus, DEVICE_CODE_GRANT};
 use crate::state::Provider;

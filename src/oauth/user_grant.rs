@@ -33,7 +33,7 @@ pub struct Authorization<'a> {
 /// A grant ready to be stored with the code's redemption.
 pub struct Prepared {
     /// The user, enabled.
-    pub user: UserRecord,
+    pub user: Arc<UserRecord>,
     /// The API the access token is for.
     pub api: Option<Arc<ApiRecord>>,
     /// The token family.
@@ -68,7 +68,10 @@ pub async fn prepare(
         .ok_or_else(|| TokenError::InvalidGrant("the user can no longer sign in".into()))?;
     let api = super::resource::of_grant(provider, params, authorization.resource).await?;
     let lifetimes = Lifetimes::for_client(&provider.config, client);
-    let offline = authorization.scope.split(' ').any(|s| s == "offline_access");
+    let offline = authorization
+        .scope
+        .split(' ')
+        .any(|s| s == "offline_access");
     let refresh_token = (offline && client.allows_grant("refresh_token")).then(random_token);
     let expires_at = now + lifetimes.refresh_absolute;
     let grant = NewGrant {
@@ -82,9 +85,12 @@ pub async fn prepare(
         resource: authorization.resource.map(str::to_string),
         expires_at,
     };
-    let refresh = refresh_token
-        .as_deref()
-        .map(|token| (token_hash(token), (now + lifetimes.refresh_idle).min(expires_at)));
+    let refresh = refresh_token.as_deref().map(|token| {
+        (
+            token_hash(token),
+            (now + lifetimes.refresh_idle).min(expires_at),
+        )
+    });
     Ok(Prepared {
         user,
         api,
