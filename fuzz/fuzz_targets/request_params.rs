@@ -29,6 +29,8 @@ fn client() -> ClientRecord {
         allowed_groups: vec![],
         introspects: vec![],
         roles: Default::default(),
+        backchannel_logout_uri: None,
+        backchannel_logout_session_required: false,
     }
 }
 
