@@ -1,8 +1,11 @@
 //! Typed configuration: defaults, then an optional TOML file, then
 //! `GATEHOUSE_*` environment variables, each overriding the one before.
 
+mod checks;
+mod environment;
+
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Every setting Gatehouse reads. Each has a default; see the README for the
 /// reference table.
@@ -212,216 +215,7 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// How an environment variable's text is read.
-#[derive(Clone, Copy)]
-enum Kind {
-    Text,
-    Number,
-    Flag,
-    /// Comma-separated.
-    List,
-}
-
-/// Settings that environment variables may override, with their kind. The
-/// variable is `GATEHOUSE_` + the name in upper case.
-const ENV_KEYS: &[(&str, Kind)] = &[
-    ("database_url", Kind::Text),
-    ("issuer", Kind::Text),
-    ("listen", Kind::Text),
-    ("seed", Kind::Text),
-    ("access_token_ttl", Kind::Number),
-    ("id_token_ttl", Kind::Number),
-    ("code_ttl", Kind::Number),
-    ("refresh_token_idle_ttl", Kind::Number),
-    ("refresh_token_absolute_ttl", Kind::Number),
-    ("session_ttl", Kind::Number),
-    ("interaction_ttl", Kind::Number),
-    ("product_name", Kind::Text),
-    ("accent_color", Kind::Text),
-    ("logo_file", Kind::Text),
-    ("signing_alg", Kind::Text),
-    ("metrics_listen", Kind::Text),
-    ("log_format", Kind::Text),
-    ("database_wait", Kind::Number),
-    ("rate_limit_sign_in", Kind::Number),
-    ("rate_limit_back_channel", Kind::Number),
-    ("trust_forwarded_for", Kind::Flag),
-    ("audit_retention_days", Kind::Number),
-    ("cache_sync_ms", Kind::Number),
-    ("prune_interval_secs", Kind::Number),
-    ("upstream_timeout_secs", Kind::Number),
-    ("smtp_url", Kind::Text),
-    ("smtp_password", Kind::Text),
-    ("email_from", Kind::Text),
-    ("self_registration", Kind::Flag),
-    ("self_registration_domains", Kind::List),
-    ("self_registration_verify_email", Kind::Flag),
-    ("notify_new_browser", Kind::Flag),
-    ("notify_password_changed", Kind::Flag),
-    ("notify_mfa_changed", Kind::Flag),
-    ("notify_passkey_added", Kind::Flag),
-    ("notify_upstream_linked", Kind::Flag),
-    ("notify_email_changed", Kind::Flag),
-    ("email_max_attempts", Kind::Number),
-];
-
 impl Config {
-    /// Loads the file (if any), then applies the process environment.
-    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
-        Config::load_with_env(file, |name| std::env::var(name).ok())
-    }
-
-    /// Like [`Config::load`], with the environment supplied by the caller.
-    pub fn load_with_env(
-        file: Option<&Path>,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
-        let mut table = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                text.parse::<toml::Table>()
-                    .map_err(|e| ConfigError::Parse(format!("{}: {e}", path.display())))?
-            }
-            None => toml::Table::new(),
-        };
-        for (key, kind) in ENV_KEYS {
-            let var = format!("GATEHOUSE_{}", key.to_uppercase());
-            let Some(value) = env(&var).filter(|v| !v.is_empty()) else {
-                continue;
-            };
-            let value = match kind {
-                Kind::Number => toml::Value::Integer(
-                    value
-                        .trim()
-                        .parse()
-                        .map_err(|_| ConfigError::Parse(format!("{var} must be a whole number")))?,
-                ),
-                Kind::Flag => {
-                    toml::Value::Boolean(match value.trim().to_ascii_lowercase().as_str() {
-                        "true" | "1" | "yes" => true,
-                        "false" | "0" | "no" => false,
-                        _ => {
-                            return Err(ConfigError::Parse(format!("{var} must be true or false")))
-                        }
-                    })
-                }
-                Kind::Text => toml::Value::String(value),
-                Kind::List => toml::Value::Array(
-                    value
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|item| !item.is_empty())
-                        .map(|item| toml::Value::String(item.to_string()))
-                        .collect(),
-                ),
-            };
-            table.insert((*key).to_string(), value);
-        }
-        let config: Config = table
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
-        config.validated()
-    }
-
-    /// Checks ranges and normalises the issuer (no trailing slash).
-    pub fn validated(mut self) -> Result<Config, ConfigError> {
-        let issuer = url::Url::parse(&self.issuer)
-            .map_err(|e| ConfigError::Invalid(format!("issuer {:?}: {e}", self.issuer)))?;
-        if !matches!(issuer.scheme(), "http" | "https")
-            || issuer.query().is_some()
-            || issuer.fragment().is_some()
-        {
-            return Err(ConfigError::Invalid(
-                "issuer must be an http(s) URL without query or fragment".into(),
-            ));
-        }
-        while self.issuer.ends_with('/') {
-            self.issuer.pop();
-        }
-        if !matches!(self.signing_alg.as_str(), "RS256" | "ES256") {
-            return Err(ConfigError::Invalid(format!(
-                "signing_alg {:?} is not supported; use RS256 or ES256",
-                self.signing_alg
-            )));
-        }
-        if !matches!(self.log_format.as_str(), "text" | "json") {
-            return Err(ConfigError::Invalid(
-                "log_format must be text or json".into(),
-            ));
-        }
-        let hex = self.accent_color.strip_prefix('#').unwrap_or("");
-        if !matches!(hex.len(), 3 | 6) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ConfigError::Invalid(format!(
-                "accent_color {:?} must be a colour like #2f5bea",
-                self.accent_color
-            )));
-        }
-        if !(1..=60).contains(&self.code_ttl) {
-            return Err(ConfigError::Invalid(
-                "code_ttl must be 1..=60 seconds".into(),
-            ));
-        }
-        if !(0..=36_500).contains(&self.audit_retention_days) {
-            return Err(ConfigError::Invalid(
-                "audit_retention_days must be 0 (keep forever) to 36500".into(),
-            ));
-        }
-        if !(0..=10_000).contains(&self.cache_sync_ms) {
-            return Err(ConfigError::Invalid(
-                "cache_sync_ms must be 0 (no read cache) to 10000".into(),
-            ));
-        }
-        if !(1..=86_400).contains(&self.prune_interval_secs) {
-            return Err(ConfigError::Invalid(
-                "prune_interval_secs must be 1 to 86400".into(),
-            ));
-        }
-        if !(1..=120).contains(&self.upstream_timeout_secs) {
-            return Err(ConfigError::Invalid(
-                "upstream_timeout_secs must be 1 to 120".into(),
-            ));
-        }
-        if !(1..=100).contains(&self.email_max_attempts) {
-            return Err(ConfigError::Invalid(
-                "email_max_attempts must be 1 to 100".into(),
-            ));
-        }
-        if let Some(url) = &self.smtp_url {
-            crate::smtp_url::SmtpUrl::parse(&url.0)
-                .map(|_| ())
-                .map_err(ConfigError::Invalid)?;
-        }
-        crate::smtp_url::from_address(self.email_from.as_deref(), &self.product_name, &issuer)
-            .map_err(ConfigError::Invalid)?;
-        for domain in &mut self.self_registration_domains {
-            *domain = domain.trim().trim_start_matches('@').to_ascii_lowercase();
-            if domain.is_empty() || !domain.contains('.') || domain.contains(['@', ' ', '/']) {
-                return Err(ConfigError::Invalid(format!(
-                    "self_registration_domains: {domain:?} is not a domain like example.com"
-                )));
-            }
-        }
-        for (name, value) in [
-            ("access_token_ttl", self.access_token_ttl),
-            ("id_token_ttl", self.id_token_ttl),
-            ("refresh_token_idle_ttl", self.refresh_token_idle_ttl),
-            (
-                "refresh_token_absolute_ttl",
-                self.refresh_token_absolute_ttl,
-            ),
-            ("session_ttl", self.session_ttl),
-            ("interaction_ttl", self.interaction_ttl),
-        ] {
-            if value <= 0 {
-                return Err(ConfigError::Invalid(format!("{name} must be positive")));
-            }
-        }
-        Ok(self)
-    }
-
     /// The path part of the issuer (`""` or `/prefix`), under which every
     /// endpoint is served.
     pub fn base_path(&self) -> String {
@@ -505,7 +299,7 @@ mod tests {
 
     #[test]
     fn the_example_file_is_valid() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("gatehouse.example.toml");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("gatehouse.example.toml");
         let c = Config::load_with_env(Some(&path), |_| None).unwrap();
         assert_eq!(c.accent_color, "#2f5bea");
     }
