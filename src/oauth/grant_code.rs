@@ -6,9 +6,8 @@
 use super::params::Params;
 use super::pkce;
 use super::token_error::TokenError;
-use super::token_issuing::{user_tokens, Subject};
 use super::token_response::TokenResponse;
-use super::user_grant::{prepare, Authorization, Prepared};
+use super::user_grant::{prepare, Authorization};
 use crate::audit_log::{Actor, Event};
 use crate::crypto::token_hash;
 use crate::model::ClientRecord;
@@ -118,27 +117,8 @@ pub async fn exchange(
         }
         Redemption::Unknown => return Err(invalid("the code is invalid")),
     }
-    let Prepared {
-        user,
-        api,
-        grant,
-        refresh_token,
-        ..
-    } = prepared;
-    tracing::info!(client_id = %client.client_id, sub = %user.id, "issued tokens for an authorization code");
-    user_tokens(
-        provider,
-        (client, api.as_deref()),
-        &Subject {
-            user: &user,
-            grant_id: &grant.id,
-            sid: Some(&record.sid),
-            auth_time: record.auth_time,
-            amr: &record.amr,
-        },
-        &record.scope,
-        record.nonce.as_deref(),
-        refresh_token,
-    )
-    .await
+    tracing::info!(client_id = %client.client_id, sub = %prepared.user.id, "issued tokens for an authorization code");
+    prepared
+        .issue(provider, client, record.nonce.as_deref())
+        .await
 }

@@ -10,9 +10,8 @@
 
 use super::params::Params;
 use super::token_error::TokenError;
-use super::token_issuing::{user_tokens, Subject};
 use super::token_response::TokenResponse;
-use super::user_grant::{prepare, Authorization, Prepared};
+use super::user_grant::{prepare, Authorization};
 use crate::crypto::token_hash;
 use crate::model::{ClientRecord, DeviceStatus, DEVICE_CODE_GRANT};
 use crate::state::Provider;
@@ -103,27 +102,6 @@ pub async fn exchange(
             ))
         }
     }
-    let Prepared {
-        user,
-        api,
-        grant,
-        refresh_token,
-        ..
-    } = prepared;
-    tracing::info!(client_id = %client.client_id, sub = %user.id, "issued tokens for a device code");
-    user_tokens(
-        provider,
-        (client, api.as_deref()),
-        &Subject {
-            user: &user,
-            grant_id: &grant.id,
-            sid: Some(&approval.sid),
-            auth_time: approval.auth_time,
-            amr: &approval.amr,
-        },
-        &record.scope,
-        None,
-        refresh_token,
-    )
-    .await
+    tracing::info!(client_id = %client.client_id, sub = %prepared.user.id, "issued tokens for a device code");
+    prepared.issue(provider, client, None).await
 }

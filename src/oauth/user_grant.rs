@@ -4,11 +4,12 @@
 //! (RFC 8707); the grant, the token family (RFC 9700 §4.14) that carries
 //! the browser session's sign-in; and a refresh token when `offline_access`
 //! was granted to a client that may refresh. The caller redeems its code
-//! with the grant in one transaction, then issues the tokens.
+//! with the grant in one transaction, then issues the tokens (`issue`).
 
 use super::params::Params;
 use super::token_error::TokenError;
-use super::token_issuing::Lifetimes;
+use super::token_issuing::{user_tokens, Lifetimes, Subject};
+use super::token_response::TokenResponse;
 use crate::crypto::{random_token, token_hash};
 use crate::model::{ApiRecord, ClientRecord, NewGrant, UserRecord};
 use crate::state::Provider;
@@ -42,12 +43,40 @@ pub struct Prepared {
     pub refresh_token: Option<String>,
     /// Its hash and idle expiry, as stored.
     pub refresh: Option<(String, i64)>,
+    /// When the user authenticated.
+    pub auth_time: i64,
 }
 
 impl Prepared {
     /// The refresh token's hash and expiry as the store takes them.
     pub fn stored_refresh(&self) -> Option<(&str, i64)> {
         self.refresh.as_ref().map(|(hash, at)| (hash.as_str(), *at))
+    }
+
+    /// The tokens of the grant, once the caller's redemption stored it;
+    /// `nonce` is the authorization request's, if it had one.
+    pub async fn issue(
+        self,
+        provider: &Provider,
+        client: &ClientRecord,
+        nonce: Option<&str>,
+    ) -> Result<TokenResponse, TokenError> {
+        let grant = &self.grant;
+        user_tokens(
+            provider,
+            (client, self.api.as_deref()),
+            &Subject {
+                user: &self.user,
+                grant_id: &grant.id,
+                sid: grant.sid.as_deref(),
+                auth_time: self.auth_time,
+                amr: &grant.amr,
+            },
+            &grant.scope,
+            nonce,
+            self.refresh_token,
+        )
+        .await
     }
 }
 
@@ -97,5 +126,6 @@ pub async fn prepare(
         grant,
         refresh_token,
         refresh,
+        auth_time: authorization.auth_time,
     })
 }
