@@ -28,43 +28,51 @@ impl Store {
         // records an event per response.
         const ROWS_PER_STATEMENT: usize = 32;
         const COLUMNS: usize = 10;
-        let mut tx = self.writer.begin().await?;
-        for chunk in events.chunks(ROWS_PER_STATEMENT) {
-            let mut sql = String::from(
-                "INSERT INTO audit_events (id, at, event, actor, actor_name, user_id, username,
-                                           client_id, ip, detail) VALUES ",
-            );
-            for row in 0..chunk.len() {
-                if row > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push('(');
-                for column in 0..COLUMNS {
-                    if column > 0 {
-                        sql.push_str(", ");
+        let events = events.to_vec();
+        self.write_lanes
+            .run(move |connection| {
+                Box::pin(async move {
+                    use sqlx::Connection;
+                let mut tx = connection.begin().await?;
+                for chunk in events.chunks(ROWS_PER_STATEMENT) {
+                    let mut sql = String::from(
+                        "INSERT INTO audit_events (id, at, event, actor, actor_name, user_id, username,
+                                                   client_id, ip, detail) VALUES ",
+                    );
+                    for row in 0..chunk.len() {
+                        if row > 0 {
+                            sql.push_str(", ");
+                        }
+                        sql.push('(');
+                        for column in 0..COLUMNS {
+                            if column > 0 {
+                                sql.push_str(", ");
+                            }
+                            sql.push_str(&format!("${}", row * COLUMNS + column + 1));
+                        }
+                        sql.push(')');
                     }
-                    sql.push_str(&format!("${}", row * COLUMNS + column + 1));
+                    let mut query = sqlx::query(&sql);
+                    for e in chunk {
+                        query = query
+                            .bind(&e.id)
+                            .bind(e.at)
+                            .bind(&e.event)
+                            .bind(&e.actor)
+                            .bind(&e.actor_name)
+                            .bind(&e.user_id)
+                            .bind(&e.username)
+                            .bind(&e.client_id)
+                            .bind(&e.ip)
+                            .bind(&e.detail);
+                    }
+                    query.execute(&mut *tx).await?;
                 }
-                sql.push(')');
-            }
-            let mut query = sqlx::query(&sql);
-            for e in chunk {
-                query = query
-                    .bind(&e.id)
-                    .bind(e.at)
-                    .bind(&e.event)
-                    .bind(&e.actor)
-                    .bind(&e.actor_name)
-                    .bind(&e.user_id)
-                    .bind(&e.username)
-                    .bind(&e.client_id)
-                    .bind(&e.ip)
-                    .bind(&e.detail);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+                tx.commit().await?;
+                Ok(())
+                })
+            })
+            .await
     }
 
     /// Up to `limit` events matching `filter`, newest first.

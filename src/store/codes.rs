@@ -46,40 +46,54 @@ impl Store {
         code: &NewCode,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO authorization_codes (code_hash, client_id, user_id, sid, redirect_uri,
-                 scope, nonce, code_challenge, auth_time, amr, created_at, expires_at, resource)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(code_hash)
-        .bind(&code.client_id)
-        .bind(&code.user_id)
-        .bind(&code.sid)
-        .bind(&code.redirect_uri)
-        .bind(&code.scope)
-        .bind(&code.nonce)
-        .bind(&code.code_challenge)
-        .bind(code.auth_time)
-        .bind(&code.amr)
-        .bind(now)
-        .bind(code.expires_at)
-        .bind(&code.resource)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        let (code_hash, code) = (code_hash.to_string(), code.clone());
+        self.write_lanes
+            .run(move |connection| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO authorization_codes (code_hash, client_id, user_id, sid, redirect_uri,
+                             scope, nonce, code_challenge, auth_time, amr, created_at, expires_at, resource)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    )
+                    .bind(code_hash)
+                    .bind(code.client_id)
+                    .bind(code.user_id)
+                    .bind(code.sid)
+                    .bind(code.redirect_uri)
+                    .bind(code.scope)
+                    .bind(code.nonce)
+                    .bind(code.code_challenge)
+                    .bind(code.auth_time)
+                    .bind(code.amr)
+                    .bind(now)
+                    .bind(code.expires_at)
+                    .bind(code.resource)
+                    .execute(&mut *connection)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// Reads a code without using it up.
     pub async fn code(&self, code_hash: &str) -> Result<Option<CodeRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT client_id, user_id, sid, redirect_uri, scope, nonce, code_challenge,
-                    auth_time, amr, expires_at, grant_id, resource
-             FROM authorization_codes WHERE code_hash = $1",
-        )
-        .bind(code_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(from_row).transpose()
+        let code_hash = code_hash.to_string();
+        self.read_lanes
+            .run(move |connection| {
+                Box::pin(async move {
+                    let row = sqlx::query(
+                        "SELECT client_id, user_id, sid, redirect_uri, scope, nonce, code_challenge,
+                                auth_time, amr, expires_at, grant_id, resource
+                         FROM authorization_codes WHERE code_hash = $1",
+                    )
+                    .bind(code_hash)
+                    .fetch_optional(&mut *connection)
+                    .await?;
+                    row.as_ref().map(from_row).transpose()
+                })
+            })
+            .await
     }
 
     /// Uses the code up and records the grant it produced, in one
@@ -95,23 +109,42 @@ impl Store {
         refresh_token: Option<(&str, i64)>,
         now: i64,
     ) -> Result<Redemption, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let won = sqlx::query(
-            "UPDATE authorization_codes SET used_at = $1, grant_id = $2
-             WHERE code_hash = $3 AND used_at IS NULL AND expires_at > $1",
-        )
-        .bind(now)
-        .bind(&grant.id)
-        .bind(code_hash)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if won == 1 {
-            insert_grant(&mut tx, grant, refresh_token, now).await?;
-            tx.commit().await?;
+        let (code_hash_owned, grant, refresh_token) = (
+            code_hash.to_string(),
+            grant.clone(),
+            refresh_token.map(|(hash, expires_at)| (hash.to_string(), expires_at)),
+        );
+        let won = self
+            .write_lanes
+            .run(move |connection| {
+                Box::pin(async move {
+                    use sqlx::Connection;
+                    let mut tx = connection.begin().await?;
+                    let won = sqlx::query(
+                        "UPDATE authorization_codes SET used_at = $1, grant_id = $2
+                         WHERE code_hash = $3 AND used_at IS NULL AND expires_at > $1",
+                    )
+                    .bind(now)
+                    .bind(&grant.id)
+                    .bind(code_hash_owned)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                        == 1;
+                    if won {
+                        let refresh_token = refresh_token.as_ref().map(|(h, e)| (h.as_str(), *e));
+                        insert_grant(&mut tx, &grant, refresh_token, now).await?;
+                        tx.commit().await?;
+                    } else {
+                        tx.rollback().await?;
+                    }
+                    Ok(won)
+                })
+            })
+            .await?;
+        if won {
             return Ok(Redemption::Redeemed);
         }
-        tx.rollback().await?;
         // Lost: used before (a replay, naming what the first use created),
         // or expired unused, which is as good as unknown.
         let row = sqlx::query(

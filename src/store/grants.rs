@@ -103,19 +103,26 @@ impl Store {
              LEFT JOIN refresh_tokens s ON s.rotated_from = r.token_hash
              WHERE r.token_hash = $1"
         );
-        let row = sqlx::query(&sql)
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| {
-            Ok(RefreshRecord {
-                grant: grant_from_row(&row)?,
-                issued_at: row.try_get("token_created_at")?,
-                expires_at: row.try_get("token_expires_at")?,
-                used_at: row.try_get("used_at")?,
+        let token_hash = token_hash.to_string();
+        self.read_lanes
+            .run(move |connection| {
+                Box::pin(async move {
+                    let row = sqlx::query(&sql)
+                        .bind(token_hash)
+                        .fetch_optional(&mut *connection)
+                        .await?;
+                    row.map(|row| {
+                        Ok(RefreshRecord {
+                            grant: grant_from_row(&row)?,
+                            issued_at: row.try_get("token_created_at")?,
+                            expires_at: row.try_get("token_expires_at")?,
+                            used_at: row.try_get("used_at")?,
+                        })
+                    })
+                    .transpose()
+                })
             })
-        })
-        .transpose()
+            .await
     }
 
     /// Rotates a refresh token out and stores its successor, atomically: of
@@ -136,23 +143,34 @@ impl Store {
         now: i64,
         new_expires_at: i64,
     ) -> Result<bool, StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, rotated_from)
-             SELECT $1, grant_id, $2, $3, token_hash FROM refresh_tokens
-             WHERE token_hash = $4 AND grant_id = $5 AND used_at IS NULL AND expires_at > $2
-               AND EXISTS (SELECT 1 FROM grants g
-                           WHERE g.id = $5 AND g.revoked_at IS NULL AND g.expires_at > $2)
-             ON CONFLICT (rotated_from) DO NOTHING",
-        )
-        .bind(new_hash)
-        .bind(now)
-        .bind(new_expires_at)
-        .bind(old_hash)
-        .bind(grant_id)
-        .execute(&self.writer)
-        .await?
-        .rows_affected();
-        Ok(inserted == 1)
+        let (new_hash, old_hash, grant_id) = (
+            new_hash.to_string(),
+            old_hash.to_string(),
+            grant_id.to_string(),
+        );
+        self.write_lanes
+            .run(move |connection| {
+                Box::pin(async move {
+                    let inserted = sqlx::query(
+                        "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, rotated_from)
+                         SELECT $1, grant_id, $2, $3, token_hash FROM refresh_tokens
+                         WHERE token_hash = $4 AND grant_id = $5 AND used_at IS NULL AND expires_at > $2
+                           AND EXISTS (SELECT 1 FROM grants g
+                                       WHERE g.id = $5 AND g.revoked_at IS NULL AND g.expires_at > $2)
+                         ON CONFLICT (rotated_from) DO NOTHING",
+                    )
+                    .bind(new_hash)
+                    .bind(now)
+                    .bind(new_expires_at)
+                    .bind(old_hash)
+                    .bind(grant_id)
+                    .execute(&mut *connection)
+                    .await?
+                    .rows_affected();
+                    Ok(inserted == 1)
+                })
+            })
+            .await
     }
 
     /// Remembers a revoked access token until it expires.

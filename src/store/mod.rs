@@ -17,6 +17,7 @@ mod device_cookies;
 mod email_tokens;
 mod grants;
 mod interactions;
+mod lanes;
 mod migrate;
 mod outbox;
 mod passkeys;
@@ -137,6 +138,11 @@ pub struct Store {
     /// Woken when logout tokens are queued, so the back-channel deliverer
     /// posts them now rather than at its next look.
     logout_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// The token path's reads, on connections of `pool` kept checked out
+    /// while reads are waiting (see [`lanes`]).
+    read_lanes: lanes::Lanes,
+    /// The token path's writes, likewise on `writer`.
+    write_lanes: lanes::Lanes,
 }
 
 impl Store {
@@ -151,7 +157,10 @@ impl Store {
         if target.engine == Engine::Sqlite {
             // A private or shared-cache memory database lives only as long as a
             // connection to it: never let the pool close the last one.
+            // Testing a connection on checkout is a round trip to its
+            // worker thread, and a SQLite connection has no server to lose.
             options = options
+                .test_before_acquire(false)
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None);
@@ -175,7 +184,25 @@ impl Store {
         } else {
             pool.clone()
         };
+        // A SQLite file has one writer connection: one write lane; readers
+        // work side by side, and a few lanes keep both cores busy.
+        let (read_lanes, write_lanes) = match (target.engine, target.file_backed) {
+            (Engine::Sqlite, true) => (
+                lanes::Lanes::start(pool.clone(), 4),
+                lanes::Lanes::start(writer.clone(), 1),
+            ),
+            (Engine::Sqlite, false) => {
+                let lanes = lanes::Lanes::start(pool.clone(), 1);
+                (lanes.clone(), lanes)
+            }
+            (Engine::Postgres, _) => (
+                lanes::Lanes::direct(pool.clone()),
+                lanes::Lanes::direct(pool.clone()),
+            ),
+        };
         Ok(Store {
+            read_lanes,
+            write_lanes,
             pool,
             writer,
             engine: target.engine,

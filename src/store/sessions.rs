@@ -78,25 +78,32 @@ impl Store {
         id_hash: &str,
         now: i64,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT sid, user_id, auth_time, amr, expires_at FROM browser_sessions
-             WHERE id_hash = $1 AND expires_at > $2",
-        )
-        .bind(id_hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| {
-            Ok(SessionRecord {
-                cookie_hash: id_hash.to_string(),
-                sid: row.try_get("sid")?,
-                user_id: row.try_get("user_id")?,
-                auth_time: row.try_get("auth_time")?,
-                amr: row.try_get("amr")?,
-                expires_at: row.try_get("expires_at")?,
+        let id_hash = id_hash.to_string();
+        self.read_lanes
+            .run(move |connection| {
+                Box::pin(async move {
+                    let row = sqlx::query(
+                        "SELECT sid, user_id, auth_time, amr, expires_at FROM browser_sessions
+                         WHERE id_hash = $1 AND expires_at > $2",
+                    )
+                    .bind(&id_hash)
+                    .bind(now)
+                    .fetch_optional(&mut *connection)
+                    .await?;
+                    row.map(|row| {
+                        Ok(SessionRecord {
+                            cookie_hash: id_hash.clone(),
+                            sid: row.try_get("sid")?,
+                            user_id: row.try_get("user_id")?,
+                            auth_time: row.try_get("auth_time")?,
+                            amr: row.try_get("amr")?,
+                            expires_at: row.try_get("expires_at")?,
+                        })
+                    })
+                    .transpose()
+                })
             })
-        })
-        .transpose()
+            .await
     }
 
     /// Ends a session (telling its clients, see [`end_sessions`]).
