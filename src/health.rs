@@ -16,7 +16,8 @@ pub struct Readiness {
     pub database: Result<(), String>,
     /// The kid of the key that signs, empty when none is loaded.
     pub signing_key: String,
-    /// Start-up work (the first-run admin) is still under way.
+    /// Start-up work (loading or making the signing keys, the first-run
+    /// admin) is still under way.
     pub starting: bool,
 }
 
@@ -38,7 +39,11 @@ pub async fn readiness(provider: &Provider) -> Readiness {
     };
     Readiness {
         database,
-        signing_key: provider.keys().signing.kid.clone(),
+        // Not waited for: a server still making its keys says so.
+        signing_key: provider
+            .loaded_keys()
+            .map(|keys| keys.signing.kid.clone())
+            .unwrap_or_default(),
         starting: provider.is_starting(),
     }
 }

@@ -47,7 +47,7 @@ pub async fn algorithms(store: &Store, primary: &str) -> Result<Vec<String>, Loa
 /// this server or another) may sign with an algorithm this server holds no
 /// key for yet: the keys are then loaded again, made if need be.
 pub async fn signer_for(provider: &Provider, alg: &str) -> Result<Arc<SigningKey>, LoadError> {
-    if let Some(key) = provider.keys().signer(alg) {
+    if let Some(key) = provider.keys().await.signer(alg) {
         return Ok(key);
     }
     let store = &provider.store;
@@ -79,15 +79,53 @@ fn distinct(algs: &[String]) -> Vec<&str> {
     seen
 }
 
+/// A key being generated before the database can store it: on a first
+/// start, the primary key's generation (RSA takes a while) overlaps the
+/// migrations. It is a fresh key from the system's random source like any
+/// other, and is dropped unstored if the database turns out to hold one.
+pub struct EarlyKey {
+    alg: String,
+    generating: tokio::task::JoinHandle<Result<crypto_keys::GeneratedKey, KeyError>>,
+}
+
+/// Starts generating the `primary` algorithm's key when `store` holds no
+/// current one. Meant to run before the migrations: a database too new to
+/// have the keys table (or too old to read it) counts as holding none.
+pub async fn start_early(store: &Store, primary: &str) -> Option<EarlyKey> {
+    let held = match store.signing_keys().await {
+        Ok(records) => records
+            .iter()
+            .any(|k| k.state == "current" && k.alg == primary),
+        Err(_) => false,
+    };
+    (!held).then(|| EarlyKey {
+        alg: primary.to_string(),
+        generating: generate_in_background(primary),
+    })
+}
+
+/// Generates a key of `alg` on a blocking thread.
+fn generate_in_background(
+    alg: &str,
+) -> tokio::task::JoinHandle<Result<crypto_keys::GeneratedKey, KeyError>> {
+    let alg = alg.to_string();
+    tokio::task::spawn_blocking(move || crypto_keys::generate(&alg))
+}
+
 /// Fresh keys, not stored yet: one for each (algorithm, state) of `wanted`,
-/// in that order. They are generated side by side (RSA takes a while, P-256
+/// in that order, the `early` key standing in for the first of its
+/// algorithm. They are generated side by side (RSA takes a while, P-256
 /// and Ed25519 hardly any time), and before any state changes.
-async fn fresh_keys(wanted: &[(&str, &str)], now: i64) -> Result<Vec<KeyRecord>, LoadError> {
+async fn fresh_keys(
+    wanted: &[(&str, &str)],
+    now: i64,
+    mut early: Option<EarlyKey>,
+) -> Result<Vec<KeyRecord>, LoadError> {
     let generating: Vec<_> = wanted
         .iter()
-        .map(|&(alg, _)| {
-            let alg = alg.to_string();
-            tokio::task::spawn_blocking(move || crypto_keys::generate(&alg))
+        .map(|&(alg, _)| match early.take_if(|key| key.alg == alg) {
+            Some(key) => key.generating,
+            None => generate_in_background(alg),
         })
         .collect();
     let mut keys = Vec::with_capacity(wanted.len());
@@ -125,6 +163,17 @@ async fn publish(store: &Store, key: &KeyRecord) -> Result<bool, LoadError> {
 /// keeps signing if its algorithm is still in `algs` and retires otherwise;
 /// either way it stays published, so the tokens it signed still verify.
 pub async fn load_or_create(store: &Store, algs: &[String], now: i64) -> Result<KeySet, LoadError> {
+    load_or_create_with(store, algs, now, None).await
+}
+
+/// [`load_or_create`], taking the key that [`start_early`] began making, if
+/// any, for the first missing key of its algorithm.
+pub async fn load_or_create_with(
+    store: &Store,
+    algs: &[String],
+    now: i64,
+    early: Option<EarlyKey>,
+) -> Result<KeySet, LoadError> {
     let primary = primary(algs)?;
     let algs = distinct(algs);
     let records = store.signing_keys().await?;
@@ -141,7 +190,7 @@ pub async fn load_or_create(store: &Store, algs: &[String], now: i64) -> Result<
         .filter(|alg| !has_current(alg))
         .map(|&alg| (alg, "current"))
         .collect();
-    for key in fresh_keys(&missing, now).await? {
+    for key in fresh_keys(&missing, now, early).await? {
         publish(store, &key).await?;
     }
     // Retired once the new keys are in, so that a server reloading
@@ -169,7 +218,7 @@ pub async fn publish_next(store: &Store, algs: &[String], now: i64) -> Result<bo
         .map(|alg| (alg, "next"))
         .collect();
     let mut added = false;
-    for key in fresh_keys(&lacking, now).await? {
+    for key in fresh_keys(&lacking, now, None).await? {
         added |= publish(store, &key).await?;
     }
     Ok(added)
@@ -271,7 +320,7 @@ pub async fn rotate(store: &Store, algs: &[String], now: i64) -> Result<Rotation
         }
         wanted.push((alg, "next"));
     }
-    let mut fresh = fresh_keys(&wanted, now).await?;
+    let mut fresh = fresh_keys(&wanted, now, None).await?;
     let mut take = |alg: &str, state: &str| {
         let at = fresh
             .iter()
@@ -336,11 +385,12 @@ pub async fn prune(store: &Store, longest_token_ttl: i64, now: i64) -> Result<u6
     Ok(pruned)
 }
 
-/// Reloads the signing keys from the database.
+/// Reloads the signing keys from the database. Before start-up has
+/// published the first key set, it waits for it rather than race it.
 pub async fn reload_keys(provider: &Provider) {
+    let held = provider.keys().await;
     match load(&provider.store, &provider.config.signing_alg).await {
         Ok(keys) => {
-            let held = provider.keys();
             let signing = |set: &KeySet| -> Vec<String> {
                 set.signers().iter().map(|k| k.kid.clone()).collect()
             };

@@ -130,14 +130,21 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let app = Application::build(config.clone()).await?;
             let (provider, handle, port) = (app.provider(), app.handle(), app.port());
             // The server answers while the first-run admin's password is
-            // hashed; /readyz and the ready line wait for it.
+            // hashed and the signing keys are made; /readyz and the ready
+            // line wait for both.
             provider.set_starting(true);
+            let stopped = tokio::sync::Notify::new();
             let bootstrap = async {
                 if let Err(e) = first_run_admin(&provider).await {
                     handle.stop(true).await;
                     return Err(e);
                 }
                 provider.set_starting(false);
+                // A server whose keys cannot be made stops without them.
+                tokio::select! {
+                    _ = provider.keys() => {}
+                    _ = stopped.notified() => return Ok(()),
+                }
                 println!(
                     "Gatehouse is ready in {} ms: open {}/ in a browser (listening on port {port}, database {})",
                     started.elapsed().as_millis(),
@@ -146,7 +153,12 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                 );
                 Ok(())
             };
-            let (bootstrapped, served) = tokio::join!(bootstrap, app.run_until_stopped());
+            let serving = async {
+                let served = app.run_until_stopped().await;
+                stopped.notify_one();
+                served
+            };
+            let (bootstrapped, served) = tokio::join!(bootstrap, serving);
             bootstrapped?;
             served?;
         }

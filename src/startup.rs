@@ -21,6 +21,44 @@ pub struct Application {
     provider: Arc<Provider>,
     /// Where email goes out, when `smtp_url` is set.
     smtp: Option<crate::email::smtp::SmtpSender>,
+    /// Loading or making the signing keys.
+    keys: KeyTask,
+}
+
+/// The task that loads or makes the signing keys, stopped if the server it
+/// was started for is dropped unrun (a build that failed later on).
+struct KeyTask(tokio::task::JoinHandle<anyhow::Result<()>>);
+
+impl Drop for KeyTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Loads the signing keys, making those missing (all of them on a first
+/// start, `early` among them), and publishes them to `provider` once the
+/// seed is in: the seed may add APIs signing with another algorithm, whose
+/// keys are made before the set is published rather than at the first
+/// token. Ends without publishing if the build stopped before the seed was.
+async fn load_keys(
+    provider: Arc<Provider>,
+    early: Option<crate::key_lifecycle::EarlyKey>,
+    seed_applied: tokio::sync::oneshot::Receiver<()>,
+) -> anyhow::Result<()> {
+    use crate::key_lifecycle::{algorithms, load_or_create, load_or_create_with};
+    let (store, primary) = (&provider.store, &provider.config.signing_alg);
+    let algs = algorithms(store, primary).await?;
+    let mut keys = load_or_create_with(store, &algs, provider.now(), early).await?;
+    if seed_applied.await.is_err() {
+        return Ok(());
+    }
+    let algs = algorithms(store, primary).await?;
+    if algs.iter().any(|alg| keys.signer(alg).is_none()) {
+        keys = load_or_create(store, &algs, provider.now()).await?;
+    }
+    tracing::debug!(kid = %keys.signing.kid, "signing keys loaded");
+    provider.set_keys(keys);
+    Ok(())
 }
 
 impl Application {
@@ -29,49 +67,59 @@ impl Application {
         Application::build_with_clock(config, Arc::new(SystemClock)).await
     }
 
-    /// Builds with a given clock (tests move time by hand).
+    /// Builds with a given clock (tests move time by hand). The server
+    /// answers as soon as it is built; the signing keys are loaded, or made
+    /// on a first start, by a task of their own, and whatever signs or
+    /// verifies waits for them (see [`Provider::keys`]).
     pub async fn build_with_clock(
         config: Config,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
         let store = connect_patiently(&config).await?;
+        // The slow parts of a first start run side by side: the primary
+        // key's generation (RSA takes a while and needs no database until
+        // the key is stored) and the templates' compilation overlap the
+        // migrations and the seed.
+        let early_key = crate::key_lifecycle::start_early(&store, &config.signing_alg).await;
+        let (product_name, base_path) = (config.product_name.clone(), config.base_path());
+        let compiling = tokio::task::spawn_blocking(move || Pages::new(&product_name, &base_path));
         store
             .migrate()
             .await
             .context("cannot migrate the database")?;
-        // The seed's password hashes and the signing key's generation are
-        // the slow parts of a first start: they run side by side.
-        let seeding = async {
-            if let Some(path) = &config.seed {
-                let seed = crate::seed::read(path)?;
-                seed.apply(&store, clock.now()).await?;
-            }
-            if !config.upstreams.0.is_empty() {
-                crate::seed::load_config_upstreams(&store, &config.upstreams.0, clock.now())
-                    .await?;
-            }
-            anyhow::Ok(())
-        };
-        let loading_keys = async {
-            let algs = crate::key_lifecycle::algorithms(&store, &config.signing_alg).await?;
-            crate::key_lifecycle::load_or_create(&store, &algs, clock.now()).await
-        };
-        let (seeded, keys) = tokio::join!(seeding, loading_keys);
-        seeded?;
-        let mut keys = keys.context("cannot load the signing keys")?;
-        // The seed may have added APIs signing with another algorithm: their
-        // keys are made now rather than at the first token.
-        let algs = crate::key_lifecycle::algorithms(&store, &config.signing_alg).await?;
-        if algs.iter().any(|alg| keys.signer(alg).is_none()) {
-            keys = crate::key_lifecycle::load_or_create(&store, &algs, clock.now())
-                .await
-                .context("cannot load the signing keys")?;
+        let metadata = Metadata::new(&config);
+        let smtp = crate::email::smtp::SmtpSender::from_config(&config)
+            .map_err(anyhow::Error::msg)
+            .context("cannot set up email")?;
+        let provider = Arc::new(
+            Provider::new(config, store, clock)
+                .map_err(anyhow::Error::msg)
+                .context("cannot set up TLS for calls to upstream providers")?,
+        );
+        let (seeded, seed_applied) = tokio::sync::oneshot::channel();
+        let keys = KeyTask(tokio::spawn(load_keys(
+            provider.clone(),
+            early_key,
+            seed_applied,
+        )));
+        let (config, store) = (&provider.config, &provider.store);
+        if let Some(path) = &config.seed {
+            let seed = crate::seed::read(path)?;
+            seed.apply(store, provider.now()).await?;
         }
+        if !config.upstreams.0.is_empty() {
+            crate::seed::load_config_upstreams(store, &config.upstreams.0, provider.now()).await?;
+        }
+        // The key task may be gone already (it failed): `run_until_stopped`
+        // reports why.
+        let _ = seeded.send(());
         let logo = match &config.logo_file {
             Some(path) => Some(crate::web::pages::Logo::read(path).map_err(anyhow::Error::msg)?),
             None => None,
         };
-        let pages = Pages::new(&config.product_name, &config.base_path())
+        let pages = compiling
+            .await
+            .context("cannot compile the templates")?
             .context("cannot compile the templates")?
             .branded(&config.accent_color, logo);
         let listener = TcpListener::bind(&config.listen)
@@ -84,15 +132,6 @@ impl Application {
             ),
             None => None,
         };
-        let metadata = Metadata::new(&config);
-        let smtp = crate::email::smtp::SmtpSender::from_config(&config)
-            .map_err(anyhow::Error::msg)
-            .context("cannot set up email")?;
-        let provider = Arc::new(
-            Provider::new(config, store, clock, keys)
-                .map_err(anyhow::Error::msg)
-                .context("cannot set up TLS for calls to upstream providers")?,
-        );
         provider
             .refresh_cors_origins()
             .await
@@ -112,6 +151,7 @@ impl Application {
             metrics,
             provider,
             smtp,
+            keys,
         })
     }
 
@@ -164,6 +204,22 @@ impl Application {
                 None
             }
         };
+        // Without keys the server cannot sign in anyone: if they cannot be
+        // loaded or made, it stops, and the error is this function's.
+        let handle = self.server.handle();
+        let mut key_task = self.keys;
+        let (failed, mut key_failure) = tokio::sync::oneshot::channel();
+        let keys = tokio::spawn(async move {
+            let failure = match (&mut key_task.0).await {
+                Ok(Ok(())) => return,
+                Ok(Err(e)) => e,
+                Err(e) => anyhow::Error::new(e),
+            };
+            let failure = failure.context("cannot load the signing keys");
+            tracing::error!(error = %format!("{failure:#}"), "stopping: the server has no signing keys");
+            let _ = failed.send(failure);
+            handle.stop(false).await;
+        });
         let result = self.server.await;
         // Events of the last requests are still queued: write them.
         self.provider.audit.flush().await;
@@ -182,6 +238,10 @@ impl Application {
         }
         if let Some(metrics) = metrics {
             metrics.abort();
+        }
+        keys.abort();
+        if let Ok(failure) = key_failure.try_recv() {
+            return Err(std::io::Error::other(format!("{failure:#}")));
         }
         result
     }
@@ -266,6 +326,9 @@ async fn reload_periodically(provider: Arc<Provider>) {
 /// Publishes the next signing key of each algorithm that has none yet (a
 /// first start), then serves them in the JWKS.
 async fn publish_next_key(provider: Arc<Provider>) {
+    // After the current keys: on a first start, generating both at once
+    // would only slow the first down.
+    provider.keys().await;
     let store = &provider.store;
     let publishing = async {
         let algs = crate::key_lifecycle::algorithms(store, &provider.config.signing_alg).await?;

@@ -1,5 +1,9 @@
 //! What every part of the server shares: configuration, the store, the clock
 //! and the signing keys.
+//!
+//! The server answers before its signing keys are loaded (a first start
+//! generates an RSA key meanwhile): the key set starts out empty, and
+//! whatever signs or verifies waits for the first one to be published.
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -36,7 +40,9 @@ pub struct Provider {
     /// Woken when a message is written to the outbox, so the sender task
     /// sends it now rather than at its next look.
     pub outbox_wake: Arc<tokio::sync::Notify>,
-    keys: RwLock<Arc<KeySet>>,
+    /// `None` until start-up has loaded or made the keys; a watch channel so
+    /// that requests arriving before then can wait for them.
+    keys: tokio::sync::watch::Sender<Option<Arc<KeySet>>>,
     starting: AtomicBool,
     cors_origins: RwLock<Arc<HashSet<String>>>,
     /// `config.base_path()`, parsed from the issuer once: every POST reads it.
@@ -44,13 +50,10 @@ pub struct Provider {
 }
 
 impl Provider {
-    /// Bundles the parts; `Err` when the HTTP client for upstream providers cannot be built.
-    pub fn new(
-        config: Config,
-        store: Store,
-        clock: Arc<dyn Clock>,
-        keys: KeySet,
-    ) -> Result<Provider, String> {
+    /// Bundles the parts, with no signing keys yet ([`Provider::set_keys`]
+    /// publishes them); `Err` when the HTTP client for upstream providers
+    /// cannot be built.
+    pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>) -> Result<Provider, String> {
         Ok(Provider {
             rate_limiter: RateLimiter::new(&config),
             base_path: config.base_path(),
@@ -64,7 +67,7 @@ impl Provider {
             clock,
             metrics: Metrics::new(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
-            keys: RwLock::new(Arc::new(keys)),
+            keys: tokio::sync::watch::Sender::new(None),
             starting: AtomicBool::new(false),
             cors_origins: RwLock::new(Arc::new(HashSet::new())),
         })
@@ -82,9 +85,10 @@ impl Provider {
         self.starting.store(starting, Ordering::Release);
     }
 
-    /// Whether start-up work is still under way.
+    /// Whether start-up work is still under way: the work marked with
+    /// [`Provider::set_starting`], or loading the signing keys.
     pub fn is_starting(&self) -> bool {
-        self.starting.load(Ordering::Acquire)
+        self.starting.load(Ordering::Acquire) || self.keys.borrow().is_none()
     }
 
     /// The current unix time.
@@ -92,12 +96,25 @@ impl Provider {
         self.clock.now()
     }
 
-    /// The keys in force (cheap: one reference count).
-    pub fn keys(&self) -> Arc<KeySet> {
-        match self.keys.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+    /// The keys in force, once start-up has published them: a request that
+    /// comes before waits. Cheap once they are in (one reference count).
+    pub async fn keys(&self) -> Arc<KeySet> {
+        if let Some(keys) = self.keys.borrow().as_ref() {
+            return keys.clone();
         }
+        let mut published = self.keys.subscribe();
+        // The sender lives in `self`, so the channel cannot close meanwhile.
+        let keys = published
+            .wait_for(Option::is_some)
+            .await
+            .expect("the key channel is open while the provider lives");
+        keys.clone().expect("waited for a published key set")
+    }
+
+    /// The keys in force, or `None` while start-up is still making them
+    /// (for /readyz, which reports rather than waits).
+    pub fn loaded_keys(&self) -> Option<Arc<KeySet>> {
+        self.keys.borrow().clone()
     }
 
     /// Origins allowed to call the token, userinfo, JWKS and discovery
@@ -126,12 +143,9 @@ impl Provider {
         Ok(())
     }
 
-    /// Replaces the keys in force (after a rotation).
+    /// Publishes the keys in force: the first ones at start-up, waking the
+    /// requests waiting for them, then new ones after a rotation.
     pub fn set_keys(&self, keys: KeySet) {
-        let keys = Arc::new(keys);
-        match self.keys.write() {
-            Ok(mut guard) => *guard = keys,
-            Err(poisoned) => *poisoned.into_inner() = keys,
-        }
+        self.keys.send_replace(Some(Arc::new(keys)));
     }
 }

@@ -143,7 +143,7 @@ impl Courier for Backchannel {
             &row.message_id,
             provider.now(),
         );
-        let keys = provider.keys();
+        let keys = provider.keys().await;
         let token = match crate::crypto::run_heavy(move || mint(&keys.signing, &claims)).await {
             Ok(Ok(token)) => token,
             Ok(Err(e)) => return Err(retry(format!("signing failed: {e}"))),

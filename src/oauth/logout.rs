@@ -76,7 +76,7 @@ pub async fn validate(provider: &Provider, params: &Params) -> Result<LogoutRequ
     };
     let mut client_id = get("client_id").map(str::to_string);
     if let Some(raw) = get("id_token_hint") {
-        if let Some((aud, hint)) = verify_hint(provider, raw)? {
+        if let Some((aud, hint)) = verify_hint(provider, raw).await? {
             if client_id.as_ref().is_some_and(|id| *id != aud) {
                 return Err(LogoutError::Untrusted(
                     "The sign-out request names two different applications.".into(),
@@ -116,8 +116,11 @@ pub async fn validate(provider: &Provider, params: &Params) -> Result<LogoutRequ
 /// (the client) and what it says about the user; `None` when it was signed
 /// by a key that has since left the JWKS, so it proves nothing either way
 /// and the user is asked instead.
-fn verify_hint(provider: &Provider, raw: &str) -> Result<Option<(String, Hint)>, LogoutError> {
-    let keys = provider.keys();
+async fn verify_hint(
+    provider: &Provider,
+    raw: &str,
+) -> Result<Option<(String, Hint)>, LogoutError> {
+    let keys = provider.keys().await;
     let expect = Expect {
         typ: "JWT",
         issuer: &provider.config.issuer,

@@ -63,7 +63,7 @@ pub async fn revoke(
         return Ok(());
     }
     if token.split('.').count() == 3 {
-        let keys = provider.keys();
+        let keys = provider.keys().await;
         let expect = Expect {
             typ: "at+jwt",
             issuer: &provider.config.issuer,

@@ -54,7 +54,7 @@ pub async fn access_token_key(
     api: Option<&ApiRecord>,
 ) -> Result<Arc<SigningKey>, TokenError> {
     match api {
-        None => Ok(provider.keys().signing.clone()),
+        None => Ok(provider.keys().await.signing.clone()),
         Some(api) => crate::key_lifecycle::signer_for(provider, &api.signing_alg)
             .await
             .map_err(|e| TokenError::Server(format!("no key for {}: {e}", api.identifier))),
@@ -113,7 +113,7 @@ pub async fn user_tokens(
     let scopes: Vec<&str> = scope.split(' ').collect();
     let access_ttl = access_token_ttl(config, client, api);
     let access_key = access_token_key(provider, api).await?;
-    let keys = provider.keys();
+    let keys = provider.keys().await;
     let access_claims = AccessClaims {
         iss: config.issuer.clone(),
         sub: user.id.clone(),

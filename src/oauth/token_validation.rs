@@ -27,7 +27,7 @@ pub enum Invalid {
 /// [`VerifiedTokens`]: crate::crypto::verified_tokens::VerifiedTokens
 pub async fn validate(provider: &Provider, token: &str) -> Result<Arc<AccessClaims>, Invalid> {
     let now = provider.now();
-    let keys = provider.keys();
+    let keys = provider.keys().await;
     let digest = verified_tokens::digest(token);
     let claims = match provider.verified_tokens.get(&keys, &digest) {
         Some(claims) if claims.exp > now => claims,

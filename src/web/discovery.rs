@@ -27,7 +27,7 @@ pub async fn metadata(metadata: web::Data<Metadata>) -> HttpResponse {
 
 /// GET /jwks
 pub async fn jwks(provider: web::Data<Provider>) -> HttpResponse {
-    let keys = provider.keys();
+    let keys = provider.keys().await;
     HttpResponse::Ok()
         .content_type("application/jwk-set+json")
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))

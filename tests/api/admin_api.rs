@@ -466,7 +466,7 @@ async fn clients_grants_and_keys_are_managed_through_the_api() {
         "the published next key signs now"
     );
     assert_eq!(
-        app.provider.keys().signing.kid,
+        app.provider.keys().await.signing.kid,
         next.as_str().unwrap(),
         "this server switched at once"
     );

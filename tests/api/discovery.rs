@@ -107,6 +107,6 @@ async fn jwks_publishes_the_current_and_the_next_rsa_key() {
             .unwrap();
         assert_eq!(modulus.len(), 256, "RSA-2048");
     }
-    let signing = app.provider.keys().signing.kid.clone();
+    let signing = app.provider.keys().await.signing.kid.clone();
     assert!(keys.iter().any(|k| k["kid"] == signing.as_str()));
 }

@@ -31,7 +31,7 @@ async fn cli(app: &TestApp, args: &[&str]) -> String {
 #[tokio::test]
 async fn rotate_with_the_cli_then_prune_retired_keys() {
     let app = spawn_app().await;
-    let old_kid = app.provider.keys().signing.kid.clone();
+    let old_kid = app.provider.keys().await.signing.kid.clone();
     let before = app
         .tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
         .await;
@@ -134,7 +134,7 @@ async fn es256_deployments_sign_with_p256_and_say_so() {
 #[tokio::test]
 async fn switching_algorithm_rotates_and_keeps_the_old_key_published() {
     let app = spawn_app().await;
-    let rsa_kid = app.provider.keys().signing.kid.clone();
+    let rsa_kid = app.provider.keys().await.signing.kid.clone();
     let before = app
         .tokens_for(&AuthRequest::offline(), "alice", ALICE_PASSWORD)
         .await;
@@ -236,7 +236,7 @@ async fn every_algorithm_publishes_its_own_kind_of_key_and_signs_with_it() {
     assert_eq!(kinds("OKP", Some("Ed25519"), "EdDSA"), 2, "{published:?}");
 
     // Each algorithm's current key signs for it; ID tokens keep the primary.
-    let keys = app.provider.keys();
+    let keys = app.provider.keys().await;
     for alg in three_algorithms() {
         let current = stored_key(&app, &alg, "current").await;
         let signer = keys.signer(&alg).unwrap();
@@ -319,7 +319,7 @@ async fn a_rotation_rotates_every_algorithm_and_retires_those_dropped() {
     assert_eq!(rotation.next, rotation.algorithms[0].next);
 
     key_lifecycle::reload_keys(&app.provider).await;
-    let keys = app.provider.keys();
+    let keys = app.provider.keys().await;
     for rotated in &rotation.algorithms {
         assert_eq!(keys.signer(&rotated.alg).unwrap().kid, rotated.current);
     }
@@ -339,7 +339,7 @@ async fn a_rotation_rotates_every_algorithm_and_retires_those_dropped() {
     assert!(rotation.retired.contains(&eddsa_current));
     assert!(rotation.retired.contains(&eddsa_next));
     key_lifecycle::reload_keys(&app.provider).await;
-    assert!(app.provider.keys().signer("EdDSA").is_none());
+    assert!(app.provider.keys().await.signer("EdDSA").is_none());
     let kids = jwks_kids(&app).await;
     assert!(kids.contains(&eddsa_current) && kids.contains(&eddsa_next));
 }
@@ -367,7 +367,7 @@ async fn keys_list_prints_every_algorithm_and_retires_those_not_in_use() {
         assert!(line.contains(state), "{line}");
     }
     key_lifecycle::reload_keys(&app.provider).await;
-    let held = app.provider.keys();
+    let held = app.provider.keys().await;
     assert!(held.signer("ES256").is_none() && held.signer("EdDSA").is_none());
     assert_eq!(held.signers().len(), 1);
     assert_eq!(jwks_kids(&app).await.len(), 6);

@@ -21,6 +21,7 @@ mod backchannel_logout_receivers;
 mod bad_input;
 mod branding;
 mod cli;
+mod cold_start;
 mod device_grant;
 mod device_grant_endpoint;
 mod device_grant_redemption;

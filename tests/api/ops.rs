@@ -16,7 +16,7 @@ async fn health_and_readiness() {
     assert_eq!(body["database"], "ok");
     assert_eq!(
         body["signing_key"],
-        app.provider.keys().signing.kid.as_str()
+        app.provider.keys().await.signing.kid.as_str()
     );
 }
 

@@ -9,7 +9,7 @@ use sqlx::Row;
 #[tokio::test]
 async fn keys_persist_and_the_seed_is_idempotent_across_restarts() {
     let app = spawn_app().await;
-    let signing_before = app.provider.keys().signing.kid.clone();
+    let signing_before = app.provider.keys().await.signing.kid.clone();
     let config = Config {
         database_url: app.database_url.clone(),
         listen: "127.0.0.1:0".into(),
@@ -19,7 +19,7 @@ async fn keys_persist_and_the_seed_is_idempotent_across_restarts() {
     let second = Application::build(config)
         .await
         .expect("restarts on the same database");
-    let keys = second.provider().keys();
+    let keys = second.provider().keys().await;
     assert_eq!(keys.signing.kid, signing_before);
     let users = count(&app.database_url, "SELECT COUNT(*) AS n FROM users").await;
     assert_eq!(users, 2);

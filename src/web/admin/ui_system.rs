@@ -28,7 +28,7 @@ pub async fn keys(admin: AdminUser, Screen(req, provider, pages): Screen) -> Htt
         Ok(k) => k,
         Err(e) => return ui::failed(&pages, &e),
     };
-    let held = provider.keys();
+    let held = provider.keys().await;
     let signs_here = |kid: &str| held.signers().iter().any(|k| k.kid == kid);
     ui::render(
         &req,

@@ -132,7 +132,12 @@ fn admin_token_for(app: &TestApp, aud: &str) -> String {
         "exp": now + 600, "iat": now, "jti": uuid::Uuid::new_v4().to_string(),
         "scope": "gatehouse:admin",
     });
-    gatehouse::crypto::jwt::sign(&app.provider.keys().signing, "at+jwt", &claims).unwrap()
+    gatehouse::crypto::jwt::sign(
+        &app.provider.loaded_keys().expect("the keys are in").signing,
+        "at+jwt",
+        &claims,
+    )
+    .unwrap()
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use serde_json::json;
 
 /// JWTs that must all be refused: every one is signed "almost right".
 fn hostile_tokens(app: &TestApp) -> Vec<(&'static str, String)> {
-    let keys = app.provider.keys();
+    let keys = app.provider.loaded_keys().expect("the keys are in");
     let now = app.clock.now();
     let good_claims = json!({
         "iss": app.address, "sub": "u", "aud": CONFIDENTIAL, "client_id": CONFIDENTIAL,
@@ -73,7 +73,12 @@ fn id_token_for(app: &TestApp, aud: &str) -> String {
         "iss": app.address, "sub": "someone", "aud": aud,
         "exp": now + 600, "iat": now,
     });
-    gatehouse::crypto::jwt::sign(&app.provider.keys().signing, "JWT", &claims).unwrap()
+    gatehouse::crypto::jwt::sign(
+        &app.provider.loaded_keys().expect("the keys are in").signing,
+        "JWT",
+        &claims,
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -151,7 +156,12 @@ async fn tokens_addressed_to_someone_else_are_refused() {
             "iss": app.address, "sub": "spa", "aud": "spa", "client_id": "spa",
             "exp": now + 600, "iat": now, "jti": "other-client", "scope": "openid",
         });
-        gatehouse::crypto::jwt::sign(&app.provider.keys().signing, "at+jwt", &claims).unwrap()
+        gatehouse::crypto::jwt::sign(
+            &app.provider.loaded_keys().expect("the keys are in").signing,
+            "at+jwt",
+            &claims,
+        )
+        .unwrap()
     };
     assert_eq!(
         app.introspect(&spa_token, WEBAPP).await,
