@@ -100,8 +100,10 @@ impl<'a> Context<'a> {
 pub struct Page<T> {
     /// The items on this page.
     pub items: Vec<T>,
-    /// How many match in all.
+    /// How many match in all, or at least (see `total_exact`).
     pub total: i64,
+    /// Whether `total` is all of them; if not, more match than were counted.
+    pub total_exact: bool,
     /// 1-based page number.
     pub page: i64,
     /// Items per page.

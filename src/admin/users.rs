@@ -82,7 +82,8 @@ pub async fn find(ctx: &Context<'_>, id_or_username: &str) -> Result<UserRecord,
         .ok_or_else(|| AdminError::NotFound(format!("There is no user {id_or_username:?}.")))
 }
 
-/// Users whose username, name or email contains `search`, by username.
+/// Users matching `search` by username: each word typed starts a word of
+/// their username, name or email (see `Store::list_users`).
 pub async fn list(
     ctx: &Context<'_>,
     search: Option<&str>,
@@ -98,7 +99,8 @@ pub async fn list(
         .await?;
     Ok(Page {
         items,
-        total,
+        total: total.count,
+        total_exact: total.exact,
         page,
         per_page,
     })

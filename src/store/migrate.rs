@@ -1,11 +1,17 @@
 //! Schema migrations: plain SQL files under `migrations/`, embedded in the
 //! binary, applied in order, each recorded in `gatehouse_migrations`.
 //!
+//! A migration is one file that runs on both engines. Where the DDL must
+//! differ (a full-text index: FTS5 on SQLite, GIN on Postgres), the version
+//! also has one file per engine under `migrations/sqlite/` and
+//! `migrations/postgres/`, applied after the shared one in the same
+//! transaction ([`ENGINE_SPECIFIC`]).
+//!
 //! Each migration runs in one transaction that first claims its version row:
 //! when several replicas start together on an empty database, one claims it
 //! and the others wait on that row's lock, then see it applied.
 
-use super::StoreError;
+use super::{Engine, StoreError};
 use sqlx::{AnyPool, Executor, Row};
 
 /// (version, SQL) in the order they apply.
@@ -38,20 +44,40 @@ const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../../migrations/0016_backchannel_logout.sql"),
     ),
+    (17, include_str!("../../migrations/0017_admin_search.sql")),
 ];
+
+/// (version, SQLite SQL, Postgres SQL): the part of a migration that differs
+/// by engine, run after the shared file of the same version.
+const ENGINE_SPECIFIC: &[(i64, &str, &str)] = &[(
+    17,
+    include_str!("../../migrations/sqlite/0017_admin_search.sql"),
+    include_str!("../../migrations/postgres/0017_admin_search.sql"),
+)];
+
+/// The engine's own part of migration `version`, if it has one.
+fn engine_part(engine: Engine, version: i64) -> Option<&'static str> {
+    ENGINE_SPECIFIC
+        .iter()
+        .find(|(v, _, _)| *v == version)
+        .map(|(_, sqlite, postgres)| match engine {
+            Engine::Sqlite => *sqlite,
+            Engine::Postgres => *postgres,
+        })
+}
 
 /// How many migrations the binary carries.
 pub fn count() -> usize {
     MIGRATIONS.len()
 }
 
-pub(super) async fn run(pool: &AnyPool) -> Result<(), StoreError> {
+pub(super) async fn run(pool: &AnyPool, engine: Engine) -> Result<(), StoreError> {
     // Replicas starting together can collide on the bootstrap DDL (Postgres
     // reports a duplicate catalog entry for a concurrent CREATE TABLE IF NOT
     // EXISTS); the loser retries and then finds the work done.
     let mut attempt = 0;
     loop {
-        match run_once(pool).await {
+        match run_once(pool, engine).await {
             Ok(()) => return Ok(()),
             Err(e) if attempt < 5 => {
                 attempt += 1;
@@ -63,7 +89,7 @@ pub(super) async fn run(pool: &AnyPool) -> Result<(), StoreError> {
     }
 }
 
-async fn run_once(pool: &AnyPool) -> Result<(), StoreError> {
+async fn run_once(pool: &AnyPool, engine: Engine) -> Result<(), StoreError> {
     pool.execute(
         "CREATE TABLE IF NOT EXISTS gatehouse_migrations (
              version BIGINT PRIMARY KEY,
@@ -90,7 +116,8 @@ async fn run_once(pool: &AnyPool) -> Result<(), StoreError> {
             tx.rollback().await?;
             continue;
         }
-        for statement in statements(sql) {
+        let own = engine_part(engine, *version).unwrap_or("");
+        for statement in statements(sql).into_iter().chain(statements(own)) {
             tx.execute(statement.as_str()).await?;
         }
         tx.commit().await?;
@@ -108,8 +135,9 @@ async fn is_applied(pool: &AnyPool, version: i64) -> Result<bool, StoreError> {
     Ok(n > 0)
 }
 
-/// Splits a migration into statements: drops `--` comments, splits on `;`.
-/// Migrations never put a semicolon inside a string literal.
+/// Splits a migration into statements: drops `--` comments, splits on `;`,
+/// except inside a `CREATE TRIGGER … BEGIN … END`, whose body is a list of
+/// statements. Migrations never put a semicolon inside a string literal.
 fn statements(sql: &str) -> Vec<String> {
     let without_comments: String = sql
         .lines()
@@ -119,12 +147,30 @@ fn statements(sql: &str) -> Vec<String> {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    without_comments
-        .split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    let mut statements = Vec::new();
+    let mut pending = String::new();
+    for piece in without_comments.split(';') {
+        if !pending.is_empty() {
+            pending.push(';');
+        }
+        pending.push_str(piece);
+        let text = pending.trim();
+        let upper = text.to_ascii_uppercase();
+        let body_ended = upper
+            .strip_suffix("END")
+            .is_some_and(|before| before.ends_with(char::is_whitespace));
+        if upper.starts_with("CREATE TRIGGER") && !body_ended {
+            continue;
+        }
+        if !text.is_empty() {
+            statements.push(text.to_string());
+        }
+        pending.clear();
+    }
+    if !pending.trim().is_empty() {
+        statements.push(pending.trim().to_string());
+    }
+    statements
 }
 
 #[cfg(test)]
@@ -132,13 +178,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_trigger_body_stays_one_statement() {
+        let sql = "CREATE TABLE t (a INTEGER); -- a table\n\
+                   CREATE TRIGGER t_added AFTER INSERT ON t BEGIN\n\
+                     INSERT INTO u VALUES (new.a);\n\
+                     DELETE FROM v WHERE a = new.a;\n\
+                   END;\n\
+                   CREATE INDEX t_a ON t (a);";
+        let parts = statements(sql);
+        assert_eq!(parts.len(), 3, "{parts:?}");
+        assert!(parts[1].starts_with("CREATE TRIGGER") && parts[1].ends_with("END"));
+        assert!(parts[1].contains("new.a);"));
+    }
+
+    #[test]
     fn every_migration_splits_into_statements() {
-        for (_, sql) in MIGRATIONS {
+        let own = ENGINE_SPECIFIC
+            .iter()
+            .flat_map(|(_, sqlite, postgres)| [*sqlite, *postgres]);
+        for sql in MIGRATIONS.iter().map(|(_, sql)| *sql).chain(own) {
             let parts = statements(sql);
             assert!(
-                parts.iter().all(|s| ["CREATE", "ALTER", "DROP", "UPDATE"]
+                parts
                     .iter()
-                    .any(|verb| s.starts_with(verb))),
+                    .all(|s| ["CREATE", "ALTER", "DROP", "UPDATE", "INSERT"]
+                        .iter()
+                        .any(|verb| s.starts_with(verb))),
                 "{parts:?}"
             );
         }

@@ -3,8 +3,10 @@
 //! Queries use sqlx's `Any` driver with `$N` placeholders, which both engines
 //! accept. Ids are TEXT, times BIGINT unix seconds, flags INTEGER 0/1 and lists
 //! JSON text; conversion happens here, at the storage edge. The few places
-//! where the engines differ (connection URL handling, pragmas) live in
-//! [`connect`] and nowhere else.
+//! where the engines differ live in two spots and nowhere else: connecting
+//! (URL handling, pragmas) in [`Store::connect`], and the SQL that cannot be
+//! written once (full-text search, byte-order comparison) in `dialect`, with
+//! the engine's own part of a migration beside the shared one (`migrate`).
 
 mod access;
 mod audit_events;
@@ -14,6 +16,7 @@ mod codes;
 mod consents;
 mod device_codes;
 mod device_cookies;
+mod dialect;
 mod email_tokens;
 mod grants;
 mod interactions;
@@ -42,6 +45,7 @@ pub use outbox::OutboxCounts;
 pub use passkeys::NewPasskey;
 pub use pruning::Pruned;
 pub use registrations::Registration;
+pub use users::{MatchCount, COUNTED_PAST_OFFSET};
 
 pub use migrate::count as migration_count;
 
@@ -174,6 +178,7 @@ impl Store {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                     }
+                    dialect::open_search_index(conn).await?;
                     Ok(())
                 })
             });
@@ -232,7 +237,12 @@ impl Store {
 
     /// Brings the schema up to date.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        migrate::run(&self.pool).await
+        migrate::run(&self.pool, self.engine).await?;
+        if self.engine == Engine::Sqlite {
+            // The writer connected before the migrations ran.
+            dialect::open_search_index(&mut *self.writer.acquire().await?).await?;
+        }
+        Ok(())
     }
 
     /// Checks that the database answers.

@@ -50,6 +50,7 @@ pub(super) async fn list_users(client: ApiClient, query: web::Query<ListQuery>) 
             json!({
                 "items": found.items.iter().map(user_json).collect::<Vec<_>>(),
                 "total": found.total,
+                "total_exact": found.total_exact,
                 "page": found.page,
                 "per_page": found.per_page,
             }),

@@ -63,6 +63,7 @@ pub async fn list(admin: AdminUser, Screen(req, provider, pages): Screen) -> Htt
             "users": found.items.iter().map(user_row).collect::<Vec<_>>(),
             "q": search,
             "total": found.total,
+            "total_exact": found.total_exact,
             "page": found.page,
             "pages": found.pages(),
             "previous": (found.page > 1).then(|| link(found.page - 1)),
