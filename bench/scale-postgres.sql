@@ -4,7 +4,15 @@
 -- creating the temporary table p (n, e, now, hash) and the clients
 -- scale-app-1 … scale-app-9.
 
--- The expired rows first (see bench/scale-sqlite.sql).
+INSERT INTO users (id, username, email, name, password_hash, is_admin, disabled, created_at,
+                   updated_at, email_verified)
+SELECT lpad(to_hex(i), 8, '0') || '-0000-4000-8000-' || lpad(to_hex(i), 12, '0'),
+       'user' || lpad(i::text, 7, '0'), 'user' || lpad(i::text, 7, '0') || '@example.org',
+       CASE WHEN i % 5000 = 0 THEN 'Quixote ' || i ELSE 'Scale User ' || i END,
+       p.hash, 0, 0, p.now - 400 * 86400 + i % (300 * 86400), p.now - i % (90 * 86400), 1
+FROM p, generate_series(1::bigint, p.n) AS i;
+
+-- Then the expired rows, before the live ones (see bench/scale-sqlite.sql).
 INSERT INTO grants (id, user_id, client_id, scope, sid, auth_time, amr, created_at, expires_at)
 SELECT lpad(to_hex(x), 8, '0') || '-0002-4000-9000-' || lpad(to_hex(x), 12, '0'),
        lpad(to_hex(x % p.n + 1), 8, '0') || '-0000-4000-8000-' || lpad(to_hex(x % p.n + 1), 12, '0'),
@@ -34,14 +42,6 @@ SELECT lpad(to_hex(x), 11, '0') || md5('c' || x),
        p.now - 62 * 86400 + (x * 7919) % (60 * 86400) + 60,
        p.now - 62 * 86400 + (x * 7919) % (60 * 86400) + 3
 FROM p, generate_series(1::bigint, p.e - p.e * 2 / 5 * 2) AS x;
-
-INSERT INTO users (id, username, email, name, password_hash, is_admin, disabled, created_at,
-                   updated_at, email_verified)
-SELECT lpad(to_hex(i), 8, '0') || '-0000-4000-8000-' || lpad(to_hex(i), 12, '0'),
-       'user' || lpad(i::text, 7, '0'), 'user' || lpad(i::text, 7, '0') || '@example.org',
-       CASE WHEN i % 5000 = 0 THEN 'Quixote ' || i ELSE 'Scale User ' || i END,
-       p.hash, 0, 0, p.now - 400 * 86400 + i % (300 * 86400), p.now - i % (90 * 86400), 1
-FROM p, generate_series(1::bigint, p.n) AS i;
 
 INSERT INTO grants (id, user_id, client_id, scope, sid, auth_time, amr, created_at, expires_at)
 SELECT lpad(to_hex(g), 8, '0') || '-0001-4000-9000-' || lpad(to_hex(g), 12, '0'),

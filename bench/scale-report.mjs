@@ -80,6 +80,7 @@ for (const engine of Object.keys(ENGINES)) {
     if (!b || m.size === 0) return '—';
     return b.cached ? `${fmt(b.seconds, 0)} s (cached)` : `${fmt(b.seconds, 0)} s`;
   });
+  row('load average before measuring', (m) => fmt(m.load, 2));
   row('start-up to the first 200 on discovery', (m) => bold(`${ms(m.startup_ms)} ms`, m.startup_ms >= STARTUP_MS));
   for (const [key, name] of [
     ['client_credentials', 'client_credentials'],
@@ -131,7 +132,9 @@ for (const engine of Object.keys(ENGINES)) {
 out.push(
   'Build time is that of the bulk load (bench/scale-sqlite.sql or bench/scale-postgres.sql, indexes made ' +
     'after the rows) on a database the server had migrated and seeded; "cached" is a database built by an ' +
-    'earlier run and reused. Pruning time runs from the first pruning round (10 s after start-up) to the end ' +
-    'of that round, read from `gatehouse_prune_rounds_total`; the rows from `gatehouse_pruned_rows_total`.',
+    'earlier run and reused. Pruning time runs from the first pruning round (' + settings.prune_after + ' s after ' +
+    'the server was started) to the end of that round, seen by polling `gatehouse_prune_rounds_total` (to ' +
+    'about 0.3 s); the rows from `gatehouse_pruned_rows_total`. The machine is shared: the load average shows ' +
+    'how much else was running.',
 );
 console.log(out.join('\n'));

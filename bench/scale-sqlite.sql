@@ -12,7 +12,17 @@
 -- SHA-256 hashes in base64url), and audit event ids are UUIDv7 ordered by
 -- `at` as the server's are.
 
--- The expired rows first: they are older than the live ones, as in a
+-- The users: one in 5,000 has the rare word "Quixote" in their name; every
+-- address is at example.org.
+WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < (SELECT n FROM p))
+INSERT INTO users (id, username, email, name, password_hash, is_admin, disabled, created_at,
+                   updated_at, email_verified)
+SELECT printf('%08x-0000-4000-8000-%012x', i, i), printf('user%07d', i), printf('user%07d@example.org', i),
+       CASE WHEN i % 5000 = 0 THEN printf('Quixote %d', i) ELSE printf('Scale User %d', i) END,
+       p.hash, 0, 0, p.now - 400 * 86400 + i % (300 * 86400), p.now - i % (90 * 86400), 1
+FROM s, p;
+
+-- Then the expired rows, before the live ones: they are older, as in a
 -- database that has been running for months. Two fifths are token families
 -- past their absolute lifetime (30 days) with a refresh token past its idle
 -- lifetime (14 days), the rest authorization codes past their day of grace.
@@ -47,16 +57,6 @@ SELECT printf('%011x', x) || lower(hex(randomblob(16))),
        p.now - 62 * 86400 + (x * 7919) % (60 * 86400),
        p.now - 62 * 86400 + (x * 7919) % (60 * 86400) + 60,
        p.now - 62 * 86400 + (x * 7919) % (60 * 86400) + 3
-FROM s, p;
-
--- The users: one in 5,000 has the rare word "Quixote" in their name; every
--- address is at example.org.
-WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < (SELECT n FROM p))
-INSERT INTO users (id, username, email, name, password_hash, is_admin, disabled, created_at,
-                   updated_at, email_verified)
-SELECT printf('%08x-0000-4000-8000-%012x', i, i), printf('user%07d', i), printf('user%07d@example.org', i),
-       CASE WHEN i % 5000 = 0 THEN printf('Quixote %d', i) ELSE printf('Scale User %d', i) END,
-       p.hash, 0, 0, p.now - 400 * 86400 + i % (300 * 86400), p.now - i % (90 * 86400), 1
 FROM s, p;
 
 -- Ten live token families a user, each with its live refresh token: a
