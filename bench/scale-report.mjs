@@ -54,7 +54,11 @@ out.push(
   `Each sized database holds, per user, 10 live refresh-token families and 20 audit events, plus ` +
     `${fmt(settings.expired)} expired rows for pruning. wrk runs last ${settings.duration} s at ` +
     `${settings.connections} connections; sign-ins run ${settings.connections} at a time for ` +
-    `${settings.duration} s; each admin query is called ${settings.calls} times in a row; during pruning ` +
+    `${settings.duration} s; each admin query is called ${settings.calls} times in a row` +
+    (settings.call_budget == null
+      ? ''
+      : ` (fewer, but 3 at least, once the calls have taken ${settings.call_budget} s)`) +
+    `; during pruning ` +
     `${settings.prune_connections} connections refresh, each pausing ${settings.prune_pace_ms} ms before every request. ` +
     `Goals (a miss in bold): start-up under ${STARTUP_MS / 1000} s; token endpoints within ` +
     `${WITHIN * 100} % of the empty database (rate and p99); admin queries p95 under ${ADMIN_P95_MS} ms; ` +
@@ -110,7 +114,8 @@ for (const engine of Object.keys(ENGINES)) {
   for (const [key, name] of ADMIN) {
     row(`${name}: p50 / p95 ms`, (m) => {
       const a = m.admin[key];
-      return bold(`${ms(a.p50_ms)} / ${ms(a.p95_ms)}`, a.p95_ms >= ADMIN_P95_MS);
+      const fewer = a.calls != null && a.calls < settings.calls ? ` (${a.calls} calls)` : '';
+      return bold(`${ms(a.p50_ms)} / ${ms(a.p95_ms)}${fewer}`, a.p95_ms >= ADMIN_P95_MS);
     });
   }
   row('pruning: rows deleted, time', (m) => {
