@@ -37,6 +37,7 @@ mod upstreams;
 
 pub use upstreams::{Unlinked, WayIn};
 mod user_changes;
+mod user_search;
 mod users;
 
 pub use codes::Redemption;
@@ -45,7 +46,7 @@ pub use outbox::OutboxCounts;
 pub use passkeys::NewPasskey;
 pub use pruning::Pruned;
 pub use registrations::Registration;
-pub use users::{MatchCount, COUNTED_PAST_OFFSET};
+pub use user_search::{MatchCount, COUNTED_PAST_OFFSET};
 
 pub use migrate::count as migration_count;
 
