@@ -104,12 +104,17 @@ pub async fn start_early(store: &Store, primary: &str) -> Option<EarlyKey> {
     })
 }
 
-/// Generates a key of `alg` on a blocking thread.
+/// Generates a key of `alg` on a blocking thread at a lower priority: on a
+/// first start it runs beside the migrations, the seed's password hashes
+/// and the templates, which decide when the server first answers.
 fn generate_in_background(
     alg: &str,
 ) -> tokio::task::JoinHandle<Result<crypto_keys::GeneratedKey, KeyError>> {
     let alg = alg.to_string();
-    tokio::task::spawn_blocking(move || crypto_keys::generate(&alg))
+    tokio::task::spawn_blocking(move || {
+        crate::crypto::lower_priority();
+        crypto_keys::generate(&alg)
+    })
 }
 
 /// Fresh keys, not stored yet: one for each (algorithm, state) of `wanted`,

@@ -78,11 +78,19 @@ impl Application {
         let store = connect_patiently(&config).await?;
         // The slow parts of a first start run side by side: the primary
         // key's generation (RSA takes a while and needs no database until
-        // the key is stored) and the templates' compilation overlap the
-        // migrations and the seed.
+        // the key is stored), the seed users' password hashes and the
+        // templates' compilation overlap the migrations.
         let early_key = crate::key_lifecycle::start_early(&store, &config.signing_alg).await;
         let (product_name, base_path) = (config.product_name.clone(), config.base_path());
         let compiling = tokio::task::spawn_blocking(move || Pages::new(&product_name, &base_path));
+        let seed = match &config.seed {
+            Some(path) => {
+                let seed = crate::seed::read(path)?;
+                let hashing = seed.hash_passwords();
+                Some((seed, hashing))
+            }
+            None => None,
+        };
         store
             .migrate()
             .await
@@ -103,9 +111,8 @@ impl Application {
             seed_applied,
         )));
         let (config, store) = (&provider.config, &provider.store);
-        if let Some(path) = &config.seed {
-            let seed = crate::seed::read(path)?;
-            seed.apply(store, provider.now()).await?;
+        if let Some((seed, hashing)) = seed {
+            seed.apply_hashed(store, provider.now(), hashing).await?;
         }
         if !config.upstreams.0.is_empty() {
             crate::seed::load_config_upstreams(store, &config.upstreams.0, provider.now()).await?;

@@ -63,7 +63,7 @@ pub async fn run_heavy<T: Send + 'static>(
 /// Makes the calling thread yield the CPU to the threads that serve
 /// requests and talk to the database (Linux nice +10; elsewhere nothing).
 /// The blocking pool's threads keep it once set.
-fn lower_priority() {
+pub(crate) fn lower_priority() {
     thread_local! {
         static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }

@@ -190,6 +190,29 @@ impl Seed {
 
     /// Stores every group, scope, API, client and user (creating or updating).
     pub async fn apply(&self, store: &Store, now: i64) -> Result<(), SeedError> {
+        let hashing = self.hash_passwords();
+        self.apply_hashed(store, now, hashing).await
+    }
+
+    /// Starts hashing every user's password at once, on the blocking pool
+    /// (several users load in the time of one). It needs no database, so a
+    /// start-up begins it before the migrations.
+    pub fn hash_passwords(&self) -> PasswordHashing {
+        PasswordHashing(
+            self.users
+                .iter()
+                .map(|u| tokio::spawn(hash_password(u.password.clone())))
+                .collect(),
+        )
+    }
+
+    /// [`Seed::apply`] with the passwords' hashing already under way.
+    pub async fn apply_hashed(
+        &self,
+        store: &Store,
+        now: i64,
+        hashing: PasswordHashing,
+    ) -> Result<(), SeedError> {
         self.check_references(store).await?;
         for (name, description) in &self.groups {
             store.upsert_group(name, description, now).await?;
@@ -204,14 +227,7 @@ impl Seed {
             store.upsert_client(client, now).await?;
         }
         store_upstreams(store, &self.upstreams, now).await?;
-        // Hash every password at once: argon2 runs on the blocking pool, so
-        // several users load in the time of one.
-        let hashing: Vec<_> = self
-            .users
-            .iter()
-            .map(|u| tokio::spawn(hash_password(u.password.clone())))
-            .collect();
-        for (planned, hashed) in self.users.iter().zip(hashing) {
+        for (planned, hashed) in self.users.iter().zip(hashing.0) {
             let password_hash = hashed
                 .await
                 .map_err(|_| crate::account::AccountError::Cancelled)??;
@@ -235,6 +251,12 @@ impl Seed {
         Ok(())
     }
 }
+
+/// The seed users' password hashes being made, in the order of its users.
+#[derive(Debug)]
+pub struct PasswordHashing(
+    Vec<tokio::task::JoinHandle<Result<String, crate::account::AccountError>>>,
+);
 
 /// Checks `[[upstreams]]` entries (`admin::upstreams::checked`), each id
 /// once.
