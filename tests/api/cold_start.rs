@@ -78,25 +78,9 @@ async fn a_restart_signs_with_the_stored_key() {
     let provider = second.provider();
     tokio::spawn(second.run_until_stopped());
     assert_eq!(provider.keys().await.signing.kid, first);
-    let ready: Value = app
-        .api
-        .get(format!("{address}/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready = json_at(&app, &format!("{address}/readyz")).await;
     assert_eq!(ready["signing_key"], first.as_str());
-    let jwks: Value = app
-        .api
-        .get(format!("{address}/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = json_at(&app, &format!("{address}/jwks")).await;
     assert!(jwks["keys"]
         .as_array()
         .unwrap()
@@ -131,4 +115,9 @@ async fn a_server_that_cannot_store_its_keys_stops_with_the_error() {
         "{error}"
     );
     assert!(provider.loaded_keys().is_none());
+}
+
+/// The JSON answer of a GET to `url` (a server other than `app`'s own).
+async fn json_at(app: &TestApp, url: &str) -> Value {
+    app.api.get(url).send().await.unwrap().json().await.unwrap()
 }
