@@ -27,6 +27,8 @@ pub enum Actor {
     Anonymous,
     /// Gatehouse itself (first-run set-up).
     System,
+    /// A test suite, through test mode's endpoints.
+    TestMode,
 }
 
 impl Actor {
@@ -45,6 +47,7 @@ impl Actor {
             Actor::Cli => ("cli".into(), None),
             Actor::Anonymous => ("anonymous".into(), None),
             Actor::System => ("system".into(), None),
+            Actor::TestMode => ("test_mode".into(), None),
         }
     }
 }

@@ -54,6 +54,10 @@ pub fn metrics_text(provider: &Provider) -> String {
     let (open, idle) = provider.store.pool_stats();
     provider.metrics.db_connections.set(i64::from(open));
     provider.metrics.db_idle_connections.set(idle as i64);
+    provider
+        .metrics
+        .test_mode
+        .set(i64::from(provider.test_mode()));
     let cache = provider.store.read_cache_stats();
     for (result, total) in [
         ("hit", cache.hits),

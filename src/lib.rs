@@ -30,5 +30,6 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod test_mode;
 pub mod upstream_client;
 pub mod web;

@@ -24,6 +24,13 @@ enum Command {
         /// Seed file with clients and users, loaded before serving.
         #[arg(long)]
         seed: Option<PathBuf>,
+        /// Test mode, for other projects' test suites (also
+        /// GATEHOUSE_TEST_MODE=true): anyone may sign in as anyone, and
+        /// /test/v1 mints tokens, moves the clock and resets the state. It
+        /// runs on sqlite::memory: only, unless
+        /// GATEHOUSE_TEST_MODE_ANY_DATABASE=true. Never in production.
+        #[arg(long)]
+        test_mode: bool,
     },
     /// Load a seed file into the database, then exit.
     Seed {
@@ -122,9 +129,13 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::Group { action } => gatehouse::cli::run_group(&config, action).await?,
         Command::Api { action } => gatehouse::cli::run_api(&config, action).await?,
         Command::Upstream { action } => gatehouse::cli::run_upstream(&config, action).await?,
-        Command::Serve { seed } => {
+        Command::Serve { seed, test_mode } => {
             if seed.is_some() {
                 config.seed = seed;
+            }
+            if test_mode || env_flag("GATEHOUSE_TEST_MODE")? {
+                config.enter_test_mode(env_flag("GATEHOUSE_TEST_MODE_ANY_DATABASE")?)?;
+                print_test_mode_banner(&config);
             }
             let started = std::time::Instant::now();
             let app = Application::build(config.clone()).await?;
@@ -135,7 +146,13 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             provider.set_starting(true);
             let stopped = tokio::sync::Notify::new();
             let bootstrap = async {
-                if let Err(e) = first_run_admin(&provider).await {
+                // In test mode the seed says who exists, and anyone may
+                // sign in: no admin is made behind the test's back.
+                let first_admin = match provider.test_mode() {
+                    true => Ok(()),
+                    false => first_run_admin(&provider).await,
+                };
+                if let Err(e) = first_admin {
                     handle.stop(true).await;
                     return Err(e);
                 }
@@ -231,6 +248,38 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A variable that switches something on: `true`, `1` or `yes`; unset,
+/// empty, `false`, `0` or `no` leave it off; anything else is an error
+/// rather than a guess.
+fn env_flag(name: &str) -> anyhow::Result<bool> {
+    let value = std::env::var(name).unwrap_or_default();
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "" | "false" | "0" | "no" => Ok(false),
+        _ => anyhow::bail!("{name} must be true or false, not {value:?}"),
+    }
+}
+
+/// The banner no one can miss: this server lets anyone in.
+fn print_test_mode_banner(config: &Config) {
+    let rule = "!".repeat(78);
+    println!("{rule}");
+    println!(
+        "!!  TEST MODE: anyone can sign in as anyone, and {}/test/v1",
+        config.issuer
+    );
+    println!("!!  mints tokens, moves the clock and resets the state.");
+    println!(
+        "!!  Database: {}. Never run this in production.",
+        gatehouse::startup::redact(&config.database_url)
+    );
+    println!("{rule}");
+    tracing::warn!(
+        database = %gatehouse::startup::redact(&config.database_url),
+        "test mode is on: anyone can sign in as anyone"
+    );
 }
 
 /// On a database without an admin, creates `admin`: with the password in

@@ -73,6 +73,8 @@ pub struct Metrics {
     pub db_connections: IntGauge,
     /// Idle database connections.
     pub db_idle_connections: IntGauge,
+    /// 1 when the server runs in test mode (anyone may sign in as anyone).
+    pub test_mode: IntGauge,
     /// Read-cache lookups by result (`hit`, `miss`, `bypassed`).
     pub read_cache_lookups: IntCounterVec,
     /// Rows removed by pruning, by kind ([`PRUNED_KINDS`]).
@@ -175,6 +177,10 @@ impl Metrics {
             "gatehouse_db_pool_idle_connections",
             "Idle database connections.",
         );
+        let test_mode = gauge(
+            "gatehouse_test_mode",
+            "1 when the server runs in test mode: anyone may sign in as anyone and /test/v1 mints tokens.",
+        );
         let read_cache_lookups = counter_vec(
             "gatehouse_read_cache_lookups_total",
             "Read-cache lookups (access-token checks, clients, user claims) by result.",
@@ -225,6 +231,7 @@ impl Metrics {
             http_latency,
             db_connections,
             db_idle_connections,
+            test_mode,
         }
     }
 

@@ -111,6 +111,15 @@ impl RateLimiter {
         }
     }
 
+    /// Forgets every budget spent (test mode's reset: each test starts
+    /// with full budgets).
+    pub fn clear(&self) {
+        match self.buckets.lock() {
+            Ok(mut guard) => guard.clear(),
+            Err(poisoned) => poisoned.into_inner().clear(),
+        }
+    }
+
     /// Gives back one request taken with [`RateLimiter::take`]: for a
     /// budget counted before the request is judged (so that parallel
     /// requests cannot all pass a check made before any was counted) and

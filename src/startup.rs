@@ -262,6 +262,7 @@ fn serve(
     with_metrics: bool,
 ) -> anyhow::Result<Server> {
     let base_path = provider.config.base_path();
+    let test_mode = provider.test_mode();
     if let Err(why) = &provider.passkeys {
         tracing::warn!(reason = %why, "passkeys are off: the sign-in page offers passwords only");
     }
@@ -278,7 +279,7 @@ fn serve(
             .wrap(middleware::from_fn(web::cors::apply))
             .wrap(web::security_headers::headers(&provider.config))
             .wrap(middleware::from_fn(web::ops::observe))
-            .configure(|cfg| web::routes(cfg, &base_path, with_metrics))
+            .configure(|cfg| web::routes(cfg, &base_path, with_metrics, test_mode))
             .default_service(actix_web::web::to(web::not_found))
     })
     .listen(listener)?
@@ -388,13 +389,4 @@ async fn connect_patiently(config: &Config) -> anyhow::Result<Store> {
     }
 }
 
-/// Hides the password in a database URL before it is logged.
-pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_string(),
-    }
-}
+pub use crate::config::redact;

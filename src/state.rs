@@ -5,7 +5,7 @@
 //! generates an RSA key meanwhile): the key set starts out empty, and
 //! whatever signs or verifies waits for the first one to be published.
 
-use crate::clock::Clock;
+use crate::clock::{Clock, OffsetClock};
 use crate::config::Config;
 use crate::crypto::key_set::KeySet;
 use crate::metrics::Metrics;
@@ -24,6 +24,9 @@ pub struct Provider {
     pub store: Store,
     /// Time source.
     pub clock: Arc<dyn Clock>,
+    /// In test mode, the same clock as `clock`, which tests move; `None`
+    /// outside test mode.
+    test_clock: Option<Arc<OffsetClock>>,
     /// Counters and histograms for /metrics.
     pub metrics: Metrics,
     /// Per-address request budgets.
@@ -53,8 +56,18 @@ impl Provider {
     /// Bundles the parts, with no signing keys yet ([`Provider::set_keys`]
     /// publishes them); `Err` when the HTTP client for upstream providers
     /// cannot be built.
+    /// In test mode (`config.test_mode`), `clock` is wrapped in an
+    /// [`OffsetClock`] that `/test/v1/clock` moves.
     pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>) -> Result<Provider, String> {
+        let test_clock = config
+            .test_mode
+            .then(|| Arc::new(OffsetClock::over(clock.clone())));
+        let clock = match &test_clock {
+            Some(moved) => moved.clone() as Arc<dyn Clock>,
+            None => clock,
+        };
         Ok(Provider {
+            test_clock,
             rate_limiter: RateLimiter::new(&config),
             base_path: config.base_path(),
             audit: crate::audit_log::AuditLog::start(store.clone()),
@@ -89,6 +102,18 @@ impl Provider {
     /// [`Provider::set_starting`], or loading the signing keys.
     pub fn is_starting(&self) -> bool {
         self.starting.load(Ordering::Acquire) || self.keys.borrow().is_none()
+    }
+
+    /// The clock tests move, in test mode; `None` outside it, where nothing
+    /// of test mode exists.
+    pub fn test_clock(&self) -> Option<&OffsetClock> {
+        self.test_clock.as_deref()
+    }
+
+    /// Whether the server runs in test mode (the flag or the variable at
+    /// start; never a request or a seed).
+    pub fn test_mode(&self) -> bool {
+        self.test_clock.is_some()
     }
 
     /// The current unix time.

@@ -58,12 +58,7 @@ pub enum NewPassword {
 
 /// Checks a username: what people type at the sign-in screen.
 pub fn check_username(username: &str) -> Result<(), AdminError> {
-    if username.is_empty()
-        || username.chars().count() > crate::model::limits::USERNAME
-        || username
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-    {
+    if !crate::model::limits::username_ok(username) {
         return Err(AdminError::Invalid(
             "A username has 1 to 64 characters and no spaces.".into(),
         ));

@@ -101,3 +101,41 @@ impl Config {
         Ok(self)
     }
 }
+
+/// The one database test mode runs on unless told otherwise.
+pub const TEST_MODE_DATABASE: &str = "sqlite::memory:";
+
+impl Config {
+    /// Switches test mode on, as the command line or the environment asked
+    /// at start. Test mode lets anyone in, so it refuses a database that
+    /// may hold real accounts: anything but [`TEST_MODE_DATABASE`], unless
+    /// `any_database` (`GATEHOUSE_TEST_MODE_ANY_DATABASE=true`) says the
+    /// operator means it. With the default database setting it uses
+    /// [`TEST_MODE_DATABASE`].
+    pub fn enter_test_mode(&mut self, any_database: bool) -> Result<(), ConfigError> {
+        if self.database_url == Config::default().database_url {
+            self.database_url = TEST_MODE_DATABASE.into();
+        }
+        if self.database_url != TEST_MODE_DATABASE && !any_database {
+            return Err(ConfigError::Invalid(format!(
+                "test mode lets anyone sign in as anyone, so it runs only on {TEST_MODE_DATABASE} \
+                 (the database here is {}); set GATEHOUSE_TEST_MODE_ANY_DATABASE=true to use \
+                 another one anyway",
+                redact(&self.database_url)
+            )));
+        }
+        self.test_mode = true;
+        Ok(())
+    }
+}
+
+/// Hides the password in a database URL before it is logged.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}

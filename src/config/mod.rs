@@ -3,6 +3,7 @@
 
 mod checks;
 mod environment;
+pub use checks::{redact, TEST_MODE_DATABASE};
 
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -113,6 +114,12 @@ pub struct Config {
     /// format (read and checked by `seed`, stored at start-up).
     #[serde(default)]
     pub upstreams: UpstreamTables,
+    /// Test mode: anyone may sign in as anyone, and `/test/v1/*` mints
+    /// tokens, moves the clock and resets the state (`crate::test_mode`).
+    /// Never read from the file or a seed: only `serve --test-mode` or
+    /// `GATEHOUSE_TEST_MODE` switch it on ([`Config::enter_test_mode`]).
+    #[serde(skip)]
+    pub test_mode: bool,
 }
 
 /// A setting that holds a secret: its `Debug` says only whether it is set.
@@ -192,6 +199,7 @@ impl Default for Config {
             notify_email_changed: true,
             email_max_attempts: 10,
             upstreams: UpstreamTables::default(),
+            test_mode: false,
         }
     }
 }

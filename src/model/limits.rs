@@ -71,3 +71,13 @@ mod tests {
         );
     }
 }
+
+/// Whether `username` is one a user may have: 1 to [`USERNAME`] characters,
+/// no spaces or control characters.
+pub fn username_ok(username: &str) -> bool {
+    !username.is_empty()
+        && username.chars().count() <= USERNAME
+        && !username
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+}

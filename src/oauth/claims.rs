@@ -140,6 +140,25 @@ pub fn check_scope_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// [`released`], and in test mode (`test_mode`) every custom claim of the
+/// user as well, whatever the scope: a test that signed in with claims
+/// expects to read them back.
+pub fn released_for(
+    test_mode: bool,
+    user: &UserRecord,
+    scopes: &[&str],
+    client: &ClientRecord,
+    custom: &[ScopeRecord],
+) -> Map<String, Value> {
+    let mut out = released(user, scopes, client, custom);
+    if test_mode {
+        for (name, value) in &user.claims {
+            out.entry(name.clone()).or_insert_with(|| value.clone());
+        }
+    }
+    out
+}
+
 /// The claims `scopes` release about `user` to `client`, for the ID token
 /// and UserInfo (`sub` is added by the caller).
 pub fn released(

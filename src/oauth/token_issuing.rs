@@ -147,7 +147,7 @@ pub async fn user_tokens(
         amr: subject.amr.split(' ').map(str::to_string).collect(),
         sid: subject.sid.map(str::to_string),
         at_hash: None,
-        released: claims::released(user, &scopes, client, &custom),
+        released: claims::released_for(provider.test_mode(), user, &scopes, client, &custom),
     });
     let (access_token, id_token) = off_worker(move || {
         let (access_token, _) = mint_access_token(&access_key, access_claims)?;

@@ -74,6 +74,12 @@ pub async fn userinfo(provider: &Provider, token: &str) -> Result<Value, Userinf
     };
     let mut out = Map::new();
     out.insert("sub".into(), json!(user.id));
-    out.extend(claims::released(&user, &scopes, &client, &custom));
+    out.extend(claims::released_for(
+        provider.test_mode(),
+        &user,
+        &scopes,
+        &client,
+        &custom,
+    ));
     Ok(Value::Object(out))
 }

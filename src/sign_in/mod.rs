@@ -37,6 +37,7 @@
 //! in `web` that read the input and render the outcome; nothing else
 //! changes. [`password`] and [`totp`] are the two methods to copy.
 
+pub mod anyone;
 pub mod enrolment;
 pub mod machine;
 pub mod new_password;

@@ -47,6 +47,20 @@ pub(super) async fn insert_grant(
 }
 
 impl Store {
+    /// Stores a grant made without a code (test mode mints refresh tokens
+    /// this way), with its first refresh token.
+    pub async fn insert_grant(
+        &self,
+        grant: &NewGrant,
+        refresh_token_hash: Option<(&str, i64)>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        insert_grant(&mut tx, grant, refresh_token_hash, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Revokes a grant: its refresh tokens and access tokens stop working.
     pub async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")

@@ -31,6 +31,7 @@ mod registrations;
 mod session_endings;
 mod sessions;
 mod signing_keys;
+mod test_reset;
 mod throttle;
 mod upstream_trips;
 mod upstreams;

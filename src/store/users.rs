@@ -208,6 +208,33 @@ impl Store {
         Ok(created.then_some(id))
     }
 
+    /// Creates a user with the id given (test mode names its users' subjects
+    /// after their usernames); false if the username or the id is taken.
+    pub async fn insert_user_with_id(
+        &self,
+        id: &str,
+        user: &NewUser,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        match insert_user_in(&mut tx, id, user, false, now).await {
+            Ok(created) => {
+                tx.commit().await?;
+                self.changed().await;
+                Ok(created)
+            }
+            // The id is taken (a taken username is no error in the SQL);
+            // the transaction rolls back as it is dropped.
+            Err(StoreError::Database(e))
+                if e.as_database_error()
+                    .is_some_and(|d| d.is_unique_violation()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Fills in the groups of `users` (one query for the lot).
     pub(super) async fn fill_groups(&self, users: &mut [UserRecord]) -> Result<(), StoreError> {
         if users.is_empty() {

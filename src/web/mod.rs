@@ -25,6 +25,7 @@ pub mod rate_limit;
 pub mod screen;
 pub mod security_headers;
 mod sign_in;
+mod test_mode;
 mod token;
 mod userinfo;
 
@@ -37,8 +38,9 @@ use actix_web::{middleware, web, HttpResponse};
 pub const MAX_BODY: usize = 64 * 1024;
 
 /// Registers every route under the issuer's path. `/metrics` is included
-/// unless it has a listener of its own.
-pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool) {
+/// unless it has a listener of its own; test mode's (`/test/v1/*`) only
+/// in test mode.
+pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool, test_mode: bool) {
     let mut scope = web::scope(base_path)
         .route("/", web::get().to(home::home))
         .route(
@@ -199,6 +201,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool)
         .route("/invitation", web::post().to(sign_in::invitation::submit));
     if with_metrics {
         scope = scope.route("/metrics", web::get().to(ops::metrics));
+    }
+    if test_mode {
+        scope = test_mode::routes(scope);
     }
     let too_large =
         middleware::ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, error::too_large);

@@ -32,6 +32,7 @@ pub async fn readyz(provider: web::Data<Provider>) -> HttpResponse {
         "status": if ready { "ready" } else if found.starting { "starting" } else { "unavailable" },
         "database": match &found.database { Ok(()) => "ok".to_string(), Err(e) => e.clone() },
         "signing_key": found.signing_key,
+        "test_mode": provider.test_mode(),
     });
     let mut response = if ready {
         HttpResponse::Ok()

@@ -251,10 +251,10 @@ pub(super) fn no_content(result: Result<(), AdminError>) -> HttpResponse {
 }
 
 /// A 4xx answer to send instead (boxed: an `HttpResponse` is large).
-pub(super) type Refusal = Box<HttpResponse>;
+pub(crate) type Refusal = Box<HttpResponse>;
 
 /// A JSON request body as `T`, or the 4xx answer.
-pub(super) fn body<T: for<'de> Deserialize<'de>>(
+pub(crate) fn body<T: for<'de> Deserialize<'de>>(
     req: &HttpRequest,
     bytes: &[u8],
 ) -> Result<T, Refusal> {
