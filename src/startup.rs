@@ -85,7 +85,10 @@ impl Application {
         let compiling = tokio::task::spawn_blocking(move || Pages::new(&product_name, &base_path));
         let seed = match &config.seed {
             Some(path) => {
-                let seed = crate::seed::read(path)?;
+                let mut seed = crate::seed::read(path)?;
+                if config.test_mode {
+                    seed = seed.with_usernames_as_subjects();
+                }
                 let hashing = seed.hash_passwords();
                 Some((seed, hashing))
             }

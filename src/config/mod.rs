@@ -311,4 +311,36 @@ mod tests {
         let c = Config::load_with_env(Some(&path), |_| None).unwrap();
         assert_eq!(c.accent_color, "#2f5bea");
     }
+
+    #[test]
+    fn test_mode_runs_in_memory_unless_told_otherwise() {
+        let mut c = Config::default();
+        c.enter_test_mode(false).unwrap();
+        assert!(c.test_mode);
+        assert_eq!(c.database_url, TEST_MODE_DATABASE);
+
+        let mut c = Config {
+            database_url: "postgres://gh:secret@db/gatehouse".into(),
+            ..Config::default()
+        };
+        let refused = c.enter_test_mode(false).unwrap_err().to_string();
+        assert!(!c.test_mode);
+        assert!(
+            refused.contains("postgres://gh:***@db/gatehouse"),
+            "{refused}"
+        );
+        assert!(!refused.contains("secret"), "{refused}");
+        c.enter_test_mode(true).unwrap();
+        assert!(c.test_mode);
+        assert_eq!(c.database_url, "postgres://gh:secret@db/gatehouse");
+    }
+
+    #[test]
+    fn test_mode_is_never_read_from_the_file() {
+        let refused = "test_mode = true"
+            .parse::<toml::Table>()
+            .unwrap()
+            .try_into::<Config>();
+        assert!(refused.is_err(), "the file cannot switch test mode on");
+    }
 }

@@ -57,6 +57,8 @@ pub struct Seed {
     clients: Vec<NewClient>,
     users: Vec<PlannedUser>,
     upstreams: Vec<UpstreamRecord>,
+    /// New users get their username as id (their `sub`), not a UUID.
+    usernames_as_subjects: bool,
 }
 
 impl std::fmt::Debug for Seed {
@@ -123,6 +125,7 @@ impl Seed {
                 .map(|u| u.checked())
                 .collect::<Result<_, _>>()?,
             upstreams: checked_upstreams(&file.upstreams)?,
+            usernames_as_subjects: false,
         })
     }
 
@@ -188,6 +191,14 @@ impl Seed {
         Ok(())
     }
 
+    /// Makes new users' ids (their `sub`) their usernames, as test mode
+    /// does, so that a suite knows the subjects it will see, the same
+    /// after every reset and restart.
+    pub fn with_usernames_as_subjects(mut self) -> Seed {
+        self.usernames_as_subjects = true;
+        self
+    }
+
     /// Stores every group, scope, API, client and user (creating or updating).
     pub async fn apply(&self, store: &Store, now: i64) -> Result<(), SeedError> {
         let hashing = self.hash_passwords();
@@ -235,7 +246,14 @@ impl Seed {
                 password_hash,
                 ..planned.user.clone()
             };
-            let id = store.upsert_user(&user, now, planned.with_claims).await?;
+            let id = match self.usernames_as_subjects {
+                true => {
+                    store
+                        .upsert_user_as(&user, now, planned.with_claims, &user.username)
+                        .await?
+                }
+                false => store.upsert_user(&user, now, planned.with_claims).await?,
+            };
             if let Some(groups) = &planned.groups {
                 store.set_memberships(&id, groups).await?;
             }

@@ -159,6 +159,18 @@ impl Store {
         with_claims: bool,
     ) -> Result<String, StoreError> {
         let new_id = uuid::Uuid::new_v4().to_string();
+        self.upsert_user_as(user, now, with_claims, &new_id).await
+    }
+
+    /// [`Store::upsert_user`], with the id a new user gets (test mode
+    /// names its users' subjects after their usernames).
+    pub async fn upsert_user_as(
+        &self,
+        user: &NewUser,
+        now: i64,
+        with_claims: bool,
+        new_id: &str,
+    ) -> Result<String, StoreError> {
         let row = sqlx::query(
             "INSERT INTO users (id, username, email, name, password_hash, is_admin, disabled,
                                 totp_secret, created_at, updated_at, email_verified, profile,

@@ -24,9 +24,13 @@ pub async fn reset(provider: &Provider, ip: &str) -> Result<Reset, TestModeError
     // Read before anything is deleted: a seed file broken since start-up
     // leaves the state as it was, and says why.
     let seed = match &provider.config.seed {
-        Some(path) => Some(crate::seed::read(path).map_err(|e| {
-            TestModeError::Fault(format!("cannot read the seed {}: {e}", path.display()))
-        })?),
+        Some(path) => Some(
+            crate::seed::read(path)
+                .map_err(|e| {
+                    TestModeError::Fault(format!("cannot read the seed {}: {e}", path.display()))
+                })?
+                .with_usernames_as_subjects(),
+        ),
         None => None,
     };
     provider.store.empty_for_reset().await?;

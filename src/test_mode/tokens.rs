@@ -4,7 +4,9 @@
 //! signed with another algorithm. They are signed with the provider's
 //! published keys (RFC 7517, `/jwks`), so they verify as real ones:
 //! - an access token is an RFC 9068 JWT (`typ: at+jwt`) like the token
-//!   endpoint's, with `aud` a string or a list (RFC 7519 §4.1.3);
+//!   endpoint's, with `aud` a string or a list (RFC 7519 §4.1.3); a user's
+//!   token for a registered client belongs to a grant of its own, so that
+//!   UserInfo answers it and revocation works as for a real one;
 //! - an ID token is OpenID Connect Core §2's, with the claims the scope
 //!   releases about the user, `amr: ["test"]`;
 //! - a refresh token is stored like one the token endpoint handed out, in a
@@ -315,6 +317,30 @@ async fn access_token(
             a.signing_alg.as_str()
         });
     let key = key_for(provider, request.alg.as_deref(), default).await?;
+    // A user's token of a registered client belongs to a grant, as one
+    // from the token endpoint does: UserInfo answers it, and revoking it
+    // works.
+    let grant_id = match (&checked.user, &checked.client) {
+        (Some(user), Some(client)) => {
+            let grant = NewGrant {
+                id: uuid::Uuid::new_v4().to_string(),
+                user_id: Some(user.id.clone()),
+                client_id: client.client_id.clone(),
+                scope: checked.scope.clone(),
+                sid: None,
+                auth_time: Some(checked.issued_at),
+                amr: anyone::AMR.join(" "),
+                resource: None,
+                expires_at: checked.expires_at,
+            };
+            provider
+                .store
+                .insert_grant(&grant, None, provider.now())
+                .await?;
+            Some(grant.id)
+        }
+        _ => None,
+    };
     let claims = AccessClaims {
         iss: provider.config.issuer.clone(),
         sub: checked
@@ -328,7 +354,7 @@ async fn access_token(
         client_id: request.client_id.trim().to_string(),
         scope: checked.scope.clone(),
         auth_time: checked.user.as_ref().map(|_| checked.issued_at),
-        grant_id: None,
+        grant_id,
         groups: None,
         roles: None,
     };
