@@ -47,15 +47,25 @@ async fn load_keys(
 ) -> anyhow::Result<()> {
     use crate::key_lifecycle::{algorithms, load_or_create, load_or_create_with};
     let (store, primary) = (&provider.store, &provider.config.signing_alg);
-    let algs = algorithms(store, primary).await?;
-    let mut keys = load_or_create_with(store, &algs, provider.now(), early).await?;
+    // Without a key in the making, there is nothing slow to overlap with
+    // the seed: the keys are loaded once it is in (an earlier load would
+    // not know the seed's APIs, and would retire the keys of their
+    // algorithms that test mode brought from its cache).
+    let mut keys = match early {
+        Some(early) => {
+            let algs = algorithms(store, primary).await?;
+            Some(load_or_create_with(store, &algs, provider.now(), Some(early)).await?)
+        }
+        None => None,
+    };
     if seed_applied.await.is_err() {
         return Ok(());
     }
     let algs = algorithms(store, primary).await?;
-    if algs.iter().any(|alg| keys.signer(alg).is_none()) {
-        keys = load_or_create(store, &algs, provider.now()).await?;
-    }
+    let keys = match keys.take() {
+        Some(keys) if algs.iter().all(|alg| keys.signer(alg).is_some()) => keys,
+        _ => load_or_create(store, &algs, provider.now()).await?,
+    };
     tracing::debug!(kid = %keys.signing.kid, "signing keys loaded");
     provider.set_keys(keys);
     Ok(())
@@ -80,14 +90,24 @@ impl Application {
         // key's generation (RSA takes a while and needs no database until
         // the key is stored), the seed users' password hashes and the
         // templates' compilation overlap the migrations.
-        let early_key = crate::key_lifecycle::start_early(&store, &config.signing_alg).await;
+        // Test mode keeps its keys between runs (`test_mode::key_cache`):
+        // with the primary one cached, none is made before the migrations.
+        let cached_keys = match config.test_mode {
+            true => crate::test_mode::key_cache::read(),
+            false => Vec::new(),
+        };
+        let early_key =
+            match crate::test_mode::key_cache::has_current(&cached_keys, &config.signing_alg) {
+                true => None,
+                false => crate::key_lifecycle::start_early(&store, &config.signing_alg).await,
+            };
         let (product_name, base_path) = (config.product_name.clone(), config.base_path());
         let compiling = tokio::task::spawn_blocking(move || Pages::new(&product_name, &base_path));
         let seed = match &config.seed {
             Some(path) => {
                 let mut seed = crate::seed::read(path)?;
                 if config.test_mode {
-                    seed = seed.with_usernames_as_subjects();
+                    seed = seed.for_test_mode();
                 }
                 let hashing = seed.hash_passwords();
                 Some((seed, hashing))
@@ -98,6 +118,9 @@ impl Application {
             .migrate()
             .await
             .context("cannot migrate the database")?;
+        crate::test_mode::key_cache::restore(&store, &cached_keys)
+            .await
+            .context("cannot store the cached test-mode keys")?;
         let metadata = Metadata::new(&config);
         let smtp = crate::email::smtp::SmtpSender::from_config(&config)
             .map_err(anyhow::Error::msg)
@@ -348,7 +371,12 @@ async fn publish_next_key(provider: Arc<Provider>) {
     // Reloaded whether or not this server stored the key: a replica that
     // lost the race, or found the key there, may have loaded before it was.
     match publishing.await {
-        Ok(_) => crate::key_lifecycle::reload_keys(&provider).await,
+        Ok(_) => {
+            crate::key_lifecycle::reload_keys(&provider).await;
+            if provider.test_mode() {
+                crate::test_mode::key_cache::save(store).await;
+            }
+        }
         Err(e) => {
             tracing::warn!(error = %e, "publishing the next signing key failed; the next rotation will make one")
         }

@@ -15,6 +15,19 @@ pub fn hash_password(password: &str) -> String {
         .expect("argon2 with default parameters cannot fail on a generated salt")
 }
 
+/// Hashes a password at argon2id's lowest cost (1 MiB, one pass): for test
+/// mode's seed users only, whose passwords guard nothing real, so that a
+/// suite's server starts and resets in milliseconds. The cost is in the PHC
+/// string, so [`verify_password`] checks these like any other.
+pub fn hash_password_for_tests(password: &str) -> String {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    let params = argon2::Params::new(1024, 1, 1, None).expect("valid argon2 parameters");
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .expect("argon2 with fixed parameters cannot fail on a generated salt")
+}
+
 /// Checks a password against a PHC string. A malformed hash never matches.
 pub fn verify_password(hash: &str, password: &str) -> bool {
     match PasswordHash::new(hash) {

@@ -57,8 +57,9 @@ pub struct Seed {
     clients: Vec<NewClient>,
     users: Vec<PlannedUser>,
     upstreams: Vec<UpstreamRecord>,
-    /// New users get their username as id (their `sub`), not a UUID.
-    usernames_as_subjects: bool,
+    /// Loaded for test mode: new users get their username as id (their
+    /// `sub`), not a UUID, and passwords are hashed at the lowest cost.
+    for_test_mode: bool,
 }
 
 impl std::fmt::Debug for Seed {
@@ -125,7 +126,7 @@ impl Seed {
                 .map(|u| u.checked())
                 .collect::<Result<_, _>>()?,
             upstreams: checked_upstreams(&file.upstreams)?,
-            usernames_as_subjects: false,
+            for_test_mode: false,
         })
     }
 
@@ -191,11 +192,13 @@ impl Seed {
         Ok(())
     }
 
-    /// Makes new users' ids (their `sub`) their usernames, as test mode
-    /// does, so that a suite knows the subjects it will see, the same
-    /// after every reset and restart.
-    pub fn with_usernames_as_subjects(mut self) -> Seed {
-        self.usernames_as_subjects = true;
+    /// Loads the seed as test mode does: new users' ids (their `sub`) are
+    /// their usernames, so that a suite knows the subjects it will see,
+    /// the same after every reset and restart; and their passwords are
+    /// hashed at the lowest cost (`crypto::password::hash_password_for_tests`),
+    /// so that a start or a reset takes milliseconds.
+    pub fn for_test_mode(mut self) -> Seed {
+        self.for_test_mode = true;
         self
     }
 
@@ -212,7 +215,15 @@ impl Seed {
         PasswordHashing(
             self.users
                 .iter()
-                .map(|u| tokio::spawn(hash_password(u.password.clone())))
+                .map(|u| {
+                    let password = u.password.clone();
+                    match self.for_test_mode {
+                        true => tokio::task::spawn_blocking(move || {
+                            Ok(crate::crypto::password::hash_password_for_tests(&password))
+                        }),
+                        false => tokio::spawn(hash_password(password)),
+                    }
+                })
                 .collect(),
         )
     }
@@ -246,7 +257,7 @@ impl Seed {
                 password_hash,
                 ..planned.user.clone()
             };
-            let id = match self.usernames_as_subjects {
+            let id = match self.for_test_mode {
                 true => {
                     store
                         .upsert_user_as(&user, now, planned.with_claims, &user.username)

@@ -2,7 +2,7 @@
 //! seconds, or back to real time. Everything that asks the provider for
 //! the time follows: codes, sessions, tokens (their `iat` and `exp`, and
 //! their checks at UserInfo and introspection), TOTP steps, throttles,
-//! pruning and the keys' retirement. Relying parties keep their own
+//! pruning and the keys' retirement: a move runs a pruning round at once. Relying parties keep their own
 //! clocks: a token minted after a move is issued in the moved time.
 
 use super::{event, record, test_clock, TestModeError};
@@ -45,6 +45,9 @@ pub async fn advance(
     }
     let offset = clock.advance(seconds as u32);
     tracing::info!(seconds, offset, "test mode: the clock moved forward");
+    // What expired in the new time goes now, not at the next round: rows,
+    // token families, retired keys past the tokens they signed.
+    crate::housekeeping::prune(provider).await;
     let event = event("test_mode.clock_advanced")
         .detail("seconds", seconds.to_string())
         .detail("offset", offset.to_string());

@@ -6,12 +6,15 @@
 //!
 //! - [`tokens`]: tokens minted on request, signed with the published keys;
 //! - [`clock`]: the provider's clock moved forward, and back to real time;
-//! - [`reset`]: the state emptied and the seed loaded again.
+//! - [`reset`]: the state emptied and the seed loaded again;
+//! - [`key_cache`]: the signing keys kept between runs, so that a start
+//!   takes milliseconds rather than an RSA key's generation.
 //!
 //! Signing in as anyone is a sign-in method (`sign_in::anyone`). Every
 //! action here is recorded in the audit log as a `test_mode.*` event.
 
 pub mod clock;
+pub mod key_cache;
 pub mod reset;
 pub mod tokens;
 

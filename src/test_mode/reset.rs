@@ -29,7 +29,7 @@ pub async fn reset(provider: &Provider, ip: &str) -> Result<Reset, TestModeError
                 .map_err(|e| {
                     TestModeError::Fault(format!("cannot read the seed {}: {e}", path.display()))
                 })?
-                .with_usernames_as_subjects(),
+                .for_test_mode(),
         ),
         None => None,
     };
