@@ -62,10 +62,20 @@ pub fn signed_in(
     request: Option<&str>,
     then: Option<&'static str>,
 ) -> HttpResponse {
-    let mut response = redirect(
+    let response = redirect(
         StatusCode::SEE_OTHER,
         &next_after_sign_in(provider, &done.user, request, then),
     );
+    with_session_cookies(provider, response, done)
+}
+
+/// `response` with the cookies of a finished sign-in: the session's, and
+/// the device's (long-lived, renewed by every sign-in).
+pub fn with_session_cookies(
+    provider: &Provider,
+    mut response: HttpResponse,
+    done: SignedIn,
+) -> HttpResponse {
     let _ = response.add_cookie(&cookies::build(
         &provider.config,
         cookies::SESSION,
