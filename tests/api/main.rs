@@ -54,6 +54,7 @@ mod replicas;
 mod security;
 mod storage;
 mod store;
+mod test_mode_sign_in;
 mod token;
 mod upstream_checks;
 mod upstream_settings;
