@@ -44,7 +44,10 @@ pub async fn authorize(
         Ok((Begin::Onward(onward), None))
     };
     if !provider.test_mode() {
-        return to_client(ErrorCode::InvalidRequest, "test_claims works only in test mode");
+        return to_client(
+            ErrorCode::InvalidRequest,
+            "test_claims works only in test mode",
+        );
     }
     // `check` refused a repeated parameter already.
     let claims = params.get(PARAMETER).ok().flatten();

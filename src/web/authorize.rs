@@ -6,8 +6,8 @@
 //! (`crate::sign_in::test_claims`).
 
 use super::onward::{self, current_session, redirect_status};
-use super::params;
 use super::pages::Pages;
+use super::params;
 use crate::oauth::journey::{self, Begin};
 use crate::sign_in::test_claims;
 use crate::state::Provider;

@@ -203,10 +203,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool,
         scope = scope.route("/metrics", web::get().to(ops::metrics));
     }
     if test_mode {
-        scope = test_mode::routes(scope).route(
-            "/login/anyone",
-            web::post().to(sign_in::anyone::submit),
-        );
+        scope = test_mode::routes(scope)
+            .route("/login/anyone", web::post().to(sign_in::anyone::submit));
     }
     let too_large =
         middleware::ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, error::too_large);

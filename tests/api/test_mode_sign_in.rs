@@ -32,7 +32,11 @@ async fn text_of(response: reqwest::Response) -> String {
 async fn login_page(app: &TestApp, request: &AuthRequest) -> reqwest::Response {
     let to_login = app.authorize(request).await;
     assert_eq!(to_login.status(), StatusCode::FOUND);
-    assert!(location(&to_login).contains("/login?request="), "{}", location(&to_login));
+    assert!(
+        location(&to_login).contains("/login?request="),
+        "{}",
+        location(&to_login)
+    );
     app.follow(&to_login).await
 }
 
@@ -115,7 +119,10 @@ async fn a_code_flow_through_the_form_signs_in_with_the_groups_and_claims_given(
         &[
             ("username", "carol"),
             ("groups", "staff"),
-            ("claims", r#"{"email":"carol@example.com","department":"qa"}"#),
+            (
+                "claims",
+                r#"{"email":"carol@example.com","department":"qa"}"#,
+            ),
         ],
     )
     .await;
@@ -264,7 +271,10 @@ async fn bad_input_in_the_form_shows_the_page_again_with_what_was_typed() {
     let app = test_mode_app().await;
     let request = AuthRequest::confidential();
     for (claims, sentence) in [
-        (r#"{"aud":"x"}"#, "&quot;aud&quot;: &quot;aud&quot; is a reserved claim name"),
+        (
+            r#"{"aud":"x"}"#,
+            "&quot;aud&quot;: &quot;aud&quot; is a reserved claim name",
+        ),
         ("[1]", "The claims must be a JSON object"),
         ("not json", "The claims are not valid JSON"),
     ] {
@@ -272,7 +282,11 @@ async fn bad_input_in_the_form_shows_the_page_again_with_what_was_typed() {
         let answer = sign_in_as_anyone(
             &app,
             page,
-            &[("username", "henry"), ("groups", "a, b"), ("claims", claims)],
+            &[
+                ("username", "henry"),
+                ("groups", "a, b"),
+                ("claims", claims),
+            ],
         )
         .await;
         assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{claims}");
@@ -286,7 +300,10 @@ async fn bad_input_in_the_form_shows_the_page_again_with_what_was_typed() {
         assert!(html.contains(r#"id="anyone-username" name="username""#));
         assert!(html.contains(r#"value="henry""#));
         assert!(html.contains(r#"value="a, b""#));
-        assert!(hidden_field(&html, "request").is_some(), "the request goes on");
+        assert!(
+            hidden_field(&html, "request").is_some(),
+            "the request goes on"
+        );
     }
     // A username is needed.
     let page = login_page(&app, &request).await;
@@ -317,7 +334,11 @@ async fn a_user_with_a_password_and_totp_signs_in_as_anyone_without_either_and_k
         .await;
     let tokens = redeemed(&app, &request, &location_params(&allowed)).await;
     let (claims, _) = id_token_and_userinfo(&app, &tokens, CONFIDENTIAL).await;
-    assert_eq!(claims["sub"], bob.as_str(), "the seeded user, not a new one");
+    assert_eq!(
+        claims["sub"],
+        bob.as_str(),
+        "the seeded user, not a new one"
+    );
     assert_eq!(claims["email"], "bob@example.com", "the profile is kept");
     assert_eq!(claims["amr"], json!(["test"]));
 
@@ -347,9 +368,7 @@ async fn a_disabled_user_is_refused() {
     let page = login_page(&app, &request).await;
     let refused = sign_in_as_anyone(&app, page, &[("username", "alice")]).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    assert!(text_of(refused)
-        .await
-        .contains("This account is disabled."));
+    assert!(text_of(refused).await.contains("This account is disabled."));
 
     let request = AuthRequest::confidential()
         .with("login_hint", "alice")
