@@ -154,7 +154,8 @@ impl Application {
             .await
             .context("cannot compile the templates")?
             .context("cannot compile the templates")?
-            .branded(&config.accent_color, logo);
+            .branded(&config.accent_color, logo)
+            .test_mode(provider.test_mode());
         let listener = TcpListener::bind(&config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let port = listener.local_addr()?.port();

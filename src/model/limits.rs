@@ -51,6 +51,16 @@ pub fn first_too_long<'a>(checks: &[(&'a str, Option<&str>, usize)]) -> Option<(
 /// is not looked up.
 pub const USER_CODE_TYPED: usize = 20;
 
+/// Whether `username` is one a user may have: 1 to [`USERNAME`] characters,
+/// no spaces or control characters.
+pub fn username_ok(username: &str) -> bool {
+    !username.is_empty()
+        && username.chars().count() <= USERNAME
+        && !username
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,14 +80,4 @@ mod tests {
             Some(("nonce", NONCE))
         );
     }
-}
-
-/// Whether `username` is one a user may have: 1 to [`USERNAME`] characters,
-/// no spaces or control characters.
-pub fn username_ok(username: &str) -> bool {
-    !username.is_empty()
-        && username.chars().count() <= USERNAME
-        && !username
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
 }

@@ -82,6 +82,64 @@ pub fn signed_in(session: Option<&(SessionRecord, UserRecord)>) -> Option<Signed
 /// when a request is worth it).
 pub type Session = Option<(SessionRecord, UserRecord)>;
 
+/// An authorization request that passed validation, with its client:
+/// from here on, errors go to the client's redirect URI.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    /// The request.
+    pub request: AuthorizeRequest,
+    /// Its client.
+    pub client: ClientRecord,
+}
+
+/// What validating an authorization request found. (One is made per
+/// request and consumed at once, so the size of the valid request in it
+/// costs nothing worth a box.)
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum Checked {
+    /// The request ends here (untrusted, or an error for the client).
+    Ends(Begin),
+    /// The request is valid.
+    Valid(Validated),
+}
+
+/// Validates an authorization request: the client, its redirect URI, then
+/// the rest (see `authorize::validate`).
+pub async fn check(provider: &Provider, params: &Params) -> Result<Checked, StoreError> {
+    let client_id = match authorize::client_id(params) {
+        Ok(id) => id,
+        Err(why) => return Ok(Checked::Ends(Begin::Untrusted(why))),
+    };
+    let client = provider.store.client(client_id).await?;
+    let api = match (&client, resource::requested(params)) {
+        (_, Err(why)) => Err(why),
+        (Some(client), Ok(Some(uri))) => match resource::api_for(provider, client, uri).await {
+            Ok(api) => Ok(Some(api)),
+            Err(Refused::Target(why)) => Err(why),
+            Err(Refused::Store(e)) => return Err(e),
+        },
+        (_, Ok(None)) | (None, _) => Ok(None),
+    };
+    let target = api.as_ref().map(|a| a.as_deref()).map_err(Clone::clone);
+    let mut request = match authorize::validate(params, client.as_ref(), target) {
+        Ok(r) => r,
+        Err(AuthorizeError::Untrusted(why)) => return Ok(Checked::Ends(Begin::Untrusted(why))),
+        Err(AuthorizeError::Redirect(e)) => {
+            return Ok(Checked::Ends(Begin::Onward(Onward::Client(
+                ClientAnswer::error(&e, &provider.config.issuer),
+            ))))
+        }
+    };
+    let Some(client) = client else {
+        return Ok(Checked::Ends(Begin::Untrusted(
+            "The application is not registered with this sign-in service.".into(),
+        )));
+    };
+    request.requested_at = provider.now();
+    Ok(Checked::Valid(Validated { request, client }))
+}
+
 /// Validates an authorization request and moves it forward. The browser's
 /// session is read (`session` awaited) only once the client and redirect
 /// URI are known good.
@@ -90,43 +148,42 @@ pub async fn begin<E: From<StoreError>>(
     params: &Params,
     session: impl Future<Output = Result<Session, E>>,
 ) -> Result<Begin, E> {
-    let client_id = match authorize::client_id(params) {
-        Ok(id) => id,
-        Err(why) => return Ok(Begin::Untrusted(why)),
-    };
-    let client = provider.store.client(client_id).await?;
-    let api = match (&client, resource::requested(params)) {
-        (_, Err(why)) => Err(why),
-        (Some(client), Ok(Some(uri))) => match resource::api_for(provider, client, uri).await {
-            Ok(api) => Ok(Some(api)),
-            Err(Refused::Target(why)) => Err(why),
-            Err(Refused::Store(e)) => return Err(e.into()),
-        },
-        (_, Ok(None)) | (None, _) => Ok(None),
-    };
-    let target = api.as_ref().map(|a| a.as_deref()).map_err(Clone::clone);
-    let mut request = match authorize::validate(params, client.as_ref(), target) {
-        Ok(r) => r,
-        Err(AuthorizeError::Untrusted(why)) => return Ok(Begin::Untrusted(why)),
-        Err(AuthorizeError::Redirect(e)) => {
-            return Ok(Begin::Onward(Onward::Client(ClientAnswer::error(
-                &e,
-                &provider.config.issuer,
-            ))))
-        }
-    };
-    let Some(client) = client else {
-        return Ok(Begin::Untrusted(
-            "The application is not registered with this sign-in service.".into(),
-        ));
+    let Validated {
+        mut request,
+        client,
+    } = match check(provider, params).await? {
+        Checked::Valid(valid) => valid,
+        Checked::Ends(begin) => return Ok(begin),
     };
     let session = session.await?;
     if request.prompts("login") {
         request.reauth_of = session.as_ref().map(|(s, _)| s.cookie_hash.clone());
     }
-    request.requested_at = provider.now();
     let onward = proceed(provider, &request, &client, session.as_ref(), None).await?;
     Ok(Begin::Onward(onward))
+}
+
+/// Moves a valid request forward with a session the browser has just
+/// been given (a sign-in that came with the request itself), as a
+/// request resumed after the sign-in screen would.
+pub async fn continue_signed_in(
+    provider: &Provider,
+    valid: &Validated,
+    session: &(SessionRecord, UserRecord),
+) -> Result<Onward, StoreError> {
+    proceed(provider, &valid.request, &valid.client, Some(session), None).await
+}
+
+/// Answers a valid request with an error at the client's redirect URI
+/// (RFC 6749 §4.1.2.1).
+pub fn refuse(
+    provider: &Provider,
+    valid: &Validated,
+    error: super::error::ErrorCode,
+    description: &str,
+) -> Onward {
+    let error = valid.request.error(error, description);
+    Onward::Client(ClientAnswer::error(&error, &provider.config.issuer))
 }
 
 /// Moves a saved request on after a screen; `None` when the id names no

@@ -136,7 +136,7 @@ async fn proceed(
         provider,
         visitor,
         attempt,
-        (proof.user, proof.amr),
+        (proof.user, proof.amr, proof.factor),
         &proof.federation,
     )
     .await
@@ -193,7 +193,8 @@ where
                     all.push(m);
                 }
             }
-            finish(provider, visitor, &attempt, (user, &all), &open.federation).await
+            let signed_in = (user, all.as_slice(), factor);
+            finish(provider, visitor, &attempt, signed_in, &open.federation).await
         }
         Verdict::Refused {
             reason, problem, ..
@@ -237,13 +238,14 @@ async fn begin(
 /// signed in through it are not logged out by a re-authentication; another
 /// user's ends, and its clients are told), clears the failure
 /// counters the attempt was checked against, trusts the browser for the
-/// account from now on (a new device cookie value) and records the success.
+/// account from now on (a new device cookie value) and records the success
+/// with `factor`, the method that finished it (`password`, `totp`, …).
 /// A session opened through an upstream remembers it (`federation`).
 pub async fn finish(
     provider: &Provider,
     visitor: &Visitor,
     attempt: &Attempt,
-    (user, amr): (UserRecord, &[&str]),
+    (user, amr, factor): (UserRecord, &[&str], &str),
     federation: &Federation,
 ) -> Result<Outcome, SignInError> {
     let store = &provider.store;
@@ -286,7 +288,9 @@ pub async fn finish(
     .await?;
     let amr = amr.join(" ");
     tracing::info!(user_id = %user.id, amr, "signed in");
-    let event = Event::by_user("sign_in.success", &user).detail("amr", amr);
+    let event = Event::by_user("sign_in.success", &user)
+        .detail("factor", factor)
+        .detail("amr", amr);
     record(provider, visitor, event).await;
     Ok(Outcome::SignedIn(SignedIn {
         cookie,

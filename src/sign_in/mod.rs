@@ -43,6 +43,7 @@ pub mod machine;
 pub mod new_password;
 pub mod passkey;
 pub mod password;
+pub mod test_claims;
 pub mod totp;
 pub mod upstream;
 mod upstream_answer;

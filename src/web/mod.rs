@@ -38,8 +38,8 @@ use actix_web::{middleware, web, HttpResponse};
 pub const MAX_BODY: usize = 64 * 1024;
 
 /// Registers every route under the issuer's path. `/metrics` is included
-/// unless it has a listener of its own; test mode's (`/test/v1/*`) only
-/// in test mode.
+/// unless it has a listener of its own; test mode's (`/test/v1/*`, and
+/// the sign-in page's `/login/anyone`) only in test mode.
 pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool, test_mode: bool) {
     let mut scope = web::scope(base_path)
         .route("/", web::get().to(home::home))
@@ -203,7 +203,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str, with_metrics: bool,
         scope = scope.route("/metrics", web::get().to(ops::metrics));
     }
     if test_mode {
-        scope = test_mode::routes(scope);
+        scope = test_mode::routes(scope)
+            .route("/login/anyone", web::post().to(sign_in::anyone::submit));
     }
     let too_large =
         middleware::ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, error::too_large);

@@ -213,6 +213,7 @@ pub struct Pages {
     base_path: String,
     theme_css: String,
     logo: Option<Logo>,
+    test_mode: bool,
 }
 
 impl Pages {
@@ -227,6 +228,7 @@ impl Pages {
             base_path: base_path.to_string(),
             theme_css: theme_css("#2f5bea"),
             logo: None,
+            test_mode: false,
         })
     }
 
@@ -235,6 +237,19 @@ impl Pages {
         self.theme_css = theme_css(accent_color);
         self.logo = logo;
         self
+    }
+
+    /// The same pages with the test-mode ribbon on every one of them (in
+    /// test mode, `Config::test_mode`), and the test-mode parts of the
+    /// screens shown.
+    pub fn test_mode(mut self, on: bool) -> Pages {
+        self.test_mode = on;
+        self
+    }
+
+    /// Whether the pages are test mode's.
+    pub fn in_test_mode(&self) -> bool {
+        self.test_mode
     }
 
     /// The stylesheet that sets the accent colour.
@@ -266,6 +281,7 @@ impl Pages {
         context.insert("product_name", &self.product_name);
         context.insert("base", &self.base_path);
         context.insert("has_logo", &self.logo.is_some());
+        context.insert("test_mode", &self.test_mode);
         match self.tera.render(template, &context) {
             Ok(html) => html_response(status, html),
             Err(e) => {
@@ -339,6 +355,8 @@ impl Pages {
         let mut context = Context::new();
         context.insert("product_name", &self.product_name);
         context.insert("base", &self.base_path);
+        context.insert("has_logo", &self.logo.is_some());
+        context.insert("test_mode", &self.test_mode);
         context.insert("title", title);
         context.insert("message", message);
         context.insert("error_id", error_id);

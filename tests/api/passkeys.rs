@@ -325,7 +325,7 @@ async fn a_passkey_added_on_the_account_page_signs_in_without_a_username() {
     let claims = app.passkey_flow(&trusted(), &mut key).await;
     assert_eq!(amr(&claims), json!(["hwk", "pin", "mfa"]));
     let success = app.audit_events("sign_in.success", Some("alice")).await;
-    assert_eq!(success[0].detail, "amr=hwk pin mfa");
+    assert_eq!(success[0].detail, "factor=passkey amr=hwk pin mfa");
     assert!(app.is_signed_in(&app.browser).await);
     let used = app.passkeys_of("alice").await;
     assert!(used[0].last_used_at.is_some(), "the use is recorded");

@@ -1,5 +1,5 @@
 //! The sign-in screens: the password screen (`password`), passkeys
-//! (`passkey`), the second-factor step (`totp`), the forced password change (`new_password`) and two-step
+//! (`passkey`), signing in as anyone in test mode (`anyone`), the second-factor step (`totp`), the forced password change (`new_password`) and two-step
 //! set-up (`mfa_enrol`), and a forgotten password (`forgot_password`,
 //! `reset_password`). Each reads the form, calls the sign-in use case
 //! (`crate::sign_in`) and renders its outcome; what they share is here: who
@@ -8,6 +8,7 @@
 //! set of internal pages named in `then`, so no link can turn a sign-in into
 //! an open redirect.
 
+pub mod anyone;
 pub mod forgot_password;
 pub mod invitation;
 pub mod mfa_enrol;
@@ -62,10 +63,20 @@ pub fn signed_in(
     request: Option<&str>,
     then: Option<&'static str>,
 ) -> HttpResponse {
-    let mut response = redirect(
+    let response = redirect(
         StatusCode::SEE_OTHER,
         &next_after_sign_in(provider, &done.user, request, then),
     );
+    with_session_cookies(provider, response, done)
+}
+
+/// `response` with the cookies of a finished sign-in: the session's, and
+/// the device's (long-lived, renewed by every sign-in).
+pub fn with_session_cookies(
+    provider: &Provider,
+    mut response: HttpResponse,
+    done: SignedIn,
+) -> HttpResponse {
     let _ = response.add_cookie(&cookies::build(
         &provider.config,
         cookies::SESSION,

@@ -98,6 +98,7 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
             username: None,
             error: Some(error),
             upstreams: &found.upstreams,
+            anyone: Default::default(),
         };
         login_page(&req, &provider, &pages, status, view)
     };

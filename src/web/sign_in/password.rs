@@ -77,6 +77,22 @@ pub(super) struct LoginView<'a> {
     pub error: Option<&'a str>,
     /// The upstream buttons.
     pub upstreams: &'a [serde_json::Value],
+    /// What the "sign in as anyone" form shows (test mode only).
+    pub anyone: AnyoneView<'a>,
+}
+
+/// What the "sign in as anyone" form (test mode only, `super::anyone`)
+/// shows again after a refusal: what was typed, and what went wrong.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub(super) struct AnyoneView<'a> {
+    /// The username typed.
+    pub username: Option<&'a str>,
+    /// The groups typed.
+    pub groups: Option<&'a str>,
+    /// The claims typed.
+    pub claims: Option<&'a str>,
+    /// What went wrong.
+    pub error: Option<&'a str>,
 }
 
 pub(super) fn login_page(
@@ -97,6 +113,8 @@ pub(super) fn login_page(
             "passkeys": provider.passkeys.is_ok(),
             "upstreams": view.upstreams,
             "sign_up": provider.config.self_registration,
+            // The form is there only when its route is (`web::routes`).
+            "anyone": provider.test_mode().then_some(view.anyone),
         }),
     )
 }
@@ -132,6 +150,7 @@ pub async fn show(Screen(req, provider, pages): Screen) -> HttpResponse {
             username: found.login_hint.as_deref(),
             error: None,
             upstreams: &found.upstreams,
+            anyone: AnyoneView::default(),
         },
     )
 }
@@ -154,6 +173,7 @@ pub async fn submit(form: PostedForm, Screen(req, provider, pages): Screen) -> H
             username,
             error: Some(error),
             upstreams: &found.upstreams,
+            anyone: AnyoneView::default(),
         };
         login_page(&req, &provider, &pages, status, view)
     };
