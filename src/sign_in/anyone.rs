@@ -24,11 +24,14 @@ use crate::oauth::claims;
 use crate::state::Provider;
 use serde_json::{Map, Value};
 
-/// The `amr` of a test-mode sign-in: not one of RFC 8176's methods, so a
-/// relying party can tell such a session from a real one.
-pub const AMR: &[&str] = &["test"];
+/// The `amr` of a test-mode sign-in: `test`, not one of RFC 8176's
+/// methods, so that a relying party can tell such a session from a real
+/// one; and `mfa`, since it counts as multi-factor (a client that requires
+/// a second factor takes it).
+pub const AMR: &[&str] = &["test", "mfa"];
 
-/// Who a test signs in as.
+/// Who a test signs in as. The fields it gives replace the user's; the
+/// custom claims it gives are added to theirs.
 #[derive(Debug, Clone, Default)]
 pub struct Persona {
     /// The username, trimmed.
@@ -44,8 +47,8 @@ pub struct Persona {
     pub profile: Profile,
     /// The groups, when given (replacing the user's).
     pub groups: Option<Vec<String>>,
-    /// The custom claims, when a claims object was given (replacing the
-    /// user's).
+    /// The custom claims, when a claims object was given (added to the
+    /// user's, over those of the same names).
     pub claims: Option<Map<String, Value>>,
 }
 
@@ -163,12 +166,42 @@ impl Persona {
         Ok(self)
     }
 
-    /// Whether the persona says anything about the user beyond the name.
-    fn describes(&self) -> bool {
-        self.name.is_some()
-            || self.email.is_some()
-            || self.profile != Profile::default()
-            || self.claims.is_some()
+    /// Whether the persona gives any of the user's own fields.
+    fn gives_fields(&self) -> bool {
+        self.name.is_some() || self.email.is_some() || self.profile != Profile::default()
+    }
+
+    /// `user`'s fields with the persona's over them: what it leaves out
+    /// stays as it was.
+    fn over(&self, user: &UserRecord) -> Result<NewUser, SignInError> {
+        let mut profile = to_object(&user.profile)?;
+        profile.extend(to_object(&self.profile)?);
+        let profile = serde_json::from_value(Value::Object(profile))
+            .map_err(|e| SignInError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
+        let (email, email_verified) = match &self.email {
+            Some(email) => (Some(email.clone()), self.email_verified),
+            None => (user.email.clone(), user.email_verified),
+        };
+        Ok(NewUser {
+            username: user.username.clone(),
+            email,
+            email_verified,
+            name: self.name.clone().or_else(|| user.name.clone()),
+            profile,
+            claims: user.claims.clone(),
+            password_hash: user.password_hash.clone(),
+            is_admin: user.is_admin,
+            totp_secret: user.totp_secret.clone(),
+        })
+    }
+}
+
+fn to_object(profile: &Profile) -> Result<Map<String, Value>, SignInError> {
+    match serde_json::to_value(profile) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(SignInError::Store(crate::store::StoreError::Corrupt(
+            "a profile that is not an object".into(),
+        ))),
     }
 }
 
@@ -180,42 +213,44 @@ fn string_list(value: &Value) -> Option<Vec<String>> {
         .collect()
 }
 
-/// The persona's user: the one with that username, changed to what the
-/// persona says, or a new one (with the username as its id when free).
-/// Groups the persona names that do not exist are made.
+/// The persona's user: the one with that username, with what the persona
+/// gives over its fields, custom claims and groups (what it leaves out
+/// stays), or a new one (with the username as its id when free). Groups the
+/// persona names that do not exist are made. A disabled user is returned
+/// unchanged: the sign-in is refused, and a refusal changes nothing.
 pub async fn find_or_make(
     provider: &Provider,
     persona: &Persona,
 ) -> Result<UserRecord, SignInError> {
     let (store, now) = (&provider.store, provider.now());
-    let existing = store.user_by_username(&persona.username).await?;
-    let new = NewUser {
-        username: persona.username.clone(),
-        email: persona.email.clone(),
-        email_verified: persona.email.is_some() && persona.email_verified,
-        name: persona.name.clone(),
-        profile: persona.profile.clone(),
-        claims: persona.claims.clone().unwrap_or_default(),
-        // No password: no password sign-in matches an empty hash.
-        password_hash: String::new(),
-        is_admin: false,
-        totp_secret: None,
-    };
-    let id = match existing {
+    let id = match store.user_by_username(&persona.username).await? {
+        Some(user) if user.disabled => return Ok(user),
         Some(user) => {
-            if persona.describes() {
-                let changed = NewUser {
-                    is_admin: user.is_admin,
-                    ..new
-                };
-                store.update_user(&user.id, &changed, now).await?;
-                if let Some(claims) = &persona.claims {
-                    store.set_user_claims(&user.id, claims, now).await?;
-                }
+            if persona.gives_fields() {
+                store
+                    .update_user(&user.id, &persona.over(&user)?, now)
+                    .await?;
+            }
+            if let Some(claims) = persona.claims.as_ref().filter(|c| !c.is_empty()) {
+                let mut merged = user.claims.clone();
+                merged.extend(claims.clone());
+                store.set_user_claims(&user.id, &merged, now).await?;
             }
             user.id
         }
         None => {
+            let new = NewUser {
+                username: persona.username.clone(),
+                email: persona.email.clone(),
+                email_verified: persona.email.is_some() && persona.email_verified,
+                name: persona.name.clone(),
+                profile: persona.profile.clone(),
+                claims: persona.claims.clone().unwrap_or_default(),
+                // No password: no password sign-in matches an empty hash.
+                password_hash: String::new(),
+                is_admin: false,
+                totp_secret: None,
+            };
             let id = if store.user_by_id(&persona.username).await?.is_none() {
                 persona.username.clone()
             } else {

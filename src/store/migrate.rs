@@ -169,10 +169,7 @@ async fn apply_all_at_once(pool: &AnyPool, engine: Engine) -> Result<bool, Store
     }
     sqlx::raw_sql(&script).execute(&mut *tx).await?;
     tx.commit().await?;
-    tracing::info!(
-        versions = MIGRATIONS.len(),
-        "created the database schema"
-    );
+    tracing::info!(versions = MIGRATIONS.len(), "created the database schema");
     Ok(true)
 }
 

@@ -75,7 +75,10 @@ pub async fn restore(store: &Store, keys: &[KeyRecord]) -> Result<(), StoreError
         store.insert_signing_key(key).await?;
     }
     if !keys.is_empty() {
-        tracing::debug!(keys = keys.len(), "test mode: signing keys taken from the cache");
+        tracing::debug!(
+            keys = keys.len(),
+            "test mode: signing keys taken from the cache"
+        );
     }
     Ok(())
 }

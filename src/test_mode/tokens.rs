@@ -8,7 +8,7 @@
 //!   token for a registered client belongs to a grant of its own, so that
 //!   UserInfo answers it and revocation works as for a real one;
 //! - an ID token is OpenID Connect Core §2's, with the claims the scope
-//!   releases about the user, `amr: ["test"]`;
+//!   releases about the user, `amr: ["test", "mfa"]`;
 //! - a refresh token is stored like one the token endpoint handed out, in a
 //!   grant of its own, and works there (RFC 6749 §6) for a registered
 //!   client that may refresh.

@@ -188,7 +188,7 @@ async fn a_minted_id_token_carries_what_the_scope_releases() {
     assert_eq!(claims["sub"], "alice");
     assert_eq!(claims["azp"], CONFIDENTIAL);
     assert_eq!(claims["email"], "alice@example.com");
-    assert_eq!(claims["amr"], json!(["test"]));
+    assert_eq!(claims["amr"], json!(["test", "mfa"]));
     assert_eq!(claims["nonce_hint"], "n-1");
     assert!(claims.get("name").is_none(), "profile not asked: {claims}");
 }

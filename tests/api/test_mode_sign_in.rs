@@ -141,7 +141,7 @@ async fn a_code_flow_through_the_form_signs_in_with_the_groups_and_claims_given(
     assert_eq!(claims["email_verified"], true);
     assert_eq!(claims["groups"], json!(["staff"]));
     assert_eq!(claims["department"], "qa");
-    assert_eq!(claims["amr"], json!(["test"]));
+    assert_eq!(claims["amr"], json!(["test", "mfa"]));
     assert_eq!(claims["nonce"], request.nonce.as_str());
     assert_eq!(userinfo["sub"], "carol");
     assert_eq!(userinfo["email"], "carol@example.com");
@@ -150,7 +150,7 @@ async fn a_code_flow_through_the_form_signs_in_with_the_groups_and_claims_given(
 
     let events = app.audit_events("sign_in.success", Some("carol")).await;
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].detail, "factor=test_mode amr=test");
+    assert_eq!(events[0].detail, "factor=test_mode amr=test mfa");
 }
 
 #[tokio::test]
@@ -340,7 +340,7 @@ async fn a_user_with_a_password_and_totp_signs_in_as_anyone_without_either_and_k
         "the seeded user, not a new one"
     );
     assert_eq!(claims["email"], "bob@example.com", "the profile is kept");
-    assert_eq!(claims["amr"], json!(["test"]));
+    assert_eq!(claims["amr"], json!(["test", "mfa"]));
 
     // The password and the second factor are still bob's.
     let browser = new_browser();
@@ -380,4 +380,71 @@ async fn a_disabled_user_is_refused() {
     let failures = app.audit_events("sign_in.failure", Some("alice")).await;
     assert_eq!(failures.len(), 2);
     assert_eq!(failures[0].detail, "reason=disabled");
+
+    // A refused attempt changes nothing about the user.
+    let request = AuthRequest::confidential()
+        .with("login_hint", "alice")
+        .with(
+            "test_claims",
+            r#"{"email":"other@example.com","team":"red"}"#,
+        );
+    app.authorize(&request).await;
+    let user = app
+        .provider
+        .store
+        .user_by_id(&alice)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.email.as_deref(), Some("alice@example.com"));
+    assert!(user.claims.get("team").is_none(), "{:?}", user.claims);
+}
+
+#[tokio::test]
+async fn what_the_claims_leave_out_stays_as_it_was() {
+    let app = test_mode_app().await;
+    let store = &app.provider.store;
+    let sign_in = |claims: &'static str| {
+        AuthRequest::confidential()
+            .with("login_hint", "alice")
+            .with("test_claims", claims)
+    };
+    app.authorize(&sign_in("{}")).await;
+    let alice = store.user_by_username("alice").await.unwrap().unwrap();
+    assert_eq!(alice.email.as_deref(), Some("alice@example.com"));
+    assert!(alice.email_verified);
+    assert_eq!(alice.name.as_deref(), Some("Alice Example"));
+
+    app.authorize(&sign_in(r#"{"team":"blue","locale":"fr-FR"}"#))
+        .await;
+    app.authorize(&sign_in(r#"{"floor":3,"name":"Alice Test"}"#))
+        .await;
+    let alice = store.user_by_username("alice").await.unwrap().unwrap();
+    assert_eq!(alice.email.as_deref(), Some("alice@example.com"));
+    assert_eq!(alice.name.as_deref(), Some("Alice Test"));
+    assert_eq!(alice.profile.locale.as_deref(), Some("fr-FR"));
+    assert_eq!(alice.claims.get("team"), Some(&json!("blue")));
+    assert_eq!(alice.claims.get("floor"), Some(&json!(3)));
+}
+
+#[tokio::test]
+async fn a_client_that_requires_a_second_factor_takes_a_test_mode_sign_in() {
+    let app = test_mode_app().await;
+    for username in ["bob", "newcomer"] {
+        // bob has TOTP; newcomer has no second factor at all.
+        let request = AuthRequest {
+            client_id: "secure".into(),
+            redirect_uri: "http://127.0.0.1:9996/cb".into(),
+            scope: "openid".into(),
+            ..AuthRequest::confidential()
+        }
+        .with("login_hint", username)
+        .with("test_claims", "{}");
+        let answer = app.authorize(&request).await;
+        assert_eq!(answer.status(), StatusCode::FOUND);
+        let to = location(&answer);
+        assert!(to.starts_with(&request.redirect_uri), "{username}: {to}");
+        let params = location_params(&answer);
+        assert!(param(&params, "code").is_some(), "{username}: {to}");
+    }
 }

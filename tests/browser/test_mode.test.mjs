@@ -154,7 +154,7 @@ test('in test mode the sign-in page carries the ribbon and signs in as anyone th
   assert.equal(id.email, 'tess@example.com');
   assert.deepEqual(id.groups, ['qa', 'staff']);
   assert.equal(id.department, 'qa');
-  assert.deepEqual(id.amr, ['test']);
+  assert.deepEqual(id.amr, ['test', 'mfa']);
   assert.equal(id.nonce, 'n-1');
   assert.deepEqual(problems, []);
 });
