@@ -43,6 +43,25 @@ pub async fn algorithms(store: &Store, primary: &str) -> Result<Vec<String>, Loa
     Ok(algs)
 }
 
+/// Every algorithm a key may have.
+pub const ALL_ALGORITHMS: &[&str] = &["RS256", "ES256", "EdDSA"];
+
+/// [`algorithms`] for this server: in test mode every algorithm of
+/// [`ALL_ALGORITHMS`] too, so that a token minted with any of them verifies
+/// against a JWKS fetched at start (test mode keeps its keys between runs,
+/// so they cost nothing after the first).
+pub async fn algorithms_for(provider: &Provider) -> Result<Vec<String>, LoadError> {
+    let mut algs = algorithms(&provider.store, &provider.config.signing_alg).await?;
+    if provider.test_mode() {
+        for alg in ALL_ALGORITHMS {
+            if !algs.iter().any(|a| a == alg) {
+                algs.push(alg.to_string());
+            }
+        }
+    }
+    Ok(algs)
+}
+
 /// The current key for `alg`. An API saved since the keys were loaded (on
 /// this server or another) may sign with an algorithm this server holds no
 /// key for yet: the keys are then loaded again, made if need be.
@@ -51,7 +70,7 @@ pub async fn signer_for(provider: &Provider, alg: &str) -> Result<Arc<SigningKey
         return Ok(key);
     }
     let store = &provider.store;
-    let algs = algorithms(store, &provider.config.signing_alg).await?;
+    let algs = algorithms_for(provider).await?;
     let keys = load_or_create(store, &algs, provider.now()).await?;
     let key = keys.signer(alg).ok_or_else(|| KeyError::Unusable {
         kid: "-".into(),

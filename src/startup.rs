@@ -45,15 +45,15 @@ async fn load_keys(
     early: Option<crate::key_lifecycle::EarlyKey>,
     seed_applied: tokio::sync::oneshot::Receiver<()>,
 ) -> anyhow::Result<()> {
-    use crate::key_lifecycle::{algorithms, load_or_create, load_or_create_with};
-    let (store, primary) = (&provider.store, &provider.config.signing_alg);
+    use crate::key_lifecycle::{algorithms_for, load_or_create, load_or_create_with};
+    let store = &provider.store;
     // Without a key in the making, there is nothing slow to overlap with
     // the seed: the keys are loaded once it is in (an earlier load would
     // not know the seed's APIs, and would retire the keys of their
     // algorithms that test mode brought from its cache).
     let mut keys = match early {
         Some(early) => {
-            let algs = algorithms(store, primary).await?;
+            let algs = algorithms_for(&provider).await?;
             Some(load_or_create_with(store, &algs, provider.now(), Some(early)).await?)
         }
         None => None,
@@ -61,7 +61,7 @@ async fn load_keys(
     if seed_applied.await.is_err() {
         return Ok(());
     }
-    let algs = algorithms(store, primary).await?;
+    let algs = algorithms_for(&provider).await?;
     let keys = match keys.take() {
         Some(keys) if algs.iter().all(|alg| keys.signer(alg).is_some()) => keys,
         _ => load_or_create(store, &algs, provider.now()).await?,
@@ -86,6 +86,7 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
         let store = connect_patiently(&config).await?;
+        tracing::debug!("start-up: database connected");
         // The slow parts of a first start run side by side: the primary
         // key's generation (RSA takes a while and needs no database until
         // the key is stored), the seed users' password hashes and the
@@ -150,12 +151,14 @@ impl Application {
             Some(path) => Some(crate::web::pages::Logo::read(path).map_err(anyhow::Error::msg)?),
             None => None,
         };
+        tracing::debug!("start-up: seed loaded, waiting for the templates");
         let pages = compiling
             .await
             .context("cannot compile the templates")?
             .context("cannot compile the templates")?
             .branded(&config.accent_color, logo)
             .test_mode(provider.test_mode());
+        tracing::debug!("start-up: templates compiled");
         let listener = TcpListener::bind(&config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let port = listener.local_addr()?.port();
@@ -366,7 +369,7 @@ async fn publish_next_key(provider: Arc<Provider>) {
     provider.keys().await;
     let store = &provider.store;
     let publishing = async {
-        let algs = crate::key_lifecycle::algorithms(store, &provider.config.signing_alg).await?;
+        let algs = crate::key_lifecycle::algorithms_for(&provider).await?;
         crate::key_lifecycle::publish_next(store, &algs, provider.now()).await
     };
     // Reloaded whether or not this server stored the key: a replica that

@@ -60,6 +60,10 @@ pub async fn reset(provider: &Provider, ip: &str) -> Result<ClockReading, TestMo
     let clock = test_clock(provider)?;
     let was = clock.offset();
     clock.reset();
+    // Rows that expired in the moved time were pruned; answers cached
+    // before the move must not bring them back now that time has gone
+    // back: what has expired stays expired.
+    provider.store.changed().await;
     tracing::info!(was, "test mode: the clock is back to real time");
     let event = event("test_mode.clock_reset").detail("offset_was", was.to_string());
     record(provider, ip, event).await;

@@ -34,7 +34,7 @@ use std::sync::Arc;
 pub const MAX_EXPIRES_IN: i64 = 10 * 366 * 86_400;
 
 /// Algorithms a token may be signed with.
-pub const ALGORITHMS: &[&str] = &["RS256", "ES256", "EdDSA"];
+pub const ALGORITHMS: &[&str] = crate::key_lifecycle::ALL_ALGORITHMS;
 
 /// Claims a minted token may carry although they are reserved for custom
 /// attributes: resource servers decide on them.
@@ -257,8 +257,8 @@ async fn user_for(provider: &Provider, sub: &str) -> Result<UserRecord, TestMode
     Ok(user)
 }
 
-/// The key of `alg` (the request's, or `default`), made and published when
-/// the provider holds none of that algorithm yet.
+/// The key of `alg` (the request's, or `default`); test mode holds one of
+/// every algorithm (`key_lifecycle::algorithms_for`).
 async fn key_for(
     provider: &Provider,
     requested: Option<&str>,
@@ -271,25 +271,9 @@ async fn key_for(
             ALGORITHMS.join(", ")
         )));
     }
-    if let Some(key) = provider.keys().await.signer(alg) {
-        return Ok(key);
-    }
-    let (store, primary) = (&provider.store, &provider.config.signing_alg);
-    let fault = |e: crate::key_lifecycle::LoadError| TestModeError::Fault(e.to_string());
-    let mut algs = crate::key_lifecycle::algorithms(store, primary)
+    crate::key_lifecycle::signer_for(provider, alg)
         .await
-        .map_err(fault)?;
-    if !algs.iter().any(|a| a == alg) {
-        algs.push(alg.to_string());
-    }
-    let keys = crate::key_lifecycle::load_or_create(store, &algs, provider.now())
-        .await
-        .map_err(fault)?;
-    let key = keys
-        .signer(alg)
-        .ok_or_else(|| TestModeError::Fault(format!("no {alg} key after making one")))?;
-    provider.set_keys(keys);
-    Ok(key)
+        .map_err(|e| TestModeError::Fault(e.to_string()))
 }
 
 /// Adds the request's claims over `base`.

@@ -330,17 +330,34 @@ async fn moving_the_clock_expires_codes_and_tokens_and_reset_returns_to_real_tim
         let (status, body) = app.post_test("/test/v1/clock", &bad).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad} → {body}");
     }
+    // A token that expired in the moved time stays expired when time goes
+    // back (its grant was pruned), whether or not an answer was cached.
+    let minted = app
+        .mint(json!({"client_id": CONFIDENTIAL, "sub": "alice"}))
+        .await;
+    assert_eq!(
+        app.userinfo(token_of(&minted)).await.status(),
+        StatusCode::OK
+    );
+    let (status, _) = app
+        .post_test("/test/v1/clock", &json!({"advance": 3600}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
     let (status, back) = app
         .post_test("/test/v1/clock", &json!({"reset": true}))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(back["offset"], 0);
+    assert_eq!(
+        app.userinfo(token_of(&minted)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     assert!(app.provider.now() < before + 60);
     assert_eq!(
         app.audit_events("test_mode.clock_advanced", None)
             .await
             .len(),
-        2
+        3
     );
     assert_eq!(
         app.audit_events("test_mode.clock_reset", None).await.len(),
