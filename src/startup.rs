@@ -23,17 +23,23 @@ pub struct Application {
     smtp: Option<crate::email::smtp::SmtpSender>,
     /// Loading or making the signing keys.
     keys: KeyTask,
+    /// Compiling the templates.
+    templates: BackgroundTask<Result<(), String>>,
 }
 
-/// The task that loads or makes the signing keys, stopped if the server it
-/// was started for is dropped unrun (a build that failed later on).
-struct KeyTask(tokio::task::JoinHandle<anyhow::Result<()>>);
+/// A start-up task that runs while the server answers (loading the keys,
+/// compiling the templates), stopped if the server it was started for is
+/// dropped unrun (a build that failed later on).
+struct BackgroundTask<T>(tokio::task::JoinHandle<T>);
 
-impl Drop for KeyTask {
+impl<T> Drop for BackgroundTask<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
 }
+
+/// Loading or making the signing keys.
+type KeyTask = BackgroundTask<anyhow::Result<()>>;
 
 /// Loads the signing keys, making those missing (all of them on a first
 /// start, `early` among them), and publishes them to `provider` once the
@@ -103,7 +109,8 @@ impl Application {
                 false => crate::key_lifecycle::start_early(&store, &config.signing_alg).await,
             };
         let (product_name, base_path) = (config.product_name.clone(), config.base_path());
-        let compiling = tokio::task::spawn_blocking(move || Pages::new(&product_name, &base_path));
+        let (pages, compiling) = Pages::compile_in_background(&product_name, &base_path);
+        let compiling = BackgroundTask(compiling);
         let seed = match &config.seed {
             Some(path) => {
                 let mut seed = crate::seed::read(path)?;
@@ -132,7 +139,7 @@ impl Application {
                 .context("cannot set up TLS for calls to upstream providers")?,
         );
         let (seeded, seed_applied) = tokio::sync::oneshot::channel();
-        let keys = KeyTask(tokio::spawn(load_keys(
+        let keys = BackgroundTask(tokio::spawn(load_keys(
             provider.clone(),
             early_key,
             seed_applied,
@@ -151,14 +158,9 @@ impl Application {
             Some(path) => Some(crate::web::pages::Logo::read(path).map_err(anyhow::Error::msg)?),
             None => None,
         };
-        tracing::debug!("start-up: seed loaded, waiting for the templates");
-        let pages = compiling
-            .await
-            .context("cannot compile the templates")?
-            .context("cannot compile the templates")?
+        let pages = pages
             .branded(&config.accent_color, logo)
-            .test_mode(provider.test_mode());
-        tracing::debug!("start-up: templates compiled");
+            .test_mode(config.test_mode);
         let listener = TcpListener::bind(&config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let port = listener.local_addr()?.port();
@@ -189,6 +191,7 @@ impl Application {
             provider,
             smtp,
             keys,
+            templates: compiling,
         })
     }
 
@@ -244,16 +247,42 @@ impl Application {
         // Without keys the server cannot sign in anyone: if they cannot be
         // loaded or made, it stops, and the error is this function's.
         let handle = self.server.handle();
-        let mut key_task = self.keys;
+        // Nor without its templates, which compile while it already
+        // answers (a defect of the build if they do not).
+        let (mut key_task, mut templates) = (self.keys, self.templates);
         let (failed, mut key_failure) = tokio::sync::oneshot::channel();
         let keys = tokio::spawn(async move {
-            let failure = match (&mut key_task.0).await {
-                Ok(Ok(())) => return,
-                Ok(Err(e)) => e,
-                Err(e) => anyhow::Error::new(e),
+            let keys = async {
+                match (&mut key_task.0).await {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(e),
+                    Err(e) => Some(anyhow::Error::new(e)),
+                }
+                .map(|e| {
+                    (
+                        e.context("cannot load the signing keys"),
+                        "the server has no signing keys",
+                    )
+                })
             };
-            let failure = failure.context("cannot load the signing keys");
-            tracing::error!(error = %format!("{failure:#}"), "stopping: the server has no signing keys");
+            let pages = async {
+                match (&mut templates.0).await {
+                    Ok(Ok(())) => None,
+                    Ok(Err(why)) => Some(anyhow::anyhow!("{why}")),
+                    Err(e) => Some(anyhow::Error::new(e)),
+                }
+                .map(|e| {
+                    (
+                        e.context("cannot compile the templates"),
+                        "the server has no pages",
+                    )
+                })
+            };
+            let (keys, pages) = tokio::join!(keys, pages);
+            let Some((failure, why)) = keys.or(pages) else {
+                return;
+            };
+            tracing::error!(error = %format!("{failure:#}"), "stopping: {why}");
             let _ = failed.send(failure);
             handle.stop(false).await;
         });

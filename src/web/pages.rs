@@ -1,9 +1,11 @@
-//! Page rendering: tera templates compiled once at start-up from files
-//! embedded in the binary, plus the error page every screen falls back to.
+//! Page rendering: tera templates compiled once, at start-up while the
+//! server already answers, from files embedded in the binary, plus the
+//! error page every screen falls back to.
 
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use serde::Serialize;
+use std::sync::{Arc, OnceLock};
 use tera::{Context, Tera};
 
 /// (name, source) of every template, embedded so the binary runs anywhere.
@@ -208,7 +210,9 @@ impl Logo {
 /// The compiled templates and the values every page shows.
 #[derive(Debug)]
 pub struct Pages {
-    tera: Tera,
+    /// Filled once the templates are compiled (see
+    /// [`Pages::compile_in_background`]); `Err` is why they did not.
+    tera: Arc<OnceLock<Result<Tera, String>>>,
     product_name: String,
     base_path: String,
     theme_css: String,
@@ -219,17 +223,48 @@ pub struct Pages {
 impl Pages {
     /// Compiles every template; fails at start-up, never on a request.
     pub fn new(product_name: &str, base_path: &str) -> Result<Pages, tera::Error> {
-        let mut tera = Tera::default();
-        tera.add_raw_templates(TEMPLATES.to_vec())?;
-        tera.autoescape_on(vec![".html"]);
-        Ok(Pages {
-            tera,
+        let pages = Pages::uncompiled(product_name, base_path);
+        let _ = pages.tera.set(Ok(compile()?));
+        Ok(pages)
+    }
+
+    /// The pages, their templates compiling on the blocking pool: a server
+    /// answers discovery, the JWKS and the token endpoint meanwhile (a
+    /// first start, and every start of test mode, is ready tens of
+    /// milliseconds sooner), and a page asked for before they are in waits
+    /// for them. The task ends with the compilation's error, if any: the
+    /// templates are embedded, so that is a defect of the build, and the
+    /// server stops on it.
+    pub fn compile_in_background(
+        product_name: &str,
+        base_path: &str,
+    ) -> (Pages, tokio::task::JoinHandle<Result<(), String>>) {
+        let pages = Pages::uncompiled(product_name, base_path);
+        let slot = pages.tera.clone();
+        let compiling = tokio::task::spawn_blocking(move || {
+            let compiled = compile().map_err(|e| format!("{e:?}"));
+            let outcome = compiled.as_ref().map(|_| ()).map_err(Clone::clone);
+            let _ = slot.set(compiled);
+            outcome
+        });
+        (pages, compiling)
+    }
+
+    fn uncompiled(product_name: &str, base_path: &str) -> Pages {
+        Pages {
+            tera: Arc::new(OnceLock::new()),
             product_name: product_name.to_string(),
             base_path: base_path.to_string(),
             theme_css: theme_css("#2f5bea"),
             logo: None,
             test_mode: false,
-        })
+        }
+    }
+
+    /// The compiled templates, waited for while they compile (only in the
+    /// first milliseconds after a start).
+    fn tera(&self) -> Result<&Tera, &str> {
+        self.tera.wait().as_ref().map_err(String::as_str)
     }
 
     /// The same pages in a deployment's accent colour, with its logo.
@@ -282,7 +317,11 @@ impl Pages {
         context.insert("base", &self.base_path);
         context.insert("has_logo", &self.logo.is_some());
         context.insert("test_mode", &self.test_mode);
-        match self.tera.render(template, &context) {
+        let tera = match self.tera() {
+            Ok(tera) => tera,
+            Err(why) => return self.internal_error(why),
+        };
+        match tera.render(template, &context) {
             Ok(html) => html_response(status, html),
             Err(e) => {
                 let detail = format!("{e:?}");
@@ -364,14 +403,26 @@ impl Pages {
             context.insert("link_href", href);
             context.insert("link_label", label);
         }
-        match self.tera.render("error.html", &context) {
-            Ok(html) => html_response(status, html),
+        match self
+            .tera()
+            .ok()
+            .and_then(|tera| tera.render("error.html", &context).ok())
+        {
+            Some(html) => html_response(status, html),
             // The error template is checked at start-up; this is a last resort.
-            Err(_) => HttpResponse::build(status)
+            None => HttpResponse::build(status)
                 .content_type("text/plain; charset=utf-8")
                 .body(format!("{title}. Error id: {error_id}")),
         }
     }
+}
+
+/// Every template, compiled.
+fn compile() -> Result<Tera, tera::Error> {
+    let mut tera = Tera::default();
+    tera.add_raw_templates(TEMPLATES.to_vec())?;
+    tera.autoescape_on(vec![".html"]);
+    Ok(tera)
 }
 
 /// The accent colour as a stylesheet (served, not inline, so the CSP needs
