@@ -99,7 +99,7 @@ impl Application {
         // templates' compilation overlap the migrations.
         // Test mode keeps its keys between runs (`test_mode::key_cache`):
         // with the primary one cached, none is made before the migrations.
-        let cached_keys = match config.test_mode {
+        let cached_keys = match crate::test_mode::key_cache::applies(&config) {
             true => crate::test_mode::key_cache::read(),
             false => Vec::new(),
         };
@@ -278,9 +278,18 @@ impl Application {
                     )
                 })
             };
-            let (keys, pages) = tokio::join!(keys, pages);
-            let Some((failure, why)) = keys.or(pages) else {
-                return;
+            // The first failure stops the server at once.
+            tokio::pin!(keys, pages);
+            let (mut keys_done, mut pages_done) = (false, false);
+            let (failure, why) = loop {
+                let failed = tokio::select! {
+                    failed = &mut keys, if !keys_done => { keys_done = true; failed }
+                    failed = &mut pages, if !pages_done => { pages_done = true; failed }
+                    else => return,
+                };
+                if let Some(failed) = failed {
+                    break failed;
+                }
             };
             tracing::error!(error = %format!("{failure:#}"), "stopping: {why}");
             let _ = failed.send(failure);
@@ -406,7 +415,7 @@ async fn publish_next_key(provider: Arc<Provider>) {
     match publishing.await {
         Ok(_) => {
             crate::key_lifecycle::reload_keys(&provider).await;
-            if provider.test_mode() {
+            if crate::test_mode::key_cache::applies(&provider.config) {
                 crate::test_mode::key_cache::save(store).await;
             }
         }

@@ -9,7 +9,9 @@
 //!
 //! Each migration runs in one transaction that first claims its version row:
 //! when several replicas start together on an empty database, one claims it
-//! and the others wait on that row's lock, then see it applied.
+//! and the others wait on that row's lock, then see it applied. On an empty
+//! database, every version runs in one such transaction instead, sent as
+//! one script (a first start's schema in one round trip).
 
 use super::{Engine, StoreError};
 use sqlx::{AnyPool, Executor, Row};

@@ -7,9 +7,11 @@
 //! database before it loads the keys, making only those missing.
 //!
 //! These keys sign only test-mode tokens, for issuers on this machine that
-//! anyone may sign in to anyway; servers outside test mode never read or
-//! write the file. A missing, unreadable or malformed file is the same as
-//! no cache: the keys are made, and the file is written afresh.
+//! anyone may sign in to anyway; servers outside test mode, and test-mode
+//! servers on a database of their own, never read or write the file. A
+//! missing, unreadable or malformed file is the same as no cache, and a key
+//! in it that cannot sign is left out: the keys missing are made, and the
+//! file is written afresh.
 
 use crate::model::KeyRecord;
 use crate::store::{Store, StoreError};
@@ -25,6 +27,14 @@ struct CachedKey {
     private_key: String,
     public_jwk: String,
     created_at: i64,
+}
+
+/// Whether a server with `config` uses the cache: test mode on its
+/// in-memory database only. A test-mode server on a database of its own
+/// (`GATEHOUSE_TEST_MODE_ANY_DATABASE`) keeps the keys there: they must
+/// neither leave it nor come into it from here.
+pub fn applies(config: &crate::config::Config) -> bool {
+    config.test_mode && config.database_url == crate::config::TEST_MODE_DATABASE
 }
 
 /// Where the cache lives, if the user has a cache folder.
@@ -47,6 +57,7 @@ pub fn read() -> Vec<KeyRecord> {
     match serde_json::from_str::<Vec<CachedKey>>(&text) {
         Ok(keys) => keys
             .into_iter()
+            .filter(usable)
             .map(|k| KeyRecord {
                 kid: k.kid,
                 alg: k.alg,
@@ -62,6 +73,21 @@ pub fn read() -> Vec<KeyRecord> {
             Vec::new()
         }
     }
+}
+
+/// Whether a cached key can sign and be published: one that cannot (a hand
+/// edit, another version's format) is left out, and made again.
+fn usable(key: &CachedKey) -> bool {
+    let signs =
+        crate::crypto::key_set::SigningKey::from_pkcs8_base64(&key.kid, &key.alg, &key.private_key)
+            .is_ok();
+    let publishes = serde_json::from_str::<serde_json::Value>(&key.public_jwk)
+        .is_ok_and(|jwk| jwk.get("kid").and_then(|k| k.as_str()) == Some(key.kid.as_str()));
+    let fits = matches!(key.state.as_str(), "current" | "next");
+    if !(signs && publishes && fits) {
+        tracing::warn!(kid = %key.kid, "test mode: leaving out a cached key that cannot be used");
+    }
+    signs && publishes && fits
 }
 
 /// Whether `keys` hold a current key of `alg`.

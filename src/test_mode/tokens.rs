@@ -128,7 +128,7 @@ pub async fn mint(
     let minted = match request.kind {
         Kind::AccessToken => access_token(provider, &request, &checked).await?,
         Kind::IdToken => id_token(provider, &request, &checked).await?,
-        Kind::RefreshToken => refresh_token(provider, &request, &checked).await?,
+        Kind::RefreshToken => refresh_token(provider, &checked).await?,
     };
     let mut event = event("test_mode.token_minted")
         .client(&request.client_id)
@@ -147,6 +147,8 @@ struct Checked {
     user: Option<UserRecord>,
     scope: String,
     audience: Value,
+    /// A refresh token's API (RFC 8707), if its `aud` named one.
+    resource: Option<String>,
     issued_at: i64,
     expires_at: i64,
 }
@@ -182,16 +184,6 @@ async fn check(provider: &Provider, request: &MintRequest) -> Result<Checked, Te
             "scope must be space-separated scope tokens (RFC 6749 §3.3)",
         ));
     }
-    let user = match request.sub.as_deref().map(str::trim) {
-        Some(sub) => Some(user_for(provider, sub).await?),
-        None if request.kind == Kind::AccessToken => None,
-        None => {
-            return Err(invalid(format!(
-                "an {} is about a user: give sub (a username)",
-                request.kind.name()
-            )))
-        }
-    };
     let audience = match &request.aud {
         None => json!(client_id),
         Some(Audience::One(aud)) if !aud.trim().is_empty() => json!(aud.trim()),
@@ -208,7 +200,7 @@ async fn check(provider: &Provider, request: &MintRequest) -> Result<Checked, Te
         Kind::RefreshToken => provider.config.refresh_token_idle_ttl,
     };
     let lifetime = request.expires_in.unwrap_or(usual);
-    if lifetime == 0 || lifetime.abs() > MAX_EXPIRES_IN {
+    if lifetime == 0 || lifetime.unsigned_abs() > MAX_EXPIRES_IN.unsigned_abs() {
         return Err(invalid(format!(
             "expires_in must be 1 to {MAX_EXPIRES_IN} seconds, or negative for a token \
              that has already expired"
@@ -223,14 +215,84 @@ async fn check(provider: &Provider, request: &MintRequest) -> Result<Checked, Te
     } else {
         expires_at - usual
     };
+    if let Some(alg) = request.alg.as_deref() {
+        if !ALGORITHMS.contains(&alg) {
+            return Err(invalid(format!(
+                "alg must be one of {}",
+                ALGORITHMS.join(", ")
+            )));
+        }
+    }
+    let resource = match request.kind {
+        Kind::RefreshToken => refresh_checks(provider, request, client.as_ref()).await?,
+        _ => None,
+    };
+    // Last: a user named and unknown is made, so only once all else holds.
+    let user = match request.sub.as_deref().map(str::trim) {
+        Some(sub) => Some(user_for(provider, sub).await?),
+        None if request.kind == Kind::AccessToken => None,
+        None => {
+            return Err(invalid(format!(
+                "an {} is about a user: give sub (a username)",
+                request.kind.name()
+            )))
+        }
+    };
     Ok(Checked {
         client,
         user,
+        resource,
         scope,
         audience,
         issued_at,
         expires_at,
     })
+}
+
+/// What a refresh token asks beyond the rest: a registered client that may
+/// refresh, no claims, no algorithm, and at most one audience, a
+/// registered API (the grant's resource, RFC 8707). Returns the resource.
+async fn refresh_checks(
+    provider: &Provider,
+    request: &MintRequest,
+    client: Option<&ClientRecord>,
+) -> Result<Option<String>, TestModeError> {
+    let client = client.ok_or_else(|| {
+        invalid(format!(
+            "there is no client {:?}: a refresh token works only for a registered client",
+            request.client_id.trim()
+        ))
+    })?;
+    if !client.allows_grant("refresh_token") {
+        return Err(invalid(format!(
+            "the client {:?} may not use the refresh_token grant",
+            client.client_id
+        )));
+    }
+    if !request.claims.is_empty() {
+        return Err(invalid(
+            "a refresh token carries no claims: the tokens made from it carry the user's",
+        ));
+    }
+    if request.alg.is_some() {
+        return Err(invalid(
+            "a refresh token is not signed: leave alg out (the access tokens made from it \
+             use the API's or the server's algorithm)",
+        ));
+    }
+    match &request.aud {
+        None => Ok(None),
+        Some(Audience::One(aud)) => match provider.store.api(aud.trim()).await? {
+            Some(api) => Ok(Some(api.identifier.clone())),
+            None => Err(invalid(format!(
+                "aud {aud:?} is not a registered API: a refresh token's access tokens are \
+                 for an API (RFC 8707) or for the client"
+            ))),
+        },
+        Some(Audience::Many(_)) => Err(invalid(
+            "a refresh token is for one API at most: give aud as a string",
+        )),
+    }
 }
 
 /// The user `sub` names: by username, else by subject, else a new one with
@@ -393,51 +455,11 @@ async fn id_token(
     })
 }
 
-async fn refresh_token(
-    provider: &Provider,
-    request: &MintRequest,
-    checked: &Checked,
-) -> Result<Minted, TestModeError> {
-    let client = checked.client.as_ref().ok_or_else(|| {
-        invalid(format!(
-            "there is no client {:?}: a refresh token works only for a registered client",
-            request.client_id.trim()
-        ))
-    })?;
-    if !client.allows_grant("refresh_token") {
-        return Err(invalid(format!(
-            "the client {:?} may not use the refresh_token grant",
-            client.client_id
-        )));
-    }
-    if !request.claims.is_empty() {
-        return Err(invalid(
-            "a refresh token carries no claims: the tokens made from it carry the user's",
-        ));
-    }
-    if request.alg.is_some() {
-        return Err(invalid(
-            "a refresh token is not signed: leave alg out (the access tokens made from it \
-             use the API's or the server's algorithm)",
-        ));
-    }
-    let resource = match &request.aud {
-        None => None,
-        Some(Audience::One(aud)) => match provider.store.api(aud.trim()).await? {
-            Some(api) => Some(api.identifier.clone()),
-            None => {
-                return Err(invalid(format!(
-                    "aud {aud:?} is not a registered API: a refresh token's access tokens are \
-                     for an API (RFC 8707) or for the client"
-                )))
-            }
-        },
-        Some(Audience::Many(_)) => {
-            return Err(invalid(
-                "a refresh token is for one API at most: give aud as a string",
-            ))
-        }
-    };
+async fn refresh_token(provider: &Provider, checked: &Checked) -> Result<Minted, TestModeError> {
+    let client = checked
+        .client
+        .as_ref()
+        .ok_or_else(|| TestModeError::Fault("a refresh token's client went unchecked".into()))?;
     let user = checked
         .user
         .as_ref()
@@ -453,7 +475,7 @@ async fn refresh_token(
         sid: None,
         auth_time: Some(checked.issued_at),
         amr: anyone::AMR.join(" "),
-        resource,
+        resource: checked.resource.clone(),
         // An expired token's grant has ended with it.
         expires_at: if checked.expires_at > now {
             checked.expires_at.max(now + lifetimes.refresh_absolute)

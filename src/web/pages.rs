@@ -232,7 +232,8 @@ impl Pages {
     /// answers discovery, the JWKS and the token endpoint meanwhile (a
     /// first start, and every start of test mode, is ready tens of
     /// milliseconds sooner), and a page asked for before they are in waits
-    /// for them. The task ends with the compilation's error, if any: the
+    /// for them, holding up its worker's other requests for at most that
+    /// long (about 35 ms, once, right after the start). The task ends with the compilation's error, if any: the
     /// templates are embedded, so that is a defect of the build, and the
     /// server stops on it.
     pub fn compile_in_background(
@@ -242,7 +243,11 @@ impl Pages {
         let pages = Pages::uncompiled(product_name, base_path);
         let slot = pages.tera.clone();
         let compiling = tokio::task::spawn_blocking(move || {
-            let compiled = compile().map_err(|e| format!("{e:?}"));
+            // Whatever happens, the slot is filled: pages waiting on it
+            // must not wait for ever.
+            let compiled = std::panic::catch_unwind(compile)
+                .unwrap_or_else(|_| Err(tera::Error::msg("compiling the templates panicked")))
+                .map_err(|e| format!("{e:?}"));
             let outcome = compiled.as_ref().map(|_| ()).map_err(Clone::clone);
             let _ = slot.set(compiled);
             outcome

@@ -55,6 +55,7 @@ mod security;
 mod storage;
 mod store;
 mod test_mode;
+mod test_mode_keys;
 mod test_mode_sign_in;
 mod token;
 mod upstream_checks;

@@ -263,6 +263,26 @@ async fn bad_mint_requests_are_refused_with_the_reason() {
         .mint_refused(json!({"client_id": CONFIDENTIAL, "colour": "red"}))
         .await;
     assert!(why.contains("colour"), "{why}");
+    let why = app
+        .mint_refused(json!({"client_id": CONFIDENTIAL, "expires_in": i64::MIN}))
+        .await;
+    assert!(why.contains("expires_in"), "{why}");
+    // A refused request makes no user on the way.
+    for refused in [
+        json!({"client_id": "nope", "sub": "newbie", "kind": "refresh_token"}),
+        json!({"client_id": CONFIDENTIAL, "sub": "newbie", "expires_in": 0}),
+        json!({"client_id": CONFIDENTIAL, "sub": "newbie", "alg": "none"}),
+        json!({"client_id": CONFIDENTIAL, "sub": "newbie", "kind": "refresh_token", "aud": "https://unknown.example/"}),
+    ] {
+        app.mint_refused(refused).await;
+    }
+    assert!(app
+        .provider
+        .store
+        .user_by_username("newbie")
+        .await
+        .unwrap()
+        .is_none());
     let why = app.mint_refused(json!({"client_id": ""})).await;
     assert!(why.contains("client_id"), "{why}");
     let why = app
@@ -362,6 +382,21 @@ async fn moving_the_clock_expires_codes_and_tokens_and_reset_returns_to_real_tim
     assert_eq!(
         app.audit_events("test_mode.clock_reset", None).await.len(),
         1
+    );
+    // A year ahead prunes what expired, never test mode's own record.
+    let (status, _) = app
+        .post_test("/test/v1/clock", &json!({"advance": 366 * 86400}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app.audit_events("test_mode.clock_reset", None).await.len(),
+        1
+    );
+    assert_eq!(
+        app.audit_events("test_mode.clock_advanced", None)
+            .await
+            .len(),
+        4
     );
 }
 
