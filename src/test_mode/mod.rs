@@ -15,6 +15,7 @@
 
 pub mod clock;
 pub mod key_cache;
+mod mint_request;
 pub mod reset;
 pub mod tokens;
 

@@ -26,7 +26,6 @@ use crate::model::{AccessClaims, ClientRecord, NewGrant, UserRecord};
 use crate::oauth::claims;
 use crate::sign_in::anyone::{self, Persona};
 use crate::state::Provider;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
@@ -40,69 +39,7 @@ pub const ALGORITHMS: &[&str] = crate::key_lifecycle::ALL_ALGORITHMS;
 /// attributes: resource servers decide on them.
 const SETTABLE_RESERVED: &[&str] = &["groups", "roles"];
 
-/// What a test asks for.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MintRequest {
-    /// The client the token is for (`client_id`, `azp`).
-    pub client_id: String,
-    /// A username or subject; `None` for a client's own access token.
-    #[serde(default)]
-    pub sub: Option<String>,
-    /// The audience; by default the client.
-    #[serde(default)]
-    pub aud: Option<Audience>,
-    /// Space-separated scopes; by default `openid` (`openid
-    /// offline_access` for a refresh token).
-    #[serde(default)]
-    pub scope: Option<String>,
-    /// Further claims.
-    #[serde(default)]
-    pub claims: Map<String, Value>,
-    /// Seconds until expiry, negative for an expired token; by default the
-    /// configured lifetime of the kind.
-    #[serde(default)]
-    pub expires_in: Option<i64>,
-    /// Which token.
-    #[serde(default)]
-    pub kind: Kind,
-    /// The signing algorithm; by default the one the token endpoint would use.
-    #[serde(default)]
-    pub alg: Option<String>,
-}
-
-/// The kinds of token.
-#[derive(Debug, Deserialize, Default, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// An RFC 9068 access token.
-    #[default]
-    AccessToken,
-    /// An OpenID Connect ID token.
-    IdToken,
-    /// A refresh token that works at the token endpoint.
-    RefreshToken,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::AccessToken => "access_token",
-            Kind::IdToken => "id_token",
-            Kind::RefreshToken => "refresh_token",
-        }
-    }
-}
-
-/// One audience or several.
-#[derive(Debug, Deserialize, Clone)]
-#[serde(untagged)]
-pub enum Audience {
-    /// `"aud": "…"`.
-    One(String),
-    /// `"aud": ["…", …]`.
-    Many(Vec<String>),
-}
+pub use super::mint_request::{Audience, Kind, MintRequest};
 
 /// The token made.
 #[derive(Debug, Clone)]
@@ -368,17 +305,7 @@ async fn access_token(
     // works.
     let grant_id = match (&checked.user, &checked.client) {
         (Some(user), Some(client)) => {
-            let grant = NewGrant {
-                id: uuid::Uuid::new_v4().to_string(),
-                user_id: Some(user.id.clone()),
-                client_id: client.client_id.clone(),
-                scope: checked.scope.clone(),
-                sid: None,
-                auth_time: Some(checked.issued_at),
-                amr: anyone::AMR.join(" "),
-                resource: None,
-                expires_at: checked.expires_at,
-            };
+            let grant = grant_of(user, client, checked, checked.expires_at);
             provider
                 .store
                 .insert_grant(&grant, None, provider.now())
@@ -467,22 +394,13 @@ async fn refresh_token(provider: &Provider, checked: &Checked) -> Result<Minted,
     let now = provider.now();
     let lifetimes = crate::oauth::token_issuing::Lifetimes::for_client(&provider.config, client);
     let token = random_token();
-    let grant = NewGrant {
-        id: uuid::Uuid::new_v4().to_string(),
-        user_id: Some(user.id.clone()),
-        client_id: client.client_id.clone(),
-        scope: checked.scope.clone(),
-        sid: None,
-        auth_time: Some(checked.issued_at),
-        amr: anyone::AMR.join(" "),
-        resource: checked.resource.clone(),
-        // An expired token's grant has ended with it.
-        expires_at: if checked.expires_at > now {
-            checked.expires_at.max(now + lifetimes.refresh_absolute)
-        } else {
-            checked.expires_at
-        },
+    // An expired token's grant has ended with it.
+    let ends = if checked.expires_at > now {
+        checked.expires_at.max(now + lifetimes.refresh_absolute)
+    } else {
+        checked.expires_at
     };
+    let grant = grant_of(user, client, checked, ends);
     provider
         .store
         .insert_grant(&grant, Some((&token_hash(&token), checked.expires_at)), now)
@@ -491,6 +409,27 @@ async fn refresh_token(provider: &Provider, checked: &Checked) -> Result<Minted,
         token,
         expires_at: checked.expires_at,
     })
+}
+
+/// The grant a minted token belongs to, as a test-mode sign-in's would be,
+/// ending at `expires_at`.
+fn grant_of(
+    user: &UserRecord,
+    client: &ClientRecord,
+    checked: &Checked,
+    expires_at: i64,
+) -> NewGrant {
+    NewGrant {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: Some(user.id.clone()),
+        client_id: client.client_id.clone(),
+        scope: checked.scope.clone(),
+        sid: None,
+        auth_time: Some(checked.issued_at),
+        amr: anyone::AMR.join(" "),
+        resource: checked.resource.clone(),
+        expires_at,
+    }
 }
 
 fn to_map<T: serde::Serialize>(value: &T) -> Result<Map<String, Value>, TestModeError> {
